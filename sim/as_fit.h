@@ -1,0 +1,96 @@
+/* as_fit.h — estimators: fit a policy (or reward) to preference data.
+ *
+ * This is the layer the command-line tool and the experiment runner call:
+ * it chooses the objective (as_objective.h), solves every context with an
+ * exact-gradient second-order method (as_solve.h) and reports honestly
+ * whether the solve converged (SPEC §3). */
+#ifndef AS_FIT_H
+#define AS_FIT_H
+
+#include <stddef.h>
+
+#include "as_error.h"
+
+typedef enum {
+  AS_METHOD_PMLE = 0,
+  AS_METHOD_DPO,
+  AS_METHOD_REWARD,      /* BT reward model; its policy is π_r = softmax(r/β) */
+  AS_METHOD_DISTILL,
+  AS_METHOD_REBEL,       /* paper form, eq. 10                                */
+  AS_METHOD_REBEL_ITER,  /* iterative on-policy form                          */
+  AS_METHOD_RLHF,
+  AS_METHOD_RKL,
+  AS_METHOD_COUNT
+} as_method;
+
+/* "pmle", "dpo", "reward", "distill", "rebel", "rebel-iter", "rlhf", "rkl". */
+const char *as_method_name(as_method m);
+int as_method_parse(const char *name, as_method *m); /* AS_EINVAL if unknown */
+
+/* What the learner sees.  All arrays row-major; P and Q have K*V*V cells
+ * indexed (x*V + a)*V + b and each sums to 1 (or Q is NULL). */
+typedef struct as_data {
+  size_t K, V;
+  double n;              /* labelled records behind P (INFINITY: population) */
+  const double *P;       /* N/n, or the population p(x,a,b)                  */
+  const double *Q;       /* M/m, or ρμ'μ'; NULL if the method needs none     */
+  const double *log_rho; /* K; NULL means uniform                            */
+  const double *log_ref; /* K*V; NULL means uniform                          */
+} as_data;
+
+typedef struct as_fit_opts {
+  as_method method;
+  double beta;        /* BT temperature (default 1)                          */
+  double lambda;      /* KL_ref weight (default 0)                           */
+  double gamma;       /* RKL entropy weight; NAN (default) means γ = β        */
+  double beta_dpo;    /* NAN (default) means β_d = β                         */
+  double ridge;       /* η_r; NAN (default) means 1/n, 0 in the population   */
+  double eta;         /* iterative REBEL step; NAN (default) means 1/λ       */
+  long iterations;    /* iterative REBEL: cap on outer steps (0: default)    */
+  long dpo_steps;     /* DPO as used in practice: gradient steps (0: solve)  */
+  double dpo_lr;      /* DPO learning rate                                   */
+  double tol;         /* stopping tolerance of the scale-free criterion      */
+  long max_iter;      /* per-context Newton iteration cap                    */
+} as_fit_opts;
+
+void as_fit_opts_default(as_fit_opts *o);
+
+typedef struct as_fit_result {
+  size_t K, V;
+  double *log_pi;        /* K*V learned log-policy (owned)                   */
+  double *reward;        /* K*V learned reward, or NULL (owned)              */
+  int status;            /* AS_OK, AS_ENOCONV or AS_EDIVERGE                 */
+  long iterations;       /* largest per-context iteration count              */
+  double criterion;      /* largest final stopping criterion over contexts   */
+  size_t contexts_not_converged;
+  size_t reward_no_mle;      /* contexts whose ridge-free BT MLE does not exist */
+  size_t reward_unidentified;/* contexts whose win graph is not connected      */
+  double theta_norm;     /* ‖θ‖ (Frobenius), for DPO's run-away               */
+} as_fit_result;
+
+void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */
+
+/* Fits o->method to d.  Methods that need a reward (distill, rebel,
+ * rebel-iter, rlhf, rkl) first fit the BT reward model from d->P. */
+int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
+           as_err *err);
+
+/* Same with a reward already fitted (K*V), so a λ grid reuses one reward. */
+int as_fit_with_reward(const as_fit_opts *o, const as_data *d,
+                       const double *reward, as_fit_result *res,
+                       as_err *err);
+
+/* BT reward model (eq. 9) with ridge; r gets K*V values (gauge: Σ_y r = 0
+ * per context).  info (may be NULL) receives status and the
+ * existence/identification counts. */
+int as_reward_fit(const as_data *d, double ridge, double *r,
+                  as_fit_result *info, as_err *err);
+
+/* Closed-form RKL/RLHF solution π ∝ π_ref^{λ/(λ+γ)} exp(r/(λ+γ)) per
+ * context (γ = 0 is RLHF).  λ + γ = 0 gives the uniform mixture over
+ * argmax r (other entries -inf). */
+void as_rkl_closed_form(size_t K, size_t V, const double *log_ref,
+                        const double *r, double lambda, double gamma,
+                        double *log_pi);
+
+#endif

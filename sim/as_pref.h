@@ -1,0 +1,55 @@
+/* as_pref.h — Bradley–Terry preference data as sufficient statistics
+ * (SPEC §2).
+ *
+ * A data set is summarised by counts N[x][a][b] = number of records with
+ * winner a and loser b in context x (a == b allowed: equal draws carry no
+ * information but count in n).  Unlabelled pairs for distillation use the
+ * same structure with M[x][a][b] = number of ordered pairs (a, b). */
+#ifndef AS_PREF_H
+#define AS_PREF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "as_error.h"
+#include "as_instance.h"
+
+typedef struct as_counts {
+  size_t K, V;
+  uint64_t n;        /* Σ of all cells                                 */
+  uint64_t *N;       /* K*V*V cells, index (x*V + a)*V + b              */
+} as_counts;
+
+as_counts *as_counts_new(size_t K, size_t V);   /* all zero; NULL on ENOMEM */
+void as_counts_free(as_counts *c);
+/* Recomputes c->n from the cells; AS_EINVAL on 64-bit overflow. */
+int as_counts_total(as_counts *c, as_err *err);
+
+/* Cell probabilities p(x,a,b) of SPEC §2 (sum to 1), for BT temperature
+ * beta, into p[K*V*V]. */
+int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
+                       as_err *err);
+
+/* Same for unlabelled ordered pairs: q(x,a,b) = ρ(x) μ'(a|x) μ'(b|x). */
+int as_pref_pair_probs(const as_instance *inst, double *q, as_err *err);
+
+/* N ~ Multinomial(n, p) by conditional binomials over the K·V² cells:
+ * cost independent of n (up to ⌈n/2^31⌉ binomial draws per cell, since
+ * gsl_ran_binomial takes an unsigned int), memory O(K·V²).  Counts sum to
+ * n exactly.  out must be K×V of the instance; it is overwritten. */
+int as_pref_sample_counts(const as_instance *inst, double beta, uint64_t n,
+                          gsl_rng *r, as_counts *out, as_err *err);
+
+/* The same law drawn record by record (x ~ ρ, y, y' ~ μ(·|x), winner by a
+ * Bernoulli): O(n) time, kept as an independent route for tests and for
+ * users who want the literal generative process. */
+int as_pref_sample_records(const as_instance *inst, double beta, uint64_t n,
+                           gsl_rng *r, as_counts *out, as_err *err);
+
+/* M ~ Multinomial(m, ρ μ' μ') (unlabelled pairs, SPEC §2). */
+int as_pref_sample_unlabelled(const as_instance *inst, uint64_t m,
+                              gsl_rng *r, as_counts *out, as_err *err);
+
+#endif

@@ -1,0 +1,67 @@
+/* cli_common.c — value parsers shared by the subcommands (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int cli_usage_error(const char *fmt, ...)
+{
+  va_list ap;
+  fputs("alignsim: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return CLI_EXIT_USAGE;
+}
+
+int cli_parse_double(const char *flag, const char *s, double *out)
+{
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (s[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+    return cli_usage_error("%s: '%s' is not a finite number", flag, s);
+  *out = v;
+  return 0;
+}
+
+int cli_parse_positive_double(const char *flag, const char *s, double *out)
+{
+  if (cli_parse_double(flag, s, out) != 0)
+    return CLI_EXIT_USAGE;
+  if (!(*out > 0.0))
+    return cli_usage_error("%s: '%s' must be > 0", flag, s);
+  return 0;
+}
+
+int cli_parse_u64(const char *flag, const char *s, uint64_t *out)
+{
+  char *end;
+  errno = 0;
+  if (s[0] < '0' || s[0] > '9')
+    return cli_usage_error("%s: '%s' is not a non-negative integer", flag, s);
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end != '\0' || errno == ERANGE)
+    return cli_usage_error("%s: '%s' is not a non-negative integer below 2^64",
+                           flag, s);
+  *out = (uint64_t)v;
+  return 0;
+}
+
+int cli_parse_long(const char *flag, const char *s, long min, long max,
+                   long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (s[0] == '\0' || *end != '\0' || errno == ERANGE)
+    return cli_usage_error("%s: '%s' is not an integer", flag, s);
+  if (v < min || v > max)
+    return cli_usage_error("%s: %ld is outside [%ld, %ld]", flag, v, min, max);
+  *out = v;
+  return 0;
+}
