@@ -51,6 +51,13 @@ typedef struct as_fit_opts {
   double dpo_lr;      /* DPO learning rate                                   */
   double tol;         /* stopping tolerance of the scale-free criterion      */
   long max_iter;      /* per-context Newton iteration cap                    */
+  /* DPO gradient-step mode only (dpo_steps > 0): called with step 0 (the
+   * start, θ = log π_ref) and after every step, with the K*V log-policy and
+   * ‖θ‖ (Frobenius norm of θ centred per context, gauge-free).  A nonzero
+   * return stops the run (status stays AS_OK).  NULL: no trace. */
+  int (*trace)(long step, size_t K, size_t V, const double *log_pi,
+               double theta_norm, void *user);
+  void *trace_user;
 } as_fit_opts;
 
 void as_fit_opts_default(as_fit_opts *o);
@@ -70,6 +77,38 @@ typedef struct as_fit_result {
 
 void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */
 
+/* Semantics of the result (tabular class, sim/as_fit.c):
+ * - log_pi is always filled; reward holds the learned reward for `reward`
+ *   and the fitted r̂ for the reward-based methods (NULL for pmle, dpo).
+ * - status is the worst over contexts (and over the reward fit feeding a
+ *   two-stage method); contexts_not_converged counts the contexts that
+ *   are not AS_OK.  It is never AS_OK silently: a context whose BT-type
+ *   objective has no finite minimiser (dpo solve, pmle at λ = 0, reward at
+ *   ridge 0 — win graph fails the as_graph.h criterion) is AS_EDIVERGE
+ *   after a bounded run, and a policy entry below e^-700 (edge of double
+ *   underflow, where gradients vanish exactly) makes a context AS_ENOCONV.
+ * - reward_no_mle / reward_unidentified are the win-graph counts of d->P,
+ *   filled for every method that has P (the same criterion governs DPO's
+ *   and PMLE-at-λ=0's minimiser); per-context classification: call
+ *   as_graph_bt_check on d->P + x·V·V.
+ * - A context without data at λ = 0 (or a response no term touches) is
+ *   not identified: it keeps the start value θ = log π_ref (reward: 0) and
+ *   is counted in reward_unidentified.
+ * - theta_norm is the Frobenius norm of θ centred per context (gauge-free);
+ *   criterion is the largest final Newton decrement λ²/2 (as_solve.h),
+ *   0 for the closed forms (rlhf, rkl) and NaN for dpo_steps mode.
+ * - rlhf and rkl use the exact closed form (as_rkl_closed_form); the Newton
+ *   route reaches the same policy (tests/test_solve.c) but cannot represent
+ *   log π below ≈ −745, which small λ reaches.  λ + γ = 0 returns the
+ *   limit (uniform on argmax r̂) with status AS_EDIVERGE.
+ * - rebel-iter: η defaults to 1/λ (one exact step); 0 < ηλ < 2 is required
+ *   (AS_EINVAL otherwise, SPEC §3); λ = 0 needs an explicit η and runs
+ *   `iterations` steps (default 1000), reported AS_ENOCONV/AS_EDIVERGE
+ *   (drift to argmax r̂).  Outer stop: the RLHF objective's Newton
+ *   criterion at θ_t.
+ * - dpo_steps > 0: gradient descent on the total loss −(1/n) Σ N log σ(·)
+ *   from θ = log π_ref with step dpo_lr, reported through opts->trace. */
+
 /* Fits o->method to d.  Methods that need a reward (distill, rebel,
  * rebel-iter, rlhf, rkl) first fit the BT reward model from d->P. */
 int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
@@ -85,6 +124,11 @@ int as_fit_with_reward(const as_fit_opts *o, const as_data *d,
  * existence/identification counts. */
 int as_reward_fit(const as_data *d, double ridge, double *r,
                   as_fit_result *info, as_err *err);
+
+/* Per-context win-graph classification of d->P (as_graph.h): mle_exists[x]
+ * and identified[x] (K entries each, either may be NULL). */
+int as_reward_graph_report(const as_data *d, int *mle_exists,
+                           int *identified, as_err *err);
 
 /* Closed-form RKL/RLHF solution π ∝ π_ref^{λ/(λ+γ)} exp(r/(λ+γ)) per
  * context (γ = 0 is RLHF).  λ + γ = 0 gives the uniform mixture over

@@ -60,7 +60,15 @@ void as_instance_free(as_instance *inst);
 as_instance *as_instance_clone(const as_instance *inst);
 
 /* Draws π*, π_ref, μ, μ' (and ρ if not uniform) from r, in a fixed order
- * so that the same seed gives the same instance on every machine. */
+ * so that the same seed gives the same instance on every machine:
+ *   for x = 0..K-1:  z_x (V draws gsl_ran_gaussian(r, s)), ξ_x (V draws
+ *     N(0,1)), then ξ'_x (V draws) only if mu == AS_MU_DRAWN, then ξ''_x
+ *     (V draws) only if mu2 == AS_MU_DRAWN;
+ *   then, only if rho_uniform == 0, K draws E_x ~ Exp(1) and ρ = E / ΣE
+ *     (= Dirichlet(1, ..., 1)).
+ * π* = softmax(z), π_ref = softmax(a z + τ ξ), a drawn μ = softmax(a' z +
+ * τ' ξ'), a drawn μ' = softmax(a'' z + τ'' ξ'').  Parameters are checked
+ * first; on error nothing is drawn or written. */
 int as_instance_draw(as_instance *inst, const as_instance_params *p,
                      gsl_rng *r, as_err *err);
 

@@ -1,9 +1,10 @@
 /* as_io.h — plain-text interchange formats (SPEC §7).
  *
  * Files are tab- (or blank-) separated, one record a line, '#' starts a
- * comment, blank lines are ignored; an optional header line whose first
- * field is not a number is accepted where noted.  Every reader reports
- * malformed input as AS_EPARSE with "FILE:LINE: what is wrong".  Every
+ * comment, blank lines are ignored; an optional header line (the first
+ * non-comment line, when its first field is not a number) is accepted by
+ * every reader.  Every reader reports malformed input as AS_EPARSE with
+ * "FILE:LINE: what is wrong (the value)".  Every
  * writer writes to FILE.tmp.PID and renames it into place, so an error or
  * an interruption never leaves a partial file under the final name. */
 #ifndef AS_IO_H
@@ -18,7 +19,18 @@
 
 /* Instance: header `context response log_pi_star log_pi_ref log_mu`, then
  * one row per (context, response), all K·V rows present.  ρ is uniform and
- * μ' = μ when read back (the format has no columns for them). */
+ * μ' = μ when read back (the format has no columns for them).
+ *
+ * Reading (shared with as_io_read_table): rows may come in any order; K, V
+ * are 1 + the largest index (indices < 2^31); a missing (x, y) is reported
+ * at the last line of the file, a duplicate at its second occurrence.  Values
+ * are parsed with strtod: NaN and +inf are errors, -inf (a zero
+ * probability) is allowed in log_pi_ref and log_mu but not in log_pi_star
+ * (π* has full support, SPEC §1).  Each column's row must have logsumexp
+ * within 1e-6 of 0 (reported at the context's first line); a row further
+ * than 1e-12 from 0 (a file printed with few digits) is renormalised, a row
+ * closer is kept bit for bit.  The writer prints "%.17g", so write → read
+ * gives back the same doubles. */
 int as_io_write_instance(const char *path, const as_instance *inst, as_err *err);
 int as_io_read_instance(const char *path, as_instance **out, as_err *err);
 
@@ -26,28 +38,66 @@ int as_io_read_instance(const char *path, as_instance **out, as_err *err);
  * (default 1).  Rows repeating a cell are summed.  K and V are inferred as
  * 1 + the largest index unless given (> 0), in which case an index out of
  * range is an error.  The writer writes an aggregated file with header
- * `context\twinner\tloser\tcount`, omitting zero cells. */
+ * `context\twinner\tloser\tcount`, omitting zero cells (so pass K, V when
+ * reading it back).  Each row has 3 or 4 fields; every field is a plain
+ * decimal integer (no sign, no exponent) below 2^64; a cell or the total
+ * overflowing 2^64 − 1 is an error at the row where it happens; an inferred
+ * V must be ≥ 2; a file without data rows is an error only when K or V must
+ * be inferred.  The file is read twice (validate, then count), so memory is
+ * O(K·V²) whatever the number of rows. */
+/* Largest count table a reader allocates (K·V² cells): an index beyond
+ * it is reported as a parse error rather than attempted. */
+#define AS_IO_MAX_CELLS ((uint64_t)1 << 26)
+
 int as_io_read_comparisons(const char *path, size_t K, size_t V,
                            as_counts **out, as_err *err);
 int as_io_write_comparisons(const char *path, const as_counts *c, as_err *err);
 
 /* Policy / value table: `context response value` (log-probabilities, or a
  * reward).  The reader requires every (x, y) of a K×V table exactly once
- * (K, V inferred when 0); when normalised != 0 each row must be a
- * log-distribution (logsumexp within 1e-6 of 0). */
+ * (K, V inferred when 0, set on return); when normalised != 0 each row must
+ * be a log-distribution (logsumexp within 1e-6 of 0, renormalised beyond
+ * 1e-12 as for instances) and -inf is allowed; otherwise every value must
+ * be finite.  *values (K·V, row-major) is the caller's to free(). */
 int as_io_read_table(const char *path, size_t *K, size_t *V, double **values,
                      int normalised, as_err *err);
 int as_io_write_table(const char *path, size_t K, size_t V,
                       const double *values, const char *value_name,
                       as_err *err);
 
-/* Atomic output helpers used by every writer in the project:
+/* Atomic output helpers used by every writer in the project (a writer that
+ * fails — an invalid object, a full disk — leaves nothing under PATH and an
+ * existing PATH untouched):
  * as_io_open_tmp opens PATH.tmp.PID for writing; as_io_commit closes it and
- * renames it onto PATH (or removes it when ok == 0). */
+ * renames it onto PATH, returning AS_EIO if a write, the close or the
+ * rename failed.  With ok == 0 it removes the temp file and returns AS_EIO
+ * ("PATH: write failed, nothing written"); a caller holding a more precise
+ * error passes err = NULL and returns its own. */
 #include <stdio.h>
 FILE *as_io_open_tmp(const char *path, char *tmp_path, size_t tmp_size,
                      as_err *err);
 int as_io_commit(FILE *f, const char *tmp_path, const char *path, int ok,
                  as_err *err);
+
+/* The two halves of as_io_commit, for a command that writes several files
+ * which must appear together or not at all: finish every temp file first
+ * (as_io_finish_tmp flushes, closes and checks for write errors, removing
+ * the temp file on failure), and rename them only once all succeeded. */
+int as_io_finish_tmp(FILE *f, const char *tmp_path, as_err *err);
+int as_io_rename_tmp(const char *tmp_path, const char *path, as_err *err);
+
+/* The writers' bodies, on an already open stream (no temp file, no rename):
+ * used with as_io_open_tmp/as_io_finish_tmp for multi-file commits.  They
+ * return AS_EINVAL for an object that must not be written (a NaN, a +inf,
+ * a zero of π*) and AS_EIO when the stream reports an error. */
+int as_io_fprint_instance(FILE *f, const as_instance *inst, as_err *err);
+int as_io_fprint_comparisons(FILE *f, const as_counts *c, as_err *err);
+/* The same aggregated rows under another header line (given without its
+ * newline), e.g. "context\tfirst\tsecond\tcount" for unlabelled pairs;
+ * as_io_read_comparisons reads either back. */
+int as_io_fprint_counts(FILE *f, const as_counts *c, const char *header,
+                        as_err *err);
+int as_io_fprint_table(FILE *f, size_t K, size_t V, const double *values,
+                       const char *value_name, as_err *err);
 
 #endif

@@ -2,7 +2,15 @@
  *
  * All are computed in log space from the K×V log-probability tables and
  * averaged over x ~ ρ.  A policy may hold -inf entries (a method that
- * really produces zeros); then KL(π*‖π̂) = +inf and is reported as such. */
+ * really produces zeros); then KL(π*‖π̂) = +inf and is reported as such.
+ *
+ * Normalisation is not a precondition: every function normalises each row
+ * itself (subtracts its logsumexp), so a row stands for the distribution
+ * it is proportional to — logits θ can be passed as they are, and adding a
+ * constant to a row changes nothing.  A row with a NaN or +inf entry, or
+ * with no mass (all -inf), is not a distribution: the per-row functions
+ * return NaN for it and as_metrics_compute returns AS_EINVAL.  Conventions:
+ * 0·log 0 = 0; KL(p‖q) = +inf when q has a zero where p has mass. */
 #ifndef AS_METRICS_H
 #define AS_METRICS_H
 
@@ -36,8 +44,13 @@ extern const char *const as_metrics_names[AS_METRICS_COUNT];
 /* The fields as an array in the order of as_metrics_names. */
 void as_metrics_to_array(const as_metrics *m, double out[AS_METRICS_COUNT]);
 
-/* Evaluates log_pi (K×V) against the instance with BT temperature beta.
- * reward (K×V) may be NULL. */
+/* Evaluates log_pi (K×V; logits are fine, rows are normalised inside)
+ * against the instance with BT temperature beta > 0.  reward (K×V) may be
+ * NULL (then reward_score = NaN); otherwise it must be finite.  AS_EINVAL
+ * for a row that is not a distribution, a zero of π* (SPEC §1: full
+ * support), or a non-finite reward.  Contexts with ρ(x) = 0 are skipped, so
+ * an infinite KL there does not make the average NaN.  Cost O(K·V²) (the
+ * win-rate's double sum). */
 int as_metrics_compute(const as_instance *inst, double beta,
                        const double *log_pi, const double *reward,
                        as_metrics *out, as_err *err);

@@ -42,4 +42,47 @@ typedef struct as_objective_type {
               double *g, double *H);
 } as_objective_type;
 
+/* The objectives of SPEC §3, one file each (obj_*.c).  Every one except
+ * as_obj_reward with ridge > 0 is invariant under θ ↦ θ + c·1 (the gauge):
+ * its gradient is orthogonal to 1 and its Hessian annihilates 1.
+ *
+ *   as_obj_pmle     −Σ P_ab log σ(β Δθ_ab) + λ ρ KL(π_θ‖π_ref)
+ *   as_obj_dpo      −Σ P_ab log σ(β_d (Δθ_ab − Δℓref_ab))
+ *   as_obj_reward   over r: −Σ P_ab log σ(r_a − r_b) + (η_r/2)‖r‖²
+ *   as_obj_distill  Σ Q_ab KL(Bern(σ(Δr̂_ab)) ‖ Bern(σ(β Δθ_ab))) + λ ρ KL_ref
+ *   as_obj_rebel    Σ Q_ab (β Δθ_ab − Δr̂_ab)² + λ ρ KL_ref     (eq. 10)
+ *   as_obj_rebel_step  one iterative-REBEL step about θ_t = theta_prev:
+ *                   ρ Σ π_t(a)π_t(b) ((Δθ_ab − Δθ_t,ab)/η − Δr̃_ab)²,
+ *                   r̃ = r̂ − λ(log π_t − log π_ref)
+ *   as_obj_rkl      ρ [−E_π r̂ − γ H(π_θ) + λ KL(π_θ‖π_ref)]  (γ = 0: RLHF)
+ *
+ * Sums run over all ordered pairs (a, b), the diagonal included (a
+ * constant), so the value is the SPEC's objective exactly.  KL_ref terms
+ * need a finite log_ref when λ > 0 (AS_EINVAL otherwise). */
+extern const as_objective_type as_obj_pmle;
+extern const as_objective_type as_obj_dpo;
+extern const as_objective_type as_obj_reward;
+extern const as_objective_type as_obj_distill;
+extern const as_objective_type as_obj_rebel;
+extern const as_objective_type as_obj_rebel_step;
+extern const as_objective_type as_obj_rkl;
+
+/* Building blocks, exported so restricted classes (θ_x = Φ_x w) and new
+ * objectives reuse the exact derivatives.  Each ADDS to *f, g[V], H[V*V]
+ * (g, H may be NULL).
+ *
+ * as_obj_add_softmax: weight · (Σ_y π_y h_y + α Σ_y π_y log π_y), π =
+ * softmax(θ), h = c1·h1 + c2·h2 (a NULL array contributes 0).  With
+ * d = h + α log π − E_π[h + α log π] its gradient is weight·π⊙d and its
+ * Hessian weight·(diag(π⊙d) − π(π⊙d)ᵀ − (π⊙d)πᵀ + α(diag π − ππᵀ)). */
+void as_obj_add_softmax(size_t V, const double *theta, double weight,
+                        const double *h1, double c1, const double *h2,
+                        double c2, double alpha, double *f, double *g,
+                        double *H);
+
+/* λ·ρ·KL(π_θ‖π_ref) = as_obj_add_softmax(weight λρ, h = −log_ref, α = 1). */
+void as_obj_add_kl_ref(size_t V, const double *theta, double weight,
+                       const double *log_ref, double *f, double *g,
+                       double *H);
+
 #endif

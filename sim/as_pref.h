@@ -36,9 +36,11 @@ int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
 int as_pref_pair_probs(const as_instance *inst, double *q, as_err *err);
 
 /* N ~ Multinomial(n, p) by conditional binomials over the K·V² cells:
- * cost independent of n (up to ⌈n/2^31⌉ binomial draws per cell, since
- * gsl_ran_binomial takes an unsigned int), memory O(K·V²).  Counts sum to
- * n exactly.  out must be K×V of the instance; it is overwritten. */
+ * cost independent of n (gsl_ran_binomial takes an unsigned int, so for
+ * n > 2^30 each binomial first halves n by Beta-distributed order
+ * statistics: at most 34 extra Beta draws per cell for any 64-bit n),
+ * memory O(K·V²).  Counts sum to n exactly.  out must be K×V of the
+ * instance; it is overwritten only on success. */
 int as_pref_sample_counts(const as_instance *inst, double beta, uint64_t n,
                           gsl_rng *r, as_counts *out, as_err *err);
 
@@ -47,6 +49,12 @@ int as_pref_sample_counts(const as_instance *inst, double beta, uint64_t n,
  * users who want the literal generative process. */
 int as_pref_sample_records(const as_instance *inst, double beta, uint64_t n,
                            gsl_rng *r, as_counts *out, as_err *err);
+
+/* out[0..C) ~ Multinomial(n, p / Σp) by conditional binomials, the engine
+ * of as_pref_sample_counts and as_pref_sample_unlabelled; p must be finite
+ * and ≥ 0 with Σp > 0 (AS_EINVAL otherwise). */
+int as_pref_multinomial(gsl_rng *r, uint64_t n, const double *p, size_t C,
+                        uint64_t *out, as_err *err);
 
 /* M ~ Multinomial(m, ρ μ' μ') (unlabelled pairs, SPEC §2). */
 int as_pref_sample_unlabelled(const as_instance *inst, uint64_t m,

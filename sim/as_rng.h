@@ -9,7 +9,10 @@
  *
  * Seeding.  gsl_rng_type.set takes one unsigned long, so a plain
  * gsl_rng_set(r, s) means (initstate = s, initseq = AS_RNG_DEFAULT_STREAM).
- * as_rng_seed() sets both numbers of the reference API.
+ * as_rng_seed() sets both numbers of the reference API.  Unlike some GSL
+ * generators, seed 0 is not replaced by a default: every unsigned long is
+ * its own seed.  gsl_rng_uniform is x/2^32 (pcg32) or (x >> 11)·2^-53
+ * (pcg64), in [0, 1); gsl_rng_get returns the raw output.
  *
  * Independent streams.  as_rng_derive() maps (base seed, cell, replicate)
  * to a (seed, stream) pair by a fixed hash, so every simulation unit owns
@@ -35,8 +38,23 @@ void as_rng_seed(gsl_rng *r, uint64_t initstate, uint64_t initseq);
  * Free with gsl_rng_free. */
 gsl_rng *as_rng_new(uint64_t initstate, uint64_t initseq);
 
+/* A new generator of type T (as_rng_pcg32 or as_rng_pcg64) seeded with
+ * (initstate, initseq); NULL on ENOMEM or another T.  Free with
+ * gsl_rng_free. */
+gsl_rng *as_rng_alloc(const gsl_rng_type *T, uint64_t initstate,
+                      uint64_t initseq);
+
 /* Deterministic (seed, stream) for unit (cell, replicate) of a run with
- * base seed `base`.  Distinct (cell, replicate) give distinct streams. */
+ * base seed `base`.  Distinct (cell, replicate) give distinct streams
+ * (guaranteed for cell < 2^31 and replicate < 2^32; beyond that collisions
+ * are only hash-improbable).  The rule, with m64 the splitmix64 finaliser
+ * and m63 the same rounds taken mod 2^63 (a bijection of [0, 2^63)):
+ *   key       = m64(base ^ 0x9e3779b97f4a7c15)
+ *   u         = (cell·2^32 + replicate) mod 2^63
+ *   initseq   = m63(u ^ (key mod 2^63))
+ *   initstate = m64(key + m64(u + 0x9e3779b97f4a7c15)
+ *                   + ⌊cell/2^31⌋·0xd1b54a32d192ed03
+ *                   + ⌊replicate/2^32⌋·0xda942042e4dd58b5)   (mod 2^64) */
 void as_rng_derive(uint64_t base, uint64_t cell, uint64_t replicate,
                    uint64_t *initstate, uint64_t *initseq);
 

@@ -1,12 +1,450 @@
-/* cli_sample.c — placeholder until the 'sample' subcommand lands. */
+/* cli_sample.c — `alignsim sample`: draw an instance (SPEC §1.1) and
+ * Bradley–Terry comparisons (SPEC §2) and write them in the formats of
+ * SPEC §7, with a manifest.  Parsing and printing only: the mathematics is
+ * in as_instance.c and as_pref.c, the formats in as_io.c.
+ *
+ * All files are written to temporary names first and renamed only once
+ * every one of them was written completely, so a failure leaves no result
+ * file behind (and a directory this command created is removed again). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "as_instance.h"
+#include "as_io.h"
+#include "as_pref.h"
+#include "as_rng.h"
 #include "cli.h"
+
+#ifndef ALIGNSIM_VERSION
+#define ALIGNSIM_VERSION "unknown"
+#endif
+
+#define DEFAULT_N 1000u
+#define DEFAULT_SEED 1u
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+"usage: alignsim sample --out DIR [OPTIONS]\n"
+"\n"
+"Draws a random instance (pi*, pi_ref, mu; SPEC 1.1) and n Bradley-Terry\n"
+"comparisons (SPEC 2) and writes, in DIR (created if needed):\n"
+"  instance.tsv     context response log_pi_star log_pi_ref log_mu\n"
+"  comparisons.tsv  context winner loser count  (aggregated; zero cells\n"
+"                   omitted; counts sum to n)\n"
+"  unlabelled.tsv   context first second count  (only with --m)\n"
+"  manifest         key = value: version, command line, every parameter\n"
+"                   as parsed, seed, stream, date (UTC)\n"
+"The files appear together or not at all.  One generator, pcg32 seeded with\n"
+"(--seed, --stream), draws the instance first, then the comparisons, then\n"
+"the unlabelled pairs.\n"
+"\n"
+"options [default]:\n"
+"  --out DIR            output directory (required)\n"
+"  --K N                number of contexts, >= 1 [10]\n"
+"  --V N                number of responses, >= 2 [10]\n"
+"                       (K*V*V must not exceed 2^26)\n"
+"  --beta B             Bradley-Terry temperature, > 0 [1]\n"
+"  --logit-scale S      s: z_x ~ N(0, s^2 I), pi* = softmax(z_x), >= 0 [1]\n"
+"  --ref-sharpness A    a: pi_ref = softmax(a z_x + tau xi_x) [0.5]\n"
+"  --ref-noise TAU      tau, >= 0 [0.5]\n"
+"  --mu ref|uniform|star\n"
+"                       generator of the labelled pairs [ref]\n"
+"  --n N                number of comparisons, 0 <= N < 2^64 [%u]\n"
+"  --mode counts|records\n"
+"                       counts: N ~ Multinomial(n, p) drawn in O(K V^2)\n"
+"                       whatever n; records: the literal process, one\n"
+"                       record at a time, O(n) [counts]\n"
+"  --m M                also draw M unlabelled pairs from mu' = mu\n"
+"                       (multinomial) into unlabelled.tsv [none]\n"
+"  --seed S             generator seed, 0 <= S < 2^64 [%u]\n"
+"  --stream S           generator stream, 0 <= S < 2^64 [%u]\n"
+"  -h, --help           this text\n"
+"      --version        print the version\n"
+"\n"
+"Exit status: 0 success, 1 sampling or writing failed, 2 bad usage.\n",
+          DEFAULT_N, DEFAULT_SEED, AS_RNG_DEFAULT_STREAM);
+}
+
+enum { OPT_K = 256, OPT_V, OPT_BETA, OPT_SCALE, OPT_SHARP, OPT_NOISE, OPT_N,
+       OPT_SEED, OPT_STREAM, OPT_OUT, OPT_MODE, OPT_MU, OPT_M, OPT_VERSION };
+
+typedef struct sample_opts {
+  as_instance_params ip;
+  double beta;
+  uint64_t n, m, seed, stream;
+  int have_m, records;
+  const char *out;
+  const char *mu_name, *mode_name;
+} sample_opts;
+
+/* Shell-quotes one argument for the manifest's command line. */
+static void print_quoted(FILE *f, const char *s)
+{
+  int plain = s[0] != '\0';
+  for (const char *p = s; *p != '\0'; p++)
+    if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+               "0123456789_./=:,+-@%", *p) == NULL)
+      plain = 0;
+  if (plain) {
+    fputs(s, f);
+    return;
+  }
+  fputc('\'', f);
+  for (const char *p = s; *p != '\0'; p++)
+    if (*p == '\'')
+      fputs("'\\''", f);
+    else
+      fputc(*p, f);
+  fputc('\'', f);
+}
+
+static int write_manifest(FILE *f, const sample_opts *o, int argc,
+                          char **argv)
+{
+  char date[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  if (gmtime_r(&now, &tm) == NULL ||
+      strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    snprintf(date, sizeof date, "unknown");
+  fprintf(f, "# alignsim sample: everything needed to regenerate the files "
+             "in this directory\n");
+  fprintf(f, "version = %s\n", ALIGNSIM_VERSION);
+  fprintf(f, "command = alignsim");
+  for (int i = 0; i < argc; i++) {
+    fputc(' ', f);
+    print_quoted(f, argv[i]);
+  }
+  fputc('\n', f);
+  /* %.17g: the values exactly as parsed. */
+  fprintf(f, "K = %zu\nV = %zu\nbeta = %.17g\nlogit_scale = %.17g\n"
+             "ref_sharpness = %.17g\nref_noise = %.17g\nrho = uniform\n"
+             "mu = %s\nmu2 = mu\nn = %" PRIu64 "\nmode = %s\n",
+          o->ip.K, o->ip.V, o->beta, o->ip.logit_scale, o->ip.ref_sharpness,
+          o->ip.ref_noise, o->mu_name, o->n, o->mode_name);
+  if (o->have_m)
+    fprintf(f, "m = %" PRIu64 "\n", o->m);
+  fprintf(f, "rng = pcg32\nseed = %" PRIu64 "\nstream = %" PRIu64 "\n"
+             "date = %s\nfiles = instance.tsv comparisons.tsv%s\n",
+          o->seed, o->stream, date, o->have_m ? " unlabelled.tsv" : "");
+  return ferror(f) ? AS_EIO : AS_OK;
+}
+
+static int parse_args(int argc, char **argv, sample_opts *o, int *done)
+{
+  static const struct option longopts[] = {
+    {"K", required_argument, NULL, OPT_K},
+    {"V", required_argument, NULL, OPT_V},
+    {"beta", required_argument, NULL, OPT_BETA},
+    {"logit-scale", required_argument, NULL, OPT_SCALE},
+    {"ref-sharpness", required_argument, NULL, OPT_SHARP},
+    {"ref-noise", required_argument, NULL, OPT_NOISE},
+    {"n", required_argument, NULL, OPT_N},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"stream", required_argument, NULL, OPT_STREAM},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"mu", required_argument, NULL, OPT_MU},
+    {"m", required_argument, NULL, OPT_M},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+  };
+  long l;
+  int c;
+  *done = 0;
+  opterr = 0;
+  optind = 0;          /* glibc: full re-initialisation */
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    const char *a = optarg;
+    switch (c) {
+    case OPT_K:
+      if (cli_parse_long("--K", a, 1, (long)AS_IO_MAX_CELLS / 4, &l))
+        return CLI_EXIT_USAGE;
+      o->ip.K = (size_t)l;
+      break;
+    case OPT_V:
+      if (cli_parse_long("--V", a, 2, 1L << 13, &l))
+        return CLI_EXIT_USAGE;
+      o->ip.V = (size_t)l;
+      break;
+    case OPT_BETA:
+      if (cli_parse_positive_double("--beta", a, &o->beta))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_SCALE:
+      if (cli_parse_double("--logit-scale", a, &o->ip.logit_scale))
+        return CLI_EXIT_USAGE;
+      if (o->ip.logit_scale < 0)
+        return cli_usage_error("--logit-scale: '%s' must be >= 0", a);
+      break;
+    case OPT_SHARP:
+      if (cli_parse_double("--ref-sharpness", a, &o->ip.ref_sharpness))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_NOISE:
+      if (cli_parse_double("--ref-noise", a, &o->ip.ref_noise))
+        return CLI_EXIT_USAGE;
+      if (o->ip.ref_noise < 0)
+        return cli_usage_error("--ref-noise: '%s' must be >= 0", a);
+      break;
+    case OPT_N:
+      if (cli_parse_u64("--n", a, &o->n))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_M:
+      if (cli_parse_u64("--m", a, &o->m))
+        return CLI_EXIT_USAGE;
+      o->have_m = 1;
+      break;
+    case OPT_SEED:
+      if (cli_parse_u64("--seed", a, &o->seed))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_STREAM:
+      if (cli_parse_u64("--stream", a, &o->stream))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_OUT:
+      if (a[0] == '\0')
+        return cli_usage_error("--out: empty directory name");
+      o->out = a;
+      break;
+    case OPT_MODE:
+      if (strcmp(a, "counts") == 0)
+        o->records = 0;
+      else if (strcmp(a, "records") == 0)
+        o->records = 1;
+      else
+        return cli_usage_error("--mode: '%s' is not one of counts, records",
+                               a);
+      o->mode_name = o->records ? "records" : "counts";
+      break;
+    case OPT_MU:
+      if (strcmp(a, "ref") == 0)
+        o->ip.mu = AS_MU_REF;
+      else if (strcmp(a, "uniform") == 0)
+        o->ip.mu = AS_MU_UNIFORM;
+      else if (strcmp(a, "star") == 0)
+        o->ip.mu = AS_MU_STAR;
+      else
+        return cli_usage_error("--mu: '%s' is not one of ref, uniform, star",
+                               a);
+      o->mu_name = o->ip.mu == AS_MU_REF ? "ref"
+                   : o->ip.mu == AS_MU_UNIFORM ? "uniform" : "star";
+      break;
+    case 'h':
+      usage(stdout);
+      *done = 1;
+      return CLI_EXIT_OK;
+    case OPT_VERSION:
+      printf("alignsim %s\n", ALIGNSIM_VERSION);
+      *done = 1;
+      return CLI_EXIT_OK;
+    case ':':
+      return cli_usage_error("sample: option '%s' needs a value",
+                             argv[optind - 1]);
+    default:
+      return cli_usage_error("sample: unknown option '%s' (try 'alignsim "
+                             "sample --help')", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    return cli_usage_error("sample: unexpected argument '%s'", argv[optind]);
+  if (o->out == NULL)
+    return cli_usage_error("sample: --out DIR is required");
+  if ((uint64_t)o->ip.K * o->ip.V * o->ip.V > AS_IO_MAX_CELLS)
+    return cli_usage_error("sample: K*V*V = %zu cells exceeds the limit 2^26",
+                           o->ip.K * o->ip.V * o->ip.V);
+  as_err e;
+  if (as_instance_params_check(&o->ip, &e) != AS_OK)
+    return cli_usage_error("sample: %s", e.msg);
+  return CLI_EXIT_OK;
+}
+
+/* mkdir -p DIR, remembering the first directory it created (so a failure
+ * can remove what this command made); *created is NULL when DIR existed. */
+static int make_dirs(const char *dir, char **created)
+{
+  *created = NULL;
+  char *p = strdup(dir);
+  if (p == NULL)
+    return cli_usage_error("out of memory");
+  size_t len = strlen(p);
+  for (size_t i = 1; i <= len; i++) {
+    if (p[i] != '/' && p[i] != '\0')
+      continue;
+    char save = p[i];
+    p[i] = '\0';
+    if (mkdir(p, 0777) == 0) {
+      if (*created == NULL && (*created = strdup(p)) == NULL) {
+        free(p);
+        return cli_usage_error("out of memory");
+      }
+    } else if (errno != EEXIST) {
+      int e = errno;
+      free(p);
+      return cli_usage_error("--out: cannot create directory '%s': %s", dir,
+                             strerror(e));
+    }
+    p[i] = save;
+  }
+  free(p);
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return cli_usage_error("--out: '%s' is not a directory", dir);
+  return CLI_EXIT_OK;
+}
+
+#define NFILES 4
 
 int cli_sample_main(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "alignsim: 'sample' is not implemented yet\n");
-  return CLI_EXIT_USAGE;
+  sample_opts o;
+  memset(&o, 0, sizeof o);
+  as_instance_params_default(&o.ip);
+  o.beta = 1.0;
+  o.n = DEFAULT_N;
+  o.seed = DEFAULT_SEED;
+  o.stream = AS_RNG_DEFAULT_STREAM;
+  o.mu_name = "ref";
+  o.mode_name = "counts";
+  int done, status = parse_args(argc, argv, &o, &done);
+  if (status != CLI_EXIT_OK || done)
+    return status;
+
+  as_err e;
+  as_err_clear(&e);
+  as_instance *inst = as_instance_new(o.ip.K, o.ip.V);
+  as_counts *cnt = as_counts_new(o.ip.K, o.ip.V);
+  as_counts *unl = o.have_m ? as_counts_new(o.ip.K, o.ip.V) : NULL;
+  gsl_rng *r = as_rng_new(o.seed, o.stream);
+  char *created = NULL;
+  status = CLI_EXIT_FAIL;
+  if (inst == NULL || cnt == NULL || r == NULL || (o.have_m && unl == NULL)) {
+    fprintf(stderr, "alignsim: sample: out of memory\n");
+    goto out;
+  }
+  /* One generator, in a fixed order: instance, comparisons, unlabelled. */
+  int rc = as_instance_draw(inst, &o.ip, r, &e);
+  if (rc == AS_OK)
+    rc = o.records ? as_pref_sample_records(inst, o.beta, o.n, r, cnt, &e)
+                   : as_pref_sample_counts(inst, o.beta, o.n, r, cnt, &e);
+  if (rc == AS_OK && o.have_m)
+    rc = as_pref_sample_unlabelled(inst, o.m, r, unl, &e);
+  if (rc != AS_OK) {
+    fprintf(stderr, "alignsim: sample: %s\n", e.msg);
+    goto out;
+  }
+
+  if ((status = make_dirs(o.out, &created)) != CLI_EXIT_OK)
+    goto out;
+  status = CLI_EXIT_FAIL;
+  static const char *const names[NFILES] = {"instance.tsv", "comparisons.tsv",
+                                            "unlabelled.tsv", "manifest"};
+  static char path[NFILES][4096], tmp[NFILES][4200];
+  memset(path, 0, sizeof path);
+  memset(tmp, 0, sizeof tmp);
+  FILE *f[NFILES] = {NULL};
+  int open_ok = 1;
+  for (int i = 0; i < NFILES && open_ok; i++) {
+    if (i == 2 && !o.have_m)
+      continue;
+    int len = snprintf(path[i], sizeof path[i], "%s/%s", o.out, names[i]);
+    if (len < 0 || (size_t)len >= sizeof path[i]) {
+      as_err_set(&e, AS_EINVAL, "%s: path too long", o.out);
+      open_ok = 0;
+    } else if ((f[i] = as_io_open_tmp(path[i], tmp[i], sizeof tmp[i], &e)) ==
+               NULL)
+      open_ok = 0;
+  }
+  rc = open_ok ? AS_OK : AS_EIO;
+  for (int i = 0; i < NFILES && rc == AS_OK; i++) {
+    if (f[i] == NULL)
+      continue;
+    switch (i) {
+    case 0: rc = as_io_fprint_instance(f[0], inst, &e); break;
+    case 1: rc = as_io_fprint_comparisons(f[1], cnt, &e); break;
+    case 2:
+      rc = as_io_fprint_counts(f[2], unl, "context\tfirst\tsecond\tcount",
+                               &e);
+      break;
+    default:
+      if (write_manifest(f[3], &o, argc, argv) != AS_OK)
+        rc = as_err_set(&e, AS_EIO, "write error: %s", strerror(errno));
+    }
+    if (rc != AS_OK) {                /* name the file in the message */
+      char m[AS_ERR_MSG_MAX];
+      snprintf(m, sizeof m, "%s", e.msg);
+      as_err_set(&e, rc, "%s: %s", path[i], m);
+    }
+  }
+  /* Phase 1: finish every temp file (each removed on failure). */
+  for (int i = 0; i < NFILES; i++) {
+    if (f[i] == NULL)
+      continue;
+    if (rc == AS_OK) {
+      rc = as_io_finish_tmp(f[i], tmp[i], &e);
+    } else {
+      fclose(f[i]);
+      remove(tmp[i]);
+    }
+    f[i] = NULL;
+  }
+  if (rc != AS_OK) {
+    /* The temp files of the files finished before the failure remain. */
+    for (int i = 0; i < NFILES; i++)
+      if (tmp[i][0] != '\0')
+        remove(tmp[i]);
+    fprintf(stderr, "alignsim: sample: %s\n", e.msg);
+    goto out;
+  }
+  /* Phase 2: all written; rename them into place. */
+  int renamed = 0;
+  for (int i = 0; i < NFILES && rc == AS_OK; i++) {
+    if (tmp[i][0] == '\0')
+      continue;
+    if ((rc = as_io_rename_tmp(tmp[i], path[i], &e)) == AS_OK)
+      renamed |= 1 << i;
+  }
+  if (rc != AS_OK) {
+    /* Not expected after every write succeeded in the same directory; do
+     * not leave a partial set behind. */
+    for (int i = 0; i < NFILES; i++)
+      if (tmp[i][0] != '\0')
+        remove((renamed >> i) & 1 ? path[i] : tmp[i]);
+    fprintf(stderr, "alignsim: sample: %s\n", e.msg);
+    goto out;
+  }
+  free(created);
+  created = NULL;
+  status = CLI_EXIT_OK;
+out:
+  if (created != NULL) {
+    /* Remove what this command created (empty by now), innermost first. */
+    size_t keep = strlen(created);
+    char *p = strdup(o.out);
+    while (p != NULL && strlen(p) >= keep) {
+      rmdir(p);
+      char *slash = strrchr(p, '/');
+      if (slash == NULL)
+        break;
+      *slash = '\0';
+    }
+    free(p);
+    free(created);
+  }
+  gsl_rng_free(r);
+  as_counts_free(unl);
+  as_counts_free(cnt);
+  as_instance_free(inst);
+  return status;
 }

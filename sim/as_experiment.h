@@ -1,0 +1,112 @@
+/* as_experiment.h — running an experiment from a configuration (SPEC §6).
+ *
+ * An experiment is split into work units (cell, replicate).  What a cell is
+ * and what a unit computes is decided by the experiment *kind*, a value of
+ * type as_experiment_kind (a struct of function pointers, as GSL's
+ * gsl_rng_type); the runner only schedules units over threads, stores their
+ * rows by unit index and writes the outputs in unit order, so the output
+ * never depends on the number of threads.  Adding a kind is one file that
+ * defines an as_experiment_kind plus one line in the table of
+ * as_experiment.c (kinds[]).
+ *
+ * Seeds (documented in experiments/README.md): unit (cell, replicate) of a
+ * run with base seed S draws
+ *   - its instance from as_rng_derive(S, 0, replicate) — the same instance
+ *     for a replicate in every cell, so curves over n (or λ, β) are paired;
+ *   - its labelled data from as_rng_derive(S, 1 + 4·cell + 0, replicate),
+ *     unlabelled pairs from ... + 1, the held-out sample from ... + 2. */
+#ifndef AS_EXPERIMENT_H
+#define AS_EXPERIMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "as_config.h"
+#include "as_error.h"
+#include "as_metrics.h"
+
+/* Derived stream numbers (the `cell` argument of as_rng_derive). */
+#define AS_STREAM_INSTANCE 0u
+#define AS_STREAM_DATA 0u
+#define AS_STREAM_UNLABELLED 1u
+#define AS_STREAM_HELDOUT 2u
+uint64_t as_experiment_stream(size_t cell, unsigned which);
+
+/* One row of results.csv: one (cell, method, replicate) — and one λ when
+ * the tuning is "fixed". */
+typedef struct as_result_row {
+  size_t cell;
+  long replicate;
+  const char *method;    /* a static name                                   */
+  double n;              /* labelled records; INFINITY: population limit    */
+  double m;              /* unlabelled pairs; INFINITY: population; NAN: none */
+  double beta, lambda, gamma, beta_dpo; /* NAN where not used               */
+  double metrics[AS_METRICS_COUNT]; /* order of as_metrics_names          */
+  double rlhf_floor;     /* F_RLHF of the unit's instance (as_dilemma.h)     */
+  double rlhf_floor_lambda;
+  double heldout_score;  /* validation log-likelihood per record, or NAN     */
+  long reward_no_mle;    /* contexts whose ridge-free BT MLE does not exist  */
+  long not_converged;    /* contexts whose solve did not converge            */
+  long iterations;
+  double theta_norm;
+  int status;            /* AS_OK, AS_ENOCONV or AS_EDIVERGE                 */
+  double aux;            /* kind-specific column (kind->aux_name)            */
+} as_result_row;
+
+/* A growable list of rows. */
+typedef struct as_rows {
+  as_result_row *row;
+  size_t count, cap;
+} as_rows;
+
+int as_rows_push(as_rows *r, const as_result_row *row);
+void as_rows_clear(as_rows *r); /* frees the storage */
+
+/* An experiment kind. */
+typedef struct as_experiment_kind {
+  const char *name;      /* matched against the config's `kind`             */
+  const char *aux_name;  /* header of the aux column                        */
+  /* Checks that cfg can be run by this kind (AS_ENOTSUP/AS_EINVAL with a
+   * message naming the config file otherwise). */
+  int (*check)(const as_config *cfg, as_err *err);
+  size_t (*n_cells)(const as_config *cfg);
+  /* Computes unit (cell, replicate) and appends its rows to out, in a
+   * deterministic order.  Must be thread-safe (no shared mutable state). */
+  int (*run_unit)(const as_config *cfg, size_t cell, long replicate,
+                  as_rows *out, as_err *err);
+  /* Optional (NULL: the standard statistics of as_results.c): writes
+   * summary.csv's content for this kind from the rows in unit order
+   * (E3's bound-vs-quantile rows, E7's per-μ' rows). */
+  int (*write_summary)(FILE *f, const as_config *cfg, const as_rows *rows,
+                       as_err *err);
+} as_experiment_kind;
+
+/* The kind registered under `name`, or NULL. */
+const as_experiment_kind *as_experiment_kind_find(const char *name);
+
+/* Options of a run. */
+typedef struct as_run_opts {
+  const char *out_dir;      /* created if missing                           */
+  int threads;              /* ≥ 1                                           */
+  int progress;             /* draw a progress bar on stderr                 */
+  int plots;                /* invoke gnuplot for cfg->figures               */
+  const char *plots_dir;    /* where eN.gp live                              */
+  const char *version;      /* for the manifest                              */
+  const char *command_line; /* for the manifest                              */
+} as_run_opts;
+
+void as_run_opts_default(as_run_opts *o);
+
+/* Runs every unit of cfg's kind with `threads` threads and returns the rows
+ * in unit order (cell-major, then replicate) in *rows (caller clears). */
+int as_experiment_compute(const as_config *cfg, int threads, int progress,
+                          as_rows *rows, as_err *err);
+
+/* The whole run: compute, then write DIR/results.csv, DIR/summary.csv,
+ * DIR/table.txt, the plot data files, DIR/manifest and the figures — each
+ * through a temporary file renamed into place, nothing when the
+ * computation fails. */
+int as_experiment_run(const as_config *cfg, const as_run_opts *o,
+                      as_err *err);
+
+#endif

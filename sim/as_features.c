@@ -1,0 +1,539 @@
+/* as_features.c — the log-linear feature class (SPEC §3.1; see
+ * as_features.h). */
+#include "as_features.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_vector.h>
+
+#include "as_math.h"
+
+/* Relative size below which a Hessian eigenvalue is a flat direction. */
+#define EIG_DROP 1e-12
+/* Armijo constant and backtracking cap. */
+#define ARMIJO_C 1e-4
+#define MAX_HALVINGS 60
+/* Below this decrement (λ² in units of F) the quadratic model is exact to
+ * rounding: the full Newton step is taken without a line search, since F's
+ * own rounding (~1e-16·|F|) would hide the decrease. */
+#define FULL_STEP_DECREMENT 1e-10
+
+as_features *as_features_new(size_t K, size_t V, size_t d)
+{
+  if (K == 0 || V == 0 || d == 0 || K > SIZE_MAX / V
+      || K * V > SIZE_MAX / d / sizeof(double))
+    return NULL;
+  as_features *f = malloc(sizeof *f);
+  if (f == NULL)
+    return NULL;
+  f->K = K;
+  f->V = V;
+  f->d = d;
+  f->phi = calloc(K * V * d, sizeof(double));
+  if (f->phi == NULL) {
+    free(f);
+    return NULL;
+  }
+  return f;
+}
+
+void as_features_free(as_features *f)
+{
+  if (f == NULL)
+    return;
+  free(f->phi);
+  free(f);
+}
+
+int as_features_draw(as_features *f, gsl_rng *r, as_err *err)
+{
+  if (f == NULL || r == NULL)
+    return as_err_set(err, AS_EINVAL, "features: NULL features or generator");
+  for (size_t i = 0; i < f->K * f->V * f->d; i++)
+    f->phi[i] = gsl_ran_gaussian(r, 1.0);
+  return AS_OK;
+}
+
+void as_features_logits(const as_features *f, const double *w, double *theta)
+{
+  size_t d = f->d;
+  for (size_t i = 0; i < f->K * f->V; i++) {
+    const double *p = f->phi + i * d;
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++)
+      s += p[j] * w[j];
+    theta[i] = s;
+  }
+}
+
+void as_features_log_policy(const as_features *f, const double *w,
+                            double *log_pi)
+{
+  as_features_logits(f, w, log_pi);
+  for (size_t x = 0; x < f->K; x++)
+    as_log_softmax(log_pi + x * f->V, f->V, log_pi + x * f->V);
+}
+
+/* ---- realizable instance ------------------------------------------------ */
+
+static void softmax_perturbed(gsl_rng *r, const double *z, double a, double t,
+                              size_t V, double *tmp, double *out)
+{
+  for (size_t y = 0; y < V; y++)
+    tmp[y] = a * z[y] + t * gsl_ran_gaussian(r, 1.0);
+  as_log_softmax(tmp, V, out);
+}
+
+/* One μ row, following as_instance_draw's rule for each kind (SPEC §1.1). */
+static void mu_row(gsl_rng *r, as_mu_kind kind, double sharp, double noise,
+                   const double *z, const double *star, const double *ref,
+                   const double *mu, size_t V, double *tmp, double *out)
+{
+  switch (kind) {
+  case AS_MU_REF:
+    memcpy(out, ref, V * sizeof(double));
+    break;
+  case AS_MU_UNIFORM:
+    for (size_t y = 0; y < V; y++)
+      out[y] = -log((double)V);
+    break;
+  case AS_MU_STAR:
+    memcpy(out, star, V * sizeof(double));
+    break;
+  case AS_MU_SAME:
+    memcpy(out, mu, V * sizeof(double));
+    break;
+  case AS_MU_DRAWN:
+    softmax_perturbed(r, z, sharp, noise, V, tmp, out);
+    break;
+  }
+}
+
+int as_features_draw_instance(as_instance *inst, const as_instance_params *p,
+                              const as_features *f, gsl_rng *r,
+                              double *w_star, as_err *err)
+{
+  int rc = as_instance_params_check(p, err);
+  if (rc != AS_OK)
+    return rc;
+  if (inst == NULL || f == NULL || r == NULL || w_star == NULL)
+    return as_err_set(err, AS_EINVAL, "features instance: NULL argument");
+  if (inst->K != f->K || inst->V != f->V || p->K != f->K || p->V != f->V)
+    return as_err_set(err, AS_EINVAL,
+                      "features instance: features are %zu x %zu, instance "
+                      "%zu x %zu, parameters K = %zu, V = %zu",
+                      f->K, f->V, inst->K, inst->V, p->K, p->V);
+  size_t K = f->K, V = f->V, d = f->d;
+  double *z = malloc(K * V * sizeof(double)), *tmp = malloc(V * sizeof(double));
+  if (z == NULL || tmp == NULL) {
+    free(z);
+    free(tmp);
+    return as_err_set(err, AS_ENOMEM, "features instance: out of memory");
+  }
+  /* N(0, s²/d) per coordinate: each logit w*·φ is then N(0, s²). */
+  double sd = p->logit_scale / sqrt((double)d);
+  for (size_t j = 0; j < d; j++)
+    w_star[j] = gsl_ran_gaussian(r, sd);
+  as_features_logits(f, w_star, z);
+  for (size_t x = 0; x < K; x++) {
+    const double *zx = z + x * V;
+    double *star = inst->log_pi_star + x * V, *ref = inst->log_pi_ref + x * V;
+    double *mu = inst->log_mu + x * V, *mu2 = inst->log_mu2 + x * V;
+    as_log_softmax(zx, V, star);
+    softmax_perturbed(r, zx, p->ref_sharpness, p->ref_noise, V, tmp, ref);
+    mu_row(r, p->mu, p->mu_sharpness, p->mu_noise, zx, star, ref, NULL, V,
+           tmp, mu);
+    mu_row(r, p->mu2, p->mu2_sharpness, p->mu2_noise, zx, star, ref, mu, V,
+           tmp, mu2);
+  }
+  if (p->rho_uniform) {
+    for (size_t x = 0; x < K; x++)
+      inst->log_rho[x] = -log((double)K);
+  } else {
+    for (size_t x = 0; x < K; x++)
+      inst->log_rho[x] = log(gsl_ran_exponential(r, 1.0));
+    as_log_softmax(inst->log_rho, K, inst->log_rho);
+  }
+  free(z);
+  free(tmp);
+  return AS_OK;
+}
+
+/* ---- chain rule ---------------------------------------------------------- */
+
+/* Scratch for one evaluation: θ_x, g_x, H_x, and H_x Φ_x (V×d). */
+typedef struct scratch {
+  double *theta, *g, *H, *HPhi;
+} scratch;
+
+static int scratch_alloc(scratch *s, size_t V, size_t d)
+{
+  s->theta = malloc(V * sizeof(double));
+  s->g = malloc(V * sizeof(double));
+  s->H = malloc(V * V * sizeof(double));
+  s->HPhi = malloc(V * d * sizeof(double));
+  return s->theta && s->g && s->H && s->HPhi ? AS_OK : AS_ENOMEM;
+}
+
+static void scratch_free(scratch *s)
+{
+  free(s->theta);
+  free(s->g);
+  free(s->H);
+  free(s->HPhi);
+}
+
+static int eval_with(const as_features *f, const as_objective_type *obj,
+                     const as_ctx_data *ctx, const double *w, double *val,
+                     double *grad, double *hess, scratch *s, as_err *err)
+{
+  size_t V = f->V, d = f->d;
+  *val = 0.0;
+  if (grad != NULL)
+    memset(grad, 0, d * sizeof(double));
+  if (hess != NULL)
+    memset(hess, 0, d * d * sizeof(double));
+  for (size_t x = 0; x < f->K; x++) {
+    const double *Phi = f->phi + x * V * d; /* V×d block */
+    if (ctx[x].V != V)
+      return as_err_set(err, AS_EINVAL,
+                        "features: context %zu has V = %zu, features V = %zu",
+                        x, ctx[x].V, V);
+    for (size_t y = 0; y < V; y++) {
+      double t = 0.0;
+      for (size_t j = 0; j < d; j++)
+        t += Phi[y * d + j] * w[j];
+      s->theta[y] = t;
+    }
+    double fx;
+    int rc = obj->eval(&ctx[x], s->theta, &fx, grad ? s->g : NULL,
+                       hess ? s->H : NULL);
+    if (rc != AS_OK)
+      return as_err_set(err, rc,
+                        "features: objective '%s' rejected the data of "
+                        "context %zu", obj->name, x);
+    *val += fx;
+    if (grad != NULL) /* Φ_xᵀ g_x */
+      for (size_t y = 0; y < V; y++) {
+        double gy = s->g[y];
+        if (gy != 0.0)
+          for (size_t j = 0; j < d; j++)
+            grad[j] += Phi[y * d + j] * gy;
+      }
+    if (hess != NULL) { /* Φ_xᵀ (H_x Φ_x) */
+      for (size_t a = 0; a < V; a++)
+        for (size_t j = 0; j < d; j++) {
+          double t = 0.0;
+          for (size_t b = 0; b < V; b++)
+            t += s->H[a * V + b] * Phi[b * d + j];
+          s->HPhi[a * d + j] = t;
+        }
+      for (size_t a = 0; a < V; a++)
+        for (size_t i = 0; i < d; i++) {
+          double p = Phi[a * d + i];
+          if (p == 0.0)
+            continue;
+          for (size_t j = 0; j < d; j++)
+            hess[i * d + j] += p * s->HPhi[a * d + j];
+        }
+    }
+  }
+  return AS_OK;
+}
+
+int as_features_eval(const as_features *f, const as_objective_type *obj,
+                     const as_ctx_data *ctx, const double *w, double *val,
+                     double *grad, double *hess, as_err *err)
+{
+  scratch s;
+  if (scratch_alloc(&s, f->V, f->d) != AS_OK) {
+    scratch_free(&s);
+    return as_err_set(err, AS_ENOMEM, "features: out of memory");
+  }
+  int rc = eval_with(f, obj, ctx, w, val, grad, hess, &s, err);
+  scratch_free(&s);
+  return rc;
+}
+
+/* ---- damped Newton ------------------------------------------------------- */
+
+void as_features_opts_default(as_features_opts *o)
+{
+  o->tol = 1e-20;
+  o->max_iter = 200;
+}
+
+static int all_finite(const double *x, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i]))
+      return 0;
+  return 1;
+}
+
+int as_features_minimize(const as_features *f, const as_objective_type *obj,
+                         const as_ctx_data *ctx, const as_features_opts *o,
+                         double *w, as_features_info *info, as_err *err)
+{
+  as_features_opts def;
+  if (o == NULL) {
+    as_features_opts_default(&def);
+    o = &def;
+  }
+  if (!(o->tol > 0.0) || o->max_iter < 1)
+    return as_err_set(err, AS_EINVAL,
+                      "features: tol = %g must be > 0 and max_iter = %ld >= 1",
+                      o->tol, o->max_iter);
+  size_t d = f->d;
+  scratch s;
+  double *g = malloc(d * sizeof(double)), *H = malloc(d * d * sizeof(double));
+  double *p = malloc(d * sizeof(double)), *wt = malloc(d * sizeof(double));
+  double *w0 = malloc(d * sizeof(double));
+  gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d);
+  gsl_vector *eval = gsl_vector_alloc(d);
+  gsl_matrix *evec = gsl_matrix_alloc(d, d);
+  as_features_info inf = {AS_ENOCONV, 0, INFINITY, NAN, 0};
+  int rc = scratch_alloc(&s, f->V, d);
+  if (rc != AS_OK || !g || !H || !p || !wt || !w0 || !ws || !eval || !evec) {
+    rc = as_err_set(err, AS_ENOMEM, "features: out of memory (d = %zu)", d);
+    goto out;
+  }
+  memcpy(w0, w, d * sizeof(double));
+  double F;
+  if ((rc = eval_with(f, obj, ctx, w, &F, g, H, &s, err)) != AS_OK)
+    goto out;
+  if (!isfinite(F)) {
+    rc = as_err_set(err, AS_EINVAL,
+                    "features: objective '%s' is not finite at the start "
+                    "(%g)", obj->name, F);
+    goto out;
+  }
+  for (long it = 0;; it++) {
+    /* Modified Newton step from H = Σ λ_i v_i v_iᵀ. */
+    gsl_matrix_view Hv = gsl_matrix_view_array(H, d, d);
+    gsl_eigen_symmv(&Hv.matrix, eval, evec, ws); /* destroys H */
+    double lmax = 0.0;
+    for (size_t i = 0; i < d; i++)
+      lmax = fmax(lmax, fabs(gsl_vector_get(eval, i)));
+    memset(p, 0, d * sizeof(double));
+    size_t dropped = 0;
+    double flat = 0.0; /* decrement hidden in the dropped directions */
+    for (size_t i = 0; i < d; i++) {
+      double li = fabs(gsl_vector_get(eval, i));
+      double c = 0.0;
+      for (size_t j = 0; j < d; j++)
+        c += gsl_matrix_get(evec, j, i) * g[j];
+      if (!(li > EIG_DROP * lmax)) {
+        /* A gauge direction has c = 0 up to rounding; a real gradient
+         * along a flat direction (F linear there: no minimiser) must not
+         * pass for convergence, so it is charged as if the curvature were
+         * at the drop threshold (or infinitely cheap when H = 0). */
+        dropped++;
+        flat += lmax > 0.0 ? c * c / (EIG_DROP * lmax)
+                           : (c != 0.0 ? INFINITY : 0.0);
+        continue;
+      }
+      c /= li;
+      for (size_t j = 0; j < d; j++)
+        p[j] -= c * gsl_matrix_get(evec, j, i);
+    }
+    double gp = 0.0;
+    for (size_t j = 0; j < d; j++)
+      gp += g[j] * p[j];
+    inf.criterion = (-gp + flat) / 2.0;
+    inf.dropped = dropped;
+    inf.f = F;
+    inf.iterations = it;
+    if (inf.criterion <= o->tol) {
+      inf.status = AS_OK;
+      break;
+    }
+    if (it >= o->max_iter) {
+      inf.status = AS_ENOCONV;
+      break;
+    }
+    double t = 1.0, Ft = NAN;
+    int accepted = 0;
+    for (int h = 0; h <= MAX_HALVINGS; h++, t *= 0.5) {
+      for (size_t j = 0; j < d; j++)
+        wt[j] = w[j] + t * p[j];
+      rc = eval_with(f, obj, ctx, wt, &Ft, NULL, NULL, &s, err);
+      if (rc != AS_OK)
+        goto restore;
+      if (-gp <= FULL_STEP_DECREMENT * fmax(1.0, fabs(F)) && t == 1.0
+          && isfinite(Ft)) {
+        accepted = 1;
+        break;
+      }
+      if (isfinite(Ft) && Ft <= F + ARMIJO_C * t * gp) {
+        accepted = 1;
+        break;
+      }
+    }
+    if (!accepted) {
+      inf.status = AS_ENOCONV; /* line search failed: reported, not hidden */
+      break;
+    }
+    memcpy(w, wt, d * sizeof(double));
+    if ((rc = eval_with(f, obj, ctx, w, &F, g, H, &s, err)) != AS_OK)
+      goto restore;
+    if (!isfinite(F) || !all_finite(w, d) || !all_finite(g, d)) {
+      inf.status = AS_EDIVERGE;
+      inf.f = F;
+      inf.iterations = it + 1;
+      break;
+    }
+  }
+  if (info != NULL)
+    *info = inf;
+  rc = inf.status;
+  if (rc == AS_ENOCONV)
+    as_err_set(err, rc,
+               "features: '%s' stopped after %ld Newton steps with "
+               "decrement %.3g > tol %.3g", obj->name, inf.iterations,
+               inf.criterion, o->tol);
+  else if (rc == AS_EDIVERGE)
+    as_err_set(err, rc, "features: '%s' diverged (F = %g)", obj->name, inf.f);
+  goto out;
+restore:
+  memcpy(w, w0, d * sizeof(double));
+out:
+  scratch_free(&s);
+  free(g);
+  free(H);
+  free(p);
+  free(wt);
+  free(w0);
+  if (ws)
+    gsl_eigen_symmv_free(ws);
+  if (eval)
+    gsl_vector_free(eval);
+  if (evec)
+    gsl_matrix_free(evec);
+  return rc;
+}
+
+/* ---- fitting the methods of SPEC §3 ------------------------------------- */
+
+int as_features_fit(const as_features *f, const as_fit_opts *o,
+                    const as_data *d, const double *reward, double *w,
+                    as_features_info *info, as_err *err)
+{
+  if (f == NULL || o == NULL || d == NULL || w == NULL)
+    return as_err_set(err, AS_EINVAL, "features fit: NULL argument");
+  if (d->K != f->K || d->V != f->V)
+    return as_err_set(err, AS_EINVAL,
+                      "features fit: data is %zu x %zu, features %zu x %zu",
+                      d->K, d->V, f->K, f->V);
+  const as_objective_type *obj = NULL;
+  int needs_reward = 0, needs_q = 0;
+  double gamma = 0.0;
+  switch (o->method) {
+  case AS_METHOD_PMLE:
+    obj = &as_obj_pmle;
+    break;
+  case AS_METHOD_DPO:
+    if (o->dpo_steps != 0)
+      return as_err_set(err, AS_ENOTSUP,
+                        "features fit: dpo with dpo_steps = %ld (only the "
+                        "solved form is available in the feature class)",
+                        o->dpo_steps);
+    obj = &as_obj_dpo;
+    break;
+  case AS_METHOD_REWARD:
+    obj = &as_obj_reward;
+    break;
+  case AS_METHOD_DISTILL:
+    obj = &as_obj_distill;
+    needs_reward = needs_q = 1;
+    break;
+  case AS_METHOD_REBEL:
+    obj = &as_obj_rebel;
+    needs_reward = needs_q = 1;
+    break;
+  case AS_METHOD_RLHF:
+    obj = &as_obj_rkl;
+    needs_reward = 1;
+    gamma = 0.0;
+    break;
+  case AS_METHOD_RKL:
+    obj = &as_obj_rkl;
+    needs_reward = 1;
+    gamma = isnan(o->gamma) ? o->beta : o->gamma;
+    break;
+  default:
+    return as_err_set(err, AS_ENOTSUP,
+                      "features fit: method %d is not available in the "
+                      "feature class", (int)o->method);
+  }
+  if (d->P == NULL && !needs_reward)
+    return as_err_set(err, AS_EINVAL, "features fit: no labelled weights P");
+  if (needs_q && d->Q == NULL)
+    return as_err_set(err, AS_EINVAL,
+                      "features fit: method needs unlabelled weights Q");
+  if (needs_reward != (reward != NULL))
+    return as_err_set(err, AS_EINVAL,
+                      "features fit: this method %s a reward",
+                      needs_reward ? "needs" : "does not take");
+  double ridge = o->ridge;
+  if (isnan(ridge))
+    ridge = isfinite(d->n) && d->n > 0 ? 1.0 / d->n : 0.0;
+  size_t K = f->K, V = f->V;
+  as_ctx_data *ctx = calloc(K, sizeof *ctx);
+  double *unif = malloc(V * sizeof(double));
+  if (ctx == NULL || unif == NULL) {
+    free(ctx);
+    free(unif);
+    return as_err_set(err, AS_ENOMEM, "features fit: out of memory");
+  }
+  for (size_t y = 0; y < V; y++)
+    unif[y] = -log((double)V);
+  for (size_t x = 0; x < K; x++) {
+    as_ctx_data *c = &ctx[x];
+    c->V = V;
+    c->rho = d->log_rho == NULL ? 1.0 / (double)K : exp(d->log_rho[x]);
+    c->P = d->P ? d->P + x * V * V : NULL;
+    c->Q = d->Q ? d->Q + x * V * V : NULL;
+    c->log_ref = d->log_ref ? d->log_ref + x * V : unif;
+    c->reward = reward ? reward + x * V : NULL;
+    c->beta = o->beta;
+    c->beta_dpo = isnan(o->beta_dpo) ? o->beta : o->beta_dpo;
+    c->lambda = o->lambda;
+    c->gamma = gamma;
+    c->ridge = ridge;
+  }
+  as_features_opts fo;
+  as_features_opts_default(&fo);
+  if (o->tol > 0.0)
+    fo.tol = o->tol;
+  if (o->max_iter > 0)
+    fo.max_iter = o->max_iter;
+  int rc = as_features_minimize(f, obj, ctx, &fo, w, info, err);
+  free(ctx);
+  free(unif);
+  return rc;
+}
+
+int as_features_fit_reward(const as_features *f, const as_data *d,
+                           double ridge, double *w, double *reward,
+                           as_features_info *info, as_err *err)
+{
+  /* Built by hand rather than from as_fit_opts_default: only the fields
+   * the reward model reads matter, and tol/max_iter 0 select our defaults. */
+  as_fit_opts o;
+  memset(&o, 0, sizeof o);
+  o.method = AS_METHOD_REWARD;
+  o.beta = 1.0;
+  o.gamma = o.beta_dpo = o.eta = NAN;
+  o.ridge = ridge;
+  int rc = as_features_fit(f, &o, d, NULL, w, info, err);
+  if ((rc == AS_OK || rc == AS_ENOCONV) && reward != NULL)
+    as_features_logits(f, w, reward);
+  return rc;
+}

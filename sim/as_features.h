@@ -1,0 +1,120 @@
+/* as_features.h — the log-linear feature class (SPEC §3.1).
+ *
+ * A feature map φ(x, y) ∈ R^d, stored as K·V rows of length d (row
+ * x*V + y), defines the policy class π_w(y|x) ∝ exp(w·φ(x,y)) and the
+ * reward class r_w(x,y) = w·φ(x,y); in both the logits of context x are
+ * θ_x = Φ_x w with Φ_x the V×d block of context x.
+ *
+ * Objectives are the per-context ones of as_objective.h, unchanged
+ * (SPEC §3.1): F(w) = Σ_x f_x(Φ_x w), so by the chain rule
+ *   ∇F = Σ_x Φ_xᵀ g_x(Φ_x w),   ∇²F = Σ_x Φ_xᵀ H_x(Φ_x w) Φ_x.
+ * In particular the reward model's ridge (η_r/2)‖r_x‖² stays a ridge on
+ * the rewards r = Φw (an N(0, 1/(nη_r)) prior on each reward), not on w.
+ *
+ * Instances.  Realizable: π* = π_{w*} with w* ~ N(0, (s²/d) I), so that
+ * with N(0,1) features each logit w*·φ(x,y) is N(0, s²) as in the tabular
+ * draw of SPEC §1.1 (as_features_draw_instance).  Misspecified: π* from
+ * the tabular draw (as_instance_draw), which a d < K(V−1) class contains
+ * with probability 0.
+ *
+ * Cost: one evaluation is O(K·(V²·d + V·d²)), independent of n. */
+#ifndef AS_FEATURES_H
+#define AS_FEATURES_H
+
+#include <stddef.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "as_error.h"
+#include "as_fit.h"
+#include "as_instance.h"
+#include "as_objective.h"
+
+typedef struct as_features {
+  size_t K, V, d;
+  double *phi; /* K*V*d: φ(x,y)_j at phi[(x*V + y)*d + j] */
+} as_features;
+
+/* All-zero features; NULL on ENOMEM or a zero size. */
+as_features *as_features_new(size_t K, size_t V, size_t d);
+void as_features_free(as_features *f);
+
+/* φ(x,y)_j ~ N(0,1) iid, drawn in storage order (x, then y, then j). */
+int as_features_draw(as_features *f, gsl_rng *r, as_err *err);
+
+/* θ = Φ w (K×V logits) and log π_w = row-wise log_softmax(Φ w). */
+void as_features_logits(const as_features *f, const double *w, double *theta);
+void as_features_log_policy(const as_features *f, const double *w,
+                            double *log_pi);
+
+/* Realizable instance: w* (length f->d, written to w_star) ~ N(0, s²/d I),
+ * z_x = Φ_x w*, π* = softmax(z_x), then π_ref, μ, μ' and ρ exactly as
+ * as_instance_draw builds them from z (SPEC §1.1).  Draw order: the d
+ * entries of w*, then per context ξ_x (V), ξ'_x (V, only for a drawn μ),
+ * ξ''_x (V, only for a drawn μ'), then ρ (K exponentials, only when not
+ * uniform).  inst must be K×V of the features. */
+int as_features_draw_instance(as_instance *inst, const as_instance_params *p,
+                              const as_features *f, gsl_rng *r,
+                              double *w_star, as_err *err);
+
+/* F(w) = Σ_x obj(ctx[x], Φ_x w) with gradient grad[d] and Hessian
+ * hess[d*d] (each may be NULL).  ctx has f->K entries, ctx[x].V = f->V.
+ * AS_EINVAL when obj rejects a context's data. */
+int as_features_eval(const as_features *f, const as_objective_type *obj,
+                     const as_ctx_data *ctx, const double *w, double *val,
+                     double *grad, double *hess, as_err *err);
+
+typedef struct as_features_opts {
+  double tol;    /* stop when the Newton decrement λ²/2 ≤ tol (1e-20)   */
+  long max_iter; /* Newton iteration cap (200)                          */
+} as_features_opts;
+
+void as_features_opts_default(as_features_opts *o);
+
+typedef struct as_features_info {
+  int status;       /* AS_OK, AS_ENOCONV or AS_EDIVERGE                 */
+  long iterations;
+  double criterion; /* final λ²/2 = −gᵀp/2                               */
+  double f;         /* final F(w)                                        */
+  size_t dropped;   /* Hessian directions treated as flat at the end     */
+} as_features_info;
+
+/* Damped Newton on F from w (overwritten).  The step is −H⁺g computed from
+ * the eigen-decomposition of ∇²F: eigenvalues with |λ_i| ≤ 1e-12·max|λ|
+ * are dropped (gauge or unused directions, e.g. when d ≥ K·V), negative
+ * ones are replaced by |λ_i| (the KL term makes PMLE non-convex; |λ_i|
+ * keeps the step a descent direction).  Backtracking (Armijo) line search;
+ * the stop is the Newton decrement λ²/2 = −gᵀp/2, affine-invariant and
+ * scale-free (SPEC §3: never the raw gradient norm), plus, for each
+ * dropped direction, (v_iᵀg)²/(2·1e-12·max|λ|): a gradient along a flat
+ * direction (no minimiser) is never taken for convergence.  A loss that
+ * only tends to its infimum (ridge-free reward model on separated data)
+ * still lets the decrement fall with the loss: the iterate then stops far
+ * out, so check ‖w‖ or keep the default ridge η_r = 1/n.  Returns the status
+ * (also in info), or AS_EINVAL / AS_ENOMEM with w unchanged. */
+int as_features_minimize(const as_features *f, const as_objective_type *obj,
+                         const as_ctx_data *ctx, const as_features_opts *o,
+                         double *w, as_features_info *info, as_err *err);
+
+/* Fits method o->method over the feature class from data d (P, Q,
+ * log_rho, log_ref as in as_fit.h), starting from w (length f->d,
+ * overwritten).  Supported: pmle, dpo (solved, not stepped: dpo_steps must
+ * be 0), reward (w parametrises r_w; ridge NaN means 1/n, 0 in the
+ * population), distill, rebel (paper form), rlhf, rkl.  Methods that use a
+ * reward take it in `reward` (K×V, e.g. from as_features_fit_reward or
+ * as_reward_fit); it must be NULL for pmle, dpo and reward.  rebel-iter is
+ * AS_ENOTSUP.  Optimisation tolerances: o->tol (> 0) and o->max_iter (> 0)
+ * when set, otherwise the defaults above. */
+int as_features_fit(const as_features *f, const as_fit_opts *o,
+                    const as_data *d, const double *reward, double *w,
+                    as_features_info *info, as_err *err);
+
+/* The reward model (eq. 9) over the feature reward class: w (length f->d)
+ * and reward = Φ w (K×V).  E5 (SPEC §3.1 "Why classes matter") then fits
+ * a TABULAR policy to this reward with as_fit_with_reward (RKL,
+ * distillation) or as_rkl_closed_form. */
+int as_features_fit_reward(const as_features *f, const as_data *d,
+                           double ridge, double *w, double *reward,
+                           as_features_info *info, as_err *err);
+
+#endif

@@ -1,0 +1,709 @@
+/* as_finite.c — finite policy classes, exact estimators by enumeration
+ * (SPEC §3.1; see as_finite.h). */
+#include "as_finite.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_roots.h>
+
+#include "as_io.h"
+#include "as_math.h"
+#include "as_metrics.h"
+
+/* Accuracy of as_finite_perturb (header: |D(ε) − d| ≤ 1e-12·max(1, d)). */
+#define PERTURB_TOL 1e-12
+/* Row normalisation tolerance of as_finite_read (header). */
+#define READ_NORM_TOL 1e-6
+
+as_finite_class *as_finite_new(size_t M, size_t K, size_t V)
+{
+  if (M == 0 || K == 0 || V == 0 || K > SIZE_MAX / V
+      || M > SIZE_MAX / (K * V) / sizeof(double))
+    return NULL;
+  as_finite_class *c = malloc(sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->M = M;
+  c->K = K;
+  c->V = V;
+  c->log_pi = malloc(M * K * V * sizeof(double));
+  if (c->log_pi == NULL) {
+    free(c);
+    return NULL;
+  }
+  double lv = -log((double)V);
+  for (size_t i = 0; i < M * K * V; i++)
+    c->log_pi[i] = lv;
+  return c;
+}
+
+void as_finite_free(as_finite_class *c)
+{
+  if (c == NULL)
+    return;
+  free(c->log_pi);
+  free(c);
+}
+
+const double *as_finite_member(const as_finite_class *c, size_t m)
+{
+  return c->log_pi + m * c->K * c->V;
+}
+
+/* E_ρ KL(p ‖ q) over K rows of length V. */
+static double mean_kl(const double *log_rho, const double *logp,
+                      const double *logq, size_t K, size_t V)
+{
+  double s = 0.0;
+  for (size_t x = 0; x < K; x++) {
+    double w = log_rho == NULL ? 1.0 / (double)K : exp(log_rho[x]);
+    if (w == 0.0)
+      continue;
+    s += w * as_kl(logp + x * V, logq + x * V, V);
+  }
+  return s;
+}
+
+double as_finite_distance(const as_instance *inst, const as_finite_class *c,
+                          size_t m)
+{
+  return mean_kl(inst->log_rho, inst->log_pi_star, as_finite_member(c, m),
+                 inst->K, inst->V);
+}
+
+/* ---- perturbations at a given distance --------------------------------- */
+
+typedef struct ray {
+  const as_instance *inst;
+  const double *g;
+  double d;
+  double *out; /* K×V scratch: log_softmax(ℓ* + ε g) */
+} ray;
+
+static void ray_point(const ray *R, double eps)
+{
+  size_t K = R->inst->K, V = R->inst->V;
+  for (size_t i = 0; i < K * V; i++)
+    R->out[i] = R->inst->log_pi_star[i] + eps * R->g[i];
+  for (size_t x = 0; x < K; x++)
+    as_log_softmax(R->out + x * V, V, R->out + x * V);
+}
+
+/* D(ε) − d. */
+static double ray_residual(double eps, void *p)
+{
+  const ray *R = p;
+  ray_point(R, eps);
+  return mean_kl(R->inst->log_rho, R->inst->log_pi_star, R->out, R->inst->K,
+                 R->inst->V)
+         - R->d;
+}
+
+int as_finite_perturb(const as_instance *inst, const double *g, double d,
+                      double *log_pi, double *eps, as_err *err)
+{
+  if (!(isfinite(d) && d > 0.0))
+    return as_err_set(err, AS_EINVAL,
+                      "finite class: distance %g must be finite and > 0", d);
+  size_t K = inst->K, V = inst->V;
+  for (size_t i = 0; i < K * V; i++)
+    if (!isfinite(g[i]) || !isfinite(inst->log_pi_star[i]))
+      return as_err_set(err, AS_EINVAL,
+                        "finite class: direction or log pi* entry %zu is not "
+                        "finite (pi* needs full support)", i);
+  ray R = {inst, g, d, log_pi};
+  /* D is convex and increasing on ε > 0 (header), so doubling brackets the
+   * root; 2^1100 overflows long before an honest direction needs it. */
+  double lo = 0.0, hi = 1.0, fhi = ray_residual(hi, &R);
+  int doublings = 0;
+  while (fhi < 0.0) {
+    if (++doublings > 1100)
+      return as_err_set(err, AS_EINVAL,
+                        "finite class: distance %g not reached along the "
+                        "direction (it is constant over responses in every "
+                        "context, or d is beyond any reachable KL)", d);
+    lo = hi;
+    hi *= 2.0;
+    fhi = ray_residual(hi, &R);
+  }
+  if (isnan(fhi))
+    return as_err_set(err, AS_EINVAL,
+                      "finite class: KL along the direction is NaN at eps = %g",
+                      hi);
+  double root = hi;
+  if (fhi != 0.0) {
+    gsl_function F = {ray_residual, &R};
+    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (s == NULL)
+      return as_err_set(err, AS_ENOMEM, "finite class: out of memory");
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    int st = gsl_root_fsolver_set(s, &F, lo, hi);
+    for (int it = 0; st == GSL_SUCCESS && it < 500; it++) {
+      st = gsl_root_fsolver_iterate(s);
+      root = gsl_root_fsolver_root(s);
+      double a = gsl_root_fsolver_x_lower(s), b = gsl_root_fsolver_x_upper(s);
+      if (st != GSL_SUCCESS
+          || gsl_root_test_interval(a, b, 0.0, 4.0 * DBL_EPSILON) == GSL_SUCCESS)
+        break;
+    }
+    gsl_set_error_handler(old);
+    gsl_root_fsolver_free(s);
+    if (st != GSL_SUCCESS)
+      return as_err_set(err, AS_ENOCONV,
+                        "finite class: Brent solve for distance %g failed (%s)",
+                        d, gsl_strerror(st));
+  }
+  double res = ray_residual(root, &R); /* leaves the member in log_pi */
+  if (!(fabs(res) <= PERTURB_TOL * fmax(1.0, d)))
+    return as_err_set(err, AS_ENOCONV,
+                      "finite class: distance %g reached only to %.3g "
+                      "(eps = %.17g)", d, res, root);
+  if (eps != NULL)
+    *eps = root;
+  return AS_OK;
+}
+
+int as_finite_generate(const as_instance *inst, const double *distances,
+                       size_t n_dist, size_t per_distance, gsl_rng *r,
+                       as_finite_class **out, as_err *err)
+{
+  *out = NULL;
+  int rc = as_instance_check(inst, err);
+  if (rc != AS_OK)
+    return rc;
+  if (n_dist > 0 && per_distance == 0)
+    return as_err_set(err, AS_EINVAL,
+                      "finite class: per_distance = 0 with %zu distances",
+                      n_dist);
+  for (size_t j = 0; j < n_dist; j++)
+    if (!(isfinite(distances[j]) && distances[j] > 0.0))
+      return as_err_set(err, AS_EINVAL,
+                        "finite class: distance[%zu] = %g must be finite and "
+                        "> 0 (0 would duplicate pi*)", j, distances[j]);
+  if (n_dist > 0 && per_distance > (SIZE_MAX - 1) / n_dist)
+    return as_err_set(err, AS_EINVAL, "finite class: too many members");
+  size_t K = inst->K, V = inst->V, M = 1 + n_dist * per_distance;
+  as_finite_class *c = as_finite_new(M, K, V);
+  double *g = malloc(K * V * sizeof(double));
+  if (c == NULL || g == NULL) {
+    as_finite_free(c);
+    free(g);
+    return as_err_set(err, AS_ENOMEM, "finite class: out of memory "
+                                      "(%zu members of %zu x %zu)", M, K, V);
+  }
+  memcpy(c->log_pi, inst->log_pi_star, K * V * sizeof(double));
+  for (size_t j = 0; j < n_dist; j++)
+    for (size_t i = 0; i < per_distance; i++) {
+      for (size_t k = 0; k < K * V; k++)
+        g[k] = gsl_ran_gaussian(r, 1.0);
+      size_t m = 1 + j * per_distance + i;
+      rc = as_finite_perturb(inst, g, distances[j], c->log_pi + m * K * V,
+                             NULL, err);
+      if (rc != AS_OK) {
+        as_finite_free(c);
+        free(g);
+        return rc;
+      }
+    }
+  free(g);
+  *out = c;
+  return AS_OK;
+}
+
+size_t as_finite_find_star(const as_instance *inst, const as_finite_class *c,
+                           double tol)
+{
+  size_t KV = c->K * c->V;
+  if (inst->K != c->K || inst->V != c->V)
+    return c->M;
+  for (size_t m = 0; m < c->M; m++) {
+    const double *t = as_finite_member(c, m);
+    size_t i = 0;
+    while (i < KV && fabs(t[i] - inst->log_pi_star[i]) <= tol)
+      i++;
+    if (i == KV)
+      return m;
+  }
+  return c->M;
+}
+
+/* ---- file I/O ------------------------------------------------------------ */
+
+/* Parses a 0-based index; 0 on success. */
+static int parse_index(const char *s, size_t *out)
+{
+  char *end;
+  if (s[0] < '0' || s[0] > '9')
+    return 1;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end != '\0' || errno == ERANGE || v > (unsigned long long)(SIZE_MAX / 4))
+    return 1;
+  *out = (size_t)v;
+  return 0;
+}
+
+/* strtod that also accepts "-inf"; 0 on success. */
+static int parse_logp(const char *s, double *out)
+{
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (s[0] == '\0' || *end != '\0' || isnan(v) || v == INFINITY)
+    return 1;
+  if (errno == ERANGE && isfinite(v) && v != 0.0)
+    return 1;
+  *out = v;
+  return 0;
+}
+
+typedef struct rec {
+  size_t m, x, y;
+  double v;
+  long line;
+} rec;
+
+int as_finite_read(const char *path, size_t *Kp, size_t *Vp,
+                   as_finite_class **out, as_err *err)
+{
+  *out = NULL;
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return as_err_set(err, AS_EIO, "%s: cannot open: %s", path,
+                      strerror(errno));
+  rec *recs = NULL;
+  size_t n = 0, cap = 0, M = 0, K = 0, V = 0;
+  char line[1024];
+  long lineno = 0;
+  int rc = AS_OK, seen_data = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    lineno++;
+    size_t len = strlen(line);
+    if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: line longer than %zu bytes",
+                      path, lineno, sizeof line - 2);
+      goto done;
+    }
+    char *hash = strchr(line, '#');
+    if (hash != NULL)
+      *hash = '\0';
+    char *tok[5];
+    int nt = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL;
+         t = strtok_r(NULL, " \t\r\n", &save)) {
+      if (nt == 5)
+        break;
+      tok[nt++] = t;
+    }
+    if (nt == 0)
+      continue;
+    if (!seen_data && !((tok[0][0] >= '0' && tok[0][0] <= '9'))) {
+      seen_data = 1; /* header line: first field not a number */
+      continue;
+    }
+    seen_data = 1;
+    if (nt != 4) {
+      rc = as_err_set(err, AS_EPARSE,
+                      "%s:%ld: expected 4 fields 'member context response "
+                      "log_prob', found %s", path, lineno,
+                      nt > 4 ? "more" : "fewer");
+      goto done;
+    }
+    rec r;
+    r.line = lineno;
+    if (parse_index(tok[0], &r.m) || parse_index(tok[1], &r.x)
+        || parse_index(tok[2], &r.y)) {
+      rc = as_err_set(err, AS_EPARSE,
+                      "%s:%ld: member, context and response must be "
+                      "non-negative integers ('%s %s %s')",
+                      path, lineno, tok[0], tok[1], tok[2]);
+      goto done;
+    }
+    if (parse_logp(tok[3], &r.v)) {
+      rc = as_err_set(err, AS_EPARSE,
+                      "%s:%ld: log_prob '%s' is not a number <= 0 or -inf",
+                      path, lineno, tok[3]);
+      goto done;
+    }
+    if (r.v > READ_NORM_TOL) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: log_prob %g is > 0", path,
+                      lineno, r.v);
+      goto done;
+    }
+    if ((*Kp > 0 && r.x >= *Kp) || (*Vp > 0 && r.y >= *Vp)) {
+      rc = as_err_set(err, AS_EPARSE,
+                      "%s:%ld: context %zu / response %zu out of range "
+                      "(K = %zu, V = %zu)", path, lineno, r.x, r.y, *Kp, *Vp);
+      goto done;
+    }
+    if (n == cap) {
+      size_t nc = cap == 0 ? 256 : 2 * cap;
+      rec *nr = realloc(recs, nc * sizeof *nr);
+      if (nr == NULL) {
+        rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
+        goto done;
+      }
+      recs = nr;
+      cap = nc;
+    }
+    recs[n++] = r;
+    if (r.m + 1 > M)
+      M = r.m + 1;
+    if (r.x + 1 > K)
+      K = r.x + 1;
+    if (r.y + 1 > V)
+      V = r.y + 1;
+  }
+  if (ferror(f)) {
+    rc = as_err_set(err, AS_EIO, "%s: read error", path);
+    goto done;
+  }
+  if (n == 0) {
+    rc = as_err_set(err, AS_EPARSE, "%s:%ld: no records", path, lineno);
+    goto done;
+  }
+  if (*Kp > 0)
+    K = *Kp;
+  if (*Vp > 0)
+    V = *Vp;
+  if (V < 2) {
+    rc = as_err_set(err, AS_EPARSE, "%s:%ld: V = %zu responses, need >= 2",
+                    path, lineno, V);
+    goto done;
+  }
+  as_finite_class *c = as_finite_new(M, K, V);
+  unsigned char *seen = calloc(M * K * V, 1);
+  if (c == NULL || seen == NULL) {
+    as_finite_free(c);
+    free(seen);
+    rc = as_err_set(err, AS_ENOMEM, "%s: out of memory (%zu x %zu x %zu)",
+                    path, M, K, V);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t k = (recs[i].m * K + recs[i].x) * V + recs[i].y;
+    if (seen[k]) {
+      rc = as_err_set(err, AS_EPARSE,
+                      "%s:%ld: (member %zu, context %zu, response %zu) "
+                      "appears twice", path, recs[i].line, recs[i].m,
+                      recs[i].x, recs[i].y);
+      break;
+    }
+    seen[k] = 1;
+    c->log_pi[k] = recs[i].v;
+  }
+  for (size_t k = 0; rc == AS_OK && k < M * K * V; k++)
+    if (!seen[k])
+      rc = as_err_set(err, AS_EPARSE,
+                      "%s:%ld: (member %zu, context %zu, response %zu) is "
+                      "missing", path, lineno, k / (K * V), (k / V) % K,
+                      k % V);
+  for (size_t row = 0; rc == AS_OK && row < M * K; row++) {
+    double *t = c->log_pi + row * V;
+    double lse = as_logsumexp(t, V);
+    if (!(fabs(lse) <= READ_NORM_TOL)) {
+      rc = as_err_set(err, AS_EPARSE,
+                      "%s:%ld: member %zu context %zu is not normalised "
+                      "(logsumexp = %.3g, tolerance %g)", path, lineno,
+                      row / K, row % K, lse, READ_NORM_TOL);
+      break;
+    }
+    as_log_softmax(t, V, t);
+  }
+  free(seen);
+  if (rc != AS_OK) {
+    as_finite_free(c);
+    goto done;
+  }
+  *Kp = K;
+  *Vp = V;
+  *out = c;
+done:
+  free(recs);
+  fclose(f);
+  return rc;
+}
+
+int as_finite_write(const char *path, const as_finite_class *c, as_err *err)
+{
+  char tmp[4096];
+  FILE *f = as_io_open_tmp(path, tmp, sizeof tmp, err);
+  if (f == NULL)
+    return err != NULL && err->code != AS_OK ? err->code : AS_EIO;
+  int ok = fprintf(f, "member\tcontext\tresponse\tlog_prob\n") > 0;
+  for (size_t m = 0; ok && m < c->M; m++)
+    for (size_t x = 0; ok && x < c->K; x++)
+      for (size_t y = 0; ok && y < c->V; y++)
+        ok = fprintf(f, "%zu\t%zu\t%zu\t%.17g\n", m, x, y,
+                     c->log_pi[(m * c->K + x) * c->V + y]) > 0;
+  return as_io_commit(f, tmp, path, ok, err);
+}
+
+/* ---- enumeration --------------------------------------------------------- */
+
+static double rho_of(const as_data *d, size_t x)
+{
+  return d->log_rho == NULL ? 1.0 / (double)d->K : exp(d->log_rho[x]);
+}
+
+/* λ E_ρ KL(π ‖ π_ref); 0 when λ = 0 (so an unused π_ref cannot make ∞·0). */
+static double kl_ref_term(const as_data *d, const double *lp, double lambda,
+                          double *ref_uniform)
+{
+  if (lambda == 0.0)
+    return 0.0;
+  size_t V = d->V;
+  double s = 0.0;
+  for (size_t x = 0; x < d->K; x++) {
+    double w = rho_of(d, x);
+    if (w == 0.0)
+      continue;
+    const double *ref = d->log_ref == NULL ? ref_uniform : d->log_ref + x * V;
+    s += w * as_kl(lp + x * V, ref, V);
+  }
+  return lambda * s;
+}
+
+static int check_common(const as_finite_class *c, const as_data *d,
+                        const char *who, as_err *err)
+{
+  if (c == NULL || d == NULL)
+    return as_err_set(err, AS_EINVAL, "%s: NULL class or data", who);
+  if (c->K != d->K || c->V != d->V)
+    return as_err_set(err, AS_EINVAL,
+                      "%s: class is %zu x %zu but data is %zu x %zu", who,
+                      c->K, c->V, d->K, d->V);
+  return AS_OK;
+}
+
+static int check_param(double v, int allow_zero, const char *name,
+                       const char *who, as_err *err)
+{
+  if (!isfinite(v) || v < 0.0 || (!allow_zero && v == 0.0))
+    return as_err_set(err, AS_EINVAL, "%s: %s = %g must be finite and %s",
+                      who, name, v, allow_zero ? ">= 0" : "> 0");
+  return AS_OK;
+}
+
+/* Records values[m] and keeps the first strict minimiser. */
+static int record(double v, size_t m, double *values, double *best,
+                  size_t *argmin, const char *who, as_err *err)
+{
+  if (isnan(v))
+    return as_err_set(err, AS_EINVAL, "%s: objective of member %zu is NaN",
+                      who, m);
+  if (values != NULL)
+    values[m] = v;
+  if (m == 0 || v < *best) {
+    *best = v;
+    *argmin = m;
+  }
+  return AS_OK;
+}
+
+/* −Σ_ab P_ab log σ(β(ℓ_a − ℓ_b)) for one context; cells with P = 0 are
+ * skipped so a -inf entry they would touch cannot give 0·∞. */
+static double bt_loss_ctx(const double *P, const double *l, double beta,
+                          size_t V)
+{
+  double s = 0.0;
+  for (size_t a = 0; a < V; a++)
+    for (size_t b = 0; b < V; b++) {
+      double p = P[a * V + b];
+      if (p == 0.0 || a == b) {
+        if (a == b)
+          s += p * M_LN2; /* σ(0) = 1/2: draws carry no information */
+        continue;
+      }
+      double t = l[a] - l[b];
+      if (isnan(t)) /* both -inf: ratio undefined, treat as a draw */
+        t = 0.0;
+      s -= p * as_log_sigmoid(beta * t);
+    }
+  return s;
+}
+
+int as_finite_pmle(const as_finite_class *c, const as_data *d, double beta,
+                   double lambda, double *values, size_t *argmin,
+                   as_err *err)
+{
+  const char *who = "finite PMLE";
+  int rc;
+  if ((rc = check_common(c, d, who, err)) != AS_OK
+      || (rc = check_param(beta, 0, "beta", who, err)) != AS_OK
+      || (rc = check_param(lambda, 1, "lambda", who, err)) != AS_OK)
+    return rc;
+  if (d->P == NULL)
+    return as_err_set(err, AS_EINVAL, "%s: no labelled weights P", who);
+  size_t K = c->K, V = c->V;
+  double *unif = malloc(V * sizeof(double));
+  if (unif == NULL)
+    return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
+  for (size_t y = 0; y < V; y++)
+    unif[y] = -log((double)V);
+  double best = INFINITY;
+  for (size_t m = 0; m < c->M; m++) {
+    const double *lp = as_finite_member(c, m);
+    double v = 0.0;
+    for (size_t x = 0; x < K; x++)
+      v += bt_loss_ctx(d->P + x * V * V, lp + x * V, beta, V);
+    v += kl_ref_term(d, lp, lambda, unif);
+    if ((rc = record(v, m, values, &best, argmin, who, err)) != AS_OK)
+      break;
+  }
+  free(unif);
+  return rc;
+}
+
+int as_finite_reward(const as_finite_class *c, const as_data *d, double beta,
+                     double *values, size_t *argmin, double *reward,
+                     as_err *err)
+{
+  const char *who = "finite reward model";
+  int rc;
+  if ((rc = check_common(c, d, who, err)) != AS_OK
+      || (rc = check_param(beta, 0, "beta", who, err)) != AS_OK)
+    return rc;
+  if (d->P == NULL)
+    return as_err_set(err, AS_EINVAL, "%s: no labelled weights P", who);
+  size_t K = c->K, V = c->V;
+  double *r = malloc(V * sizeof(double));
+  if (r == NULL)
+    return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
+  double best = INFINITY;
+  for (size_t m = 0; m < c->M; m++) {
+    const double *lp = as_finite_member(c, m);
+    double v = 0.0;
+    /* Eq. 9 on r = β log π with unit BT temperature: written with the
+     * reward itself, not through PMLE, so the equality with PMLE(λ=0)
+     * that the header promises is a checked fact, not a definition. */
+    for (size_t x = 0; x < K; x++) {
+      for (size_t y = 0; y < V; y++)
+        r[y] = beta * lp[x * V + y];
+      v += bt_loss_ctx(d->P + x * V * V, r, 1.0, V);
+    }
+    if ((rc = record(v, m, values, &best, argmin, who, err)) != AS_OK)
+      break;
+  }
+  free(r);
+  if (rc == AS_OK && reward != NULL) {
+    const double *lp = as_finite_member(c, *argmin);
+    for (size_t i = 0; i < K * V; i++)
+      reward[i] = beta * lp[i];
+  }
+  return rc;
+}
+
+/* KL(Bern(σ(u)) ‖ Bern(σ(t))) in log space; u finite. */
+static double bern_kl(double u, double t)
+{
+  double lpu = as_log_sigmoid(u), lqu = as_log_sigmoid(-u);
+  double lpt = as_log_sigmoid(t), lqt = as_log_sigmoid(-t);
+  double s = 0.0;
+  if (lpu > -INFINITY)
+    s += exp(lpu) * (lpu - lpt);
+  if (lqu > -INFINITY)
+    s += exp(lqu) * (lqu - lqt);
+  return s;
+}
+
+int as_finite_distill(const as_finite_class *c, const as_data *d,
+                      const double *reward, double beta, double lambda,
+                      double *values, size_t *argmin, as_err *err)
+{
+  const char *who = "finite distillation";
+  int rc;
+  if ((rc = check_common(c, d, who, err)) != AS_OK
+      || (rc = check_param(beta, 0, "beta", who, err)) != AS_OK
+      || (rc = check_param(lambda, 1, "lambda", who, err)) != AS_OK)
+    return rc;
+  if (d->Q == NULL || reward == NULL)
+    return as_err_set(err, AS_EINVAL, "%s: no unlabelled weights Q or no "
+                                      "reward", who);
+  size_t K = c->K, V = c->V;
+  for (size_t i = 0; i < K * V; i++)
+    if (!isfinite(reward[i]))
+      return as_err_set(err, AS_EINVAL, "%s: reward[%zu] = %g is not finite",
+                        who, i, reward[i]);
+  double *unif = malloc(V * sizeof(double));
+  if (unif == NULL)
+    return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
+  for (size_t y = 0; y < V; y++)
+    unif[y] = -log((double)V);
+  double best = INFINITY;
+  for (size_t m = 0; m < c->M; m++) {
+    const double *lp = as_finite_member(c, m);
+    double v = 0.0;
+    for (size_t x = 0; x < K; x++) {
+      const double *Q = d->Q + x * V * V, *l = lp + x * V, *r = reward + x * V;
+      for (size_t a = 0; a < V; a++)
+        for (size_t b = 0; b < V; b++) {
+          double q = Q[a * V + b];
+          if (q == 0.0 || a == b) /* a = b: both Bernoullis are 1/2 */
+            continue;
+          double t = l[a] - l[b];
+          v += q * bern_kl(r[a] - r[b], isnan(t) ? 0.0 : beta * t);
+        }
+    }
+    v += kl_ref_term(d, lp, lambda, unif);
+    if ((rc = record(v, m, values, &best, argmin, who, err)) != AS_OK)
+      break;
+  }
+  free(unif);
+  return rc;
+}
+
+int as_finite_rkl(const as_finite_class *c, const as_data *d,
+                  const double *reward, double lambda, double gamma,
+                  double *values, size_t *argmin, as_err *err)
+{
+  const char *who = "finite reverse KL";
+  int rc;
+  if ((rc = check_common(c, d, who, err)) != AS_OK
+      || (rc = check_param(lambda, 1, "lambda", who, err)) != AS_OK
+      || (rc = check_param(gamma, 1, "gamma", who, err)) != AS_OK)
+    return rc;
+  if (reward == NULL)
+    return as_err_set(err, AS_EINVAL, "%s: no reward", who);
+  size_t K = c->K, V = c->V;
+  for (size_t i = 0; i < K * V; i++)
+    if (!isfinite(reward[i]))
+      return as_err_set(err, AS_EINVAL, "%s: reward[%zu] = %g is not finite",
+                        who, i, reward[i]);
+  double *unif = malloc(V * sizeof(double));
+  if (unif == NULL)
+    return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
+  for (size_t y = 0; y < V; y++)
+    unif[y] = -log((double)V);
+  double best = INFINITY;
+  for (size_t m = 0; m < c->M; m++) {
+    const double *lp = as_finite_member(c, m);
+    double v = 0.0;
+    for (size_t x = 0; x < K; x++) {
+      double w = rho_of(d, x), e = 0.0;
+      if (w == 0.0)
+        continue;
+      for (size_t y = 0; y < V; y++) {
+        double l = lp[x * V + y];
+        if (l == -INFINITY)
+          continue;
+        e += exp(l) * (reward[x * V + y] - gamma * l);
+      }
+      v -= w * e; /* −E_π r − γH(π) = −Σ π (r − γ log π) */
+    }
+    v += kl_ref_term(d, lp, lambda, unif);
+    if ((rc = record(v, m, values, &best, argmin, who, err)) != AS_OK)
+      break;
+  }
+  free(unif);
+  return rc;
+}

@@ -1,0 +1,693 @@
+/* as_fit.c — estimators of SPEC §3 on the tabular class; see as_fit.h.
+ *
+ * Every context is solved on its own (SPEC §3: contexts decouple).  Before
+ * a solve, each context's terms are divided by its weight s_x (ρ(x) for
+ * objectives with a KL/ρ term, the labelled mass Σ_ab P_xab for DPO and the
+ * reward model), which leaves the argmin unchanged and makes f_x O(1), so
+ * the solver's tolerance means "nats per context" whatever K is.
+ *
+ * Choices (documented here and in as_fit.h):
+ * - every solve starts at θ = log π_ref (reward model: r = 0);
+ * - a direction no term touches (a context without data at λ = 0, or a
+ *   response never compared) keeps that start value; such contexts are
+ *   counted by the win-graph criterion (reward_unidentified);
+ * - where the ridge-free BT-type objective has no finite minimiser (win
+ *   graph fails the criterion: DPO, PMLE at λ = 0, the reward model with
+ *   ridge 0) the Newton decrement still decays (e^{−margin}) and would
+ *   look converged, so those contexts are flagged AS_EDIVERGE from the
+ *   graph, with ‖θ‖ reported. */
+#include "as_fit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "as_graph.h"
+#include "as_math.h"
+#include "as_objective.h"
+#include "as_solve.h"
+
+/* Newton steps spent on a context known to have no finite minimiser. */
+#define AS_FIT_DIVERGENT_ITER 50
+
+static const char *const method_names[AS_METHOD_COUNT] = {
+    "pmle", "dpo", "reward", "distill", "rebel", "rebel-iter", "rlhf", "rkl"};
+
+const char *as_method_name(as_method m)
+{
+  return (unsigned)m < AS_METHOD_COUNT ? method_names[m] : "unknown";
+}
+
+int as_method_parse(const char *name, as_method *m)
+{
+  for (int i = 0; i < AS_METHOD_COUNT; i++)
+    if (name != NULL && strcmp(name, method_names[i]) == 0) {
+      *m = (as_method)i;
+      return AS_OK;
+    }
+  return AS_EINVAL;
+}
+
+void as_fit_opts_default(as_fit_opts *o)
+{
+  memset(o, 0, sizeof *o);
+  o->method = AS_METHOD_PMLE;
+  o->beta = 1.0;
+  o->lambda = 0.0;
+  o->gamma = NAN;
+  o->beta_dpo = NAN;
+  o->ridge = NAN;
+  o->eta = NAN;
+  o->iterations = 0;
+  o->dpo_steps = 0;
+  o->dpo_lr = 0.1;
+  o->tol = 1e-20;
+  o->max_iter = 5000;
+  o->trace = NULL;
+  o->trace_user = NULL;
+}
+
+void as_fit_result_free(as_fit_result *res)
+{
+  if (res == NULL)
+    return;
+  free(res->log_pi);
+  free(res->reward);
+  res->log_pi = NULL;
+  res->reward = NULL;
+}
+
+static int result_init(as_fit_result *res, size_t K, size_t V, int want_r,
+                       as_err *err)
+{
+  memset(res, 0, sizeof *res);
+  res->K = K;
+  res->V = V;
+  res->log_pi = malloc(K * V * sizeof *res->log_pi);
+  res->reward = want_r ? malloc(K * V * sizeof *res->reward) : NULL;
+  if (res->log_pi == NULL || (want_r && res->reward == NULL)) {
+    as_fit_result_free(res);
+    return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+  }
+  res->status = AS_OK;
+  return AS_OK;
+}
+
+/* Worst status first: EDIVERGE > ENOCONV > OK. */
+static int status_merge(int a, int b)
+{
+  if (a == AS_EDIVERGE || b == AS_EDIVERGE)
+    return AS_EDIVERGE;
+  if (a == AS_ENOCONV || b == AS_ENOCONV)
+    return AS_ENOCONV;
+  return AS_OK;
+}
+
+static void result_note(as_fit_result *res, int status, long it, double crit)
+{
+  if (status != AS_OK)
+    res->contexts_not_converged++;
+  res->status = status_merge(res->status, status);
+  if (it > res->iterations)
+    res->iterations = it;
+  if (!(crit <= res->criterion)) /* NaN-propagating max */
+    res->criterion = crit;
+}
+
+/* Frobenius norm of θ centred per context (gauge-free). */
+static double centred_norm(size_t K, size_t V, const double *th)
+{
+  double s = 0.0;
+  for (size_t x = 0; x < K; x++) {
+    double m = 0.0;
+    for (size_t y = 0; y < V; y++)
+      m += th[x * V + y];
+    m /= (double)V;
+    for (size_t y = 0; y < V; y++)
+      s += (th[x * V + y] - m) * (th[x * V + y] - m);
+  }
+  return sqrt(s);
+}
+
+static int check_block(const char *what, size_t cells, const double *a,
+                       as_err *err)
+{
+  double s = 0.0;
+  for (size_t i = 0; i < cells; i++) {
+    if (!(a[i] >= 0.0) || !isfinite(a[i]))
+      return as_err_set(err, AS_EINVAL, "as_fit: %s[%zu] = %g is not a "
+                        "finite non-negative weight", what, i, a[i]);
+    s += a[i];
+  }
+  if (fabs(s - 1.0) > 1e-9)
+    return as_err_set(err, AS_EINVAL, "as_fit: %s sums to %.17g, not 1",
+                      what, s);
+  return AS_OK;
+}
+
+static int check_rows(const char *what, size_t K, size_t V, const double *l,
+                      as_err *err)
+{
+  for (size_t x = 0; x < K; x++) {
+    double z = as_logsumexp(l + x * V, V);
+    if (!(fabs(z) <= 1e-6))
+      return as_err_set(err, AS_EINVAL, "as_fit: %s row %zu is not a "
+                        "log-distribution (logsumexp = %g)", what, x, z);
+  }
+  return AS_OK;
+}
+
+static double rho_of(const as_data *d, size_t x)
+{
+  return d->log_rho ? exp(d->log_rho[x]) : 1.0 / (double)d->K;
+}
+
+static double mass(const double *blk, size_t V)
+{
+  double s = 0.0;
+  if (blk != NULL)
+    for (size_t i = 0; i < V * V; i++)
+      s += blk[i];
+  return s;
+}
+
+/* Copies w·blk into out (V×V); NULL blk gives NULL. */
+static const double *scaled(const double *blk, size_t V, double w, double *out)
+{
+  if (blk == NULL)
+    return NULL;
+  for (size_t i = 0; i < V * V; i++)
+    out[i] = w * blk[i];
+  return out;
+}
+
+static void fill_graph_counts(const as_data *d, as_fit_result *res,
+                              int *no_mle)
+{
+  res->reward_no_mle = res->reward_unidentified = 0;
+  if (d->P == NULL)
+    return;
+  for (size_t x = 0; x < d->K; x++) {
+    as_graph_bt gb;
+    if (as_graph_bt_check(d->V, d->P + x * d->V * d->V, &gb, NULL) != AS_OK)
+      gb.mle_exists = gb.identified = 1; /* ENOMEM: do not claim failure */
+    if (!gb.mle_exists)
+      res->reward_no_mle++;
+    if (!gb.identified)
+      res->reward_unidentified++;
+    if (no_mle != NULL)
+      no_mle[x] = !gb.mle_exists;
+  }
+}
+
+int as_reward_graph_report(const as_data *d, int *mle_exists,
+                           int *identified, as_err *err)
+{
+  if (d->P == NULL || d->V < 2)
+    return as_err_set(err, AS_EINVAL, "as_reward_graph_report: needs "
+                      "labelled weights P and V >= 2");
+  for (size_t x = 0; x < d->K; x++) {
+    as_graph_bt gb;
+    int rc = as_graph_bt_check(d->V, d->P + x * d->V * d->V, &gb, err);
+    if (rc != AS_OK)
+      return rc;
+    if (mle_exists != NULL)
+      mle_exists[x] = gb.mle_exists;
+    if (identified != NULL)
+      identified[x] = gb.identified;
+  }
+  return AS_OK;
+}
+
+int as_reward_fit(const as_data *d, double ridge, double *r,
+                  as_fit_result *info, as_err *err)
+{
+  size_t K = d->K, V = d->V;
+  if (K < 1 || V < 2 || d->P == NULL)
+    return as_err_set(err, AS_EINVAL, "as_reward_fit: needs K >= 1, V >= 2 "
+                      "and labelled weights P");
+  if (!(ridge >= 0.0) || !isfinite(ridge))
+    return as_err_set(err, AS_EINVAL, "as_reward_fit: ridge %g must be a "
+                      "finite value >= 0", ridge);
+  int rc = check_block("P", K * V * V, d->P, err);
+  if (rc != AS_OK)
+    return rc;
+  as_fit_result loc;
+  memset(&loc, 0, sizeof loc);
+  int *no_mle = calloc(K, sizeof *no_mle);
+  double *Px = malloc(V * V * sizeof *Px);
+  if (no_mle == NULL || Px == NULL) {
+    free(no_mle);
+    free(Px);
+    return as_err_set(err, AS_ENOMEM, "as_reward_fit: out of memory");
+  }
+  fill_graph_counts(d, &loc, no_mle);
+  as_solve_opts so;
+  as_solve_opts_default(&so);
+  so.gauge = ridge == 0.0; /* the ridge breaks the gauge invariance */
+  for (size_t x = 0; x < K; x++) {
+    const double *P = d->P + x * V * V;
+    double m = mass(P, V), s = m > 0.0 ? m : 1.0;
+    as_ctx_data c = {.V = V, .rho = 1.0, .P = scaled(P, V, 1.0 / s, Px),
+                     .ridge = ridge / s, .beta = 1.0};
+    double *rx = r + x * V;
+    for (size_t y = 0; y < V; y++)
+      rx[y] = 0.0;
+    as_solve_info si;
+    as_solve_opts sx = so;
+    if (ridge == 0.0 && no_mle[x])
+      sx.max_iter = AS_FIT_DIVERGENT_ITER; /* see fit_core */
+    rc = as_solve_newton(&as_obj_reward, &c, &sx, rx, &si, err);
+    if (rc != AS_OK && rc != AS_ENOCONV && rc != AS_EDIVERGE) {
+      free(no_mle);
+      free(Px);
+      return rc;
+    }
+    if (ridge == 0.0 && no_mle[x])
+      si.status = AS_EDIVERGE; /* no finite minimiser (as_graph.h) */
+    result_note(&loc, si.status, si.iterations, si.criterion);
+    /* Gauge of SPEC §3: Σ_y r_xy = 0. */
+    double mean = 0.0;
+    for (size_t y = 0; y < V; y++)
+      mean += rx[y] / (double)V;
+    for (size_t y = 0; y < V; y++)
+      rx[y] -= mean;
+  }
+  loc.theta_norm = centred_norm(K, V, r);
+  free(no_mle);
+  free(Px);
+  if (info != NULL) {
+    info->status = loc.status;
+    info->iterations = loc.iterations;
+    info->criterion = loc.criterion;
+    info->contexts_not_converged = loc.contexts_not_converged;
+    info->reward_no_mle = loc.reward_no_mle;
+    info->reward_unidentified = loc.reward_unidentified;
+    info->theta_norm = loc.theta_norm;
+  }
+  if (loc.status != AS_OK)
+    as_err_set(err, loc.status, "reward model: %zu of %zu contexts have no "
+               "finite ridge-free MLE (win graph criterion) or did not "
+               "converge", loc.contexts_not_converged, K);
+  return AS_OK;
+}
+
+static int needs_reward(as_method m)
+{
+  return m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL ||
+         m == AS_METHOD_REBEL_ITER || m == AS_METHOD_RLHF ||
+         m == AS_METHOD_RKL;
+}
+
+static double resolved_ridge(const as_fit_opts *o, const as_data *d)
+{
+  if (!isnan(o->ridge))
+    return o->ridge;
+  return isfinite(d->n) ? 1.0 / d->n : 0.0;
+}
+
+/* Iterative REBEL in one context (SPEC §3): exact steps θ_{t+1} =
+ * argmin rebel_step(θ_t), each solved by Newton (the step objective is
+ * quadratic); stops when the RLHF objective's Newton decrement at θ_t is
+ * below tol (λ > 0), or after the cap (λ = 0 drifts to argmax r̂ and is
+ * reported as AS_ENOCONV). */
+static int rebel_iter_ctx(const as_ctx_data *c, const as_solve_opts *so,
+                          long cap, double *th, double *prev, long *steps,
+                          double *crit, as_err *err)
+{
+  size_t V = c->V;
+  as_ctx_data rl = *c;
+  rl.gamma = 0.0;
+  as_solve_opts probe = *so;
+  probe.max_iter = 0; /* evaluate the criterion only */
+  int status = AS_ENOCONV;
+  long t;
+  *crit = NAN;
+  for (t = 0;; t++) {
+    if (c->lambda > 0.0) {
+      as_solve_info pi;
+      memcpy(prev, th, V * sizeof *prev);
+      int rc = as_solve_newton(&as_obj_rkl, &rl, &probe, prev, &pi, NULL);
+      if (rc != AS_OK && rc != AS_ENOCONV && rc != AS_EDIVERGE)
+        return as_err_set(err, rc, "rebel-iter: criterion failed");
+      *crit = pi.criterion;
+      if (pi.status == AS_OK) {
+        status = AS_OK;
+        break;
+      }
+    }
+    if (t >= cap)
+      break;
+    memcpy(prev, th, V * sizeof *prev);
+    as_ctx_data sc = *c;
+    sc.theta_prev = prev;
+    as_solve_info si;
+    int rc = as_solve_newton(&as_obj_rebel_step, &sc, so, th, &si, err);
+    if (rc == AS_EDIVERGE) {
+      status = AS_EDIVERGE;
+      break;
+    }
+    if (rc != AS_OK && rc != AS_ENOCONV)
+      return rc;
+    /* Keep the gauge Σθ = 0 so the drift at λ = 0 is visible in θ only. */
+    double m = 0.0;
+    for (size_t y = 0; y < V; y++)
+      m += th[y] / (double)V;
+    for (size_t y = 0; y < V; y++)
+      th[y] -= m;
+  }
+  *steps = t;
+  return status;
+}
+
+static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
+                              double beta_dpo, double *th,
+                              as_fit_result *res, as_err *err)
+{
+  size_t K = d->K, V = d->V;
+  double *g = malloc(V * sizeof *g);
+  if (g == NULL)
+    return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+  for (long s = 0;; s++) {
+    for (size_t x = 0; x < K; x++)
+      as_log_softmax(th + x * V, V, res->log_pi + x * V);
+    double nrm = centred_norm(K, V, th);
+    res->theta_norm = nrm;
+    res->iterations = s;
+    if (o->trace != NULL &&
+        o->trace(s, K, V, res->log_pi, nrm, o->trace_user) != 0)
+      break;
+    if (s >= o->dpo_steps)
+      break;
+    /* One step on the total loss −(1/n) Σ N log σ(...) (P sums to 1 over
+     * all contexts), as DPO is run in practice. */
+    for (size_t x = 0; x < K; x++) {
+      as_ctx_data c = {.V = V, .rho = rho_of(d, x),
+                       .P = d->P + x * V * V,
+                       .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
+                       .beta_dpo = beta_dpo};
+      double f;
+      int rc = as_obj_dpo.eval(&c, th + x * V, &f, g, NULL);
+      if (rc != AS_OK) {
+        free(g);
+        return as_err_set(err, rc, "dpo: objective cannot be evaluated");
+      }
+      for (size_t y = 0; y < V; y++)
+        th[x * V + y] -= o->dpo_lr * g[y];
+    }
+  }
+  res->criterion = NAN; /* a fixed step budget, not a solve */
+  for (size_t i = 0; i < K * V; i++)
+    if (!isfinite(th[i])) {
+      res->status = AS_EDIVERGE;
+      res->contexts_not_converged = K;
+      as_err_set(err, AS_EDIVERGE, "dpo: theta overflowed during the "
+                 "gradient steps (lr %g too large?)", o->dpo_lr);
+      break;
+    }
+  free(g);
+  return AS_OK;
+}
+
+static int fit_core(const as_fit_opts *o, const as_data *d,
+                    const double *reward, as_fit_result *res, as_err *err)
+{
+  size_t K = d->K, V = d->V;
+  as_method m = o->method;
+  double beta = o->beta, lambda = o->lambda;
+  double gamma = m == AS_METHOD_RLHF ? 0.0 : (isnan(o->gamma) ? beta : o->gamma);
+  double beta_dpo = isnan(o->beta_dpo) ? beta : o->beta_dpo;
+  int rc;
+  if (!(beta > 0.0) || !isfinite(beta))
+    return as_err_set(err, AS_EINVAL, "as_fit: beta = %g must be > 0", beta);
+  if (!(lambda >= 0.0) || !isfinite(lambda))
+    return as_err_set(err, AS_EINVAL, "as_fit: lambda = %g must be >= 0",
+                      lambda);
+  if (!(gamma >= 0.0) || !isfinite(gamma))
+    return as_err_set(err, AS_EINVAL, "as_fit: gamma = %g must be >= 0",
+                      gamma);
+  if (!(beta_dpo > 0.0) || !isfinite(beta_dpo))
+    return as_err_set(err, AS_EINVAL, "as_fit: beta_dpo = %g must be > 0",
+                      beta_dpo);
+  if (!(o->tol >= 0.0) || o->max_iter < 1)
+    return as_err_set(err, AS_EINVAL, "as_fit: tol = %g, max_iter = %ld",
+                      o->tol, o->max_iter);
+  if (K < 1 || V < 2)
+    return as_err_set(err, AS_EINVAL, "as_fit: K = %zu, V = %zu (need K >= 1"
+                      ", V >= 2)", K, V);
+  int need_P = !(m == AS_METHOD_RLHF || m == AS_METHOD_RKL ||
+                 m == AS_METHOD_REBEL_ITER);
+  int need_Q = m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL;
+  if (need_P && d->P == NULL)
+    return as_err_set(err, AS_EINVAL, "as_fit: %s needs labelled weights P",
+                      as_method_name(m));
+  if (need_Q && d->Q == NULL)
+    return as_err_set(err, AS_EINVAL, "as_fit: %s needs unlabelled pair "
+                      "weights Q", as_method_name(m));
+  if (needs_reward(m) && reward == NULL)
+    return as_err_set(err, AS_EINVAL, "as_fit: %s needs a reward",
+                      as_method_name(m));
+  if (d->P != NULL && (rc = check_block("P", K * V * V, d->P, err)) != AS_OK)
+    return rc;
+  if (need_Q && (rc = check_block("Q", K * V * V, d->Q, err)) != AS_OK)
+    return rc;
+  if (d->log_rho != NULL && (rc = check_rows("log_rho", 1, K, d->log_rho,
+                                             err)) != AS_OK)
+    return rc;
+  if (d->log_ref != NULL &&
+      (rc = check_rows("log_ref", K, V, d->log_ref, err)) != AS_OK)
+    return rc;
+  if (d->log_ref != NULL && (lambda > 0.0 || m == AS_METHOD_DPO))
+    for (size_t i = 0; i < K * V; i++)
+      if (!isfinite(d->log_ref[i]))
+        return as_err_set(err, AS_EINVAL, "as_fit: %s with lambda = %g needs "
+                          "pi_ref of full support (log_ref[%zu] = %g)",
+                          as_method_name(m), lambda, i, d->log_ref[i]);
+  if (reward != NULL)
+    for (size_t i = 0; i < K * V; i++)
+      if (!isfinite(reward[i]))
+        return as_err_set(err, AS_EINVAL, "as_fit: reward[%zu] = %g is not "
+                          "finite", i, reward[i]);
+  double ridge = resolved_ridge(o, d);
+  if (m == AS_METHOD_REWARD && (!(ridge >= 0.0) || !isfinite(ridge)))
+    return as_err_set(err, AS_EINVAL, "as_fit: ridge = %g must be >= 0",
+                      ridge);
+  double eta = o->eta;
+  long cap = o->iterations > 0 ? o->iterations : 1000;
+  if (m == AS_METHOD_REBEL_ITER) {
+    if (isnan(eta)) {
+      if (lambda == 0.0)
+        return as_err_set(err, AS_EINVAL, "as_fit: rebel-iter at lambda = 0 "
+                          "needs an explicit eta (default eta = 1/lambda)");
+      eta = 1.0 / lambda;
+    }
+    if (!(eta > 0.0) || !isfinite(eta))
+      return as_err_set(err, AS_EINVAL, "as_fit: rebel-iter: eta = %g must "
+                        "be > 0", eta);
+    if (!(eta * lambda < 2.0))
+      return as_err_set(err, AS_EINVAL, "as_fit: rebel-iter converges only "
+                        "for 0 < eta*lambda < 2 (SPEC §3: each step scales "
+                        "the error by 1 - eta*lambda); got eta = %g, lambda "
+                        "= %g, eta*lambda = %g", eta, lambda, eta * lambda);
+  }
+  if (m == AS_METHOD_DPO && o->dpo_steps > 0 && !(o->dpo_lr > 0.0))
+    return as_err_set(err, AS_EINVAL, "as_fit: dpo_lr = %g must be > 0",
+                      o->dpo_lr);
+
+  rc = result_init(res, K, V, m == AS_METHOD_REWARD || reward != NULL, err);
+  if (rc != AS_OK)
+    return rc;
+  if (reward != NULL && m != AS_METHOD_REWARD)
+    memcpy(res->reward, reward, K * V * sizeof *reward);
+
+  if (m == AS_METHOD_REWARD) {
+    as_fit_result info;
+    rc = as_reward_fit(d, ridge, res->reward, &info, err);
+    if (rc != AS_OK) {
+      as_fit_result_free(res);
+      return rc;
+    }
+    res->status = info.status;
+    res->iterations = info.iterations;
+    res->criterion = info.criterion;
+    res->contexts_not_converged = info.contexts_not_converged;
+    res->reward_no_mle = info.reward_no_mle;
+    res->reward_unidentified = info.reward_unidentified;
+    res->theta_norm = info.theta_norm;
+    /* The LM of a reward (eq. 8): π_r = softmax(r/β). */
+    for (size_t x = 0; x < K; x++) {
+      for (size_t y = 0; y < V; y++)
+        res->log_pi[x * V + y] = res->reward[x * V + y] / beta;
+      as_log_softmax(res->log_pi + x * V, V, res->log_pi + x * V);
+    }
+    return AS_OK;
+  }
+
+  int *no_mle = calloc(K, sizeof *no_mle);
+  double *th = malloc(K * V * sizeof *th);
+  double *buf = malloc((2 * V * V + V) * sizeof *buf);
+  if (no_mle == NULL || th == NULL || buf == NULL) {
+    free(no_mle);
+    free(th);
+    free(buf);
+    as_fit_result_free(res);
+    return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+  }
+  fill_graph_counts(d, res, no_mle);
+  for (size_t i = 0; i < K * V; i++)
+    th[i] = d->log_ref ? d->log_ref[i] : -log((double)V);
+
+  const as_objective_type *obj = NULL;
+  switch (m) {
+  case AS_METHOD_PMLE: obj = &as_obj_pmle; break;
+  case AS_METHOD_DPO: obj = &as_obj_dpo; break;
+  case AS_METHOD_DISTILL: obj = &as_obj_distill; break;
+  case AS_METHOD_REBEL: obj = &as_obj_rebel; break;
+  default: obj = &as_obj_rkl; break;
+  }
+  /* An MLE-type objective without regulariser has no finite minimiser
+   * where the win graph fails the criterion. */
+  int mle_type = m == AS_METHOD_DPO || (m == AS_METHOD_PMLE && lambda == 0.0);
+
+  as_solve_opts so;
+  as_solve_opts_default(&so);
+  so.tol = o->tol;
+  so.max_iter = o->max_iter;
+  rc = AS_OK;
+  if (m == AS_METHOD_DPO && o->dpo_steps > 0) {
+    rc = dpo_gradient_steps(o, d, beta_dpo, th, res, err);
+  } else if ((m == AS_METHOD_RLHF || m == AS_METHOD_RKL) &&
+             lambda + gamma > 0.0) {
+    /* Tabular RLHF/RKL: the exact closed form (SPEC §3).  Newton reaches
+     * it too (tests/test_solve.c), but only while log π_λ stays above the
+     * double underflow (≈ −745), which small λ exceeds (log π_λ ∝ r̂/λ). */
+    as_rkl_closed_form(K, V, d->log_ref, reward, lambda, gamma, res->log_pi);
+    for (size_t i = 0; i < K * V; i++)
+      th[i] = res->log_pi[i];
+    res->theta_norm = centred_norm(K, V, th);
+    res->criterion = 0.0;
+  } else if (m == AS_METHOD_RLHF || m == AS_METHOD_RKL) {
+    /* RLHF at λ = 0: no minimiser; return the limit, flagged. */
+    as_rkl_closed_form(K, V, d->log_ref, reward, 0.0, 0.0, res->log_pi);
+    res->status = AS_EDIVERGE;
+    res->contexts_not_converged = K;
+    res->theta_norm = INFINITY;
+    as_err_set(err, AS_EDIVERGE, "%s at lambda + gamma = 0 has no finite "
+               "minimiser; returned its limit, uniform on argmax r",
+               as_method_name(m));
+  } else {
+    for (size_t x = 0; x < K && rc == AS_OK; x++) {
+      const double *Pb = d->P ? d->P + x * V * V : NULL;
+      const double *Qb = need_Q ? d->Q + x * V * V : NULL;
+      double rho = rho_of(d, x);
+      double s = m == AS_METHOD_DPO ? mass(Pb, V) : rho;
+      if (!(s > 0.0))
+        s = 1.0;
+      as_ctx_data c = {.V = V, .rho = rho / s,
+                       .P = need_P ? scaled(Pb, V, 1.0 / s, buf) : NULL,
+                       .Q = scaled(Qb, V, 1.0 / s, buf + V * V),
+                       .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
+                       .reward = reward ? reward + x * V : NULL,
+                       .beta = beta, .beta_dpo = beta_dpo, .lambda = lambda,
+                       .gamma = gamma, .eta = eta};
+      double *tx = th + x * V;
+      as_solve_info si;
+      if (m == AS_METHOD_REBEL_ITER) {
+        c.rho = 1.0;
+        long steps = 0;
+        double crit = NAN;
+        int st = rebel_iter_ctx(&c, &so, cap, tx, buf + 2 * V * V, &steps,
+                                &crit, err);
+        if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE) {
+          rc = st;
+          break;
+        }
+        si.status = st;
+        si.iterations = steps;
+        si.criterion = crit;
+      } else {
+        /* Known to have no finite minimiser: a bounded run shows the
+         * run-away (‖θ‖ grows ~1 nat per Newton step) without spending the
+         * full cap on it. */
+        as_solve_opts sx = so;
+        if (mle_type && no_mle[x] && sx.max_iter > AS_FIT_DIVERGENT_ITER)
+          sx.max_iter = AS_FIT_DIVERGENT_ITER;
+        int st = as_solve_newton(obj, &c, &sx, tx, &si, err);
+        if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE) {
+          rc = st;
+          break;
+        }
+        if (mle_type && no_mle[x])
+          si.status = AS_EDIVERGE;
+      }
+      as_log_softmax(tx, V, res->log_pi + x * V);
+      /* A probability below e^-700 is at the edge of double underflow,
+       * where gradients vanish exactly: such a solve cannot be vouched
+       * for (as_solve.h), so it is reported, not trusted. */
+      for (size_t y = 0; y < V; y++)
+        if (si.status == AS_OK && res->log_pi[x * V + y] < -700.0)
+          si.status = AS_ENOCONV;
+      result_note(res, si.status, si.iterations, si.criterion);
+    }
+    res->theta_norm = centred_norm(K, V, th);
+  }
+  free(no_mle);
+  free(th);
+  free(buf);
+  if (rc != AS_OK) {
+    as_fit_result_free(res);
+    return rc;
+  }
+  if (res->status != AS_OK && res->contexts_not_converged > 0)
+    as_err_set(err, res->status, "%s: %zu of %zu contexts %s (largest "
+               "criterion %.3g, ||theta|| = %.6g)", as_method_name(m),
+               res->contexts_not_converged, K,
+               res->status == AS_EDIVERGE ? "have no finite minimiser or "
+               "diverged" : "did not converge", res->criterion,
+               res->theta_norm);
+  return AS_OK;
+}
+
+int as_fit_with_reward(const as_fit_opts *o, const as_data *d,
+                       const double *reward, as_fit_result *res,
+                       as_err *err)
+{
+  return fit_core(o, d, needs_reward(o->method) ? reward : NULL, res, err);
+}
+
+int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
+           as_err *err)
+{
+  if (!needs_reward(o->method))
+    return fit_core(o, d, NULL, res, err);
+  if (d->P == NULL || d->K < 1 || d->V < 2)
+    return as_err_set(err, AS_EINVAL, "as_fit: %s fits a reward from "
+                      "labelled weights P first; none given",
+                      as_method_name(o->method));
+  double ridge = resolved_ridge(o, d);
+  double *r = malloc(d->K * d->V * sizeof *r);
+  if (r == NULL)
+    return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+  as_fit_result info;
+  memset(&info, 0, sizeof info);
+  as_err rerr;
+  as_err_clear(&rerr);
+  int rc = as_reward_fit(d, ridge, r, &info, &rerr);
+  if (rc != AS_OK) {
+    if (err != NULL)
+      *err = rerr;
+    free(r);
+    return rc;
+  }
+  rc = fit_core(o, d, r, res, err);
+  free(r);
+  if (rc != AS_OK)
+    return rc;
+  /* The reward fit's failures are the policy's too (never silent). */
+  res->status = status_merge(res->status, info.status);
+  if (info.contexts_not_converged > res->contexts_not_converged)
+    res->contexts_not_converged = info.contexts_not_converged;
+  if (info.status != AS_OK && err != NULL && err->code == AS_OK)
+    *err = rerr;
+  return AS_OK;
+}

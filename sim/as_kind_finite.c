@@ -1,0 +1,368 @@
+/* as_kind_finite.c — experiment E3 (SPEC §6): PMLE by enumeration over a
+ * finite class Π = {π*} ∪ {perturbations of π* at the configured
+ * distances} (as_finite.h), |Π| and n swept, against the explicit bound of
+ * Theorem 4 (as_theory_bound: the theorem form and the instance-dependent
+ * form).
+ *
+ * Cells: β-major, then |Π| (class.sizes, or the single class.size), then n.
+ * Seeds: unit (cell, replicate) draws its instance from
+ * as_rng_derive(seed, 0, replicate) and its class by continuing on the
+ * same generator — exactly what `alignsim bounds --replicate R` does on a
+ * config whose class.size is that |Π|, so both report the same C_Π and
+ * bounds.  The labelled counts come from the stream of the (β, n) pair
+ * (as_experiment_stream(β index · #n + n index, AS_STREAM_DATA)), not of
+ * the cell: every |Π| sees the same data at a given (β, n, replicate), so
+ * the comparison across |Π| is paired.
+ *
+ * results.csv: one row per unit, method "pmle", λ = 0, aux =
+ * bound_instance (the replicate's own instance-form bound).
+ * summary.csv (own writer): one row per (β, n, |Π|) with kl_quantile, the
+ * (1−δ)-quantile of E_ρ KL(π*‖π̂) over replicates — the inverse-CDF
+ * quantile, i.e. the ⌈(1−δ)R⌉-th smallest value, so that "KL ≤
+ * kl_quantile" holds in at least a 1−δ fraction of replicates — and
+ * bound = the smallest Theorem 4 bound over the replicates (each replicate
+ * has its own instance, hence its own C_Π and R_max).  kl_quantile ≤ bound
+ * therefore implies that at least a 1−δ fraction of replicates satisfy
+ * their own bound; `violations` counts the replicates that do not. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+
+#include "as_experiment.h"
+#include "as_finite.h"
+#include "as_metrics.h"
+#include "as_pref.h"
+#include "as_rng.h"
+#include "as_theory.h"
+
+static size_t n_sizes(const as_config *cfg)
+{
+  return cfg->cls.n_sizes > 0 ? cfg->cls.n_sizes : 1;
+}
+
+static long size_at(const as_config *cfg, size_t si)
+{
+  return cfg->cls.n_sizes > 0 ? cfg->cls.sizes[si] : cfg->cls.size;
+}
+
+static size_t fin_n_cells(const as_config *cfg)
+{
+  return cfg->n_beta * n_sizes(cfg) * cfg->n_n;
+}
+
+/* cell → (β index, size index, n index), n fastest */
+static void fin_cell(const as_config *cfg, size_t cell, size_t *bi,
+                     size_t *si, size_t *ni)
+{
+  *ni = cell % cfg->n_n;
+  *si = (cell / cfg->n_n) % n_sizes(cfg);
+  *bi = cell / (cfg->n_n * n_sizes(cfg));
+}
+
+static int fin_check(const as_config *cfg, as_err *err)
+{
+  const as_config_class *c = &cfg->cls;
+  if (c->type != AS_CLASS_FINITE || c->file != NULL || c->n_distances == 0)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'finite' needs class = { "
+                      "type = \"finite\"; distances = [...]; size or sizes "
+                      "}", cfg->path);
+  if (c->n_sizes == 0 && c->size < 2)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'finite' needs class.size "
+                      "or class.sizes (1 + k * %zu)", cfg->path,
+                      c->n_distances);
+  if (cfg->n_methods != 1 || cfg->methods[0] != AS_METHOD_PMLE)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'finite' runs PMLE by "
+                      "enumeration (Theorem 4): set methods = [\"pmle\"]",
+                      cfg->path);
+  if (cfg->n_lambda != 1 || cfg->lambda[0] != 0.0)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'finite' checks Theorem 4, "
+                      "which is at lambda = 0: set lambda = [0.0]",
+                      cfg->path);
+  if (cfg->population)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'finite' needs finite n "
+                      "(population = false)", cfg->path);
+  return AS_OK;
+}
+
+/* The replicate's instance and its class of size `size`, seeded as
+ * `alignsim bounds` seeds them (cli_bounds.c). */
+static int draw_instance_class(const as_config *cfg, long rep, long size,
+                               as_instance **inst, as_finite_class **Pi,
+                               as_err *err)
+{
+  *inst = NULL;
+  *Pi = NULL;
+  uint64_t s0, s1;
+  as_rng_derive(cfg->seed, AS_STREAM_INSTANCE, (uint64_t)rep, &s0, &s1);
+  gsl_rng *r = as_rng_new(s0, s1);
+  *inst = as_instance_new(cfg->instance.K, cfg->instance.V);
+  int rc = AS_OK;
+  if (r == NULL || *inst == NULL)
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+  if (rc == AS_OK)
+    rc = as_instance_draw(*inst, &cfg->instance, r, err);
+  if (rc == AS_OK) {
+    size_t nd = cfg->cls.n_distances;
+    rc = as_finite_generate(*inst, cfg->cls.distances, nd,
+                            (size_t)(size - 1) / nd, r, Pi, err);
+  }
+  gsl_rng_free(r);
+  if (rc != AS_OK) {
+    as_instance_free(*inst);
+    *inst = NULL;
+  }
+  return rc;
+}
+
+/* The parts of as_theory_summarise that Theorem 4 reads (R = NULL: Π_R =
+ * Π, so ranges = ranges_R = ranges_Pi and C_R = C_Π), by the same calls;
+ * C' (Theorem 14) is left NAN: it costs O(|Π|²) and E3 does not use it. */
+static int pmle_summary(const as_instance *inst, const as_finite_class *Pi,
+                        double beta, as_theory_summary *s, as_err *err)
+{
+  memset(s, 0, sizeof *s);
+  s->beta = beta;
+  s->size_Pi = s->size_R = Pi->M;
+  int rc = as_theory_measure_ranges(inst, Pi, beta, &s->ranges_Pi, err);
+  if (rc != AS_OK)
+    return rc;
+  s->ranges = s->ranges_R = s->ranges_Pi;
+  rc = as_theory_coverage(inst, Pi, NULL, NULL, &s->C_Pi, &s->C_Pi_argmax,
+                          NULL, err);
+  s->C_R = s->C_Pi;
+  s->C_R_argmax = s->C_Pi_argmax;
+  s->C_prime = NAN;
+  return rc;
+}
+
+/* Both Theorem 4 bounds of one (instance, Π, β, n). */
+static int bounds_of(const as_theory_summary *s, double delta, double n,
+                     double *thm, double *inst_form, as_err *err)
+{
+  as_bounds_chain ch;
+  int rc = as_theory_bound(s, AS_THEORY_THM4, delta, n, NAN, &ch, err);
+  if (rc != AS_OK)
+    return rc;
+  *thm = ch.kl;
+  rc = as_theory_bound(s, AS_THEORY_THM4_INSTANCE, delta, n, NAN, &ch, err);
+  *inst_form = ch.kl;
+  return rc;
+}
+
+static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
+                        as_rows *out, as_err *err)
+{
+  size_t bi, si, ni;
+  fin_cell(cfg, cell, &bi, &si, &ni);
+  double beta = cfg->beta[bi], n = (double)cfg->n[ni];
+  as_instance *inst;
+  as_finite_class *Pi;
+  int rc = draw_instance_class(cfg, rep, size_at(cfg, si), &inst, &Pi, err);
+  if (rc != AS_OK)
+    return rc;
+  size_t K = inst->K, V = inst->V, cells = K * V * V;
+  double *P = malloc(cells * sizeof *P);
+  as_counts *c = as_counts_new(K, V);
+  uint64_t s0, s1;
+  as_rng_derive(cfg->seed, as_experiment_stream(bi * cfg->n_n + ni,
+                                                AS_STREAM_DATA),
+                (uint64_t)rep, &s0, &s1);
+  gsl_rng *r = as_rng_new(s0, s1);
+  if (P == NULL || c == NULL || r == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = as_pref_sample_counts(inst, beta, cfg->n[ni], r, c, err))
+      != AS_OK)
+    goto done;
+  for (size_t i = 0; i < cells; i++)
+    P[i] = (double)c->N[i] / n;
+  as_data d = {.K = K, .V = V, .n = n, .P = P, .Q = NULL,
+               .log_rho = inst->log_rho, .log_ref = inst->log_pi_ref};
+  size_t hat;
+  if ((rc = as_finite_pmle(Pi, &d, beta, 0.0, NULL, &hat, err)) != AS_OK)
+    goto done;
+  as_metrics met;
+  if ((rc = as_metrics_compute(inst, beta, as_finite_member(Pi, hat), NULL,
+                               &met, err)) != AS_OK)
+    goto done;
+  as_theory_summary s;
+  if ((rc = pmle_summary(inst, Pi, beta, &s, err)) != AS_OK)
+    goto done;
+  double thm, bi_form;
+  if ((rc = bounds_of(&s, cfg->delta, n, &thm, &bi_form, err)) != AS_OK)
+    goto done;
+  as_result_row row;
+  memset(&row, 0, sizeof row);
+  row.cell = cell;
+  row.replicate = rep;
+  row.method = "pmle";
+  row.n = n;
+  row.m = NAN;
+  row.beta = beta;
+  row.lambda = 0.0;
+  row.gamma = NAN;
+  row.beta_dpo = NAN;
+  as_metrics_to_array(&met, row.metrics);
+  row.rlhf_floor = NAN;
+  row.rlhf_floor_lambda = NAN;
+  row.heldout_score = NAN;
+  row.iterations = (long)Pi->M; /* members enumerated */
+  row.theta_norm = NAN;
+  row.status = AS_OK;
+  row.aux = bi_form;
+  if (as_rows_push(out, &row) != AS_OK)
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+done:
+  gsl_rng_free(r);
+  as_counts_free(c);
+  free(P);
+  as_finite_free(Pi);
+  as_instance_free(inst);
+  return rc;
+}
+
+/* ⌈q·k⌉-th smallest of v (sorted in place), k ≥ 1. */
+static double quantile_inv_cdf(double *v, size_t k, double q)
+{
+  gsl_sort(v, 1, k);
+  size_t j = (size_t)ceil(q * (double)k - 1e-12);
+  if (j < 1)
+    j = 1;
+  if (j > k)
+    j = k;
+  return v[j - 1];
+}
+
+static double median_of(double *v, size_t k)
+{
+  gsl_sort(v, 1, k);
+  return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+}
+
+static void put(FILE *f, double v, int last)
+{
+  fprintf(f, "%.17g%c", v, last ? '\n' : ',');
+}
+
+/* summary.csv: recomputes each replicate's theorem-form bound (the rows
+ * carry the instance form in aux; both come from the same
+ * pmle_summary call as in fin_run_unit, and the instance form is
+ * checked against aux). */
+static int fin_write_summary(FILE *f, const as_config *cfg,
+                             const as_rows *rows, as_err *err)
+{
+  size_t R = (size_t)cfg->replicates, cells = fin_n_cells(cfg);
+  if (rows->count != cells * R)
+    return as_err_set(err, AS_EINVAL, "finite summary: %zu rows for %zu "
+                      "units", rows->count, cells * R);
+  double q = 1.0 - cfg->delta;
+  fputs("n,class_size,delta,kl_quantile,bound,slack,bound_instance,"
+        "slack_instance,beta,replicates,violations,violations_instance,"
+        "kl_median,kl_mean,kl_max,frac_pi_star,bound_median,"
+        "bound_instance_median,C_Pi_median,R_max_median\n", f);
+  double *thm = malloc(cells * R * sizeof *thm);
+  double *cpi = malloc(n_sizes(cfg) * cfg->n_beta * R * sizeof *cpi);
+  double *rmx = malloc(n_sizes(cfg) * cfg->n_beta * R * sizeof *rmx);
+  double *v = malloc(R * sizeof *v), *w = malloc(R * sizeof *w);
+  int rc = AS_OK;
+  if (thm == NULL || cpi == NULL || rmx == NULL || v == NULL || w == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    goto done;
+  }
+  /* per (β, |Π|, replicate): one summary, bounds for every n */
+  for (size_t bi = 0; bi < cfg->n_beta && rc == AS_OK; bi++)
+    for (size_t si = 0; si < n_sizes(cfg) && rc == AS_OK; si++)
+      for (size_t rep = 0; rep < R && rc == AS_OK; rep++) {
+        as_instance *inst;
+        as_finite_class *Pi;
+        rc = draw_instance_class(cfg, (long)rep, size_at(cfg, si), &inst,
+                                 &Pi, err);
+        if (rc != AS_OK)
+          break;
+        as_theory_summary s;
+        rc = pmle_summary(inst, Pi, cfg->beta[bi], &s, err);
+        size_t key = (bi * n_sizes(cfg) + si) * R + rep;
+        if (rc == AS_OK) {
+          cpi[key] = s.C_Pi;
+          rmx[key] = s.ranges.R_max;
+        }
+        for (size_t ni = 0; ni < cfg->n_n && rc == AS_OK; ni++) {
+          size_t cell = (bi * n_sizes(cfg) + si) * cfg->n_n + ni;
+          double bform;
+          rc = bounds_of(&s, cfg->delta, (double)cfg->n[ni],
+                         &thm[cell * R + rep], &bform, err);
+          if (rc == AS_OK && bform != rows->row[cell * R + rep].aux)
+            rc = as_err_set(err, AS_EINVAL, "finite summary: cell %zu "
+                            "replicate %zu: bound %.17g differs from the "
+                            "run's %.17g", cell, rep, bform,
+                            rows->row[cell * R + rep].aux);
+        }
+        as_finite_free(Pi);
+        as_instance_free(inst);
+      }
+  for (size_t cell = 0; cell < cells && rc == AS_OK; cell++) {
+    size_t bi, si, ni;
+    fin_cell(cfg, cell, &bi, &si, &ni);
+    const as_result_row *row = &rows->row[cell * R];
+    long viol = 0, viol_i = 0, star = 0;
+    double bmin = INFINITY, bimin = INFINITY, sum = 0;
+    for (size_t r = 0; r < R; r++) {
+      double kl = row[r].metrics[0], b = thm[cell * R + r], bi_ = row[r].aux;
+      viol += !(kl <= b);
+      viol_i += !(kl <= bi_);
+      star += kl == 0.0;
+      bmin = fmin(bmin, b);
+      bimin = fmin(bimin, bi_);
+      sum += kl;
+    }
+    for (size_t r = 0; r < R; r++)
+      v[r] = row[r].metrics[0];
+    double klq = quantile_inv_cdf(v, R, q), klmax = v[R - 1];
+    double klmed = median_of(v, R);
+    fprintf(f, "%llu,%ld,", (unsigned long long)cfg->n[ni], size_at(cfg, si));
+    put(f, cfg->delta, 0);
+    put(f, klq, 0);
+    put(f, bmin, 0);
+    put(f, bmin / klq, 0); /* +inf when π̂ = π* in ≥ 1−δ of replicates */
+    put(f, bimin, 0);
+    put(f, bimin / klq, 0);
+    put(f, cfg->beta[bi], 0);
+    fprintf(f, "%zu,%ld,%ld,", R, viol, viol_i);
+    put(f, klmed, 0);
+    put(f, sum / (double)R, 0);
+    put(f, klmax, 0);
+    put(f, (double)star / (double)R, 0);
+    for (size_t r = 0; r < R; r++) {
+      v[r] = thm[cell * R + r];
+      w[r] = row[r].aux;
+    }
+    put(f, median_of(v, R), 0);
+    put(f, median_of(w, R), 0);
+    size_t key0 = (bi * n_sizes(cfg) + si) * R;
+    memcpy(v, cpi + key0, R * sizeof *v);
+    memcpy(w, rmx + key0, R * sizeof *w);
+    put(f, median_of(v, R), 0);
+    put(f, median_of(w, R), 1);
+  }
+  if (rc == AS_OK && ferror(f))
+    rc = as_err_set(err, AS_EIO, "finite summary: write error");
+done:
+  free(thm);
+  free(cpi);
+  free(rmx);
+  free(v);
+  free(w);
+  return rc;
+}
+
+const as_experiment_kind as_kind_finite = {
+  .name = "finite",
+  .aux_name = "bound_instance",
+  .check = fin_check,
+  .n_cells = fin_n_cells,
+  .run_unit = fin_run_unit,
+  .write_summary = fin_write_summary,
+};

@@ -1,0 +1,203 @@
+/* as_metrics.c — exact metrics of SPEC §4; see as_metrics.h.
+ *
+ * Every per-row function first normalises its rows (subtracts the row's
+ * logsumexp), so a row means the distribution it is proportional to and
+ * adding a constant to a row changes nothing.  The forms used are the ones
+ * whose terms are all ≥ 0, so a divergence is never negative through
+ * cancellation:
+ *   KL(p‖q) = Σ_{p>0} p φ(log p − log q) + q(outside supp p),
+ *             φ(d) = e^{−d} − 1 + d ≥ 0         (Schulman, SPEC §5 (iii));
+ *   H²(p,q) = ½ Σ (√p − √q)²  (= 1 − Σ √(pq) for normalised rows). */
+#include "as_metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "as_math.h"
+
+const char *const as_metrics_names[AS_METRICS_COUNT] = {
+  "fwd_kl", "rev_kl", "tv", "hellinger2", "entropy",
+  "kl_ref", "true_reward", "win_rate", "reward_score",
+};
+
+void as_metrics_to_array(const as_metrics *m, double out[AS_METRICS_COUNT])
+{
+  out[0] = m->fwd_kl;
+  out[1] = m->rev_kl;
+  out[2] = m->tv;
+  out[3] = m->hellinger2;
+  out[4] = m->entropy;
+  out[5] = m->kl_ref;
+  out[6] = m->true_reward;
+  out[7] = m->win_rate;
+  out[8] = m->reward_score;
+}
+
+/* The row's log-normaliser, or NaN when the row is not a (possibly
+ * unnormalised) log-distribution: a NaN or +inf entry, or no mass. */
+static double row_lse(const double *x, size_t V)
+{
+  for (size_t i = 0; i < V; i++)
+    if (isnan(x[i]) || x[i] == INFINITY)
+      return NAN;
+  double z = as_logsumexp(x, V);
+  return z == -INFINITY ? NAN : z;
+}
+
+/* φ(d) = e^{−d} − 1 + d.  For |d| < 1/2 the Taylor series Σ_{k≥2} (−d)^k/k!
+ * (Horner, 18 terms: error < 0.5^19/19! ≈ 2e-23 relative to d²/2) avoids
+ * the cancellation of expm1(−d) + d. */
+static double phi(double d)
+{
+  if (fabs(d) < 0.5) {
+    /* Horner on Σ_{k≥2} (−d)^k/k! = (−d)²/2! (1 + (−d)/3 (1 + (−d)/4 (…))). */
+    double h = 1.0;
+    for (int k = 19; k >= 3; k--)
+      h = 1.0 + (-d) / k * h;
+    return d * d / 2.0 * h;
+  }
+  return expm1(-d) + d;
+}
+
+double as_kl(const double *logp, const double *logq, size_t V)
+{
+  double zp = row_lse(logp, V), zq = row_lse(logq, V);
+  if (isnan(zp) || isnan(zq))
+    return NAN;
+  double sum = 0.0, q_out = 0.0;
+  for (size_t i = 0; i < V; i++) {
+    double a = logp[i] - zp, b = logq[i] - zq;
+    if (logp[i] == -INFINITY) {
+      q_out += exp(b);              /* 0 · log 0 = 0; q's mass off supp p */
+      continue;
+    }
+    if (logq[i] == -INFINITY)
+      return INFINITY;              /* p has mass where q has none */
+    double d = a - b, p = exp(a);
+    /* p φ(d) = q − p + p d for large |d|, written so q = e^b never
+     * overflows through p e^{−d}. */
+    sum += fabs(d) < 0.5 ? p * phi(d) : exp(b) - p + p * d;
+  }
+  return sum + q_out;
+}
+
+double as_tv(const double *logp, const double *logq, size_t V)
+{
+  double zp = row_lse(logp, V), zq = row_lse(logq, V);
+  if (isnan(zp) || isnan(zq))
+    return NAN;
+  double s = 0.0;
+  for (size_t i = 0; i < V; i++)
+    s += fabs(exp(logp[i] - zp) - exp(logq[i] - zq));
+  return 0.5 * s;
+}
+
+double as_hellinger2(const double *logp, const double *logq, size_t V)
+{
+  double zp = row_lse(logp, V), zq = row_lse(logq, V);
+  if (isnan(zp) || isnan(zq))
+    return NAN;
+  double s = 0.0;
+  for (size_t i = 0; i < V; i++) {
+    double r = exp(0.5 * (logp[i] - zp)) - exp(0.5 * (logq[i] - zq));
+    s += r * r;
+  }
+  return 0.5 * s;
+}
+
+double as_entropy(const double *logp, size_t V)
+{
+  double z = row_lse(logp, V);
+  if (isnan(z))
+    return NAN;
+  double h = 0.0;
+  for (size_t i = 0; i < V; i++) {
+    if (logp[i] == -INFINITY)
+      continue;                     /* 0 · log 0 = 0 */
+    double a = logp[i] - z;
+    h -= exp(a) * a;
+  }
+  return h;
+}
+
+static int check_rows(const char *what, const double *t, size_t K, size_t V,
+                      as_err *err)
+{
+  for (size_t x = 0; x < K; x++)
+    if (isnan(row_lse(t + x * V, V)))
+      return as_err_set(err, AS_EINVAL,
+                        "metrics: %s row %zu is not a log-distribution "
+                        "(NaN or +inf entry, or no mass)", what, x);
+  return AS_OK;
+}
+
+int as_metrics_compute(const as_instance *inst, double beta,
+                       const double *log_pi, const double *reward,
+                       as_metrics *out, as_err *err)
+{
+  if (inst == NULL || log_pi == NULL || out == NULL)
+    return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
+  if (!(beta > 0.0) || !isfinite(beta))
+    return as_err_set(err, AS_EINVAL, "metrics: beta must be finite and > 0 "
+                      "(%g)", beta);
+  size_t K = inst->K, V = inst->V;
+  int rc;
+  if ((rc = check_rows("policy", log_pi, K, V, err)) != AS_OK ||
+      (rc = check_rows("pi_star", inst->log_pi_star, K, V, err)) != AS_OK ||
+      (rc = check_rows("pi_ref", inst->log_pi_ref, K, V, err)) != AS_OK ||
+      (rc = check_rows("rho", inst->log_rho, 1, K, err)) != AS_OK)
+    return rc;
+  /* The win-rate and the true reward use ℓ*_y − ℓ*_y', so π* must have full
+   * support (SPEC §1: it always has). */
+  for (size_t i = 0; i < K * V; i++)
+    if (!isfinite(inst->log_pi_star[i]))
+      return as_err_set(err, AS_EINVAL, "metrics: pi_star has a zero at "
+                        "(x=%zu, y=%zu)", i / V, i % V);
+  if (reward != NULL)
+    for (size_t i = 0; i < K * V; i++)
+      if (!isfinite(reward[i]))
+        return as_err_set(err, AS_EINVAL, "metrics: reward is not finite at "
+                          "(x=%zu, y=%zu): %g", i / V, i % V, reward[i]);
+
+  double zrho = as_logsumexp(inst->log_rho, K);
+  as_metrics m = {0};
+  m.reward_score = reward != NULL ? 0.0 : NAN;
+  for (size_t x = 0; x < K; x++) {
+    double rho = exp(inst->log_rho[x] - zrho);
+    if (rho == 0.0)
+      continue;                     /* ρ(x)·(+inf) would be NaN */
+    const double *lp = log_pi + x * V;
+    const double *ls = inst->log_pi_star + x * V;
+    const double *lr = inst->log_pi_ref + x * V;
+    double zp = as_logsumexp(lp, V), zs = as_logsumexp(ls, V),
+           zr = as_logsumexp(lr, V);
+    m.fwd_kl += rho * as_kl(ls, lp, V);
+    m.rev_kl += rho * as_kl(lp, ls, V);
+    m.tv += rho * as_tv(ls, lp, V);
+    m.hellinger2 += rho * as_hellinger2(ls, lp, V);
+    m.entropy += rho * as_entropy(lp, V);
+    m.kl_ref += rho * as_kl(lp, lr, V);
+    double tr = 0.0, wr = 0.0, rs = 0.0;
+    for (size_t y = 0; y < V; y++) {
+      double p = exp(lp[y] - zp);
+      if (p == 0.0)
+        continue;
+      tr += p * beta * (ls[y] - zs);
+      if (reward != NULL)
+        rs += p * reward[x * V + y];
+      double w = 0.0;
+      for (size_t y2 = 0; y2 < V; y2++) {
+        double q = exp(lr[y2] - zr);
+        if (q != 0.0)
+          w += q * as_sigmoid(beta * (ls[y] - ls[y2]));   /* SPEC §2 P* */
+      }
+      wr += p * w;
+    }
+    m.true_reward += rho * tr;
+    m.win_rate += rho * wr;
+    if (reward != NULL)
+      m.reward_score += rho * rs;
+  }
+  *out = m;
+  return AS_OK;
+}

@@ -1,0 +1,310 @@
+/* as_pref.c — Bradley–Terry preference data as counts (SPEC §2). */
+#include "as_pref.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "as_math.h"
+
+/* gsl_ran_binomial takes an unsigned int n and its BTPE branch does int
+ * arithmetic on n, so it is only ever called with n ≤ 2^30. */
+#define AS_BINOMIAL_CHUNK (1u << 30)
+
+as_counts *as_counts_new(size_t K, size_t V)
+{
+  if (K == 0 || V == 0 || V > SIZE_MAX / V || K > SIZE_MAX / (V * V)
+      || K * V * V > SIZE_MAX / sizeof(uint64_t))
+    return NULL;
+  as_counts *c = malloc(sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->K = K;
+  c->V = V;
+  c->n = 0;
+  c->N = calloc(K * V * V, sizeof(uint64_t));
+  if (c->N == NULL) {
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void as_counts_free(as_counts *c)
+{
+  if (c == NULL)
+    return;
+  free(c->N);
+  free(c);
+}
+
+int as_counts_total(as_counts *c, as_err *err)
+{
+  size_t cells = c->K * c->V * c->V;
+  uint64_t n = 0;
+  for (size_t i = 0; i < cells; i++) {
+    if (c->N[i] > UINT64_MAX - n)
+      return as_err_set(err, AS_EINVAL,
+                        "counts: total exceeds 2^64 - 1 at cell %zu "
+                        "(count %llu)",
+                        i, (unsigned long long)c->N[i]);
+    n += c->N[i];
+  }
+  c->n = n;
+  return AS_OK;
+}
+
+/* ------------------------------------------------------- probabilities */
+
+static int check_beta(double beta, as_err *err)
+{
+  if (!isfinite(beta) || !(beta > 0.0))
+    return as_err_set(err, AS_EINVAL,
+                      "preferences: beta = %g must be finite and > 0", beta);
+  return AS_OK;
+}
+
+int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
+                       as_err *err)
+{
+  int rc;
+  if ((rc = check_beta(beta, err)) != AS_OK
+      || (rc = as_instance_check(inst, err)) != AS_OK)
+    return rc;
+  size_t K = inst->K, V = inst->V;
+  for (size_t x = 0; x < K; x++) {
+    const double *lmu = inst->log_mu + x * V;
+    const double *ls = inst->log_pi_star + x * V;
+    double lr = inst->log_rho[x];
+    for (size_t a = 0; a < V; a++)
+      for (size_t b = 0; b < V; b++) {
+        /* SPEC §2: ρμ_a² on the diagonal; 2ρμ_aμ_b σ(β(ℓ*_a − ℓ*_b)) off
+         * it (both orders of drawing (y, y') give winner a, loser b). */
+        double lp = a == b
+                        ? lr + 2.0 * lmu[a]
+                        : M_LN2 + lr + lmu[a] + lmu[b]
+                              + as_log_sigmoid(beta * (ls[a] - ls[b]));
+        p[(x * V + a) * V + b] = exp(lp);
+      }
+  }
+  return AS_OK;
+}
+
+int as_pref_pair_probs(const as_instance *inst, double *q, as_err *err)
+{
+  int rc = as_instance_check(inst, err);
+  if (rc != AS_OK)
+    return rc;
+  size_t K = inst->K, V = inst->V;
+  for (size_t x = 0; x < K; x++) {
+    const double *lm = inst->log_mu2 + x * V;
+    for (size_t a = 0; a < V; a++)
+      for (size_t b = 0; b < V; b++)
+        q[(x * V + a) * V + b] = exp(inst->log_rho[x] + lm[a] + lm[b]);
+  }
+  return AS_OK;
+}
+
+/* ------------------------------------------------------------ sampling */
+
+/* Bin(n, q) for 64-bit n, exact in law, in O(log(n / 2^30)) draws.
+ *
+ * Bin(n, q) counts the U_i < q among n iid uniforms.  The a-th smallest of
+ * them, X, is Beta(a, n − a + 1); given X the a − 1 below it are iid
+ * U(0, X) and the n − a above it iid U(X, 1) (Knuth, TAOCP 3.4.1; the old
+ * GSL randist/binomial.c).  So the count is
+ *   Bin(a − 1, q / X)                    if q ≤ X,
+ *   a + Bin(n − a, (q − X) / (1 − X))    otherwise.
+ * With a = ⌈n/2⌉ every step at least halves n; once n ≤ 2^30,
+ * gsl_ran_binomial finishes.  At most 34 Beta draws for n < 2^64, which
+ * keeps the cost of N ~ Multinomial(n, p) essentially independent of n. */
+static uint64_t binomial_u64(gsl_rng *r, double q, uint64_t n)
+{
+  uint64_t k = 0;
+  while (n > AS_BINOMIAL_CHUNK) {
+    if (q <= 0.0)
+      return k;
+    if (q >= 1.0)
+      return k + n;
+    uint64_t a = n / 2 + n % 2;
+    double X = gsl_ran_beta(r, (double)a, (double)(n - a + 1));
+    if (q <= X) {
+      q /= X;
+      n = a - 1;
+    } else {
+      k += a;
+      q = (q - X) / (1.0 - X);
+      n -= a;
+    }
+  }
+  if (q <= 0.0 || n == 0)
+    return k;
+  if (q >= 1.0)
+    return k + n;
+  return k + gsl_ran_binomial(r, q, (unsigned int)n);
+}
+
+int as_pref_multinomial(gsl_rng *r, uint64_t n, const double *p, size_t C,
+                        uint64_t *out, as_err *err)
+{
+  if (C == 0)
+    return as_err_set(err, AS_EINVAL, "multinomial: no cells");
+  for (size_t i = 0; i < C; i++)
+    if (!isfinite(p[i]) || p[i] < 0.0)
+      return as_err_set(err, AS_EINVAL,
+                        "multinomial: probability p[%zu] = %g is not finite "
+                        "and >= 0", i, p[i]);
+  /* Suffix masses S_i = Σ_{j≥i} p_j summed backwards: a sum of
+   * non-negative terms, so no cancellation, and fl(p_i + S_{i+1}) ≥ p_i
+   * makes p_i / S_i ≤ 1 without any clamping. */
+  double *S = malloc((C + 1) * sizeof(double));
+  if (S == NULL)
+    return as_err_set(err, AS_ENOMEM, "multinomial: out of memory (%zu cells)",
+                      C);
+  S[C] = 0.0;
+  for (size_t i = C; i-- > 0;)
+    S[i] = p[i] + S[i + 1];
+  if (!(S[0] > 0.0) || !isfinite(S[0])) {
+    double total = S[0];
+    free(S);
+    return as_err_set(err, AS_EINVAL,
+                      "multinomial: total probability %g is not positive and "
+                      "finite", total);
+  }
+  /* N_i | N_0..N_{i-1} ~ Bin(n − Σ_{j<i} N_j, p_i / S_i). */
+  uint64_t left = n;
+  for (size_t i = 0; i < C; i++) {
+    if (left == 0 || p[i] == 0.0) {
+      out[i] = 0;
+    } else if (S[i + 1] == 0.0) {
+      out[i] = left; /* last cell with mass: the remainder, sum is n */
+    } else {
+      out[i] = binomial_u64(r, p[i] / S[i], left);
+    }
+    left -= out[i];
+  }
+  free(S);
+  return AS_OK;
+}
+
+static int check_out(const as_instance *inst, const as_counts *out,
+                     const char *who, as_err *err)
+{
+  if (out == NULL || out->N == NULL)
+    return as_err_set(err, AS_EINVAL, "%s: NULL output counts", who);
+  if (out->K != inst->K || out->V != inst->V)
+    return as_err_set(err, AS_EINVAL,
+                      "%s: counts are %zu x %zu but the instance is K = %zu, "
+                      "V = %zu",
+                      who, out->K, out->V, inst->K, inst->V);
+  return AS_OK;
+}
+
+/* Multinomial(n, probs(inst)) into out; probs is cell_probs or pair_probs. */
+static int sample_multinomial(const as_instance *inst, double beta, int pairs,
+                              uint64_t n, gsl_rng *r, as_counts *out,
+                              as_err *err)
+{
+  const char *who = pairs ? "as_pref_sample_unlabelled"
+                          : "as_pref_sample_counts";
+  int rc = as_instance_check(inst, err);
+  if (rc != AS_OK || (rc = check_out(inst, out, who, err)) != AS_OK)
+    return rc;
+  size_t C = inst->K * inst->V * inst->V;
+  double *p = malloc(C * sizeof(double));
+  uint64_t *N = malloc(C * sizeof(uint64_t));
+  if (p == NULL || N == NULL) {
+    free(p);
+    free(N);
+    return as_err_set(err, AS_ENOMEM, "%s: out of memory (%zu cells)", who,
+                      C);
+  }
+  rc = pairs ? as_pref_pair_probs(inst, p, err)
+             : as_pref_cell_probs(inst, beta, p, err);
+  if (rc == AS_OK)
+    rc = as_pref_multinomial(r, n, p, C, N, err);
+  if (rc == AS_OK) {
+    /* out is written only on success. */
+    memcpy(out->N, N, C * sizeof(uint64_t));
+    out->n = n;
+  }
+  free(p);
+  free(N);
+  return rc;
+}
+
+int as_pref_sample_counts(const as_instance *inst, double beta, uint64_t n,
+                          gsl_rng *r, as_counts *out, as_err *err)
+{
+  return sample_multinomial(inst, beta, 0, n, r, out, err);
+}
+
+int as_pref_sample_unlabelled(const as_instance *inst, uint64_t m,
+                              gsl_rng *r, as_counts *out, as_err *err)
+{
+  return sample_multinomial(inst, 1.0, 1, m, r, out, err);
+}
+
+/* The literal process of SPEC §2, one record at a time.  Draws per record,
+ * in order: x ~ ρ, y ~ μ(·|x), y' ~ μ(·|x) (gsl_ran_discrete), then, only if
+ * y ≠ y', one Bernoulli(σ(β(ℓ*_y − ℓ*_y'))) deciding whether y wins. */
+int as_pref_sample_records(const as_instance *inst, double beta, uint64_t n,
+                           gsl_rng *r, as_counts *out, as_err *err)
+{
+  int rc;
+  if ((rc = check_beta(beta, err)) != AS_OK
+      || (rc = as_instance_check(inst, err)) != AS_OK
+      || (rc = check_out(inst, out, "as_pref_sample_records", err)) != AS_OK)
+    return rc;
+  size_t K = inst->K, V = inst->V, C = K * V * V;
+  gsl_ran_discrete_t **tab = calloc(K + 1, sizeof *tab);
+  double *w = malloc((K > V ? K : V) * sizeof(double));
+  double *pwin = malloc(C * sizeof(double));
+  uint64_t *N = calloc(C, sizeof(uint64_t));
+  rc = AS_OK;
+  if (tab == NULL || w == NULL || pwin == NULL || N == NULL)
+    rc = AS_ENOMEM;
+  /* Tables built once per context (tab[K] is ρ), not per record. */
+  for (size_t x = 0; rc == AS_OK && x <= K; x++) {
+    size_t len = x < K ? V : K;
+    const double *lw = x < K ? inst->log_mu + x * V : inst->log_rho;
+    for (size_t i = 0; i < len; i++)
+      w[i] = exp(lw[i]);
+    if ((tab[x] = gsl_ran_discrete_preproc(len, w)) == NULL)
+      rc = AS_ENOMEM;
+  }
+  if (rc == AS_OK) {
+    for (size_t x = 0; x < K; x++) {
+      const double *ls = inst->log_pi_star + x * V;
+      for (size_t a = 0; a < V; a++)
+        for (size_t b = 0; b < V; b++)
+          pwin[(x * V + a) * V + b] = as_sigmoid(beta * (ls[a] - ls[b]));
+    }
+    for (uint64_t i = 0; i < n; i++) {
+      size_t x = gsl_ran_discrete(r, tab[K]);
+      size_t y = gsl_ran_discrete(r, tab[x]);
+      size_t y2 = gsl_ran_discrete(r, tab[x]);
+      size_t cell = (x * V + y) * V + y2;
+      if (y != y2 && !gsl_ran_bernoulli(r, pwin[cell]))
+        cell = (x * V + y2) * V + y; /* y' won */
+      N[cell]++;
+    }
+    memcpy(out->N, N, C * sizeof(uint64_t));
+    out->n = n;
+  }
+  if (tab != NULL)
+    for (size_t x = 0; x <= K; x++)
+      if (tab[x] != NULL)
+        gsl_ran_discrete_free(tab[x]);
+  free(tab);
+  free(w);
+  free(pwin);
+  free(N);
+  if (rc == AS_ENOMEM)
+    return as_err_set(err, AS_ENOMEM,
+                      "as_pref_sample_records: out of memory (K = %zu, V = %zu)",
+                      K, V);
+  return rc;
+}

@@ -1,0 +1,270 @@
+/* as_solve.c — damped Newton with exact Hessian; see as_solve.h. */
+#include "as_solve.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest change of any logit in one Newton step (nats). */
+#define AS_SOLVE_MAX_STEP 30.0
+
+void as_solve_opts_default(as_solve_opts *o)
+{
+  o->tol = 1e-20;
+  o->max_iter = 5000;
+  o->gauge = 1;
+  o->step_tol = 1e-9;
+}
+
+/* In-place Cholesky A = LLᵀ (lower triangle); 0 on success, -1 when a pivot
+ * is not clearly positive (relative to the largest diagonal).
+ * Written by hand rather than gsl_linalg_cholesky_decomp1 because (a) the
+ * solver needs a *relative* pivot threshold to detect a numerically
+ * singular reduced Hessian and fall back, and (b) GSL reports a failed
+ * factorisation through its process-global error handler (abort by
+ * default), which a library must not reconfigure; the systems are V×V. */
+static int cholesky(size_t V, double *A, double dmax)
+{
+  for (size_t j = 0; j < V; j++) {
+    double s = A[j * V + j];
+    for (size_t k = 0; k < j; k++)
+      s -= A[j * V + k] * A[j * V + k];
+    if (!(s > 1e-13 * dmax))
+      return -1;
+    double l = sqrt(s);
+    A[j * V + j] = l;
+    for (size_t i = j + 1; i < V; i++) {
+      double t = A[i * V + j];
+      for (size_t k = 0; k < j; k++)
+        t -= A[i * V + k] * A[j * V + k];
+      A[i * V + j] = t / l;
+    }
+  }
+  return 0;
+}
+
+static void cholesky_solve(size_t V, const double *L, double *x)
+{
+  for (size_t i = 0; i < V; i++) {
+    double s = x[i];
+    for (size_t k = 0; k < i; k++)
+      s -= L[i * V + k] * x[k];
+    x[i] = s / L[i * V + i];
+  }
+  for (size_t i = V; i-- > 0;) {
+    double s = x[i];
+    for (size_t k = i + 1; k < V; k++)
+      s -= L[k * V + i] * x[k];
+    x[i] = s / L[i * V + i];
+  }
+}
+
+static void project_out_ones(size_t V, double *v)
+{
+  double m = 0.0;
+  for (size_t i = 0; i < V; i++)
+    m += v[i];
+  m /= (double)V;
+  for (size_t i = 0; i < V; i++)
+    v[i] -= m;
+}
+
+/* Newton direction p = −H⁺g, computed so that logits of tiny probability
+ * keep their full step (SPEC §3 trap):
+ * - gauge: f(θ + c1) = f(θ) makes H singular along 1; the coordinate k
+ *   with the largest logit is pinned (p_k = 0), which loses nothing (any
+ *   step can be shifted along 1) and leaves a reduced Hessian that is
+ *   nonsingular when 1 was the only null direction.  Not the largest
+ *   curvature: when π_k rounds to 1 its softmax curvature π_k(1 − π_k)
+ *   rounds to 0 and another, tiny-probability logit would get pinned
+ *   (and frozen) instead;
+ * - the reduced system is scaled to unit diagonal (Jacobi) before the
+ *   Cholesky factorisation, so a pivot is judged relative to its own
+ *   curvature: for the softmax Hessian diag π − ππᵀ the scaled matrix is
+ *   ≈ I − √π√πᵀ with smallest eigenvalue ≈ π_k ≥ 1/V, whatever the small
+ *   π_y are, whereas an absolute threshold or shift would freeze them;
+ * - a coordinate with no curvature and no gradient (a response no term
+ *   touches) keeps p_y = 0;
+ * - an indefinite or singular remainder gets the smallest shift τI (scaled
+ *   units) from a geometric ladder that lets the factorisation succeed.
+ * idx, s: V scratch each. */
+static int newton_direction(size_t V, const double *theta, const double *H,
+                            const double *g,
+                            int gauge, double *L, double *p, size_t *idx,
+                            double *s, double *dec)
+{
+  *dec = 0.0;
+  size_t k = V;
+  if (gauge) {
+    double best = -INFINITY;
+    for (size_t i = 0; i < V; i++)
+      if (theta[i] > best) {
+        best = theta[i];
+        k = i;
+      }
+  }
+  double dmax = 0.0;
+  for (size_t i = 0; i < V; i++)
+    dmax = fmax(dmax, fabs(H[i * V + i]));
+  size_t n = 0;
+  for (size_t i = 0; i < V; i++) {
+    p[i] = 0.0;
+    if (i == k)
+      continue;
+    double hii = fabs(H[i * V + i]);
+    if (hii == 0.0 && g[i] == 0.0)
+      continue;
+    idx[n] = i;
+    s[n] = 1.0 / sqrt(hii > 0.0 ? hii : (dmax > 0.0 ? dmax : 1.0));
+    n++;
+  }
+  if (n == 0)
+    return 0;
+  double tau = 0.0;
+  for (int attempt = 0; attempt < 40; attempt++) {
+    for (size_t a = 0; a < n; a++)
+      for (size_t b = 0; b < n; b++)
+        L[a * n + b] = s[a] * s[b] * H[idx[a] * V + idx[b]] +
+                       (a == b ? tau : 0.0);
+    if (cholesky(n, L, 1.0) == 0) {
+      double *y = s + V; /* second half of the scratch */
+      for (size_t a = 0; a < n; a++)
+        y[a] = -s[a] * g[idx[a]];
+      /* λ² = gᵀH⁻¹g = ‖L⁻¹ S g‖², a sum of squares (no cancellation). */
+      cholesky_solve(n, L, y);
+      *dec = 0.0;
+      for (size_t a = 0; a < n; a++)
+        *dec -= s[a] * g[idx[a]] * y[a];
+      for (size_t a = 0; a < n; a++)
+        p[idx[a]] = s[a] * y[a];
+      if (gauge)
+        project_out_ones(V, p);
+      return 0;
+    }
+    tau = tau == 0.0 ? 1e-12 : 10.0 * tau;
+  }
+  return -1;
+}
+
+int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
+                    const as_solve_opts *o, double *theta,
+                    as_solve_info *info, as_err *err)
+{
+  size_t V = d->V;
+  as_solve_opts def;
+  if (o == NULL) {
+    as_solve_opts_default(&def);
+    o = &def;
+  }
+  as_solve_info tmp;
+  if (info == NULL)
+    info = &tmp;
+  info->status = AS_OK;
+  info->iterations = 0;
+  info->criterion = INFINITY;
+  info->step = INFINITY;
+  info->f = NAN;
+  if (V < 1 || !(o->tol >= 0.0) || !(o->step_tol >= 0.0) || o->max_iter < 0)
+    return as_err_set(err, AS_EINVAL,
+                      "as_solve_newton: V = %zu, tol = %g, max_iter = %ld",
+                      V, o->tol, o->max_iter);
+  double *buf = malloc((2 * V * V + 6 * V) * sizeof *buf);
+  size_t *idx = malloc(V * sizeof *idx);
+  if (buf == NULL || idx == NULL) {
+    free(buf);
+    free(idx);
+    return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
+  }
+  double *H = buf, *L = H + V * V, *g = L + V * V, *p = g + V,
+         *th = p + V, *trial = th + V, *sc = trial + V;
+  memcpy(th, theta, V * sizeof *th);
+  /* Gauge: work (and return) centred, Σθ = 0, so that log π = θ − lse(θ)
+   * keeps full precision whatever constant the caller's start carried. */
+  if (o->gauge)
+    project_out_ones(V, th);
+
+  double f;
+  int rc = obj->eval(d, th, &f, g, H);
+  if (rc != AS_OK) {
+    free(buf);
+    free(idx);
+    return as_err_set(err, rc, "%s: objective cannot be evaluated "
+                      "(missing or non-finite data, or a parameter out of "
+                      "range)", obj->name);
+  }
+  int status = AS_ENOCONV;
+  long it;
+  for (it = 0;; it++) {
+    if (!isfinite(f)) {
+      status = AS_EDIVERGE;
+      break;
+    }
+    /* g is not projected onto 1⊥: it is ⊥ 1 analytically, and removing a
+     * rounding-level mean would swamp the components of tiny-probability
+     * logits, which are exactly the ones the trap is about. */
+    double dec = 0.0;
+    if (newton_direction(V, th, H, g, o->gauge, L, p, idx, sc, &dec) != 0) {
+      status = AS_EDIVERGE;
+      break;
+    }
+    double pmax = 0.0;
+    for (size_t i = 0; i < V; i++)
+      pmax = fmax(pmax, fabs(p[i]));
+    info->criterion = 0.5 * dec;
+    info->step = pmax;
+    if (0.5 * dec <= o->tol && pmax <= o->step_tol) {
+      status = AS_OK;
+      break;
+    }
+    /* Trust region in nats: f cannot see a logit of tiny probability, so
+     * an oversized step there would pass the line search and could push
+     * the logit into underflow (e^-745), where it is lost for good. */
+    double slope = -dec;
+    if (pmax > AS_SOLVE_MAX_STEP) {
+      double c = AS_SOLVE_MAX_STEP / pmax;
+      for (size_t i = 0; i < V; i++)
+        p[i] *= c;
+      slope *= c;
+    }
+    if (it >= o->max_iter)
+      break;
+    /* Armijo backtracking; close to the optimum (λ²/2 below 1e-8 of f's
+     * scale) the predicted decrease is below f's rounding, so the full
+     * Newton step is taken if f does not rise beyond rounding. */
+    double fscale = 1e-12 * (1.0 + fabs(f));
+    int quad = 0.5 * dec < 1e-8 * (1.0 + fabs(f));
+    double t = 1.0, ft = NAN;
+    int ok = 0;
+    for (int ls = 0; ls < 60; ls++, t *= 0.5) {
+      for (size_t i = 0; i < V; i++)
+        trial[i] = th[i] + t * p[i];
+      if (obj->eval(d, trial, &ft, NULL, NULL) != AS_OK)
+        break;
+      if (isfinite(ft) && (ft <= f + 1e-4 * t * slope ||
+                           (quad && t == 1.0 && ft <= f + fscale))) {
+        ok = 1;
+        break;
+      }
+    }
+    if (!ok)
+      break; /* no measurable decrease: reported as AS_ENOCONV */
+    memcpy(th, trial, V * sizeof *th);
+    if (obj->eval(d, th, &f, g, H) != AS_OK)
+      break;
+  }
+  info->iterations = it;
+  info->f = f;
+  info->status = status;
+  for (size_t i = 0; i < V; i++)
+    if (!isfinite(th[i]))
+      info->status = status = AS_EDIVERGE;
+  memcpy(theta, th, V * sizeof *th);
+  free(buf);
+  free(idx);
+  if (status != AS_OK)
+    as_err_set(err, status, "%s: Newton %s after %ld iterations (decrement "
+               "%.3g, tol %.3g; largest step %.3g nats, tol %.3g)", obj->name,
+               status == AS_EDIVERGE ? "diverged" : "did not converge", it,
+               info->criterion, o->tol, info->step, o->step_tol);
+  return status;
+}

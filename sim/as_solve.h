@@ -1,0 +1,71 @@
+/* as_solve.h — exact-gradient damped Newton for one context's objective
+ * (SPEC §3, "Exact gradient").
+ *
+ * Minimises f_x(θ), θ ∈ R^V, given by an as_objective_type, with Newton
+ * steps on the exact Hessian and a backtracking (Armijo) line search.
+ *
+ * Gauge.  Most objectives satisfy f(θ + c·1) = f(θ), so the Hessian is
+ * singular along 1.  With opts.gauge = 1 the solver pins the coordinate of
+ * largest logit (step 0 there; any step can be shifted along 1) and
+ * centres the step, which is the pseudo-inverse step −H⁺g when 1 is the
+ * only null direction.  The reduced system is scaled to unit diagonal
+ * before its Cholesky factorisation, so logits of tiny probability keep
+ * their full Newton step.  A response no term touches keeps step 0;
+ * indefinite Hessians (PMLE's KL term is not convex in θ) get the smallest
+ * shift τI (scaled units) that lets the factorisation succeed.
+ *
+ * Stopping (SPEC §3, "Exact gradient").  Both must hold:
+ *  - the Newton decrement λ²/2 = gᵀH⁻¹g/2 ≤ tol: affine- and
+ *    gauge-invariant, ≈ f − f* in the units of f (as_fit makes f O(1) per
+ *    context by dividing each context's terms by its weight);
+ *  - the largest component of the (centred) Newton step ≤ step_tol, in
+ *    nats of logit: gauge-free and independent of f's scale.
+ * Why both: SPEC's trap — on a logit of tiny probability the gradient AND
+ * the decrement vanish (both carry a factor π_y) while the logit is still
+ * hundreds of nats from its optimum and the forward KL far off (RLHF at
+ * λ = 0.05 stopped with the forward KL off by 14.7; the decrement alone
+ * reproduces that, see tests/test_solve.c).  The Newton step of such a
+ * logit stays O(1) until it arrives, so the second test catches it.  Far
+ * from the optimum Newton moves such a logit ~1 nat per iteration (the
+ * curvature is exponential), hence the generous iteration cap.
+ * A step changes no logit by more than 30 nats (f cannot see a logit of
+ * tiny probability, so an oversized step there would pass the line search
+ * and could push it into underflow).
+ * Limit: a probability below ~e^-745 underflows to 0 in double, its
+ * gradient and curvature are exactly 0 and the logit is invisible to any
+ * gradient method; RLHF at λ → 0 gets there (log π_λ ∝ r̂/λ). */
+#ifndef AS_SOLVE_H
+#define AS_SOLVE_H
+
+#include <stddef.h>
+
+#include "as_error.h"
+#include "as_objective.h"
+
+typedef struct as_solve_opts {
+  double tol;    /* stop when λ²/2 ≤ tol ...              (default 1e-20) */
+  long max_iter; /* Newton iteration cap                    (default 5000) */
+  int gauge;     /* 1: f is invariant under θ + c·1         (default 1)   */
+  double step_tol; /* ... and max |Newton step| ≤ step_tol nats (1e-9)   */
+} as_solve_opts;
+
+void as_solve_opts_default(as_solve_opts *o);
+
+typedef struct as_solve_info {
+  int status;       /* AS_OK, AS_ENOCONV or AS_EDIVERGE                   */
+  long iterations;  /* Newton steps taken                                 */
+  double criterion; /* final λ²/2                                         */
+  double f;         /* final objective value                              */
+  double step;      /* final largest |Newton step component| (nats)       */
+} as_solve_info;
+
+/* Minimises obj on d starting from theta[V] (overwritten with the result;
+ * with opts.gauge = 1 it is returned centred, Σθ = 0).
+ * Returns info->status (AS_OK, AS_ENOCONV when the cap or a failed line
+ * search stopped it, AS_EDIVERGE when θ or f stopped being finite), or
+ * AS_EINVAL / AS_ENOMEM (θ unchanged) with a message.  info may be NULL. */
+int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
+                    const as_solve_opts *o, double *theta,
+                    as_solve_info *info, as_err *err);
+
+#endif

@@ -1,0 +1,81 @@
+/* obj_terms.c — softmax building blocks of as_objective.h (SPEC §3:
+ * KL_ref, expected reward, entropy), with exact gradient and Hessian. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "as_math.h"
+#include "as_objective.h"
+
+void as_obj_add_softmax(size_t V, const double *theta, double weight,
+                        const double *h1, double c1, const double *h2,
+                        double c2, double alpha, double *f, double *g,
+                        double *H)
+{
+  double lse = as_logsumexp(theta, V);
+  /* E_π[w] with w = h + α log π; π_y ℓ_y → 0 where π_y underflows. */
+  double ew = 0.0;
+  for (size_t y = 0; y < V; y++) {
+    double l = theta[y] - lse, p = exp(l);
+    double w = (h1 ? c1 * h1[y] : 0.0) + (h2 ? c2 * h2[y] : 0.0) + alpha * l;
+    if (p > 0.0)
+      ew += p * w;
+  }
+  *f += weight * ew;
+  if (g == NULL && H == NULL)
+    return;
+  /* π_y and π_y d_y once per y (O(V) exps, not O(V²)); without scratch
+   * memory they are recomputed per Hessian entry instead. */
+  double *pp = H != NULL ? malloc(2 * V * sizeof *pp) : NULL;
+  for (size_t i = 0; i < V; i++) {
+    double li = theta[i] - lse, pi = exp(li);
+    double wi = (h1 ? c1 * h1[i] : 0.0) + (h2 ? c2 * h2[i] : 0.0) + alpha * li;
+    double pdi = pi > 0.0 ? pi * (wi - ew) : 0.0;
+    if (g != NULL)
+      g[i] += weight * pdi;
+    if (pp != NULL) {
+      pp[i] = pi;
+      pp[V + i] = pdi;
+    }
+  }
+  if (H == NULL)
+    return;
+  for (size_t i = 0; i < V; i++) {
+    double pi, pdi;
+    if (pp != NULL) {
+      pi = pp[i];
+      pdi = pp[V + i];
+    } else {
+      double li = theta[i] - lse;
+      double wi = (h1 ? c1 * h1[i] : 0.0) + (h2 ? c2 * h2[i] : 0.0) + alpha * li;
+      pi = exp(li);
+      pdi = pi > 0.0 ? pi * (wi - ew) : 0.0;
+    }
+    /* H_ik = δ_ik(π_i d_i + α π_i) − π_i π_k (d_i + d_k + α). */
+    H[i * V + i] += weight * (pdi + alpha * pi);
+    for (size_t k = 0; k < V; k++) {
+      double pk, pdk;
+      if (pp != NULL) {
+        pk = pp[k];
+        pdk = pp[V + k];
+      } else {
+        double lk = theta[k] - lse;
+        double wk = (h1 ? c1 * h1[k] : 0.0) + (h2 ? c2 * h2[k] : 0.0) + alpha * lk;
+        pk = exp(lk);
+        pdk = pk > 0.0 ? pk * (wk - ew) : 0.0;
+      }
+      H[i * V + k] -= weight * (pi * pdk + pdi * pk + alpha * pi * pk);
+    }
+  }
+  free(pp);
+}
+
+void as_obj_add_kl_ref(size_t V, const double *theta, double weight,
+                       const double *log_ref, double *f, double *g,
+                       double *H)
+{
+  /* A NULL log_ref is the uniform reference: KL(π‖U) = Σ π log π + log V. */
+  if (log_ref == NULL)
+    *f += weight * log((double)V);
+  as_obj_add_softmax(V, theta, weight, log_ref, -1.0, NULL, 0.0, 1.0, f, g,
+                     H);
+}

@@ -1,0 +1,203 @@
+/* test_chain.c — every step of the proof chain of SPEC §5, checked member
+ * by member on many random finite classes.
+ *
+ * For each member π of each class (taken as the estimate π̂), the exact
+ * intermediate quantities (as_theory_chain_member) are compared with the
+ * bound the proof gives THAT step (as_bounds.h, proofs/README.md):
+ *   (i)   E[(P_π − P_π*)²] ≤ (c₁/c_H) E[H²(P_π, P_π*)]  (Bernoulli step of
+ *         Prop. 12: (p − q)² ≤ 2H²)
+ *   (ii)  E[(f(y) − f(y'))²] = 2 E_μ f² (identity, f μ-centred), and
+ *         E_μ f² ≤ E[(ΔP)²]/(2κ(B_σ)²) (Lemma 8, eq. 17), B_σ ≤ 2R_max
+ *   (iv)  E_π* f² ≤ C_Π E_μ f² (Definition 3)
+ *   (iii) KL(π*‖π) ≤ E_π*[e^v − 1 − v] ≤ φ(B_v) E_π* v² (Schulman with the
+ *         normaliser dropped, Lemma 9), B_v ≤ 2R_max/β, and max|v|
+ *         recomputed here from the raw log-ratio (so a sup-norm taken on
+ *         log(π/π*) instead of the centred v is caught)
+ * and the composite of all steps with the instance ranges and with the
+ * worst-case ranges of the theorem.  These are deterministic inequalities:
+ * the only slack allowed is rounding (1e-12 relative).  Each step's
+ * tightest ratio (quantity ÷ its bound) over all members is also required
+ * to come close to 1, so a constant that is too generous by a factor 2
+ * would be caught as well as one that is too small. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "as_bounds.h"
+#include "as_finite.h"
+#include "as_instance.h"
+#include "as_rng.h"
+#include "as_theory.h"
+
+#define SLACK (1.0 + 1e-12)
+
+/* Largest quantity/bound ratio seen per step (tightness). */
+enum { S_HEL, S_L8, S_COV, S_SCH, S_L9, S_ALL, S_N };
+static const char *step_name[S_N] = {"hellinger", "lemma8", "coverage",
+                                     "schulman", "lemma9", "composite"};
+
+static void le(double q, double bound, const char *what, double *tight,
+               const char *ctx)
+{
+  ck_assert_msg(!isnan(bound), "%s: bound on %s is NaN", ctx, what);
+  ck_assert_msg(q <= bound * SLACK + 1e-300,
+                "%s: %s = %.17g exceeds its bound %.17g", ctx, what, q, bound);
+  if (bound > 0.0 && tight != NULL && q / bound > *tight)
+    *tight = q / bound;
+}
+
+/* max over x (ρ > 0), y of |v|, v = (ℓ_π − ℓ*) − E_μ(ℓ_π − ℓ*). */
+static double max_v(const as_instance *inst, const double *lp)
+{
+  double best = 0.0;
+  size_t V = inst->V;
+  for (size_t x = 0; x < inst->K; x++) {
+    if (inst->log_rho[x] == -INFINITY)
+      continue;
+    double mean = 0.0;
+    for (size_t y = 0; y < V; y++)
+      if (inst->log_mu[x * V + y] > -INFINITY)
+        mean += exp(inst->log_mu[x * V + y])
+                * (lp[x * V + y] - inst->log_pi_star[x * V + y]);
+    for (size_t y = 0; y < V; y++)
+      best = fmax(best,
+                  fabs(lp[x * V + y] - inst->log_pi_star[x * V + y] - mean));
+  }
+  return best;
+}
+
+static void run_class(size_t K, size_t V, double beta, as_mu_kind mu,
+                      double mu_sharp, const double *dist, size_t nd,
+                      uint64_t seed, double tight[S_N], size_t *members)
+{
+  as_instance_params p;
+  as_instance_params_default(&p);
+  p.K = K;
+  p.V = V;
+  p.logit_scale = 0.5 + (double)(seed % 4);
+  p.rho_uniform = (int)(seed % 2);
+  p.mu = mu;
+  p.mu_sharpness = mu_sharp;
+  p.mu_noise = 0.7;
+  as_instance *inst = as_instance_new(K, V);
+  gsl_rng *r = as_rng_new(seed, 77);
+  as_err e;
+  ck_assert_msg(as_instance_draw(inst, &p, r, &e) == AS_OK, "%s", e.msg);
+  as_finite_class *c = NULL;
+  ck_assert_msg(as_finite_generate(inst, dist, nd, 3, r, &c, &e) == AS_OK, "%s",
+                e.msg);
+  double C;
+  as_theory_ranges rg;
+  ck_assert_int_eq(as_theory_coverage(inst, c, NULL, NULL, &C, NULL, NULL, &e),
+                   AS_OK);
+  ck_assert_int_eq(as_theory_measure_ranges(inst, c, beta, &rg, &e), AS_OK);
+  double c1h = as_bounds_c1() / as_bounds_hellinger_const();
+  for (size_t m = 0; m < c->M; m++) {
+    char ctx[160];
+    snprintf(ctx, sizeof ctx, "seed %lu K %zu V %zu beta %g mu %d member %zu",
+             (unsigned long)seed, K, V, beta, (int)mu, m);
+    const double *lp = as_finite_member(c, m);
+    as_theory_chain ch;
+    ck_assert_int_eq(as_theory_chain_member(inst, lp, beta, &ch, &e), AS_OK);
+    /* (i) */
+    le(ch.pref_sq, c1h * ch.hellinger2, "E(dP)^2 vs Hellinger", &tight[S_HEL],
+       ctx);
+    /* (ii) */
+    ck_assert_msg(fabs(ch.pair_sq - 2 * ch.reward_sq_mu)
+                      <= 1e-12 * (1 + ch.pair_sq),
+                  "%s: pair %.17g vs 2 E_mu f^2 %.17g", ctx, ch.pair_sq,
+                  2 * ch.reward_sq_mu);
+    le(ch.B_sigma, 2 * rg.R_max, "B_sigma vs 2 R_max", NULL, ctx);
+    le(ch.B_sigma, rg.B_sigma, "member B_sigma vs class B_sigma", NULL, ctx);
+    le(ch.reward_sq_mu, as_bounds_step_reward(ch.pref_sq, ch.B_sigma),
+       "E_mu f^2 (Lemma 8, instance B_sigma)", &tight[S_L8], ctx);
+    le(ch.reward_sq_mu, as_bounds_step_reward(ch.pref_sq, 2 * rg.R_max),
+       "E_mu f^2 (Lemma 8, 2 R_max)", NULL, ctx);
+    /* (iv) */
+    le(ch.reward_sq_target, as_bounds_step_coverage(ch.reward_sq_mu, C),
+       "E_pi* f^2 (coverage)", &tight[S_COV], ctx);
+    /* (iii) */
+    double mv = max_v(inst, lp);
+    ck_assert_msg(fabs(mv - ch.B_v) <= 1e-12 * (1 + mv),
+                  "%s: B_v %.17g, recomputed max|v| %.17g", ctx, ch.B_v, mv);
+    le(ch.B_v, 2 * rg.R_max / beta, "B_v vs 2 R_max/beta", NULL, ctx);
+    le(ch.B_v, rg.B_v, "member B_v vs class B_v", NULL, ctx);
+    le(ch.kl, ch.schulman, "KL vs Schulman (normaliser dropped)",
+       &tight[S_SCH], ctx);
+    le(ch.schulman, as_bounds_step_kl(ch.reward_sq_target, ch.B_v, beta),
+       "Schulman vs Lemma 9", &tight[S_L9], ctx);
+    /* the whole chain, from the measured E(dP)^2 */
+    double all = as_bounds_step_kl(
+        as_bounds_step_coverage(as_bounds_step_reward(ch.pref_sq, ch.B_sigma),
+                                C),
+        ch.B_v, beta);
+    le(ch.kl, all, "KL vs composite chain (instance ranges)", &tight[S_ALL],
+       ctx);
+    double worst = as_bounds_step_kl(
+        as_bounds_step_coverage(
+            as_bounds_step_reward(ch.pref_sq, 2 * rg.R_max), C),
+        2 * rg.R_max / beta, beta);
+    le(ch.kl, worst, "KL vs composite chain (theorem ranges)", NULL, ctx);
+    (*members)++;
+  }
+  as_finite_free(c);
+  gsl_rng_free(r);
+  as_instance_free(inst);
+}
+
+START_TEST(test_chain_all_members)
+{
+  const double d_small[] = {1e-6, 1e-4}, d_mid[] = {0.01, 0.1, 0.5},
+               d_big[] = {1.0, 3.0};
+  const double *dists[] = {d_small, d_mid, d_big};
+  const size_t nds[] = {2, 3, 2};
+  const double betas[] = {0.1, 0.5, 1.0, 3.0};
+  const as_mu_kind mus[] = {AS_MU_REF, AS_MU_UNIFORM, AS_MU_DRAWN, AS_MU_STAR};
+  double tight[S_N] = {0};
+  size_t members = 0;
+  uint64_t seed = 1;
+  for (size_t K = 1; K <= 4; K += 3)
+    for (size_t V = 2; V <= 8; V += 3)
+      for (int b = 0; b < 4; b++)
+        for (int u = 0; u < 4; u++)
+          for (int j = 0; j < 3; j++)
+            run_class(K, V, betas[b], mus[u], u == 2 ? -0.5 : 0.5, dists[j],
+                      nds[j], seed++, tight, &members);
+  /* Tightness: every step is attained (to rounding / second order) by some
+   * member — small perturbations at small β make Hellinger, Lemma 8 and
+   * Lemma 9 exact to first order, the coverage maximiser attains C_Π, and
+   * Schulman is exact for a perturbation orthogonal to the normaliser. */
+  for (int s = 0; s < S_N; s++)
+    fprintf(stderr, "chain: %-9s tightest ratio %.6f over %zu members\n",
+            step_name[s], tight[s], members);
+  ck_assert_msg(tight[S_HEL] > 0.99, "Hellinger step never tight: %g",
+                tight[S_HEL]);
+  ck_assert_msg(tight[S_L8] > 0.99, "Lemma 8 never tight: %g", tight[S_L8]);
+  ck_assert_msg(tight[S_COV] > 1.0 - 1e-9, "coverage never attained: %g",
+                tight[S_COV]);
+  ck_assert_msg(tight[S_L9] > 0.99, "Lemma 9 never tight: %g", tight[S_L9]);
+  ck_assert_msg(tight[S_ALL] > 0.5, "composite never within 2x: %g",
+                tight[S_ALL]);
+}
+END_TEST
+
+static Suite *chain_suite(void)
+{
+  Suite *s = suite_create("chain");
+  TCase *tc = tcase_create("chain");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_chain_all_members);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(chain_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

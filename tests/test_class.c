@@ -1,0 +1,818 @@
+/* test_class.c — finite and log-linear feature classes (sim/as_finite.h,
+ * sim/as_features.h; SPEC §3.1).
+ *
+ * Independent routes: the population limit (PMLE, distillation and RKL
+ * over a finite class must return π*, which is also checked to be the
+ * strict minimiser by the cross-entropy inequality); the objective value of
+ * every member recomputed record by record from integer counts and with the
+ * solver team's per-context objectives (as_obj_*); the KL of a generated
+ * member recomputed with a plain Σ p (log p − log q); chain-rule gradient
+ * and Hessian against central finite differences; a realizable instance
+ * (π* = π_{w*}) fitted in the population; a full-rank feature map
+ * (d = K·V) against the tabular per-context Newton solver and the RKL
+ * closed form. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "as_features.h"
+#include "as_finite.h"
+#include "as_fit.h"
+#include "as_instance.h"
+#include "as_math.h"
+#include "as_objective.h"
+#include "as_pref.h"
+#include "as_rng.h"
+#include "as_solve.h"
+
+static as_instance *draw_instance(size_t K, size_t V, uint64_t seed)
+{
+  as_instance_params p;
+  as_instance_params_default(&p);
+  p.K = K;
+  p.V = V;
+  as_instance *inst = as_instance_new(K, V);
+  gsl_rng *r = as_rng_new(seed, 3);
+  as_err e;
+  ck_assert_msg(as_instance_draw(inst, &p, r, &e) == AS_OK, "%s", e.msg);
+  gsl_rng_free(r);
+  return inst;
+}
+
+/* Plain E_ρ Σ p (log p − log q), a second KL route next to as_kl. */
+static double plain_kl(const as_instance *inst, const double *lq)
+{
+  double s = 0.0;
+  for (size_t x = 0; x < inst->K; x++)
+    for (size_t y = 0; y < inst->V; y++) {
+      double lp = inst->log_pi_star[x * inst->V + y];
+      s += exp(inst->log_rho[x]) * exp(lp) * (lp - lq[x * inst->V + y]);
+    }
+  return s;
+}
+
+static as_finite_class *generate(const as_instance *inst, const double *dist,
+                                 size_t nd, size_t per, uint64_t seed)
+{
+  gsl_rng *r = as_rng_new(seed, 7);
+  as_finite_class *c = NULL;
+  as_err e;
+  int rc = as_finite_generate(inst, dist, nd, per, r, &c, &e);
+  ck_assert_msg(rc == AS_OK, "generate: %s", e.msg);
+  gsl_rng_free(r);
+  return c;
+}
+
+/* ---- finite classes ------------------------------------------------------ */
+
+START_TEST(test_generated_distances)
+{
+  const double dist[] = {1e-4, 0.01, 0.1, 1.0, 5.0};
+  for (uint64_t seed = 1; seed <= 6; seed++) {
+    size_t K = 2 + seed % 4, V = 2 + 2 * (seed % 3);
+    as_instance *inst = draw_instance(K, V, seed);
+    as_finite_class *c = generate(inst, dist, 5, 3, 100 + seed);
+    ck_assert_uint_eq(c->M, 16);
+    ck_assert_msg(memcmp(c->log_pi, inst->log_pi_star,
+                         K * V * sizeof(double)) == 0,
+                  "member 0 is not pi*");
+    for (size_t j = 0; j < 5; j++)
+      for (size_t i = 0; i < 3; i++) {
+        size_t m = 1 + j * 3 + i;
+        const double *lp = as_finite_member(c, m);
+        double d1 = plain_kl(inst, lp), d2 = as_finite_distance(inst, c, m);
+        /* plain_kl loses ~1e-16·Σ|p log p| to cancellation at small d. */
+        ck_assert_msg(fabs(d1 - dist[j]) <= 1e-10 * fmax(1.0, dist[j])
+                          && fabs(d2 - dist[j]) <= 1e-12 * fmax(1.0, dist[j]),
+                      "seed %lu member %zu: KL %.17g / %.17g, target %g",
+                      (unsigned long)seed, m, d1, d2, dist[j]);
+        for (size_t x = 0; x < K; x++)
+          ck_assert_double_eq_tol(as_logsumexp(lp + x * V, V), 0.0, 1e-14);
+      }
+    /* Members at the same distance are different (fresh directions). */
+    ck_assert(memcmp(as_finite_member(c, 1), as_finite_member(c, 2),
+                     K * V * sizeof(double)) != 0);
+    ck_assert_uint_eq(as_finite_find_star(inst, c, 0.0), 0);
+    as_finite_free(c);
+    as_instance_free(inst);
+  }
+}
+END_TEST
+
+/* The header's claim: D(ε) is nondecreasing (convex, D'(0) = 0); checked
+ * on a grid, and the constant direction (D ≡ 0) is rejected. */
+START_TEST(test_perturb_ray)
+{
+  as_instance *inst = draw_instance(3, 5, 11);
+  gsl_rng *r = as_rng_new(5, 5);
+  double g[15], lp[15], prev = 0.0, prev_slope = 0.0;
+  for (int i = 0; i < 15; i++)
+    g[i] = gsl_ran_gaussian(r, 1.0);
+  for (int k = 1; k <= 200; k++) {
+    double eps = 0.05 * k;
+    for (int i = 0; i < 15; i++)
+      lp[i] = inst->log_pi_star[i] + eps * g[i];
+    for (int x = 0; x < 3; x++)
+      as_log_softmax(lp + 5 * x, 5, lp + 5 * x);
+    double D = plain_kl(inst, lp);
+    ck_assert_msg(D > prev, "D(%g) = %g not above %g", eps, D, prev);
+    ck_assert_msg(D - prev >= prev_slope - 1e-12,
+                  "D not convex at eps %g", eps);
+    prev_slope = D - prev;
+    prev = D;
+  }
+  double eps;
+  as_err e;
+  ck_assert_int_eq(as_finite_perturb(inst, g, 0.3, lp, &eps, &e), AS_OK);
+  ck_assert_double_eq_tol(plain_kl(inst, lp), 0.3, 1e-12);
+  for (int i = 0; i < 15; i++)
+    g[i] = (double)(i / 5); /* constant within every context */
+  ck_assert_int_eq(as_finite_perturb(inst, g, 0.3, lp, &eps, &e), AS_EINVAL);
+  ck_assert_int_eq(as_finite_perturb(inst, g, 0.0, lp, &eps, &e), AS_EINVAL);
+  const double bad[] = {0.1, 0.0};
+  as_finite_class *c = NULL;
+  ck_assert_int_eq(as_finite_generate(inst, bad, 2, 1, r, &c, &e), AS_EINVAL);
+  ck_assert_ptr_null(c);
+  gsl_rng_free(r);
+  as_instance_free(inst);
+}
+END_TEST
+
+/* Moves π* (member 0) to position `to`, so the enumeration cannot win by
+ * returning the first index. */
+static void move_star(as_finite_class *c, size_t to)
+{
+  size_t KV = c->K * c->V;
+  double *tmp = malloc(KV * sizeof(double));
+  memcpy(tmp, c->log_pi, KV * sizeof(double));
+  memcpy(c->log_pi, c->log_pi + to * KV, KV * sizeof(double));
+  memcpy(c->log_pi + to * KV, tmp, KV * sizeof(double));
+  free(tmp);
+}
+
+/* Population limit: P = p exactly, so PMLE(λ=0) minimises the expected
+ * log-loss, a cross-entropy whose unique minimiser is π*; distillation with
+ * r̂ = β log π* and Q = ρμ'μ' has value 0 exactly at π*; RKL with γ = β,
+ * λ = 0 and r̂ = β log π* is β KL(π‖π*) − const, minimised at π*. */
+START_TEST(test_population_returns_star)
+{
+  const double dist[] = {0.002, 0.05, 0.5};
+  const double betas[] = {0.3, 1.0, 3.0};
+  for (uint64_t seed = 1; seed <= 5; seed++) {
+    size_t K = 3 + seed % 3, V = 3 + seed % 4;
+    as_instance *inst = draw_instance(K, V, seed);
+    as_finite_class *c = generate(inst, dist, 3, 2, seed);
+    size_t star = 1 + seed % (c->M - 1);
+    move_star(c, star);
+    double *P = malloc(K * V * V * sizeof(double));
+    double *Q = malloc(K * V * V * sizeof(double));
+    double *rw = malloc(K * V * sizeof(double));
+    double *vals = malloc(c->M * sizeof(double));
+    as_err e;
+    ck_assert_int_eq(as_pref_pair_probs(inst, Q, &e), AS_OK);
+    for (int b = 0; b < 3; b++) {
+      double beta = betas[b];
+      ck_assert_int_eq(as_pref_cell_probs(inst, beta, P, &e), AS_OK);
+      as_data d = {K, V, INFINITY, P, Q, inst->log_rho, inst->log_pi_ref};
+      size_t am = 99;
+      ck_assert_int_eq(as_finite_pmle(c, &d, beta, 0.0, vals, &am, &e), AS_OK);
+      ck_assert_msg(am == star, "seed %lu beta %g: PMLE argmin %zu, pi* at %zu",
+                    (unsigned long)seed, beta, am, star);
+      for (size_t m = 0; m < c->M; m++)
+        ck_assert(m == star || vals[m] > vals[star]);
+      ck_assert_int_eq(as_finite_reward(c, &d, beta, NULL, &am, rw, &e), AS_OK);
+      ck_assert_uint_eq(am, star);
+      ck_assert_int_eq(as_finite_distill(c, &d, rw, beta, 0.0, vals, &am, &e),
+                       AS_OK);
+      ck_assert_uint_eq(am, star);
+      ck_assert_double_eq_tol(vals[star], 0.0, 1e-15);
+      ck_assert_int_eq(as_finite_rkl(c, &d, rw, 0.0, beta, vals, &am, &e),
+                       AS_OK);
+      ck_assert_uint_eq(am, star);
+      /* With r̂ = β log π*, γ = β, λ = 0 the value is β E_ρ KL(π‖π*). */
+      for (size_t m = 0; m < c->M; m++) {
+        double rk = 0.0;
+        const double *lp = as_finite_member(c, m);
+        for (size_t x = 0; x < K; x++)
+          for (size_t y = 0; y < V; y++)
+            rk += exp(inst->log_rho[x]) * exp(lp[x * V + y])
+                  * (lp[x * V + y] - inst->log_pi_star[x * V + y]);
+        ck_assert_msg(fabs(vals[m] - beta * rk) <= 1e-13,
+                      "member %zu: RKL value %.15g, beta KL %.15g", m,
+                      vals[m], beta * rk);
+      }
+    }
+    free(P);
+    free(Q);
+    free(rw);
+    free(vals);
+    as_finite_free(c);
+    as_instance_free(inst);
+  }
+}
+END_TEST
+
+/* Each member's PMLE value from the normalised counts equals the literal
+ * −(1/n) Σ_records log σ(β Δℓ) + λ KL_ref computed cell by cell from the
+ * integer counts (including draws) and, independently, the sum of the
+ * solver team's per-context as_obj_pmle at θ = log π.  Scaling the counts
+ * by 7 changes neither values nor argmin. */
+START_TEST(test_counts_and_scaling)
+{
+  size_t K = 4, V = 5;
+  as_instance *inst = draw_instance(K, V, 21);
+  const double dist[] = {0.01, 0.2};
+  as_finite_class *c = generate(inst, dist, 2, 3, 22);
+  as_counts *N = as_counts_new(K, V);
+  gsl_rng *r = as_rng_new(23, 1);
+  as_err e;
+  double beta = 0.7, lambda = 0.05;
+  ck_assert_int_eq(as_pref_sample_counts(inst, beta, 500, r, N, &e), AS_OK);
+  size_t cells = K * V * V;
+  double *P = malloc(cells * sizeof(double)), *P7 = malloc(cells * sizeof(double));
+  for (size_t i = 0; i < cells; i++) {
+    P[i] = (double)N->N[i] / (double)N->n;
+    P7[i] = (double)(7 * N->N[i]) / (double)(7 * N->n);
+  }
+  double v1[7], v7[7];
+  size_t a1, a7;
+  as_data d1 = {K, V, 500, P, NULL, inst->log_rho, inst->log_pi_ref};
+  as_data d7 = {K, V, 3500, P7, NULL, inst->log_rho, inst->log_pi_ref};
+  ck_assert_int_eq(as_finite_pmle(c, &d1, beta, lambda, v1, &a1, &e), AS_OK);
+  ck_assert_int_eq(as_finite_pmle(c, &d7, beta, lambda, v7, &a7, &e), AS_OK);
+  ck_assert_uint_eq(a1, a7);
+  for (size_t m = 0; m < c->M; m++) {
+    ck_assert_double_eq_tol(v1[m], v7[m], 1e-14);
+    const double *lp = as_finite_member(c, m);
+    double lit = 0.0, obj = 0.0;
+    for (size_t x = 0; x < K; x++) {
+      for (size_t a = 0; a < V; a++)
+        for (size_t b = 0; b < V; b++) {
+          uint64_t k = N->N[(x * V + a) * V + b];
+          lit -= (double)k * log(as_sigmoid(beta * (lp[x * V + a] - lp[x * V + b])));
+        }
+      as_ctx_data cd = {.V = V, .rho = exp(inst->log_rho[x]),
+                        .P = P + x * V * V, .log_ref = inst->log_pi_ref + x * V,
+                        .beta = beta, .lambda = lambda};
+      double fx;
+      ck_assert_int_eq(as_obj_pmle.eval(&cd, lp + x * V, &fx, NULL, NULL),
+                       AS_OK);
+      obj += fx;
+    }
+    lit /= (double)N->n;
+    double klr = 0.0;
+    for (size_t x = 0; x < K; x++)
+      for (size_t y = 0; y < V; y++) {
+        double l = lp[x * V + y];
+        klr += exp(inst->log_rho[x]) * exp(l) * (l - inst->log_pi_ref[x * V + y]);
+      }
+    lit += lambda * klr;
+    ck_assert_msg(fabs(v1[m] - lit) <= 1e-12 && fabs(v1[m] - obj) <= 1e-12,
+                  "member %zu: enumeration %.15g literal %.15g as_obj_pmle %.15g",
+                  m, v1[m], lit, obj);
+  }
+  free(P);
+  free(P7);
+  as_counts_free(N);
+  gsl_rng_free(r);
+  as_finite_free(c);
+  as_instance_free(inst);
+}
+END_TEST
+
+/* The reward class {β log π} with the BT log-loss is PMLE at λ = 0: same
+ * values, same argmin, on sampled counts for many seeds and β. */
+START_TEST(test_reward_equals_pmle)
+{
+  const double dist[] = {0.005, 0.05, 0.3};
+  for (uint64_t seed = 1; seed <= 8; seed++) {
+    size_t K = 2 + seed % 3, V = 3 + seed % 3;
+    as_instance *inst = draw_instance(K, V, 40 + seed);
+    as_finite_class *c = generate(inst, dist, 3, 4, 50 + seed);
+    double beta = 0.25 * (double)seed;
+    as_counts *N = as_counts_new(K, V);
+    gsl_rng *r = as_rng_new(60 + seed, 1);
+    as_err e;
+    ck_assert_int_eq(as_pref_sample_counts(inst, beta, 50 * seed, r, N, &e),
+                     AS_OK);
+    double *P = malloc(K * V * V * sizeof(double));
+    for (size_t i = 0; i < K * V * V; i++)
+      P[i] = (double)N->N[i] / (double)N->n;
+    as_data d = {K, V, (double)N->n, P, NULL, inst->log_rho, NULL};
+    double vp[13], vr[13], *rw = malloc(K * V * sizeof(double));
+    size_t ap, ar;
+    ck_assert_int_eq(as_finite_pmle(c, &d, beta, 0.0, vp, &ap, &e), AS_OK);
+    ck_assert_int_eq(as_finite_reward(c, &d, beta, vr, &ar, rw, &e), AS_OK);
+    ck_assert_msg(ap == ar, "seed %lu: PMLE %zu, reward %zu",
+                  (unsigned long)seed, ap, ar);
+    for (size_t m = 0; m < c->M; m++)
+      ck_assert_double_eq_tol(vp[m], vr[m], 1e-13);
+    for (size_t i = 0; i < K * V; i++)
+      ck_assert_double_eq_tol(rw[i], beta * as_finite_member(c, ar)[i], 1e-15);
+    free(rw);
+    free(P);
+    as_counts_free(N);
+    gsl_rng_free(r);
+    as_finite_free(c);
+    as_instance_free(inst);
+  }
+}
+END_TEST
+
+/* Ties go to the lowest index: a class of three copies. */
+START_TEST(test_ties_lowest_index)
+{
+  as_instance *inst = draw_instance(2, 3, 3);
+  as_finite_class *c = as_finite_new(3, 2, 3);
+  for (size_t m = 0; m < 3; m++)
+    memcpy(c->log_pi + m * 6, inst->log_pi_star, 6 * sizeof(double));
+  double P[18];
+  as_err e;
+  ck_assert_int_eq(as_pref_cell_probs(inst, 1.0, P, &e), AS_OK);
+  as_data d = {2, 3, INFINITY, P, P, NULL, NULL};
+  size_t am = 7;
+  double rw[6];
+  ck_assert_int_eq(as_finite_pmle(c, &d, 1.0, 0.1, NULL, &am, &e), AS_OK);
+  ck_assert_uint_eq(am, 0);
+  ck_assert_int_eq(as_finite_reward(c, &d, 1.0, NULL, &am, rw, &e), AS_OK);
+  ck_assert_uint_eq(am, 0);
+  ck_assert_int_eq(as_finite_distill(c, &d, rw, 1.0, 0.0, NULL, &am, &e), AS_OK);
+  ck_assert_uint_eq(am, 0);
+  /* A strictly better later member wins. */
+  as_finite_class *c2 = as_finite_new(2, 2, 3); /* member 0 uniform */
+  memcpy(c2->log_pi + 6, inst->log_pi_star, 6 * sizeof(double));
+  ck_assert_int_eq(as_finite_pmle(c2, &d, 1.0, 0.0, NULL, &am, &e), AS_OK);
+  ck_assert_uint_eq(am, 1);
+  /* Bad inputs. */
+  ck_assert_int_eq(as_finite_pmle(c2, &d, 0.0, 0.0, NULL, &am, &e), AS_EINVAL);
+  ck_assert_int_eq(as_finite_pmle(c2, &d, 1.0, -1.0, NULL, &am, &e), AS_EINVAL);
+  as_data dbad = {3, 3, INFINITY, P, NULL, NULL, NULL};
+  ck_assert_int_eq(as_finite_pmle(c2, &dbad, 1.0, 0.0, NULL, &am, &e),
+                   AS_EINVAL);
+  as_finite_free(c);
+  as_finite_free(c2);
+  as_instance_free(inst);
+}
+END_TEST
+
+static void write_text(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Round trip through the file format, and each parse error names
+ * FILE:LINE. */
+START_TEST(test_read_write)
+{
+  char path[256], bad[256];
+  snprintf(path, sizeof path, "test_class_rw.%ld.tsv", (long)getpid());
+  snprintf(bad, sizeof bad, "test_class_bad.%ld.tsv", (long)getpid());
+  as_instance *inst = draw_instance(3, 4, 8);
+  const double dist[] = {0.1};
+  as_finite_class *c = generate(inst, dist, 1, 2, 9), *c2 = NULL;
+  as_err e;
+  ck_assert_int_eq(as_finite_write(path, c, &e), AS_OK);
+  size_t K = 0, V = 0;
+  ck_assert_msg(as_finite_read(path, &K, &V, &c2, &e) == AS_OK, "%s", e.msg);
+  ck_assert_uint_eq(K, 3);
+  ck_assert_uint_eq(V, 4);
+  ck_assert_uint_eq(c2->M, 3);
+  for (size_t i = 0; i < 36; i++)
+    ck_assert_double_eq_tol(c2->log_pi[i], c->log_pi[i], 1e-15);
+  as_finite_free(c2);
+  c2 = NULL;
+  remove(path);
+
+  struct {
+    const char *text;
+    const char *expect; /* substring of the message */
+  } cases[] = {
+      {"# header\nmember context response log_prob\n0 0 0 -0.6931471805599453\n"
+       "0 0 1 -0.6931471805599453\n0 0 1 -0.6931471805599453\n",
+       ":5: (member 0, context 0, response 1) appears twice"},
+      {"0 0 0 -0.6931471805599453\n0 0 1 x\n", ":2: log_prob 'x'"},
+      {"0 0 0 -0.5\n0 0 1 -0.5\n", "not normalised"},
+      {"0 0 0 -0.6931471805599453\n0 0 1\n", ":2: expected 4 fields"},
+      {"0 0 0 0\n1 0 1 0\n", "missing"},
+      {"0 0 0 0\n0 0 1 -inf\n0 -1 0 0\n", ":3: member, context and response"},
+      {"0 0 0 0.5\n", ":1: log_prob 0.5 is > 0"},
+      {"# nothing\n", ":1: no records"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    write_text(bad, cases[i].text);
+    K = V = 0;
+    int rc = as_finite_read(bad, &K, &V, &c2, &e);
+    ck_assert_msg(rc == AS_EPARSE && c2 == NULL
+                      && strstr(e.msg, cases[i].expect) != NULL
+                      && strstr(e.msg, bad) == e.msg,
+                  "case %zu: rc %d, message '%s', expected '%s'", i, rc, e.msg,
+                  cases[i].expect);
+  }
+  /* -inf is accepted; K given and exceeded is an error. */
+  write_text(bad, "0 0 0 0\n0 0 1 -inf\n");
+  K = V = 0;
+  ck_assert_msg(as_finite_read(bad, &K, &V, &c2, &e) == AS_OK, "%s", e.msg);
+  ck_assert(c2->log_pi[1] == -INFINITY);
+  as_finite_free(c2);
+  c2 = NULL;
+  K = 1;
+  V = 2;
+  write_text(bad, "0 1 0 0\n0 1 1 -inf\n");
+  ck_assert_int_eq(as_finite_read(bad, &K, &V, &c2, &e), AS_EPARSE);
+  ck_assert_msg(strstr(e.msg, ":1: context 1") != NULL, "%s", e.msg);
+  remove(bad);
+  ck_assert_int_eq(as_finite_read("/nonexistent/x", &K, &V, &c2, &e), AS_EIO);
+  as_finite_free(c);
+  as_instance_free(inst);
+}
+END_TEST
+
+/* ---- feature class ------------------------------------------------------- */
+
+/* A tiny local objective with known derivatives, independent of obj_*.c:
+ * f(θ) = ρ [Σ_y c_y e^{θ_y}/V + ½ (Σ_y θ_y² s_y)] with c = P[0..V), s =
+ * P[V..2V) — separable, so g and H are diagonal and obvious. */
+static int toy_eval(const as_ctx_data *d, const double *th, double *f,
+                    double *g, double *H)
+{
+  size_t V = d->V;
+  *f = 0.0;
+  for (size_t y = 0; y < V; y++) {
+    double c = d->P[y], s = d->P[V + y], e = exp(th[y]);
+    *f += d->rho * (c * e / (double)V + 0.5 * s * th[y] * th[y]);
+    if (g != NULL)
+      g[y] = d->rho * (c * e / (double)V + s * th[y]);
+    if (H != NULL)
+      for (size_t z = 0; z < V; z++)
+        H[y * V + z] = y == z ? d->rho * (c * e / (double)V + s) : 0.0;
+  }
+  return AS_OK;
+}
+
+static const as_objective_type toy_obj = {"toy", toy_eval};
+
+/* f(θ) = ρ Σ_y θ_y: flat curvature, nonzero gradient. */
+static int lin_eval(const as_ctx_data *d, const double *th, double *f,
+                    double *g, double *H)
+{
+  size_t V = d->V;
+  *f = 0.0;
+  for (size_t y = 0; y < V; y++) {
+    *f += d->rho * th[y] * (double)(y + 1);
+    if (g != NULL)
+      g[y] = d->rho * (double)(y + 1);
+  }
+  if (H != NULL)
+    memset(H, 0, V * V * sizeof(double));
+  return AS_OK;
+}
+
+static const as_objective_type lin_obj = {"linear", lin_eval};
+
+static as_features *draw_features(size_t K, size_t V, size_t dim, uint64_t seed)
+{
+  as_features *f = as_features_new(K, V, dim);
+  gsl_rng *r = as_rng_new(seed, 9);
+  as_err e;
+  ck_assert_int_eq(as_features_draw(f, r, &e), AS_OK);
+  gsl_rng_free(r);
+  return f;
+}
+
+/* Central differences: error O(h²·f''') + O(eps·f/h); with h = 1e-5 both
+ * are ≲ 1e-8 relative here, so 1e-6 is a tolerance with margin. */
+static void check_chain_rule(const as_features *f, const as_objective_type *obj,
+                             const as_ctx_data *ctx, const double *w)
+{
+  size_t d = f->d;
+  double F, *g = malloc(d * sizeof(double)), *H = malloc(d * d * sizeof(double));
+  double *wp = malloc(d * sizeof(double)), *gp = malloc(d * sizeof(double));
+  double *gm = malloc(d * sizeof(double));
+  as_err e;
+  ck_assert_int_eq(as_features_eval(f, obj, ctx, w, &F, g, H, &e), AS_OK);
+  const double h = 1e-5;
+  for (size_t j = 0; j < d; j++) {
+    double Fp, Fm;
+    memcpy(wp, w, d * sizeof(double));
+    wp[j] = w[j] + h;
+    ck_assert_int_eq(as_features_eval(f, obj, ctx, wp, &Fp, gp, NULL, &e), AS_OK);
+    wp[j] = w[j] - h;
+    ck_assert_int_eq(as_features_eval(f, obj, ctx, wp, &Fm, gm, NULL, &e), AS_OK);
+    double fd = (Fp - Fm) / (2 * h);
+    ck_assert_msg(fabs(fd - g[j]) <= 1e-6 * (1 + fabs(g[j])),
+                  "%s: grad[%zu] %.12g, finite difference %.12g", obj->name,
+                  j, g[j], fd);
+    for (size_t i = 0; i < d; i++) {
+      double fh = (gp[i] - gm[i]) / (2 * h);
+      ck_assert_msg(fabs(fh - H[i * d + j]) <= 1e-6 * (1 + fabs(H[i * d + j])),
+                    "%s: H[%zu][%zu] %.12g, finite difference %.12g",
+                    obj->name, i, j, H[i * d + j], fh);
+    }
+  }
+  free(g);
+  free(H);
+  free(wp);
+  free(gp);
+  free(gm);
+}
+
+START_TEST(test_chain_rule)
+{
+  size_t K = 3, V = 4, dim = 5;
+  as_instance *inst = draw_instance(K, V, 71);
+  as_features *f = draw_features(K, V, dim, 72);
+  double P[48], Q[48], toyP[3 * 8], rw[12], w[5];
+  as_err e;
+  ck_assert_int_eq(as_pref_cell_probs(inst, 1.0, P, &e), AS_OK);
+  ck_assert_int_eq(as_pref_pair_probs(inst, Q, &e), AS_OK);
+  gsl_rng *r = as_rng_new(73, 1);
+  for (size_t i = 0; i < 24; i++)
+    toyP[i] = 0.5 + gsl_rng_uniform(r);
+  for (size_t i = 0; i < 12; i++)
+    rw[i] = 0.8 * inst->log_pi_star[i] + 0.3 * gsl_ran_gaussian(r, 1.0);
+  for (size_t j = 0; j < dim; j++)
+    w[j] = 0.4 * gsl_ran_gaussian(r, 1.0);
+  as_ctx_data ctx[3];
+  const as_objective_type *objs[] = {&toy_obj, &as_obj_pmle, &as_obj_reward,
+                                     &as_obj_distill, &as_obj_rkl, &as_obj_dpo};
+  for (size_t o = 0; o < sizeof objs / sizeof objs[0]; o++) {
+    for (size_t x = 0; x < K; x++)
+      ctx[x] = (as_ctx_data){.V = V, .rho = exp(inst->log_rho[x]),
+                             .P = o == 0 ? toyP + 8 * x : P + x * V * V,
+                             .Q = Q + x * V * V,
+                             .log_ref = inst->log_pi_ref + x * V,
+                             .reward = rw + x * V, .beta = 0.8,
+                             .beta_dpo = 0.5, .lambda = 0.3, .gamma = 0.6,
+                             .ridge = 0.1};
+    check_chain_rule(f, objs[o], ctx, w);
+  }
+  /* The toy's gradient is also checked against its closed form:
+   * ∇F = Σ_x Φ_xᵀ g_x with g_x diagonal-known. */
+  for (size_t x = 0; x < K; x++)
+    ctx[x].P = toyP + 8 * x;
+  double F, g[5], th[12];
+  ck_assert_int_eq(as_features_eval(f, &toy_obj, ctx, w, &F, g, NULL, &e), AS_OK);
+  as_features_logits(f, w, th);
+  for (size_t j = 0; j < dim; j++) {
+    double s = 0.0;
+    for (size_t x = 0; x < K; x++)
+      for (size_t y = 0; y < V; y++) {
+        double c = toyP[8 * x + y], sy = toyP[8 * x + V + y];
+        double gy = ctx[x].rho * (c * exp(th[x * V + y]) / V + sy * th[x * V + y]);
+        s += f->phi[(x * V + y) * dim + j] * gy;
+      }
+    ck_assert_double_eq_tol(g[j], s, 1e-13);
+  }
+  gsl_rng_free(r);
+  as_features_free(f);
+  as_instance_free(inst);
+}
+END_TEST
+
+/* The toy objective's minimiser solves a separable equation; minimize must
+ * reach it with a tiny decrement (the solver is tested on a problem whose
+ * answer does not come from obj_*.c). */
+START_TEST(test_minimize_toy)
+{
+  size_t K = 2, V = 3, dim = 6; /* d = K·V: Φ invertible, θ free */
+  as_features *f = draw_features(K, V, dim, 81);
+  double toyP[16], w[6] = {0};
+  for (int i = 0; i < 16; i++)
+    toyP[i] = 1.0 + 0.1 * i;
+  as_ctx_data ctx[2];
+  for (size_t x = 0; x < K; x++)
+    ctx[x] = (as_ctx_data){.V = V, .rho = 0.5, .P = toyP + 8 * x};
+  as_features_info info;
+  as_err e;
+  ck_assert_int_eq(as_features_minimize(f, &toy_obj, ctx, NULL, w, &info, &e),
+                   AS_OK);
+  double th[6];
+  as_features_logits(f, w, th);
+  for (size_t x = 0; x < K; x++)
+    for (size_t y = 0; y < V; y++) {
+      /* c e^θ / V + s θ = 0 at the minimum of each separable term. */
+      double c = toyP[8 * x + y], s = toyP[8 * x + V + y], t = th[x * V + y];
+      /* θ = Φw: rounding in w is amplified by cond(Φ) (a random 6×6
+       * Gaussian matrix: 10–10^3), so 1e-10 rather than 1e-16. */
+      ck_assert_msg(fabs(c * exp(t) / V + s * t) < 1e-10,
+                    "x %zu y %zu: stationarity residual %g", x, y,
+                    c * exp(t) / V + s * t);
+    }
+  ck_assert(info.criterion <= 1e-20);
+  /* A linear objective (H = 0, g ≠ 0) has no minimiser: never "converged". */
+  as_features_opts fo = {1e-20, 20};
+  memset(w, 0, sizeof w);
+  ck_assert_int_eq(as_features_minimize(f, &lin_obj, ctx, &fo, w, &info, &e),
+                   AS_ENOCONV);
+  ck_assert(info.criterion == INFINITY);
+  as_features_free(f);
+}
+END_TEST
+
+/* Realizable instance in the population: PMLE (λ = 0) over the feature
+ * class returns π_{w*}; with d < K(V−1) the parameter is identified, so
+ * w = w* too.  The reward model (no ridge) returns r = β Φ w*, which is
+ * β log π* up to a per-context constant. */
+START_TEST(test_realizable_population)
+{
+  size_t K = 6, V = 5, dim = 4;
+  as_features *f = draw_features(K, V, dim, 91);
+  as_instance_params p;
+  as_instance_params_default(&p);
+  p.K = K;
+  p.V = V;
+  p.logit_scale = 2.0;
+  as_instance *inst = as_instance_new(K, V);
+  double wstar[4], w[4] = {0}, wr[4] = {0};
+  gsl_rng *r = as_rng_new(92, 1);
+  as_err e;
+  ck_assert_int_eq(as_features_draw_instance(inst, &p, f, r, wstar, &e), AS_OK);
+  ck_assert_int_eq(as_instance_check(inst, &e), AS_OK);
+  double lp[30], P[150];
+  as_features_log_policy(f, wstar, lp);
+  for (size_t i = 0; i < K * V; i++)
+    ck_assert_double_eq_tol(lp[i], inst->log_pi_star[i], 1e-14);
+  double beta = 0.7;
+  ck_assert_int_eq(as_pref_cell_probs(inst, beta, P, &e), AS_OK);
+  as_data d = {K, V, INFINITY, P, NULL, inst->log_rho, inst->log_pi_ref};
+  as_fit_opts o;
+  memset(&o, 0, sizeof o);
+  o.method = AS_METHOD_PMLE;
+  o.beta = beta;
+  o.gamma = o.beta_dpo = o.ridge = o.eta = NAN;
+  as_features_info info;
+  ck_assert_msg(as_features_fit(f, &o, &d, NULL, w, &info, &e) == AS_OK, "%s",
+                e.msg);
+  as_features_log_policy(f, w, lp);
+  double kl = plain_kl(inst, lp);
+  ck_assert_msg(kl <= 1e-8 && info.criterion <= 1e-20,
+                "forward KL %g, decrement %g", kl, info.criterion);
+  for (size_t j = 0; j < dim; j++)
+    ck_assert_msg(fabs(w[j] - wstar[j]) <= 1e-7, "w[%zu] %.12g w* %.12g", j,
+                  w[j], wstar[j]);
+  /* Distillation from the population pairs with r̂ = β log π* (λ = 0):
+   * zero loss exactly at π_{w*}. */
+  double Q[150], rstar[30], wd[4] = {0};
+  ck_assert_int_eq(as_pref_pair_probs(inst, Q, &e), AS_OK);
+  for (size_t i = 0; i < K * V; i++)
+    rstar[i] = beta * inst->log_pi_star[i];
+  as_data dq = {K, V, INFINITY, P, Q, inst->log_rho, inst->log_pi_ref};
+  o.method = AS_METHOD_DISTILL;
+  ck_assert_msg(as_features_fit(f, &o, &dq, rstar, wd, &info, &e) == AS_OK,
+                "%s", e.msg);
+  as_features_log_policy(f, wd, lp);
+  ck_assert_msg(plain_kl(inst, lp) <= 1e-8, "distill forward KL %g",
+                plain_kl(inst, lp));
+  for (size_t j = 0; j < dim; j++)
+    ck_assert_double_eq_tol(wd[j], wstar[j], 1e-7);
+  double rw[30];
+  ck_assert_msg(as_features_fit_reward(f, &d, 0.0, wr, rw, &info, &e) == AS_OK,
+                "%s", e.msg);
+  for (size_t j = 0; j < dim; j++)
+    ck_assert_double_eq_tol(wr[j], beta * wstar[j], 1e-7);
+  for (size_t x = 0; x < K; x++) {
+    double c = rw[x * V] - beta * inst->log_pi_star[x * V];
+    for (size_t y = 1; y < V; y++)
+      ck_assert_double_eq_tol(rw[x * V + y] - beta * inst->log_pi_star[x * V + y],
+                              c, 1e-7);
+  }
+  gsl_rng_free(r);
+  as_instance_free(inst);
+  as_features_free(f);
+}
+END_TEST
+
+/* A full-rank map (d = K·V Gaussian features) spans every logit table, so
+ * the feature class IS the tabular class: PMLE with λ > 0 on sampled
+ * counts must match the tabular per-context Newton solve (as_solve_newton
+ * on as_obj_pmle), and feature RKL the closed form as_rkl_closed_form. */
+START_TEST(test_full_rank_equals_tabular)
+{
+  size_t K = 3, V = 4, dim = 12;
+  as_instance *inst = draw_instance(K, V, 101);
+  as_features *f = draw_features(K, V, dim, 102);
+  as_counts *N = as_counts_new(K, V);
+  gsl_rng *r = as_rng_new(103, 1);
+  as_err e;
+  double beta = 1.0, lambda = 0.2;
+  ck_assert_int_eq(as_pref_sample_counts(inst, beta, 300, r, N, &e), AS_OK);
+  double P[48];
+  for (size_t i = 0; i < 48; i++)
+    P[i] = (double)N->N[i] / (double)N->n;
+  as_data d = {K, V, 300, P, NULL, inst->log_rho, inst->log_pi_ref};
+  as_fit_opts o;
+  memset(&o, 0, sizeof o);
+  o.method = AS_METHOD_PMLE;
+  o.beta = beta;
+  o.lambda = lambda;
+  o.gamma = o.beta_dpo = o.ridge = o.eta = NAN;
+  double w[12] = {0}, lpf[12], lpt[12];
+  as_features_info info;
+  ck_assert_msg(as_features_fit(f, &o, &d, NULL, w, &info, &e) == AS_OK, "%s",
+                e.msg);
+  as_features_log_policy(f, w, lpf);
+  for (size_t x = 0; x < K; x++) {
+    double *th = lpt + x * V;
+    memcpy(th, inst->log_pi_ref + x * V, V * sizeof(double));
+    as_ctx_data cd = {.V = V, .rho = exp(inst->log_rho[x]), .P = P + x * V * V,
+                      .log_ref = inst->log_pi_ref + x * V, .beta = beta,
+                      .lambda = lambda};
+    as_solve_info si;
+    ck_assert_int_eq(as_solve_newton(&as_obj_pmle, &cd, NULL, th, &si, &e),
+                     AS_OK);
+    as_log_softmax(th, V, th);
+    for (size_t y = 0; y < V; y++)
+      ck_assert_msg(fabs(lpf[x * V + y] - th[y]) <= 1e-8,
+                    "x %zu y %zu: features %.12g tabular %.12g", x, y,
+                    lpf[x * V + y], th[y]);
+  }
+  /* RKL on a reward. */
+  double rw[12], lc[12];
+  for (size_t i = 0; i < 12; i++)
+    rw[i] = inst->log_pi_star[i] + 0.2 * gsl_ran_gaussian(r, 1.0);
+  o.method = AS_METHOD_RKL;
+  o.lambda = 0.1;
+  memset(w, 0, sizeof w);
+  ck_assert_msg(as_features_fit(f, &o, &d, rw, w, &info, &e) == AS_OK, "%s",
+                e.msg);
+  as_features_log_policy(f, w, lpf);
+  as_rkl_closed_form(K, V, inst->log_pi_ref, rw, 0.1, beta, lc);
+  for (size_t i = 0; i < 12; i++)
+    ck_assert_double_eq_tol(lpf[i], lc[i], 1e-8);
+  /* Wrong calls. */
+  ck_assert_int_eq(as_features_fit(f, &o, &d, NULL, w, &info, &e), AS_EINVAL);
+  o.method = AS_METHOD_REBEL_ITER;
+  ck_assert_int_eq(as_features_fit(f, &o, &d, rw, w, &info, &e), AS_ENOTSUP);
+  as_counts_free(N);
+  gsl_rng_free(r);
+  as_features_free(f);
+  as_instance_free(inst);
+}
+END_TEST
+
+/* E5's configuration: a d-dimensional feature REWARD with a TABULAR policy.
+ * In the realizable population the feature reward is β log π* + c(x), so
+ * the tabular RKL policy at γ = β, λ = 0 is π* (closed form). */
+START_TEST(test_feature_reward_tabular_policy)
+{
+  size_t K = 5, V = 6, dim = 3;
+  as_features *f = draw_features(K, V, dim, 111);
+  as_instance_params p;
+  as_instance_params_default(&p);
+  p.K = K;
+  p.V = V;
+  as_instance *inst = as_instance_new(K, V);
+  double wstar[3], w[3] = {0}, rw[30], lp[30], P[180];
+  gsl_rng *r = as_rng_new(112, 1);
+  as_err e;
+  ck_assert_int_eq(as_features_draw_instance(inst, &p, f, r, wstar, &e), AS_OK);
+  ck_assert_int_eq(as_pref_cell_probs(inst, 2.0, P, &e), AS_OK);
+  as_data d = {K, V, INFINITY, P, NULL, inst->log_rho, inst->log_pi_ref};
+  as_features_info info;
+  ck_assert_int_eq(as_features_fit_reward(f, &d, 0.0, w, rw, &info, &e), AS_OK);
+  as_rkl_closed_form(K, V, inst->log_pi_ref, rw, 0.0, 2.0, lp);
+  ck_assert_msg(plain_kl(inst, lp) < 1e-12, "KL %g", plain_kl(inst, lp));
+  gsl_rng_free(r);
+  as_instance_free(inst);
+  as_features_free(f);
+}
+END_TEST
+
+static Suite *class_suite(void)
+{
+  Suite *s = suite_create("class");
+  TCase *tf = tcase_create("finite");
+  tcase_add_test(tf, test_generated_distances);
+  tcase_add_test(tf, test_perturb_ray);
+  tcase_add_test(tf, test_population_returns_star);
+  tcase_add_test(tf, test_counts_and_scaling);
+  tcase_add_test(tf, test_reward_equals_pmle);
+  tcase_add_test(tf, test_ties_lowest_index);
+  tcase_add_test(tf, test_read_write);
+  suite_add_tcase(s, tf);
+  TCase *tx = tcase_create("features");
+  tcase_add_test(tx, test_chain_rule);
+  tcase_add_test(tx, test_minimize_toy);
+  tcase_add_test(tx, test_realizable_population);
+  tcase_add_test(tx, test_full_rank_equals_tabular);
+  tcase_add_test(tx, test_feature_reward_tabular_policy);
+  suite_add_tcase(s, tx);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(class_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
