@@ -12,47 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "as_features.h"
 #include "as_finite.h"
 #include "as_instance.h"
 #include "as_pref.h"
 #include "as_rng.h"
-
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 enum { MAX_REPS = 501 };
 
-typedef int (*job)(void *);
-
-static double median_time(job fn, void *arg, int *reps)
+/* Median seconds per call, NAN if a call failed. */
+static double median_time(int (*fn)(void *), void *arg, int *reps)
 {
-  static double t[MAX_REPS];
-  double spent = 0.0;
-  int k = 0;
-  while (k < MAX_REPS && (k < 5 || spent < 0.2)) {
-    double t0 = now();
-    if (fn(arg) != AS_OK)
-      return NAN;
-    t[k] = now() - t0;
-    spent += t[k++];
-  }
-  qsort(t, (size_t)k, sizeof t[0], cmp_double);
-  *reps = k;
-  return t[k / 2];
+  double t;
+  return bench_median(fn, arg, MAX_REPS, 0.2, &t, NULL, reps) == AS_OK ? t
+                                                                      : NAN;
 }
 
 typedef struct pmle_job {
@@ -102,17 +77,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_class: setup failed\n");
     return 1;
   }
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (f == NULL) {
-    perror(tmp);
+  bench_table tab;
+  if (bench_table_open(&tab, path) != 0)
     return 1;
-  }
-  const char *head = "# bench_class: K = V = 10, beta = 1; seconds per call\n"
-                     "what\tsize\tn\treps\tmedian_s\n";
-  fputs(head, stdout);
-  fputs(head, f);
+  bench_table_printf(&tab, "# bench_class: K = V = 10, beta = 1; seconds "
+                           "per call\nwhat\tsize\tn\treps\tmedian_s\n");
   int ok = 1;
   const size_t per[] = {2, 10, 42}; /* |Π| = 1 + 3·per */
   const double dist[] = {0.01, 0.1, 1.0};
@@ -136,11 +105,8 @@ int main(int argc, char **argv)
       pmle_job j = {c, &d};
       int reps;
       double t = median_time(run_pmle, &j, &reps);
-      char line[256];
-      snprintf(line, sizeof line, "finite-pmle\t%zu\t%llu\t%d\t%.3e\n", c->M,
-               (unsigned long long)ns[k], reps, t);
-      fputs(line, stdout);
-      fputs(line, f);
+      bench_table_printf(&tab, "finite-pmle\t%zu\t%llu\t%d\t%.3e\n", c->M,
+                         (unsigned long long)ns[k], reps, t);
       ok = isfinite(t);
     }
     as_finite_free(c);
@@ -159,19 +125,13 @@ int main(int argc, char **argv)
     feat_job j = {ft, &d};
     int reps;
     double t = median_time(run_feat, &j, &reps);
-    char line[256];
-    snprintf(line, sizeof line, "features-pmle\t%zu\tinf\t%d\t%.3e\n",
-             dims[i], reps, t);
-    fputs(line, stdout);
-    fputs(line, f);
+    bench_table_printf(&tab, "features-pmle\t%zu\tinf\t%d\t%.3e\n",
+                       dims[i], reps, t);
     ok = isfinite(t);
     as_features_free(ft);
   }
-  if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    fprintf(stderr, "bench_class: could not write %s\n", path);
+  if (bench_table_close(&tab, ok) != 0)
     ok = 0;
-  }
   free(P);
   gsl_rng_free(r);
   as_counts_free(N);

@@ -11,22 +11,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "as_fit.h"
 #include "as_instance.h"
 #include "as_metrics.h"
 #include "as_pref.h"
 #include "as_rng.h"
-
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv)
 {
@@ -48,18 +39,13 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_fit: setup failed\n");
     return 1;
   }
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (f == NULL) {
-    perror(tmp);
+  bench_table tab;
+  if (bench_table_open(&tab, path) != 0)
     return 1;
-  }
-  const char *head = "# bench_fit: K = V = 100, SPEC 1.1 defaults, beta = 1,"
-                     " counts drawn by as_pref_sample_counts\n"
-                     "n\tmethod\tlambda\tseconds\tnewton_its\tstatus\tfwd_kl\n";
-  fputs(head, stdout);
-  fputs(head, f);
+  bench_table_printf(&tab, "# bench_fit: K = V = 100, SPEC 1.1 defaults, "
+                           "beta = 1, counts drawn by as_pref_sample_counts\n"
+                           "n\tmethod\tlambda\tseconds\tnewton_its\tstatus"
+                           "\tfwd_kl\n");
   const uint64_t ns[] = {1000000ULL, 1000000000ULL};
   const struct { as_method m; double lambda; } runs[] = {
       {AS_METHOD_PMLE, 0.0},    {AS_METHOD_PMLE, 0.1},
@@ -84,9 +70,9 @@ int main(int argc, char **argv)
       o.method = runs[j].m;
       o.lambda = runs[j].lambda;
       as_fit_result res;
-      double t0 = now();
+      double t0 = bench_now();
       int rc = as_fit(&o, &d, &res, &err);
-      double dt = now() - t0;
+      double dt = bench_now() - t0;
       if (rc != AS_OK) {
         fprintf(stderr, "bench_fit: %s\n", err.msg);
         ok = 0;
@@ -95,21 +81,15 @@ int main(int argc, char **argv)
       as_metrics m;
       if (as_metrics_compute(inst, 1.0, res.log_pi, NULL, &m, &err) != AS_OK)
         m.fwd_kl = NAN;
-      char line[256];
-      snprintf(line, sizeof line, "%llu\t%s\t%g\t%.3f\t%ld\t%s\t%.3e\n",
-               (unsigned long long)ns[i], as_method_name(runs[j].m),
-               runs[j].lambda, dt, res.iterations, as_strerror(res.status),
-               m.fwd_kl);
-      fputs(line, stdout);
-      fputs(line, f);
+      bench_table_printf(&tab, "%llu\t%s\t%g\t%.3f\t%ld\t%s\t%.3e\n",
+                         (unsigned long long)ns[i], as_method_name(runs[j].m),
+                         runs[j].lambda, dt, res.iterations,
+                         as_strerror(res.status), m.fwd_kl);
       as_fit_result_free(&res);
     }
   }
-  if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    fprintf(stderr, "bench_fit: could not write %s\n", path);
+  if (bench_table_close(&tab, ok) != 0)
     ok = 0;
-  }
   free(P);
   free(Q);
   gsl_rng_free(r);

@@ -7,52 +7,27 @@
  * and rename.  Each figure is the median over repetitions of one call,
  * repeating until 0.2 s or 2001 calls have been spent (at least 5). */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "as_instance.h"
 #include "as_pref.h"
 #include "as_rng.h"
+#include "bench_util.h"
 
-static double now(void)
+typedef struct sample_job {
+  int records;
+  const as_instance *inst;
+  uint64_t n;
+  gsl_rng *r;
+  as_counts *c;
+  as_err *err;
+} sample_job;
+
+static int run_sample(void *a)
 {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-enum { MAX_REPS = 2001 };
-
-/* Median and minimum seconds per call; returns AS_OK or the sampler's code. */
-static int time_mode(int records, const as_instance *inst, uint64_t n,
-                     gsl_rng *r, as_counts *c, double *median, double *min,
-                     int *reps, as_err *err)
-{
-  static double t[MAX_REPS];
-  double spent = 0.0;
-  int k = 0;
-  while (k < MAX_REPS && (k < 5 || spent < 0.2)) {
-    double t0 = now();
-    int rc = records ? as_pref_sample_records(inst, 1.0, n, r, c, err)
-                     : as_pref_sample_counts(inst, 1.0, n, r, c, err);
-    t[k] = now() - t0;
-    if (rc != AS_OK)
-      return rc;
-    spent += t[k++];
-  }
-  qsort(t, (size_t)k, sizeof t[0], cmp_double);
-  *median = t[k / 2];
-  *min = t[0];
-  *reps = k;
-  return AS_OK;
+  sample_job *j = a;
+  return j->records
+             ? as_pref_sample_records(j->inst, 1.0, j->n, j->r, j->c, j->err)
+             : as_pref_sample_counts(j->inst, 1.0, j->n, j->r, j->c, j->err);
 }
 
 int main(int argc, char **argv)
@@ -69,18 +44,12 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_sample: setup failed\n");
     return 1;
   }
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (f == NULL) {
-    perror(tmp);
+  bench_table tab;
+  if (bench_table_open(&tab, path) != 0)
     return 1;
-  }
-  const char *head = "# bench_sample: K = V = 10 (1000 cells), beta = 1, "
-                     "pcg32; seconds per call\n"
-                     "mode\tn\treps\tmedian_s\tmin_s\n";
-  fputs(head, stdout);
-  fputs(head, f);
+  bench_table_printf(&tab, "# bench_sample: K = V = 10 (1000 cells), "
+                           "beta = 1, pcg32; seconds per call\n"
+                           "mode\tn\treps\tmedian_s\tmin_s\n");
   const uint64_t ns[] = {1000ULL, 1000000ULL, 1000000000ULL,
                          1000000000000ULL};
   int ok = 1;
@@ -88,24 +57,18 @@ int main(int argc, char **argv)
     for (int i = 0; i < (records ? 2 : 4) && ok; i++) {
       double med, mn;
       int reps;
-      if (time_mode(records, inst, ns[i], r, c, &med, &mn, &reps, &err)
-          != AS_OK) {
+      sample_job j = {records, inst, ns[i], r, c, &err};
+      if (bench_median(run_sample, &j, 2001, 0.2, &med, &mn, &reps) != AS_OK) {
         fprintf(stderr, "bench_sample: %s\n", err.msg);
         ok = 0;
         break;
       }
-      char line[256];
-      snprintf(line, sizeof line, "%s\t%llu\t%d\t%.3e\t%.3e\n",
-               records ? "records" : "counts", (unsigned long long)ns[i], reps,
-               med, mn);
-      fputs(line, stdout);
-      fputs(line, f);
+      bench_table_printf(&tab, "%s\t%llu\t%d\t%.3e\t%.3e\n",
+                         records ? "records" : "counts",
+                         (unsigned long long)ns[i], reps, med, mn);
     }
-  if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    fprintf(stderr, "bench_sample: could not write %s\n", path);
+  if (bench_table_close(&tab, ok) != 0)
     ok = 0;
-  }
   gsl_rng_free(r);
   as_counts_free(c);
   as_instance_free(inst);

@@ -452,8 +452,10 @@ static int parse_class(const parser *p, const config_setting_t *g,
       if (sz < 2 || (size_t)(sz - 1) % nd != 0)
         return fail(p, config_setting_get_member(g, i < c->n_sizes ? "sizes"
                                                                    : "size"),
-                    "class size %ld must be 1 + k * %zu (pi* plus k >= 1 "
-                    "members per distance)", sz, nd);
+                    "%s = %ld must be 1 + k * %zu (pi* plus k >= 1 members "
+                    "per distance)",
+                    i < c->n_sizes ? "an entry of class.sizes" : "class.size",
+                    sz, nd);
     }
   }
   return AS_OK;

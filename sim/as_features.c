@@ -82,39 +82,6 @@ void as_features_log_policy(const as_features *f, const double *w,
 
 /* ---- realizable instance ------------------------------------------------ */
 
-static void softmax_perturbed(gsl_rng *r, const double *z, double a, double t,
-                              size_t V, double *tmp, double *out)
-{
-  for (size_t y = 0; y < V; y++)
-    tmp[y] = a * z[y] + t * gsl_ran_gaussian(r, 1.0);
-  as_log_softmax(tmp, V, out);
-}
-
-/* One μ row, following as_instance_draw's rule for each kind (SPEC §1.1). */
-static void mu_row(gsl_rng *r, as_mu_kind kind, double sharp, double noise,
-                   const double *z, const double *star, const double *ref,
-                   const double *mu, size_t V, double *tmp, double *out)
-{
-  switch (kind) {
-  case AS_MU_REF:
-    memcpy(out, ref, V * sizeof(double));
-    break;
-  case AS_MU_UNIFORM:
-    for (size_t y = 0; y < V; y++)
-      out[y] = -log((double)V);
-    break;
-  case AS_MU_STAR:
-    memcpy(out, star, V * sizeof(double));
-    break;
-  case AS_MU_SAME:
-    memcpy(out, mu, V * sizeof(double));
-    break;
-  case AS_MU_DRAWN:
-    softmax_perturbed(r, z, sharp, noise, V, tmp, out);
-    break;
-  }
-}
-
 int as_features_draw_instance(as_instance *inst, const as_instance_params *p,
                               const as_features *f, gsl_rng *r,
                               double *w_star, as_err *err)
@@ -141,25 +108,10 @@ int as_features_draw_instance(as_instance *inst, const as_instance_params *p,
   for (size_t j = 0; j < d; j++)
     w_star[j] = gsl_ran_gaussian(r, sd);
   as_features_logits(f, w_star, z);
-  for (size_t x = 0; x < K; x++) {
-    const double *zx = z + x * V;
-    double *star = inst->log_pi_star + x * V, *ref = inst->log_pi_ref + x * V;
-    double *mu = inst->log_mu + x * V, *mu2 = inst->log_mu2 + x * V;
-    as_log_softmax(zx, V, star);
-    softmax_perturbed(r, zx, p->ref_sharpness, p->ref_noise, V, tmp, ref);
-    mu_row(r, p->mu, p->mu_sharpness, p->mu_noise, zx, star, ref, NULL, V,
-           tmp, mu);
-    mu_row(r, p->mu2, p->mu2_sharpness, p->mu2_noise, zx, star, ref, mu, V,
-           tmp, mu2);
-  }
-  if (p->rho_uniform) {
-    for (size_t x = 0; x < K; x++)
-      inst->log_rho[x] = -log((double)K);
-  } else {
-    for (size_t x = 0; x < K; x++)
-      inst->log_rho[x] = log(gsl_ran_exponential(r, 1.0));
-    as_log_softmax(inst->log_rho, K, inst->log_rho);
-  }
+  /* the rest exactly as the tabular draw builds it from z (SPEC §1.1) */
+  for (size_t x = 0; x < K; x++)
+    as_instance_draw_context(inst, p, x, z + x * V, r, tmp);
+  as_instance_draw_rho(inst, p, r);
   free(z);
   free(tmp);
   return AS_OK;

@@ -494,6 +494,28 @@ static int check_param(double v, int allow_zero, const char *name,
   return AS_OK;
 }
 
+/* A finite reward (K·V values), as the two-stage members need. */
+static int check_reward(const double *reward, size_t n, const char *who,
+                        as_err *err)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(reward[i]))
+      return as_err_set(err, AS_EINVAL, "%s: reward[%zu] = %g is not finite",
+                        who, i, reward[i]);
+  return AS_OK;
+}
+
+/* log of the uniform π_ref row (kl_ref_term's stand-in for a NULL
+ * log_ref); NULL on ENOMEM. */
+static double *uniform_row_new(size_t V)
+{
+  double *u = malloc(V * sizeof(double));
+  if (u != NULL)
+    for (size_t y = 0; y < V; y++)
+      u[y] = -log((double)V);
+  return u;
+}
+
 /* Records values[m] and keeps the first strict minimiser. */
 static int record(double v, size_t m, double *values, double *best,
                   size_t *argmin, const char *who, as_err *err)
@@ -545,11 +567,9 @@ int as_finite_pmle(const as_finite_class *c, const as_data *d, double beta,
   if (d->P == NULL)
     return as_err_set(err, AS_EINVAL, "%s: no labelled weights P", who);
   size_t K = c->K, V = c->V;
-  double *unif = malloc(V * sizeof(double));
+  double *unif = uniform_row_new(V);
   if (unif == NULL)
     return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
-  for (size_t y = 0; y < V; y++)
-    unif[y] = -log((double)V);
   double best = INFINITY;
   for (size_t m = 0; m < c->M; m++) {
     const double *lp = as_finite_member(c, m);
@@ -630,15 +650,11 @@ int as_finite_distill(const as_finite_class *c, const as_data *d,
     return as_err_set(err, AS_EINVAL, "%s: no unlabelled weights Q or no "
                                       "reward", who);
   size_t K = c->K, V = c->V;
-  for (size_t i = 0; i < K * V; i++)
-    if (!isfinite(reward[i]))
-      return as_err_set(err, AS_EINVAL, "%s: reward[%zu] = %g is not finite",
-                        who, i, reward[i]);
-  double *unif = malloc(V * sizeof(double));
+  if ((rc = check_reward(reward, K * V, who, err)) != AS_OK)
+    return rc;
+  double *unif = uniform_row_new(V);
   if (unif == NULL)
     return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
-  for (size_t y = 0; y < V; y++)
-    unif[y] = -log((double)V);
   double best = INFINITY;
   for (size_t m = 0; m < c->M; m++) {
     const double *lp = as_finite_member(c, m);
@@ -675,15 +691,11 @@ int as_finite_rkl(const as_finite_class *c, const as_data *d,
   if (reward == NULL)
     return as_err_set(err, AS_EINVAL, "%s: no reward", who);
   size_t K = c->K, V = c->V;
-  for (size_t i = 0; i < K * V; i++)
-    if (!isfinite(reward[i]))
-      return as_err_set(err, AS_EINVAL, "%s: reward[%zu] = %g is not finite",
-                        who, i, reward[i]);
-  double *unif = malloc(V * sizeof(double));
+  if ((rc = check_reward(reward, K * V, who, err)) != AS_OK)
+    return rc;
+  double *unif = uniform_row_new(V);
   if (unif == NULL)
     return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
-  for (size_t y = 0; y < V; y++)
-    unif[y] = -log((double)V);
   double best = INFINITY;
   for (size_t m = 0; m < c->M; m++) {
     const double *lp = as_finite_member(c, m);

@@ -219,6 +219,18 @@ int as_reward_graph_report(const as_data *d, int *mle_exists,
   return AS_OK;
 }
 
+/* The report fields of a result (status and counts), not its arrays. */
+static void copy_report(as_fit_result *dst, const as_fit_result *src)
+{
+  dst->status = src->status;
+  dst->iterations = src->iterations;
+  dst->criterion = src->criterion;
+  dst->contexts_not_converged = src->contexts_not_converged;
+  dst->reward_no_mle = src->reward_no_mle;
+  dst->reward_unidentified = src->reward_unidentified;
+  dst->theta_norm = src->theta_norm;
+}
+
 int as_reward_fit(const as_data *d, double ridge, double *r,
                   as_fit_result *info, as_err *err)
 {
@@ -277,13 +289,7 @@ int as_reward_fit(const as_data *d, double ridge, double *r,
   free(no_mle);
   free(Px);
   if (info != NULL) {
-    info->status = loc.status;
-    info->iterations = loc.iterations;
-    info->criterion = loc.criterion;
-    info->contexts_not_converged = loc.contexts_not_converged;
-    info->reward_no_mle = loc.reward_no_mle;
-    info->reward_unidentified = loc.reward_unidentified;
-    info->theta_norm = loc.theta_norm;
+    copy_report(info, &loc);
   }
   if (loc.status != AS_OK)
     as_err_set(err, loc.status, "reward model: %zu of %zu contexts have no "
@@ -507,13 +513,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
       as_fit_result_free(res);
       return rc;
     }
-    res->status = info.status;
-    res->iterations = info.iterations;
-    res->criterion = info.criterion;
-    res->contexts_not_converged = info.contexts_not_converged;
-    res->reward_no_mle = info.reward_no_mle;
-    res->reward_unidentified = info.reward_unidentified;
-    res->theta_norm = info.theta_norm;
+    copy_report(res, &info);
     /* The LM of a reward (eq. 8): π_r = softmax(r/β). */
     for (size_t x = 0; x < K; x++) {
       for (size_t y = 0; y < V; y++)

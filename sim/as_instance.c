@@ -233,20 +233,36 @@ int as_instance_draw(as_instance *inst, const as_instance_params *p,
   double *tmp = z + V;
 
   for (size_t x = 0; x < K; x++) {
-    double *star = inst->log_pi_star + x * V;
-    double *ref = inst->log_pi_ref + x * V;
-    double *mu = inst->log_mu + x * V;
-    double *mu2 = inst->log_mu2 + x * V;
     for (size_t y = 0; y < V; y++)
       z[y] = gsl_ran_gaussian(r, p->logit_scale);
-    as_log_softmax(z, V, star);
-    draw_perturbed_row(r, z, p->ref_sharpness, p->ref_noise, V, tmp, ref);
-    draw_mu_row(r, p->mu, p->mu_sharpness, p->mu_noise, z, star, ref, NULL,
-                V, tmp, mu);
-    draw_mu_row(r, p->mu2, p->mu2_sharpness, p->mu2_noise, z, star, ref, mu,
-                V, tmp, mu2);
+    as_instance_draw_context(inst, p, x, z, r, tmp);
   }
+  as_instance_draw_rho(inst, p, r);
+  free(z);
+  return AS_OK;
+}
 
+void as_instance_draw_context(as_instance *inst, const as_instance_params *p,
+                              size_t x, const double *z, gsl_rng *r,
+                              double *tmp)
+{
+  size_t V = inst->V;
+  double *star = inst->log_pi_star + x * V;
+  double *ref = inst->log_pi_ref + x * V;
+  double *mu = inst->log_mu + x * V;
+  double *mu2 = inst->log_mu2 + x * V;
+  as_log_softmax(z, V, star);
+  draw_perturbed_row(r, z, p->ref_sharpness, p->ref_noise, V, tmp, ref);
+  draw_mu_row(r, p->mu, p->mu_sharpness, p->mu_noise, z, star, ref, NULL, V,
+              tmp, mu);
+  draw_mu_row(r, p->mu2, p->mu2_sharpness, p->mu2_noise, z, star, ref, mu, V,
+              tmp, mu2);
+}
+
+void as_instance_draw_rho(as_instance *inst, const as_instance_params *p,
+                          gsl_rng *r)
+{
+  size_t K = inst->K;
   if (p->rho_uniform) {
     fill(inst->log_rho, K, -log((double)K));
   } else {
@@ -254,8 +270,6 @@ int as_instance_draw(as_instance *inst, const as_instance_params *p,
       inst->log_rho[x] = log(gsl_ran_exponential(r, 1.0));
     as_log_softmax(inst->log_rho, K, inst->log_rho);
   }
-  free(z);
-  return AS_OK;
 }
 
 /* One log-distribution of length n: no NaN / +inf, logsumexp within tol of

@@ -72,6 +72,21 @@ as_instance *as_instance_clone(const as_instance *inst);
 int as_instance_draw(as_instance *inst, const as_instance_params *p,
                      gsl_rng *r, as_err *err);
 
+/* The two steps of as_instance_draw after the logits, for instances whose
+ * logits z_x come from elsewhere (the feature class, as_features.c), so
+ * both follow one rule of SPEC §1.1.  Parameters are not checked (call
+ * as_instance_params_check first); inst is p->K × p->V.
+ * as_instance_draw_context: context x from its logits z (V values):
+ *   π* = softmax(z), then π_ref, μ, μ' drawn from r as in as_instance_draw
+ *   (ξ_x, then ξ'_x only for a drawn μ, ξ''_x only for a drawn μ');
+ *   tmp is V doubles of scratch.
+ * as_instance_draw_rho: ρ uniform, or K draws Exp(1) normalised. */
+void as_instance_draw_context(as_instance *inst, const as_instance_params *p,
+                              size_t x, const double *z, gsl_rng *r,
+                              double *tmp);
+void as_instance_draw_rho(as_instance *inst, const as_instance_params *p,
+                          gsl_rng *r);
+
 /* Checks every row is finite-or-(-inf), normalised to 1e-9, and that π*
  * has full support. */
 int as_instance_check(const as_instance *inst, as_err *err);

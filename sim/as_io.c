@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "as_math.h"
@@ -80,6 +81,15 @@ int as_io_commit(FILE *f, const char *tmp_path, const char *path, int ok,
   if (rc != AS_OK)
     return rc;
   return as_io_rename_tmp(tmp_path, path, err);
+}
+
+void as_io_format_date_utc(char *buf, size_t size)
+{
+  time_t now = time(NULL);
+  struct tm tm;
+  if (gmtime_r(&now, &tm) == NULL ||
+      strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    snprintf(buf, size, "unknown");
 }
 
 /* A writer body, wrapped in the temp-file-and-rename protocol. */

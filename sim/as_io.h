@@ -100,4 +100,10 @@ int as_io_fprint_counts(FILE *f, const as_counts *c, const char *header,
 int as_io_fprint_table(FILE *f, size_t K, size_t V, const double *values,
                        const char *value_name, as_err *err);
 
+/* The current time in UTC as "2026-11-26T18:06:00Z" (ISO 8601), the date
+ * stamp of every manifest; "unknown" when the clock cannot be read.  size
+ * should be at least AS_IO_DATE_MAX. */
+#define AS_IO_DATE_MAX 32
+void as_io_format_date_utc(char *buf, size_t size);
+
 #endif

@@ -113,10 +113,9 @@ static int stop_at_start(long step, size_t K, size_t V, const double *lp,
   return 1;
 }
 
-static void base_row(const as_config *cfg, size_t cell, long rep, double n,
-                     double beta, const as_dilemma *fl, as_result_row *row)
+static void base_row(size_t cell, long rep, double n, double beta,
+                     const as_dilemma *fl, as_result_row *row)
 {
-  (void)cfg;
   memset(row, 0, sizeof *row);
   row->cell = cell;
   row->replicate = rep;
@@ -210,7 +209,7 @@ static int dpo_run_unit(const as_config *cfg, size_t cell, long rep,
       if ((rc = as_metrics_compute(inst, beta, res.log_pi, NULL, &met, err))
           == AS_OK) {
         as_result_row row;
-        base_row(cfg, cell, rep, n, beta, &fl, &row);
+        base_row(cell, rep, n, beta, &fl, &row);
         row.method = as_method_name(m);
         as_metrics_to_array(&met, row.metrics);
         row.reward_no_mle = (long)res.reward_no_mle;

@@ -4,7 +4,10 @@
  * Theorem 4 (as_theory_bound: the theorem form and the instance-dependent
  * form).
  *
- * Cells: β-major, then |Π| (class.sizes, or the single class.size), then n.
+ * Cells: β-major, then |Π| (class.sizes, or the single class.size); a
+ * unit (cell, replicate) runs every n of the configuration on one
+ * instance and class (one row per n, in the order of `n`), so the class
+ * quantities (C_Π, ranges: O(|Π|·K·V²)) are computed once per unit.
  * Seeds: unit (cell, replicate) draws its instance from
  * as_rng_derive(seed, 0, replicate) and its class by continuing on the
  * same generator — exactly what `alignsim bounds --replicate R` does on a
@@ -49,16 +52,15 @@ static long size_at(const as_config *cfg, size_t si)
 
 static size_t fin_n_cells(const as_config *cfg)
 {
-  return cfg->n_beta * n_sizes(cfg) * cfg->n_n;
+  return cfg->n_beta * n_sizes(cfg);
 }
 
-/* cell → (β index, size index, n index), n fastest */
+/* cell → (β index, size index), size fastest */
 static void fin_cell(const as_config *cfg, size_t cell, size_t *bi,
-                     size_t *si, size_t *ni)
+                     size_t *si)
 {
-  *ni = cell % cfg->n_n;
-  *si = (cell / cfg->n_n) % n_sizes(cfg);
-  *bi = cell / (cfg->n_n * n_sizes(cfg));
+  *si = cell % n_sizes(cfg);
+  *bi = cell / n_sizes(cfg);
 }
 
 static int fin_check(const as_config *cfg, as_err *err)
@@ -154,9 +156,9 @@ static int bounds_of(const as_theory_summary *s, double delta, double n,
 static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
                         as_rows *out, as_err *err)
 {
-  size_t bi, si, ni;
-  fin_cell(cfg, cell, &bi, &si, &ni);
-  double beta = cfg->beta[bi], n = (double)cfg->n[ni];
+  size_t bi, si;
+  fin_cell(cfg, cell, &bi, &si);
+  double beta = cfg->beta[bi];
   as_instance *inst;
   as_finite_class *Pi;
   int rc = draw_instance_class(cfg, rep, size_at(cfg, si), &inst, &Pi, err);
@@ -165,56 +167,66 @@ static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
   size_t K = inst->K, V = inst->V, cells = K * V * V;
   double *P = malloc(cells * sizeof *P);
   as_counts *c = as_counts_new(K, V);
-  uint64_t s0, s1;
-  as_rng_derive(cfg->seed, as_experiment_stream(bi * cfg->n_n + ni,
-                                                AS_STREAM_DATA),
-                (uint64_t)rep, &s0, &s1);
-  gsl_rng *r = as_rng_new(s0, s1);
-  if (P == NULL || c == NULL || r == NULL) {
+  gsl_rng *r = NULL;
+  as_theory_summary s;
+  if (P == NULL || c == NULL) {
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
     goto done;
   }
-  if ((rc = as_pref_sample_counts(inst, beta, cfg->n[ni], r, c, err))
-      != AS_OK)
-    goto done;
-  for (size_t i = 0; i < cells; i++)
-    P[i] = (double)c->N[i] / n;
-  as_data d = {.K = K, .V = V, .n = n, .P = P, .Q = NULL,
-               .log_rho = inst->log_rho, .log_ref = inst->log_pi_ref};
-  size_t hat;
-  if ((rc = as_finite_pmle(Pi, &d, beta, 0.0, NULL, &hat, err)) != AS_OK)
-    goto done;
-  as_metrics met;
-  if ((rc = as_metrics_compute(inst, beta, as_finite_member(Pi, hat), NULL,
-                               &met, err)) != AS_OK)
-    goto done;
-  as_theory_summary s;
   if ((rc = pmle_summary(inst, Pi, beta, &s, err)) != AS_OK)
     goto done;
-  double thm, bi_form;
-  if ((rc = bounds_of(&s, cfg->delta, n, &thm, &bi_form, err)) != AS_OK)
-    goto done;
-  as_result_row row;
-  memset(&row, 0, sizeof row);
-  row.cell = cell;
-  row.replicate = rep;
-  row.method = "pmle";
-  row.n = n;
-  row.m = NAN;
-  row.beta = beta;
-  row.lambda = 0.0;
-  row.gamma = NAN;
-  row.beta_dpo = NAN;
-  as_metrics_to_array(&met, row.metrics);
-  row.rlhf_floor = NAN;
-  row.rlhf_floor_lambda = NAN;
-  row.heldout_score = NAN;
-  row.iterations = (long)Pi->M; /* members enumerated */
-  row.theta_norm = NAN;
-  row.status = AS_OK;
-  row.aux = bi_form;
-  if (as_rows_push(out, &row) != AS_OK)
-    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+  for (size_t ni = 0; ni < cfg->n_n; ni++) {
+    double n = (double)cfg->n[ni];
+    uint64_t s0, s1;
+    as_rng_derive(cfg->seed, as_experiment_stream(bi * cfg->n_n + ni,
+                                                  AS_STREAM_DATA),
+                  (uint64_t)rep, &s0, &s1);
+    gsl_rng_free(r);
+    if ((r = as_rng_new(s0, s1)) == NULL) {
+      rc = as_err_set(err, AS_ENOMEM, "out of memory");
+      goto done;
+    }
+    if ((rc = as_pref_sample_counts(inst, beta, cfg->n[ni], r, c, err))
+        != AS_OK)
+      goto done;
+    for (size_t i = 0; i < cells; i++)
+      P[i] = (double)c->N[i] / n;
+    as_data d = {.K = K, .V = V, .n = n, .P = P, .Q = NULL,
+                 .log_rho = inst->log_rho, .log_ref = inst->log_pi_ref};
+    size_t hat;
+    if ((rc = as_finite_pmle(Pi, &d, beta, 0.0, NULL, &hat, err)) != AS_OK)
+      goto done;
+    as_metrics met;
+    if ((rc = as_metrics_compute(inst, beta, as_finite_member(Pi, hat), NULL,
+                                 &met, err)) != AS_OK)
+      goto done;
+    double thm, bi_form;
+    if ((rc = bounds_of(&s, cfg->delta, n, &thm, &bi_form, err)) != AS_OK)
+      goto done;
+    as_result_row row;
+    memset(&row, 0, sizeof row);
+    row.cell = cell;
+    row.replicate = rep;
+    row.method = "pmle";
+    row.n = n;
+    row.m = NAN;
+    row.beta = beta;
+    row.lambda = 0.0;
+    row.gamma = NAN;
+    row.beta_dpo = NAN;
+    as_metrics_to_array(&met, row.metrics);
+    row.rlhf_floor = NAN;
+    row.rlhf_floor_lambda = NAN;
+    row.heldout_score = NAN;
+    row.iterations = (long)Pi->M; /* members enumerated */
+    row.theta_norm = NAN;
+    row.status = AS_OK;
+    row.aux = bi_form;
+    if (as_rows_push(out, &row) != AS_OK) {
+      rc = as_err_set(err, AS_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
 done:
   gsl_rng_free(r);
   as_counts_free(c);
@@ -255,98 +267,102 @@ static int fin_write_summary(FILE *f, const as_config *cfg,
                              const as_rows *rows, as_err *err)
 {
   size_t R = (size_t)cfg->replicates, cells = fin_n_cells(cfg);
-  if (rows->count != cells * R)
+  size_t nn = cfg->n_n;
+  if (rows->count != cells * R * nn)
     return as_err_set(err, AS_EINVAL, "finite summary: %zu rows for %zu "
-                      "units", rows->count, cells * R);
+                      "units of %zu n", rows->count, cells * R, nn);
   double q = 1.0 - cfg->delta;
   fputs("n,class_size,delta,kl_quantile,bound,slack,bound_instance,"
         "slack_instance,beta,replicates,violations,violations_instance,"
         "kl_median,kl_mean,kl_max,frac_pi_star,bound_median,"
         "bound_instance_median,C_Pi_median,R_max_median\n", f);
-  double *thm = malloc(cells * R * sizeof *thm);
-  double *cpi = malloc(n_sizes(cfg) * cfg->n_beta * R * sizeof *cpi);
-  double *rmx = malloc(n_sizes(cfg) * cfg->n_beta * R * sizeof *rmx);
+  /* thm[(cell·R + rep)·nn + ni]: the row index of that unit's row */
+  double *thm = malloc(cells * R * nn * sizeof *thm);
+  double *cpi = malloc(cells * R * sizeof *cpi);
+  double *rmx = malloc(cells * R * sizeof *rmx);
   double *v = malloc(R * sizeof *v), *w = malloc(R * sizeof *w);
   int rc = AS_OK;
   if (thm == NULL || cpi == NULL || rmx == NULL || v == NULL || w == NULL) {
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
     goto done;
   }
-  /* per (β, |Π|, replicate): one summary, bounds for every n */
-  for (size_t bi = 0; bi < cfg->n_beta && rc == AS_OK; bi++)
-    for (size_t si = 0; si < n_sizes(cfg) && rc == AS_OK; si++)
-      for (size_t rep = 0; rep < R && rc == AS_OK; rep++) {
-        as_instance *inst;
-        as_finite_class *Pi;
-        rc = draw_instance_class(cfg, (long)rep, size_at(cfg, si), &inst,
-                                 &Pi, err);
-        if (rc != AS_OK)
-          break;
-        as_theory_summary s;
-        rc = pmle_summary(inst, Pi, cfg->beta[bi], &s, err);
-        size_t key = (bi * n_sizes(cfg) + si) * R + rep;
-        if (rc == AS_OK) {
-          cpi[key] = s.C_Pi;
-          rmx[key] = s.ranges.R_max;
-        }
-        for (size_t ni = 0; ni < cfg->n_n && rc == AS_OK; ni++) {
-          size_t cell = (bi * n_sizes(cfg) + si) * cfg->n_n + ni;
-          double bform;
-          rc = bounds_of(&s, cfg->delta, (double)cfg->n[ni],
-                         &thm[cell * R + rep], &bform, err);
-          if (rc == AS_OK && bform != rows->row[cell * R + rep].aux)
-            rc = as_err_set(err, AS_EINVAL, "finite summary: cell %zu "
-                            "replicate %zu: bound %.17g differs from the "
-                            "run's %.17g", cell, rep, bform,
-                            rows->row[cell * R + rep].aux);
-        }
-        as_finite_free(Pi);
-        as_instance_free(inst);
+  /* per unit (β, |Π|, replicate): one summary, bounds for every n */
+  for (size_t cell = 0; cell < cells && rc == AS_OK; cell++)
+    for (size_t rep = 0; rep < R && rc == AS_OK; rep++) {
+      size_t bi, si, u = cell * R + rep;
+      fin_cell(cfg, cell, &bi, &si);
+      as_instance *inst;
+      as_finite_class *Pi;
+      rc = draw_instance_class(cfg, (long)rep, size_at(cfg, si), &inst, &Pi,
+                               err);
+      if (rc != AS_OK)
+        break;
+      as_theory_summary s;
+      rc = pmle_summary(inst, Pi, cfg->beta[bi], &s, err);
+      if (rc == AS_OK) {
+        cpi[u] = s.C_Pi;
+        rmx[u] = s.ranges.R_max;
       }
-  for (size_t cell = 0; cell < cells && rc == AS_OK; cell++) {
-    size_t bi, si, ni;
-    fin_cell(cfg, cell, &bi, &si, &ni);
-    const as_result_row *row = &rows->row[cell * R];
-    long viol = 0, viol_i = 0, star = 0;
-    double bmin = INFINITY, bimin = INFINITY, sum = 0;
-    for (size_t r = 0; r < R; r++) {
-      double kl = row[r].metrics[0], b = thm[cell * R + r], bi_ = row[r].aux;
-      viol += !(kl <= b);
-      viol_i += !(kl <= bi_);
-      star += kl == 0.0;
-      bmin = fmin(bmin, b);
-      bimin = fmin(bimin, bi_);
-      sum += kl;
+      for (size_t ni = 0; ni < nn && rc == AS_OK; ni++) {
+        const as_result_row *row = &rows->row[u * nn + ni];
+        double bform;
+        rc = bounds_of(&s, cfg->delta, (double)cfg->n[ni], &thm[u * nn + ni],
+                       &bform, err);
+        if (rc == AS_OK && (bform != row->aux || row->n != (double)cfg->n[ni]))
+          rc = as_err_set(err, AS_EINVAL, "finite summary: cell %zu "
+                          "replicate %zu n %g: bound %.17g differs from the "
+                          "run's %.17g (n %g)", cell, rep,
+                          (double)cfg->n[ni], bform, row->aux, row->n);
+      }
+      as_finite_free(Pi);
+      as_instance_free(inst);
     }
-    for (size_t r = 0; r < R; r++)
-      v[r] = row[r].metrics[0];
-    double klq = quantile_inv_cdf(v, R, q), klmax = v[R - 1];
-    double klmed = median_of(v, R);
-    fprintf(f, "%llu,%ld,", (unsigned long long)cfg->n[ni], size_at(cfg, si));
-    put(f, cfg->delta, 0);
-    put(f, klq, 0);
-    put(f, bmin, 0);
-    put(f, bmin / klq, 0); /* +inf when π̂ = π* in ≥ 1−δ of replicates */
-    put(f, bimin, 0);
-    put(f, bimin / klq, 0);
-    put(f, cfg->beta[bi], 0);
-    fprintf(f, "%zu,%ld,%ld,", R, viol, viol_i);
-    put(f, klmed, 0);
-    put(f, sum / (double)R, 0);
-    put(f, klmax, 0);
-    put(f, (double)star / (double)R, 0);
-    for (size_t r = 0; r < R; r++) {
-      v[r] = thm[cell * R + r];
-      w[r] = row[r].aux;
+  for (size_t cell = 0; cell < cells && rc == AS_OK; cell++)
+    for (size_t ni = 0; ni < nn; ni++) {
+      size_t bi, si;
+      fin_cell(cfg, cell, &bi, &si);
+      long viol = 0, viol_i = 0, star = 0;
+      double bmin = INFINITY, bimin = INFINITY, sum = 0;
+      for (size_t r = 0; r < R; r++) {
+        size_t k = (cell * R + r) * nn + ni;
+        const as_result_row *row = &rows->row[k];
+        double kl = row->metrics[0], b = thm[k], bi_ = row->aux;
+        viol += !(kl <= b);
+        viol_i += !(kl <= bi_);
+        star += kl == 0.0;
+        bmin = fmin(bmin, b);
+        bimin = fmin(bimin, bi_);
+        sum += kl;
+        v[r] = kl;
+      }
+      double klq = quantile_inv_cdf(v, R, q), klmax = v[R - 1];
+      double klmed = median_of(v, R);
+      fprintf(f, "%llu,%ld,", (unsigned long long)cfg->n[ni],
+              size_at(cfg, si));
+      put(f, cfg->delta, 0);
+      put(f, klq, 0);
+      put(f, bmin, 0);
+      put(f, bmin / klq, 0); /* +inf when π̂ = π* in ≥ 1−δ of replicates */
+      put(f, bimin, 0);
+      put(f, bimin / klq, 0);
+      put(f, cfg->beta[bi], 0);
+      fprintf(f, "%zu,%ld,%ld,", R, viol, viol_i);
+      put(f, klmed, 0);
+      put(f, sum / (double)R, 0);
+      put(f, klmax, 0);
+      put(f, (double)star / (double)R, 0);
+      for (size_t r = 0; r < R; r++) {
+        size_t k = (cell * R + r) * nn + ni;
+        v[r] = thm[k];
+        w[r] = rows->row[k].aux;
+      }
+      put(f, median_of(v, R), 0);
+      put(f, median_of(w, R), 0);
+      memcpy(v, cpi + cell * R, R * sizeof *v);
+      memcpy(w, rmx + cell * R, R * sizeof *w);
+      put(f, median_of(v, R), 0);
+      put(f, median_of(w, R), 1);
     }
-    put(f, median_of(v, R), 0);
-    put(f, median_of(w, R), 0);
-    size_t key0 = (bi * n_sizes(cfg) + si) * R;
-    memcpy(v, cpi + key0, R * sizeof *v);
-    memcpy(w, rmx + key0, R * sizeof *w);
-    put(f, median_of(v, R), 0);
-    put(f, median_of(w, R), 1);
-  }
   if (rc == AS_OK && ferror(f))
     rc = as_err_set(err, AS_EIO, "finite summary: write error");
 done:

@@ -253,6 +253,15 @@ int as_pref_sample_unlabelled(const as_instance *inst, uint64_t m,
 int as_pref_sample_records(const as_instance *inst, double beta, uint64_t n,
                            gsl_rng *r, as_counts *out, as_err *err)
 {
+  return as_pref_sample_records_progress(inst, beta, n, r, out, NULL, NULL,
+                                         err);
+}
+
+int as_pref_sample_records_progress(const as_instance *inst, double beta,
+                                    uint64_t n, gsl_rng *r, as_counts *out,
+                                    as_pref_progress_fn progress, void *user,
+                                    as_err *err)
+{
   int rc;
   if ((rc = check_beta(beta, err)) != AS_OK
       || (rc = as_instance_check(inst, err)) != AS_OK
@@ -282,15 +291,25 @@ int as_pref_sample_records(const as_instance *inst, double beta, uint64_t n,
         for (size_t b = 0; b < V; b++)
           pwin[(x * V + a) * V + b] = as_sigmoid(beta * (ls[a] - ls[b]));
     }
-    for (uint64_t i = 0; i < n; i++) {
-      size_t x = gsl_ran_discrete(r, tab[K]);
-      size_t y = gsl_ran_discrete(r, tab[x]);
-      size_t y2 = gsl_ran_discrete(r, tab[x]);
-      size_t cell = (x * V + y) * V + y2;
-      if (y != y2 && !gsl_ran_bernoulli(r, pwin[cell]))
-        cell = (x * V + y2) * V + y; /* y' won */
-      N[cell]++;
+    /* Chunks of AS_PREF_PROGRESS_EVERY records: the draws do not depend
+     * on the chunking, only the progress calls do. */
+    for (uint64_t i = 0; i < n;) {
+      if (progress != NULL)
+        progress(i, n, user);
+      uint64_t end = n - i > AS_PREF_PROGRESS_EVERY
+                         ? i + AS_PREF_PROGRESS_EVERY : n;
+      for (; i < end; i++) {
+        size_t x = gsl_ran_discrete(r, tab[K]);
+        size_t y = gsl_ran_discrete(r, tab[x]);
+        size_t y2 = gsl_ran_discrete(r, tab[x]);
+        size_t cell = (x * V + y) * V + y2;
+        if (y != y2 && !gsl_ran_bernoulli(r, pwin[cell]))
+          cell = (x * V + y2) * V + y; /* y' won */
+        N[cell]++;
+      }
     }
+    if (progress != NULL)
+      progress(n, n, user);
     memcpy(out->N, N, C * sizeof(uint64_t));
     out->n = n;
   }

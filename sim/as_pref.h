@@ -50,6 +50,20 @@ int as_pref_sample_counts(const as_instance *inst, double beta, uint64_t n,
 int as_pref_sample_records(const as_instance *inst, double beta, uint64_t n,
                            gsl_rng *r, as_counts *out, as_err *err);
 
+/* The same, reporting progress: progress(done, n, user) is called with
+ * done = 0 before the first record, after every AS_PREF_PROGRESS_EVERY
+ * records and with done = n after the last (progress may be NULL).  The
+ * draws, hence the counts for a given generator state, are those of
+ * as_pref_sample_records; drawing on a terminal is the caller's business
+ * (the CLI uses as_progress.h), the library does no terminal I/O. */
+#define AS_PREF_PROGRESS_EVERY ((uint64_t)1 << 18)
+typedef void (*as_pref_progress_fn)(uint64_t done, uint64_t total,
+                                    void *user);
+int as_pref_sample_records_progress(const as_instance *inst, double beta,
+                                    uint64_t n, gsl_rng *r, as_counts *out,
+                                    as_pref_progress_fn progress, void *user,
+                                    as_err *err);
+
 /* out[0..C) ~ Multinomial(n, p / Σp) by conditional binomials, the engine
  * of as_pref_sample_counts and as_pref_sample_unlabelled; p must be finite
  * and ≥ 0 with Σp > 0 (AS_EINVAL otherwise). */

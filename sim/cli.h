@@ -7,6 +7,7 @@
 #define CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
@@ -30,5 +31,19 @@ int cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+
+/* getopt_long's complaint for subcommand CMD about option OPT (argv[optind
+ * - 1]): c == ':' "CMD: option 'OPT' needs a value", else "CMD: unknown
+ * option 'OPT' (try 'alignsim CMD --help')"; returns CLI_EXIT_USAGE. */
+int cli_getopt_error(const char *cmd, int c, const char *opt);
+
+/* Manifests (`key = value` lines) written next to every result.  The
+ * header is "# COMMENT", "version = ...", then "command = alignsim ARG..."
+ * with each argument shell-quoted when it needs it (argv as given to the
+ * subcommand, argv[0] being its name), so the line can be pasted back into
+ * a shell.  The date line comes from as_io_format_date_utc (as_io.h).
+ * Stream errors are left for the caller's ferror/as_io_finish_tmp. */
+void cli_manifest_fprint_header(FILE *f, const char *comment, int argc,
+                                char **argv);
 
 #endif

@@ -1,4 +1,5 @@
-/* cli_common.c — value parsers shared by the subcommands (see cli.h). */
+/* cli_common.c — value parsers and the manifest header shared by the
+ * subcommands (see cli.h). */
 #include "cli.h"
 
 #include <errno.h>
@@ -6,6 +7,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#ifndef ALIGNSIM_VERSION
+#define ALIGNSIM_VERSION "unknown"
+#endif
 
 int cli_usage_error(const char *fmt, ...)
 {
@@ -64,4 +70,51 @@ int cli_parse_long(const char *flag, const char *s, long min, long max,
     return cli_usage_error("%s: %ld is outside [%ld, %ld]", flag, v, min, max);
   *out = v;
   return 0;
+}
+
+int cli_getopt_error(const char *cmd, int c, const char *opt)
+{
+  if (c == ':')
+    return cli_usage_error("%s: option '%s' needs a value", cmd, opt);
+  return cli_usage_error("%s: unknown option '%s' (try 'alignsim %s --help')",
+                         cmd, opt, cmd);
+}
+
+/* Shell-quotes one argument ('...' with ' written as '\''). */
+static void fprint_quoted(FILE *f, const char *s)
+{
+  int plain = s[0] != '\0';
+  for (const char *p = s; *p != '\0'; p++)
+    if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+               "0123456789_./=:,+-@%", *p) == NULL)
+      plain = 0;
+  if (plain) {
+    fputs(s, f);
+    return;
+  }
+  fputc('\'', f);
+  for (const char *p = s; *p != '\0'; p++)
+    if (*p == '\'')
+      fputs("'\\''", f);
+    else
+      fputc(*p, f);
+  fputc('\'', f);
+}
+
+static void fprint_command(FILE *f, int argc, char **argv)
+{
+  fprintf(f, "command = alignsim");
+  for (int i = 0; i < argc; i++) {
+    fputc(' ', f);
+    fprint_quoted(f, argv[i]);
+  }
+  fputc('\n', f);
+}
+
+void cli_manifest_fprint_header(FILE *f, const char *comment, int argc,
+                                char **argv)
+{
+  fprintf(f, "# %s\n", comment);
+  fprintf(f, "version = %s\n", ALIGNSIM_VERSION);
+  fprint_command(f, argc, argv);
 }

@@ -12,8 +12,11 @@
  *   μ' = μ), or μ' = π_ref from --ref, or uniform;
  * - an option a method does not use is accepted and reported on stderr as
  *   ignored, so one command line (say with --lambda) can be reused for every
- *   method; it never changes the fit. */
+ *   method; it never changes the fit;
+ * - FILE.manifest (cli.h) is written with FILE, atomically, and neither is
+ *   written when the command fails (exit 1 or 2). */
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,12 +201,8 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
       usage(stdout);
       *done = 1;
       return CLI_EXIT_OK;
-    case ':':
-      return cli_usage_error("fit: option '%s' needs a value",
-                             argv[optind - 1]);
-    default:
-      return cli_usage_error("fit: unknown option '%s' (try 'alignsim fit "
-                             "--help')", argv[optind - 1]);
+    default: /* ':' (missing value) or '?' */
+      return cli_getopt_error("fit", c, argv[optind - 1]);
     }
     if (bad)
       return CLI_EXIT_USAGE;
@@ -254,6 +253,103 @@ static int print_no_mle(const as_data *d)
   printf(any ? "\n" : "-\n");
   free(ok);
   return 0;
+}
+
+/* A sentinel default (NAN, 0) is written as the rule it stands for (as_fit.h),
+ * anything given or fixed as the number parsed, "%.17g" (exactly). */
+static void manifest_value(FILE *f, const char *key, double v,
+                           const char *rule)
+{
+  if (isnan(v))
+    fprintf(f, "%s = %s\n", key, rule);
+  else
+    fprintf(f, "%s = %.17g\n", key, v);
+}
+
+/* FILE.manifest (cli.h): what produced FILE — every option as parsed,
+ * defaults included, the inputs, the data's size and the fit's status. */
+static int write_manifest(FILE *f, const fit_args *o, int argc, char **argv,
+                          const as_counts *cnt, const as_fit_result *res)
+{
+  const as_fit_opts *fo = &o->fo;
+  char date[AS_IO_DATE_MAX];
+  as_io_format_date_utc(date, sizeof date);
+  cli_manifest_fprint_header(f, "alignsim fit: the inputs and options that "
+                                "produced the table next to this file",
+                             argc, argv);
+  fprintf(f, "date = %s\nmethod = %s\n", date, as_method_name(fo->method));
+  manifest_value(f, "beta", fo->beta, "");
+  manifest_value(f, "lambda", fo->lambda, "");
+  manifest_value(f, "gamma", fo->gamma, "beta");
+  manifest_value(f, "beta_dpo", fo->beta_dpo, "beta");
+  manifest_value(f, "ridge", fo->ridge, "1/n");
+  manifest_value(f, "eta", fo->eta, "1/lambda");
+  if (fo->iterations > 0)
+    fprintf(f, "iterations = %ld\n", fo->iterations);
+  else
+    fprintf(f, "iterations = default (1000)\n");
+  fprintf(f, "dpo_steps = %ld\n", fo->dpo_steps);
+  manifest_value(f, "dpo_lr", fo->dpo_lr, "");
+  manifest_value(f, "tol", fo->tol, "");
+  fprintf(f, "max_iter = %ld\nstrict = %d\n", fo->max_iter, o->strict);
+  fprintf(f, "comparisons = %s\ninstance = %s\nref = %s\nrho = uniform\n"
+             "output = %s\n",
+          o->comp, o->inst ? o->inst : "-", o->ref ? o->ref : "-", o->out);
+  fprintf(f, "K = %zu\nV = %zu\nn = %" PRIu64 "\nstatus = %s\n", cnt->K,
+          cnt->V, cnt->n, as_strerror(res->status));
+  return ferror(f) ? AS_EIO : AS_OK;
+}
+
+/* Writes the table and FILE.manifest together: both temp files are
+ * finished before either is renamed, so a failure leaves neither behind
+ * (and an existing FILE untouched). */
+static int write_outputs(const fit_args *o, int argc, char **argv,
+                         const as_counts *cnt, const as_fit_result *res,
+                         as_err *e)
+{
+  int is_reward = o->fo.method == AS_METHOD_REWARD;
+  char mpath[4096], tmp[2][4200];
+  int len = snprintf(mpath, sizeof mpath, "%s.manifest", o->out);
+  if (len < 0 || (size_t)len >= sizeof mpath)
+    return as_err_set(e, AS_EINVAL, "%s: path too long", o->out);
+  const char *path[2] = {o->out, mpath};
+  FILE *f[2] = {NULL, NULL};
+  int rc = AS_OK;
+  for (int i = 0; i < 2 && rc == AS_OK; i++)
+    if ((f[i] = as_io_open_tmp(path[i], tmp[i], sizeof tmp[i], e)) == NULL)
+      rc = AS_EIO;
+  if (rc == AS_OK &&
+      (rc = as_io_fprint_table(f[0], res->K, res->V,
+                               is_reward ? res->reward : res->log_pi,
+                               is_reward ? "reward" : "log_prob", e)) !=
+          AS_OK) {
+    char m[AS_ERR_MSG_MAX];            /* name the file in the message */
+    snprintf(m, sizeof m, "%s", e->msg);
+    as_err_set(e, rc, "%s: %s", o->out, m);
+  }
+  if (rc == AS_OK && write_manifest(f[1], o, argc, argv, cnt, res) != AS_OK)
+    rc = as_err_set(e, AS_EIO, "%s: write error", mpath);
+  for (int i = 0; i < 2; i++) {      /* finish (or drop) every temp file */
+    if (f[i] == NULL)
+      continue;
+    if (rc == AS_OK) {
+      rc = as_io_finish_tmp(f[i], tmp[i], e);
+      if (rc != AS_OK && i == 1)
+        remove(tmp[0]);
+    } else {
+      fclose(f[i]);
+      remove(tmp[i]);
+    }
+  }
+  if (rc != AS_OK)
+    return rc;
+  if ((rc = as_io_rename_tmp(tmp[0], path[0], e)) != AS_OK) {
+    remove(tmp[1]);
+    return rc;
+  }
+  if ((rc = as_io_rename_tmp(tmp[1], path[1], e)) != AS_OK)
+    remove(path[0]);   /* not expected in the same directory: no table alone */
+  return rc;
 }
 
 static void print_status(const as_fit_result *r)
@@ -381,9 +477,7 @@ int cli_fit_main(int argc, char **argv)
     }
     as_metrics_to_array(&met, mv);
   }
-  int is_reward = o.fo.method == AS_METHOD_REWARD;
-  if (as_io_write_table(o.out, K, V, is_reward ? res.reward : res.log_pi,
-                        is_reward ? "reward" : "log_prob", &e) != AS_OK) {
+  if (write_outputs(&o, argc, argv, cnt, &res, &e) != AS_OK) {
     cli_usage_error("%s", e.msg);
     status = CLI_EXIT_FAIL;
     goto out;

@@ -15,20 +15,7 @@ static int dpo_eval(const as_ctx_data *d, const double *th, double *f,
   if (d->log_ref != NULL && !obj_all_finite(d->log_ref, V))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
-  for (size_t a = 0; a < V; a++)
-    for (size_t b = 0; b < V; b++) {
-      double w = d->P[a * V + b];
-      if (w == 0.0)
-        continue;
-      if (!(w > 0.0))
-        return AS_EINVAL;
-      double dref = d->log_ref ? d->log_ref[a] - d->log_ref[b] : 0.0;
-      double t = d->beta_dpo * (th[a] - th[b] - dref);
-      *f -= w * as_log_sigmoid(t);
-      obj_pair_accum(V, a, b, w, d->beta_dpo, -as_sigmoid(-t),
-                     as_sigmoid(t) * as_sigmoid(-t), g, H);
-    }
-  return AS_OK;
+  return obj_add_bt_nll(V, d->P, th, d->beta_dpo, d->log_ref, f, g, H);
 }
 
 const as_objective_type as_obj_dpo = {"dpo", dpo_eval};

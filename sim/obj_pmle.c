@@ -11,22 +11,11 @@ static int pmle_eval(const as_ctx_data *d, const double *th, double *f,
   size_t V = d->V;
   if (d->P == NULL || !(d->beta > 0.0) || !(d->lambda >= 0.0))
     return AS_EINVAL;
-  if (d->lambda > 0.0 && d->log_ref != NULL && !obj_all_finite(d->log_ref, V))
+  if (!obj_ref_ok(d))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
-  for (size_t a = 0; a < V; a++)
-    for (size_t b = 0; b < V; b++) {
-      double w = d->P[a * V + b];
-      if (w == 0.0)
-        continue;
-      if (!(w > 0.0))
-        return AS_EINVAL;
-      double t = d->beta * (th[a] - th[b]);
-      *f -= w * as_log_sigmoid(t);
-      /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t). */
-      obj_pair_accum(V, a, b, w, d->beta, -as_sigmoid(-t),
-                     as_sigmoid(t) * as_sigmoid(-t), g, H);
-    }
+  if (obj_add_bt_nll(V, d->P, th, d->beta, NULL, f, g, H) != AS_OK)
+    return AS_EINVAL;
   if (d->lambda > 0.0)
     as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);
   return AS_OK;

@@ -21,7 +21,7 @@ static int rebel_eval(const as_ctx_data *d, const double *th, double *f,
   if (d->Q == NULL || d->reward == NULL || !(d->beta > 0.0) ||
       !(d->lambda >= 0.0) || !obj_all_finite(d->reward, V))
     return AS_EINVAL;
-  if (d->lambda > 0.0 && d->log_ref != NULL && !obj_all_finite(d->log_ref, V))
+  if (!obj_ref_ok(d))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
   for (size_t a = 0; a < V; a++)
@@ -48,7 +48,7 @@ static int rebel_step_eval(const as_ctx_data *d, const double *th, double *f,
   if (tp == NULL || r == NULL || !(d->eta > 0.0) || !isfinite(d->eta) ||
       !(d->lambda >= 0.0) || !obj_all_finite(tp, V) || !obj_all_finite(r, V))
     return AS_EINVAL;
-  if (d->lambda > 0.0 && lr != NULL && !obj_all_finite(lr, V))
+  if (!obj_ref_ok(d))
     return AS_EINVAL;
   double lse = as_logsumexp(tp, V), c = 1.0 / d->eta;
   obj_zero(V, f, g, H);

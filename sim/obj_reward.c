@@ -18,18 +18,8 @@ static int reward_eval(const as_ctx_data *d, const double *r, double *f,
   if (d->P == NULL || !(d->ridge >= 0.0))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
-  for (size_t a = 0; a < V; a++)
-    for (size_t b = 0; b < V; b++) {
-      double w = d->P[a * V + b];
-      if (w == 0.0)
-        continue;
-      if (!(w > 0.0))
-        return AS_EINVAL;
-      double t = r[a] - r[b];
-      *f -= w * as_log_sigmoid(t);
-      obj_pair_accum(V, a, b, w, 1.0, -as_sigmoid(-t),
-                     as_sigmoid(t) * as_sigmoid(-t), g, H);
-    }
+  if (obj_add_bt_nll(V, d->P, r, 1.0, NULL, f, g, H) != AS_OK)
+    return AS_EINVAL;
   if (d->ridge > 0.0)
     for (size_t y = 0; y < V; y++) {
       *f += 0.5 * d->ridge * r[y] * r[y];

@@ -17,7 +17,7 @@ static int rkl_eval(const as_ctx_data *d, const double *th, double *f,
   if (d->reward == NULL || !(d->lambda >= 0.0) || !(d->gamma >= 0.0) ||
       !obj_all_finite(d->reward, V))
     return AS_EINVAL;
-  if (d->lambda > 0.0 && d->log_ref != NULL && !obj_all_finite(d->log_ref, V))
+  if (!obj_ref_ok(d))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
   if (d->lambda > 0.0 && d->log_ref == NULL) /* uniform: ℓref = −log V */

@@ -6,6 +6,24 @@
 #include "as_math.h"
 #include "as_objective.h"
 
+/* w_y = c1 h1_y + c2 h2_y + α ℓ_y at ℓ_y = θ_y − lse (a NULL h counts 0). */
+static double softmax_w(size_t y, double l, const double *h1, double c1,
+                        const double *h2, double c2, double alpha)
+{
+  return (h1 ? c1 * h1[y] : 0.0) + (h2 ? c2 * h2[y] : 0.0) + alpha * l;
+}
+
+/* π_y and π_y d_y (d_y = w_y − E_π w; 0 where π_y underflows). */
+static void softmax_terms(size_t y, const double *theta, double lse,
+                          const double *h1, double c1, const double *h2,
+                          double c2, double alpha, double ew, double *p,
+                          double *pd)
+{
+  double l = theta[y] - lse;
+  *p = exp(l);
+  *pd = *p > 0.0 ? *p * (softmax_w(y, l, h1, c1, h2, c2, alpha) - ew) : 0.0;
+}
+
 void as_obj_add_softmax(size_t V, const double *theta, double weight,
                         const double *h1, double c1, const double *h2,
                         double c2, double alpha, double *f, double *g,
@@ -16,9 +34,8 @@ void as_obj_add_softmax(size_t V, const double *theta, double weight,
   double ew = 0.0;
   for (size_t y = 0; y < V; y++) {
     double l = theta[y] - lse, p = exp(l);
-    double w = (h1 ? c1 * h1[y] : 0.0) + (h2 ? c2 * h2[y] : 0.0) + alpha * l;
     if (p > 0.0)
-      ew += p * w;
+      ew += p * softmax_w(y, l, h1, c1, h2, c2, alpha);
   }
   *f += weight * ew;
   if (g == NULL && H == NULL)
@@ -27,9 +44,8 @@ void as_obj_add_softmax(size_t V, const double *theta, double weight,
    * memory they are recomputed per Hessian entry instead. */
   double *pp = H != NULL ? malloc(2 * V * sizeof *pp) : NULL;
   for (size_t i = 0; i < V; i++) {
-    double li = theta[i] - lse, pi = exp(li);
-    double wi = (h1 ? c1 * h1[i] : 0.0) + (h2 ? c2 * h2[i] : 0.0) + alpha * li;
-    double pdi = pi > 0.0 ? pi * (wi - ew) : 0.0;
+    double pi, pdi;
+    softmax_terms(i, theta, lse, h1, c1, h2, c2, alpha, ew, &pi, &pdi);
     if (g != NULL)
       g[i] += weight * pdi;
     if (pp != NULL) {
@@ -45,10 +61,7 @@ void as_obj_add_softmax(size_t V, const double *theta, double weight,
       pi = pp[i];
       pdi = pp[V + i];
     } else {
-      double li = theta[i] - lse;
-      double wi = (h1 ? c1 * h1[i] : 0.0) + (h2 ? c2 * h2[i] : 0.0) + alpha * li;
-      pi = exp(li);
-      pdi = pi > 0.0 ? pi * (wi - ew) : 0.0;
+      softmax_terms(i, theta, lse, h1, c1, h2, c2, alpha, ew, &pi, &pdi);
     }
     /* H_ik = δ_ik(π_i d_i + α π_i) − π_i π_k (d_i + d_k + α). */
     H[i * V + i] += weight * (pdi + alpha * pi);
@@ -58,10 +71,7 @@ void as_obj_add_softmax(size_t V, const double *theta, double weight,
         pk = pp[k];
         pdk = pp[V + k];
       } else {
-        double lk = theta[k] - lse;
-        double wk = (h1 ? c1 * h1[k] : 0.0) + (h2 ? c2 * h2[k] : 0.0) + alpha * lk;
-        pk = exp(lk);
-        pdk = pk > 0.0 ? pk * (wk - ew) : 0.0;
+        softmax_terms(k, theta, lse, h1, c1, h2, c2, alpha, ew, &pk, &pdk);
       }
       H[i * V + k] -= weight * (pi * pdk + pdi * pk + alpha * pi * pk);
     }

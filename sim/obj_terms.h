@@ -5,6 +5,10 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "as_error.h"
+#include "as_math.h"
+#include "as_objective.h"
+
 /* A pairwise term w·φ(c·(θ_a − θ_b) − s): given φ'(t) = d1 and φ''(t) = d2
  * at the current point, adds its gradient w·c·d1·(e_a − e_b) and Hessian
  * w·c²·d2·(e_a − e_b)(e_a − e_b)ᵀ. */
@@ -46,6 +50,39 @@ static inline int obj_all_finite(const double *x, size_t V)
     if (!isfinite(x[i]))
       return 0;
   return 1;
+}
+
+/* The KL_ref term (λ > 0) needs π_ref of full support; a NULL log_ref is
+ * the uniform reference. */
+static inline int obj_ref_ok(const as_ctx_data *d)
+{
+  return !(d->lambda > 0.0 && d->log_ref != NULL &&
+           !obj_all_finite(d->log_ref, d->V));
+}
+
+/* The Bradley–Terry negative log-likelihood −Σ_ab P_ab log σ(c (Δθ_ab −
+ * Δℓ_ab)) of pmle (c = β, eq. 4), dpo (c = β_d, ℓ = log π_ref, eq. 6) and
+ * the reward model (c = 1, eq. 9); log_ref NULL means Δℓ = 0.  Adds to f,
+ * g, H; AS_EINVAL for a negative or NaN weight. */
+static inline int obj_add_bt_nll(size_t V, const double *P, const double *th,
+                                 double c, const double *log_ref, double *f,
+                                 double *g, double *H)
+{
+  for (size_t a = 0; a < V; a++)
+    for (size_t b = 0; b < V; b++) {
+      double w = P[a * V + b];
+      if (w == 0.0)
+        continue;
+      if (!(w > 0.0))
+        return AS_EINVAL;
+      double dref = log_ref ? log_ref[a] - log_ref[b] : 0.0;
+      double t = c * (th[a] - th[b] - dref);
+      *f -= w * as_log_sigmoid(t);
+      /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t). */
+      obj_pair_accum(V, a, b, w, c, -as_sigmoid(-t),
+                     as_sigmoid(t) * as_sigmoid(-t), g, H);
+    }
+  return AS_OK;
 }
 
 #endif

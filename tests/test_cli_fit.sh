@@ -4,7 +4,7 @@
 # hand-computable answers (PMLE and the reward model on a 2-response file:
 # σ(Δθ) = 3/4 ⇒ Δθ = log 3), rebel-iter = rlhf, the divergence report and
 # --strict, and bad input (exit 2, one line on stderr, no output file, an
-# existing output untouched).
+# existing output untouched), and the FILE.manifest written with a table.
 set -u
 A=${1:?usage: test_cli_fit.sh ALIGNSIM}
 T=$(mktemp -d /tmp/test_cli_fit.XXXXXX)
@@ -118,7 +118,41 @@ check "error names FILE:LINE" grep -q "bad1.tsv:1" "$T/b.err"
 check "unused option: same fit" cmp -s "$T/g0.tsv" "$T/g1.tsv"
 check "unused option: noted on stderr" grep -q "gamma is not used by method pmle" "$T/g1.err"
 
-# 5. --help lists every method.
+# 5. FILE.manifest: written with FILE (key = value lines: the method, every
+#    option as parsed with its default, the inputs, K, V, n, status), and
+#    not at all when the fit fails.
+# mval KEY FILE: the value of a `key = value` line
+mval() { awk -v k="$1" '$1 == k && $2 == "=" { sub(/^[^=]*= /, ""); print }' "$2"; }
+M="$T/rkl.tsv.manifest"
+check "manifest next to the table" test -s "$M"
+check "manifest: method" test "$(mval method "$M")" = rkl
+check "manifest: lambda as parsed" test "$(mval lambda "$M")" = 0.5
+check "manifest: beta default" test "$(mval beta "$M")" = 1
+check "manifest: gamma default rule" test "$(mval gamma "$M")" = beta
+check "manifest: ridge default rule" test "$(mval ridge "$M")" = 1/n
+check "manifest: instance path" test "$(mval instance "$M")" = "$I"
+check "manifest: comparisons path" test "$(mval comparisons "$M")" = "$C"
+check "manifest: K V" test "$(mval K "$M") $(mval V "$M")" = "4 5"
+check "manifest: n" test "$(mval n "$M")" = 200000
+check "manifest: status ok" test "$(mval status "$M")" = ok
+check "manifest: version" test -n "$(mval version "$M")"
+check "manifest: UTC date" grep -Eq '^date = [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' "$M"
+check "manifest: command line" grep -q "^command = alignsim fit --method rkl --comparisons " "$M"
+check "manifest: ridge as parsed" test "$(mval ridge "$T/h3.tsv.manifest")" = 0
+check "manifest: beta as parsed" test "$(mval beta "$T/h2.tsv.manifest")" = 2
+check "manifest: no instance" test "$(mval instance "$T/h1.tsv.manifest")" = -
+check "manifest: divergence recorded" test "$(mval status "$T/sep.out.manifest")" = diverged
+check "manifest: dpo steps" test "$(mval dpo_steps "$T/sep3.out.manifest") $(mval dpo_lr "$T/sep3.out.manifest")" = "20 0.5"
+check "--strict: no manifest" test ! -e "$T/sep2.out.manifest"
+check "bad input: no manifest" test ! -e "$T/keep.tsv.manifest" -a ! -e "$T/x.tsv.manifest"
+"$A" fit --method pmle --comparisons "$T/bad2.tsv" --out "$T/y.tsv" >/dev/null 2>&1
+check "bad input: exit 2, neither file" test $? -eq 2 -a ! -e "$T/y.tsv" -a ! -e "$T/y.tsv.manifest"
+# an unwritable output: exit 1, and no manifest without its table
+"$A" fit --method pmle --comparisons "$C" --out "$T/nodir/z.tsv" >/dev/null 2>&1
+check "unwritable output: exit 1, no manifest" test $? -eq 1 -a ! -e "$T/nodir/z.tsv.manifest"
+check "no temp files left (manifests)" test "$(ls "$T" | grep -c tmp)" -eq 0
+
+# 6. --help lists every method.
 "$A" fit --help >"$T/help" 2>&1
 check "--help exits 0" test $? -eq 0
 for m in pmle dpo reward distill rebel rebel-iter rlhf rkl; do

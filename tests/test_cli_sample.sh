@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_cli_sample.sh ALIGNSIM SAMPLE_FIT — runs the real `alignsim sample`
 # binary: files and manifest, counts summing to n (awk), n = 10^12, records
-# mode, reproducibility by seed, bad input (exit 2, one line, nothing
+# mode (and its progress bar on a terminal), reproducibility by seed, bad input (exit 2, one line, nothing
 # written), a write failure (nothing left under a final name), --help and
 # --version, and the statistical fit of the written counts to p(x,a,b)
 # computed from the written instance (SAMPLE_FIT, see tests/sample_fit.c;
@@ -78,6 +78,29 @@ check "fit: counts mode" "$FIT" "$T/cnt" 2 200000 power
 "$A" sample --K 4 --V 6 --beta 0.5 --n 100000 --seed 13 --mu uniform \
   --m 50000 --out "$T/uni"
 check "unlabelled.tsv written with --m" test -s "$T/uni/unlabelled.tsv"
+
+# 4b. Records mode with a large n (>= 2^22) draws a progress bar on stderr
+# only when stderr is a terminal (a pty from script(1)); the bar does not
+# change the draws.
+NP=$(((1 << 22) + 1))
+"$A" sample --K 2 --V 3 --n $NP --seed 5 --mode records --out "$T/pb1" \
+  >"$T/pb1.out" 2>"$T/pb1.err"
+check "records, no tty: exit 0" test $? -eq 0
+check "records, no tty: stderr quiet" test ! -s "$T/pb1.err"
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$A' sample --K 2 --V 3 --n $NP --seed 5 --mode records --out '$T/pb2'" \
+    /dev/null >"$T/pb2.tty" 2>&1
+  check "records, tty: exit 0" test $? -eq 0
+  check "records, tty: bar reaches n" grep -q "] $NP/$NP units" "$T/pb2.tty"
+  check "records, tty: bar shows progress" grep -q "] 262144/$NP units" "$T/pb2.tty"
+  check "records, tty: same counts as without a bar" \
+    cmp -s "$T/pb1/comparisons.tsv" "$T/pb2/comparisons.tsv"
+  script -qec "'$A' sample --K 2 --V 3 --n 1000 --mode records --out '$T/pb3'" \
+    /dev/null >"$T/pb3.tty" 2>&1
+  check "records, tty, small n: no bar" test ! -s "$T/pb3.tty"
+else
+  echo "SKIP: progress bar on a terminal (script(1), package bsdutils, missing)"
+fi
 check "unlabelled pairs sum to m" test "$(sum_counts "$T/uni/unlabelled.tsv")" = 50000
 check "fit: mu uniform, unlabelled" "$FIT" "$T/uni" 0.5 100000
 "$A" sample --K 4 --V 6 --n 100000 --seed 14 --mu star --logit-scale 2 \

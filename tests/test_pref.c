@@ -545,6 +545,62 @@ START_TEST(test_reproducible)
 }
 END_TEST
 
+/* The progress callback of the record sampler: called with 0, every
+ * AS_PREF_PROGRESS_EVERY records and n, in increasing order, and it does
+ * not change the draws (same counts and same generator state after as the
+ * plain as_pref_sample_records from the same seed). */
+typedef struct { uint64_t calls, last, total, bad; } progress_log;
+
+static void log_progress(uint64_t done, uint64_t total, void *user)
+{
+  progress_log *l = user;
+  uint64_t want = l->calls == 0 ? 0 : l->last + AS_PREF_PROGRESS_EVERY;
+  if (want > total)
+    want = total;
+  if (done != want || total != l->total)
+    l->bad++;
+  l->last = done;
+  l->calls++;
+}
+
+START_TEST(test_records_progress)
+{
+  as_instance *inst = drawn(2, 3, 1.0, 4);
+  as_counts *a = as_counts_new(2, 3), *b = as_counts_new(2, 3);
+  const uint64_t ns[] = {0, 1, AS_PREF_PROGRESS_EVERY,
+                         2 * AS_PREF_PROGRESS_EVERY + 7};
+  for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+    uint64_t n = ns[k];
+    gsl_rng *r1 = as_rng_new(21, 1), *r2 = as_rng_new(21, 1);
+    progress_log l = {0, 0, n, 0};
+    as_err e;
+    ck_assert_int_eq(as_pref_sample_records(inst, 1.0, n, r1, a, NULL), AS_OK);
+    ck_assert_msg(as_pref_sample_records_progress(inst, 1.0, n, r2, b,
+                                                  log_progress, &l, &e) ==
+                      AS_OK, "%s", e.msg);
+    /* 0, each full chunk's end below n, then n (one call when n = 0) */
+    uint64_t want_calls = n == 0 ? 1 : 2 + (n - 1) / AS_PREF_PROGRESS_EVERY;
+    ck_assert_msg(l.bad == 0 && l.last == n && l.calls == want_calls,
+                  "n = %llu: %llu calls (want %llu), last %llu, %llu out of "
+                  "order", (unsigned long long)n,
+                  (unsigned long long)l.calls, (unsigned long long)want_calls,
+                  (unsigned long long)l.last, (unsigned long long)l.bad);
+    ck_assert_msg(a->n == n && b->n == n &&
+                      memcmp(a->N, b->N, 18 * sizeof(uint64_t)) == 0,
+                  "n = %llu: counts differ with a progress callback",
+                  (unsigned long long)n);
+    ck_assert_msg(gsl_rng_get(r1) == gsl_rng_get(r2),
+                  "n = %llu: generator state differs after the draws",
+                  (unsigned long long)n);
+    gsl_rng_free(r1);
+    gsl_rng_free(r2);
+  }
+  as_counts_free(a);
+  as_counts_free(b);
+  as_instance_free(inst);
+}
+END_TEST
+
 static Suite *pref_suite(void)
 {
   Suite *s = suite_create("pref");
@@ -563,6 +619,7 @@ static Suite *pref_suite(void)
   tcase_add_test(tc, test_modes_same_law_default_size);
   tcase_add_test(tc, test_unlabelled_law);
   tcase_add_test(tc, test_reproducible);
+  tcase_add_test(tc, test_records_progress);
   suite_add_tcase(s, tc);
   return s;
 }

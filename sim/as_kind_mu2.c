@@ -1,0 +1,416 @@
+/* as_kind_mu2.c — experiment E7 (SPEC §6, paper Theorem 14): preference
+ * distillation whose m unlabelled pairs come from μ' instead of μ.
+ *
+ * Where μ' can matter (SPEC §6 E7 row): in the tabular class with m → ∞
+ * and λ → 0 distillation returns π_r̂ whatever μ' is.  Here m is finite
+ * and λ > 0: a response that never enters the m pairs is pinned only by
+ * the KL_ref term (it stays near π_ref), so the error depends on how well
+ * μ' covers where π* puts its mass.
+ *
+ * Cells: μ' (`mu2_sweep`: "same" = μ, "ref", "uniform", "star") major, m
+ * (`m_sweep`) minor; n is one labelled sample size.  Per unit
+ * (cell, replicate):
+ *   - instance from as_rng_derive(seed, 0, replicate) (as every kind), then
+ *     log μ' replaced by the cell's choice;
+ *   - labelled counts from the stream as_experiment_stream(0,
+ *     AS_STREAM_DATA) — the same in every cell, so every (μ', m) of a
+ *     replicate distils the same fitted reward r̂ (paired comparison);
+ *   - unlabelled counts M ~ Multinomial(m, ρμ'μ') from the cell's
+ *     AS_STREAM_UNLABELLED stream;
+ *   - distillation by Newton (as_fit_with_reward) at every λ of the grid,
+ *     λ chosen by the configured tuning (oracle: least forward KL; fixed:
+ *     one row per λ).
+ * aux = the Proposition 15 ratio of the fitted policy,
+ *   max( KL(π̂‖π*) / (Γ(B) KL(π*‖π̂)),  KL(π*‖π̂) / (Γ(B) KL(π̂‖π*)) ),
+ * B = max over x (ρ > 0), y of |log π̂ − log π*|, Γ = as_bounds_prop15_gamma:
+ * Proposition 15 says it is ≤ 1 (per context with B_x ≤ B, Γ increasing,
+ * then averaged over ρ).
+ *
+ * summary.csv (own writer): per (μ', m) the forward-KL statistics and
+ * Theorem 14's coefficient C'_Π = C(Π, Π_R; μ') (as_theory_coverage) for
+ * the finite class Π = Π_R = {π*} ∪ perturbations given by `class`
+ * (distances, size), drawn as `alignsim bounds` draws it (continuing on the
+ * instance's generator), with C_Π (μ) beside it for comparison. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+
+#include "as_bounds.h"
+#include "as_experiment.h"
+#include "as_finite.h"
+#include "as_math.h"
+#include "as_metrics.h"
+#include "as_pref.h"
+#include "as_rng.h"
+#include "as_theory.h"
+
+static const char *mu2_name(as_mu_kind k)
+{
+  switch (k) {
+  case AS_MU_SAME: return "mu";
+  case AS_MU_REF: return "ref";
+  case AS_MU_UNIFORM: return "uniform";
+  case AS_MU_STAR: return "star";
+  default: return "unknown";
+  }
+}
+
+/* Method names per μ' (static strings for the rows). */
+static const char *method_name(as_mu_kind k)
+{
+  switch (k) {
+  case AS_MU_SAME: return "distill-mu";
+  case AS_MU_REF: return "distill-ref";
+  case AS_MU_UNIFORM: return "distill-uniform";
+  case AS_MU_STAR: return "distill-star";
+  default: return "distill";
+  }
+}
+
+static size_t mu2_n_cells(const as_config *cfg)
+{
+  return cfg->n_mu2_sweep * cfg->n_m_sweep;
+}
+
+static int mu2_check(const as_config *cfg, as_err *err)
+{
+  if (cfg->cls.type != AS_CLASS_TABULAR)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'distill-mu2' fits the "
+                      "tabular class (class.type = \"tabular\"; its "
+                      "distances/size only define the finite class of "
+                      "Theorem 14's coefficient)", cfg->path);
+  if (cfg->n_methods != 1 || cfg->methods[0] != AS_METHOD_DISTILL)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'distill-mu2' needs methods "
+                      "= [\"distill\"]", cfg->path);
+  if (cfg->n_mu2_sweep == 0 || cfg->n_m_sweep == 0)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'distill-mu2' needs "
+                      "mu2_sweep and m_sweep", cfg->path);
+  if (cfg->n_n != 1 || cfg->population || cfg->n_beta != 1)
+    return as_err_set(err, AS_EINVAL, "%s: kind 'distill-mu2' takes one "
+                      "finite n and one beta (population = false)",
+                      cfg->path);
+  for (size_t i = 0; i < cfg->n_lambda; i++)
+    if (!(cfg->lambda[i] > 0))
+      return as_err_set(err, AS_EINVAL, "%s: kind 'distill-mu2' needs "
+                        "lambda > 0 (%g): with finite m and lambda = 0 a "
+                        "response outside the pairs has no minimiser",
+                        cfg->path, cfg->lambda[i]);
+  if (cfg->tuning == AS_TUNING_HELDOUT)
+    return as_err_set(err, AS_ENOTSUP, "%s: kind 'distill-mu2' supports "
+                      "tuning \"oracle\" or \"fixed\"", cfg->path);
+  if (cfg->cls.n_distances > 0 && cfg->cls.size < 2)
+    return as_err_set(err, AS_EINVAL, "%s: class.distances given without "
+                      "class.size", cfg->path);
+  return AS_OK;
+}
+
+/* log μ' := the cell's choice (SPEC §1.1). */
+static void set_mu2(as_instance *inst, as_mu_kind k)
+{
+  size_t KV = inst->K * inst->V;
+  const double *src = k == AS_MU_SAME ? inst->log_mu
+                      : k == AS_MU_REF ? inst->log_pi_ref
+                      : k == AS_MU_STAR ? inst->log_pi_star : NULL;
+  for (size_t i = 0; i < KV; i++)
+    inst->log_mu2[i] = src != NULL ? src[i] : -log((double)inst->V);
+}
+
+/* Proposition 15 ratio (see the top of the file); NAN when both KLs are 0. */
+static double prop15_ratio(const as_instance *inst, const double *log_pi,
+                           double fwd, double rev)
+{
+  size_t K = inst->K, V = inst->V;
+  double B = 0;
+  for (size_t x = 0; x < K; x++) {
+    if (inst->log_rho[x] == -INFINITY)
+      continue;
+    double lz = as_logsumexp(log_pi + x * V, V); /* rows may be logits */
+    for (size_t y = 0; y < V; y++)
+      B = fmax(B, fabs(log_pi[x * V + y] - lz
+                       - inst->log_pi_star[x * V + y]));
+  }
+  double G = as_bounds_prop15_gamma(B);
+  if (fwd == 0 && rev == 0)
+    return NAN;
+  return fmax(rev / (G * fwd), fwd / (G * rev));
+}
+
+/* Draws the instance of replicate rep; when r_out is non-NULL the
+ * generator is handed back (for the class of Theorem 14's coefficient). */
+static int draw_instance(const as_config *cfg, long rep, as_instance **inst,
+                         gsl_rng **r_out, as_err *err)
+{
+  uint64_t s0, s1;
+  as_rng_derive(cfg->seed, AS_STREAM_INSTANCE, (uint64_t)rep, &s0, &s1);
+  gsl_rng *r = as_rng_new(s0, s1);
+  *inst = as_instance_new(cfg->instance.K, cfg->instance.V);
+  int rc = AS_OK;
+  if (r == NULL || *inst == NULL)
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+  if (rc == AS_OK)
+    rc = as_instance_draw(*inst, &cfg->instance, r, err);
+  if (rc != AS_OK || r_out == NULL)
+    gsl_rng_free(r);
+  else
+    *r_out = r;
+  if (rc != AS_OK) {
+    as_instance_free(*inst);
+    *inst = NULL;
+  }
+  return rc;
+}
+
+static int mu2_run_unit(const as_config *cfg, size_t cell, long rep,
+                        as_rows *out, as_err *err)
+{
+  as_mu_kind k = cfg->mu2_sweep[cell / cfg->n_m_sweep];
+  uint64_t m = cfg->m_sweep[cell % cfg->n_m_sweep];
+  double beta = cfg->beta[0], n = (double)cfg->n[0];
+  as_instance *inst;
+  int rc = draw_instance(cfg, rep, &inst, NULL, err);
+  if (rc != AS_OK)
+    return rc;
+  set_mu2(inst, k);
+  size_t K = inst->K, V = inst->V, cells = K * V * V;
+  double *P = malloc(cells * sizeof *P), *Q = malloc(cells * sizeof *Q);
+  double *reward = malloc(K * V * sizeof *reward);
+  as_counts *c = as_counts_new(K, V);
+  gsl_rng *r = NULL;
+  as_fit_result best, info;
+  memset(&best, 0, sizeof best);
+  memset(&info, 0, sizeof info);
+  if (P == NULL || Q == NULL || reward == NULL || c == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    goto done;
+  }
+  uint64_t s0, s1;
+  as_rng_derive(cfg->seed, as_experiment_stream(0, AS_STREAM_DATA),
+                (uint64_t)rep, &s0, &s1);
+  if ((r = as_rng_new(s0, s1)) == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = as_pref_sample_counts(inst, beta, cfg->n[0], r, c, err)) != AS_OK)
+    goto done;
+  for (size_t i = 0; i < cells; i++)
+    P[i] = (double)c->N[i] / n;
+  gsl_rng_free(r);
+  as_rng_derive(cfg->seed, as_experiment_stream(cell, AS_STREAM_UNLABELLED),
+                (uint64_t)rep, &s0, &s1);
+  if ((r = as_rng_new(s0, s1)) == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = as_pref_sample_unlabelled(inst, m, r, c, err)) != AS_OK)
+    goto done;
+  for (size_t i = 0; i < cells; i++)
+    Q[i] = (double)c->N[i] / (double)m;
+  as_data d = {.K = K, .V = V, .n = n, .P = P, .Q = Q,
+               .log_rho = inst->log_rho, .log_ref = inst->log_pi_ref};
+  double ridge = !isnan(cfg->ridge) ? cfg->ridge : 1.0 / n;
+  if ((rc = as_reward_fit(&d, ridge, reward, &info, err)) != AS_OK)
+    goto done;
+  double best_kl = INFINITY, best_lambda = NAN;
+  int best_rank = 2;
+  as_metrics best_met;
+  memset(&best_met, 0, sizeof best_met);
+  for (size_t li = 0; li < cfg->n_lambda; li++) {
+    as_fit_opts o;
+    as_fit_opts_default(&o);
+    o.method = AS_METHOD_DISTILL;
+    o.beta = beta;
+    o.lambda = cfg->lambda[li];
+    as_fit_result res;
+    if ((rc = as_fit_with_reward(&o, &d, reward, &res, err)) != AS_OK)
+      goto done;
+    if (res.status == AS_OK && info.status != AS_OK)
+      res.status = info.status;
+    as_metrics met;
+    if ((rc = as_metrics_compute(inst, beta, res.log_pi, reward, &met, err))
+        != AS_OK) {
+      as_fit_result_free(&res);
+      goto done;
+    }
+    /* oracle: least forward KL among converged fits, if any converged */
+    int rank = res.status == AS_OK ? 0 : 1;
+    int keep = cfg->tuning == AS_TUNING_FIXED || rank < best_rank
+               || (rank == best_rank && met.fwd_kl < best_kl);
+    if (keep) {
+      as_fit_result_free(&best);
+      best = res;
+      best_kl = met.fwd_kl;
+      best_lambda = o.lambda;
+      best_met = met;
+      best_rank = rank;
+    } else {
+      as_fit_result_free(&res);
+    }
+    int emit = cfg->tuning == AS_TUNING_FIXED || li + 1 == cfg->n_lambda;
+    if (emit) {
+      as_result_row row;
+      memset(&row, 0, sizeof row);
+      row.cell = cell;
+      row.replicate = rep;
+      row.method = method_name(k);
+      row.n = n;
+      row.m = (double)m;
+      row.beta = beta;
+      row.lambda = best_lambda;
+      row.gamma = NAN;
+      row.beta_dpo = NAN;
+      as_metrics_to_array(&best_met, row.metrics);
+      row.rlhf_floor = NAN;
+      row.rlhf_floor_lambda = NAN;
+      row.heldout_score = NAN;
+      row.reward_no_mle = (long)info.reward_no_mle;
+      row.not_converged = (long)best.contexts_not_converged;
+      row.iterations = best.iterations;
+      row.theta_norm = best.theta_norm;
+      row.status = best.status;
+      row.aux = prop15_ratio(inst, best.log_pi, best_met.fwd_kl,
+                             best_met.rev_kl);
+      if (as_rows_push(out, &row) != AS_OK) {
+        rc = as_err_set(err, AS_ENOMEM, "out of memory");
+        goto done;
+      }
+      if (cfg->tuning == AS_TUNING_FIXED)
+        as_fit_result_free(&best);
+    }
+  }
+done:
+  as_fit_result_free(&info);
+  as_fit_result_free(&best);
+  gsl_rng_free(r);
+  as_counts_free(c);
+  free(P);
+  free(Q);
+  free(reward);
+  as_instance_free(inst);
+  return rc;
+}
+
+/* Theorem 14's C'_Π(μ') and C_Π of replicate rep (NAN without a class). */
+static int coefficients(const as_config *cfg, long rep, as_mu_kind k,
+                        double *Cp, double *Cpi, as_err *err)
+{
+  *Cp = *Cpi = NAN;
+  if (cfg->cls.n_distances == 0)
+    return AS_OK;
+  as_instance *inst;
+  gsl_rng *r = NULL;
+  int rc = draw_instance(cfg, rep, &inst, &r, err);
+  if (rc != AS_OK)
+    return rc;
+  as_finite_class *Pi = NULL;
+  size_t nd = cfg->cls.n_distances;
+  rc = as_finite_generate(inst, cfg->cls.distances, nd,
+                          (size_t)(cfg->cls.size - 1) / nd, r, &Pi, err);
+  if (rc == AS_OK) {
+    set_mu2(inst, k);
+    rc = as_theory_coverage(inst, Pi, Pi, inst->log_mu2, Cp, NULL, NULL, err);
+  }
+  if (rc == AS_OK)
+    rc = as_theory_coverage(inst, Pi, NULL, NULL, Cpi, NULL, NULL, err);
+  as_finite_free(Pi);
+  gsl_rng_free(r);
+  as_instance_free(inst);
+  return rc;
+}
+
+static double median_of(double *v, size_t k)
+{
+  size_t j = 0;
+  for (size_t i = 0; i < k; i++)
+    if (!isnan(v[i]))
+      v[j++] = v[i];
+  if (j == 0)
+    return NAN;
+  gsl_sort(v, 1, j);
+  return j % 2 ? v[j / 2] : 0.5 * (v[j / 2 - 1] + v[j / 2]);
+}
+
+static double q_of(double *v, size_t k, double q) /* v sorted, no NaN */
+{
+  double h = q * (double)(k - 1);
+  size_t i = (size_t)floor(h);
+  return i + 1 < k ? v[i] + (h - (double)i) * (v[i + 1] - v[i]) : v[k - 1];
+}
+
+static int mu2_write_summary(FILE *f, const as_config *cfg,
+                             const as_rows *rows, as_err *err)
+{
+  size_t R = (size_t)cfg->replicates, nm = cfg->n_m_sweep;
+  size_t per = cfg->tuning == AS_TUNING_FIXED ? cfg->n_lambda : 1;
+  if (rows->count != mu2_n_cells(cfg) * R * per)
+    return as_err_set(err, AS_EINVAL, "distill-mu2 summary: %zu rows",
+                      rows->count);
+  fputs("mu2,method,n,m,beta,lambda,replicates,not_converged,fwd_kl_median,"
+        "fwd_kl_q10,fwd_kl_q90,fwd_kl_mean,fwd_kl_se,rev_kl_median,"
+        "lambda_median,prop15_ratio_max,C_prime_median,C_Pi_median\n", f);
+  double *v = malloc(R * sizeof *v), *cp = malloc(R * sizeof *cp);
+  double *cpi = malloc(R * sizeof *cpi);
+  int rc = AS_OK;
+  if (v == NULL || cp == NULL || cpi == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t mi = 0; mi < cfg->n_mu2_sweep && rc == AS_OK; mi++) {
+    as_mu_kind k = cfg->mu2_sweep[mi];
+    for (size_t rep = 0; rep < R && rc == AS_OK; rep++)
+      rc = coefficients(cfg, (long)rep, k, &cp[rep], &cpi[rep], err);
+    if (rc != AS_OK)
+      break;
+    double Cp = median_of(cp, R), Cpi = median_of(cpi, R);
+    for (size_t j = 0; j < nm; j++)
+      for (size_t l = 0; l < per; l++) {
+        size_t cell = mi * nm + j;
+        long nc = 0;
+        double ratio = -INFINITY, sum = 0, ss = 0;
+        for (size_t r = 0; r < R; r++) {
+          const as_result_row *row = &rows->row[(cell * R + r) * per + l];
+          nc += row->status != AS_OK;
+          if (!isnan(row->aux))
+            ratio = fmax(ratio, row->aux);
+          v[r] = row->metrics[0];
+          sum += v[r];
+        }
+        double mean = sum / (double)R;
+        for (size_t r = 0; r < R; r++)
+          ss += (v[r] - mean) * (v[r] - mean);
+        double se = R > 1 ? sqrt(ss / (double)(R - 1) / (double)R) : NAN;
+        gsl_sort(v, 1, R);
+        double med = median_of(v, R), q10 = q_of(v, R, 0.1);
+        double q90 = q_of(v, R, 0.9);
+        for (size_t r = 0; r < R; r++)
+          v[r] = rows->row[(cell * R + r) * per + l].metrics[1]; /* rev */
+        double rmed = median_of(v, R);
+        for (size_t r = 0; r < R; r++)
+          v[r] = rows->row[(cell * R + r) * per + l].lambda;
+        double lmed = median_of(v, R);
+        const as_result_row *r0 = &rows->row[cell * R * per + l];
+        fprintf(f, "%s,%s,%.17g,%.17g,%.17g,%.17g,%zu,%ld,%.17g,%.17g,"
+                "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
+                mu2_name(k), r0->method, r0->n, r0->m, r0->beta,
+                cfg->tuning == AS_TUNING_FIXED ? r0->lambda : NAN, R, nc,
+                med, q10, q90, mean, se, rmed, lmed, ratio, Cp, Cpi);
+      }
+  }
+  if (rc == AS_OK && ferror(f))
+    rc = as_err_set(err, AS_EIO, "distill-mu2 summary: write error");
+done:
+  free(v);
+  free(cp);
+  free(cpi);
+  return rc;
+}
+
+const as_experiment_kind as_kind_mu2 = {
+  .name = "distill-mu2",
+  .aux_name = "prop15_ratio",
+  .check = mu2_check,
+  .n_cells = mu2_n_cells,
+  .run_unit = mu2_run_unit,
+  .write_summary = mu2_write_summary,
+};
