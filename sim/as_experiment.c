@@ -142,7 +142,7 @@ int as_experiment_compute(const as_config *cfg, int threads, int progress,
       strncat(known, kinds[i]->name, sizeof known - strlen(known) - 1);
     }
     return as_err_set(err, AS_ENOTSUP, "%s: experiment kind '%s' is not "
-                      "supported yet (known: %s)", cfg->path, cfg->kind,
+                      "known (known kinds: %s)", cfg->path, cfg->kind,
                       known);
   }
   int rc = kind->check(cfg, err);

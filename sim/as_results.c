@@ -611,7 +611,13 @@ static int write_params(as_outset *s, const char *dir, const as_config *cfg,
   fprintf(f, "n_min = %.17g\nn_max = %.17g\n", nmin, nmax);
   /* F_RLHF per replicate is the same in every group (it depends on the
    * instance only), so the first group's median is the median. */
-  fprintf(f, "floor_median = %.17g\n", ng ? g[0].floor.median : NAN);
+  /* gnuplot spells a missing value NaN (its predefined variable); printf's
+   * "nan" would be an undefined variable there (kinds without a floor). */
+  double fm = ng ? g[0].floor.median : NAN;
+  if (isnan(fm))
+    fputs("floor_median = NaN\n", f);
+  else
+    fprintf(f, "floor_median = %.17g\n", fm);
   for (size_t mi = 0; mi < cfg->n_methods; mi++) {
     const char *name = as_method_name(cfg->methods[mi]);
     char id[64];

@@ -43,8 +43,8 @@ static void usage(FILE *f)
 "  instance forms; thm6 and thm14 add the m-term (see proofs/).\n"
 "\n"
 "options [default]:\n"
-"  --delta D        failure probability, 0 < D < 1 [%g]\n"
-"                   (the configuration schema has no delta key)\n"
+"  --delta D        failure probability, 0 < D < 1 [the config's delta,\n"
+"                   default %g]\n"
 "  --reward-size K  reward class Pi_R = the first K members of Pi\n"
 "                   (Assumption 5: Pi_R within Pi), 1 <= K <= |Pi| [|Pi|]\n"
 "  --replicate R    replicate whose instance is drawn, >= 0 [0]\n"
@@ -137,7 +137,7 @@ int cli_bounds_main(int argc, char **argv)
       {"replicate", required_argument, NULL, OPT_REP},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  double delta = DEFAULT_DELTA;
+  double delta = NAN; /* NAN: take the config's `delta` */
   long rsize = 0, rep = 0;
   int c;
   optind = 1;
@@ -176,6 +176,8 @@ int cli_bounds_main(int argc, char **argv)
     fprintf(stderr, "alignsim: %s\n", e.msg);
     return rc == AS_ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
   }
+  if (isnan(delta))
+    delta = cfg->delta;
   int status = CLI_EXIT_OK;
   as_instance *inst = as_instance_new(cfg->instance.K, cfg->instance.V);
   as_finite_class *Pi = NULL, *R = NULL;

@@ -18,10 +18,7 @@ static int rebel_eval(const as_ctx_data *d, const double *th, double *f,
                       double *g, double *H)
 {
   size_t V = d->V;
-  if (d->Q == NULL || d->reward == NULL || !(d->beta > 0.0) ||
-      !(d->lambda >= 0.0) || !obj_all_finite(d->reward, V))
-    return AS_EINVAL;
-  if (!obj_ref_ok(d))
+  if (!obj_reward_pairs_ok(d))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
   for (size_t a = 0; a < V; a++)

@@ -60,6 +60,15 @@ static inline int obj_ref_ok(const as_ctx_data *d)
            !obj_all_finite(d->log_ref, d->V));
 }
 
+/* What distill and rebel (paper form) need: unlabelled weights Q, a finite
+ * reward, β > 0, λ ≥ 0 and, with λ > 0, a usable π_ref. */
+static inline int obj_reward_pairs_ok(const as_ctx_data *d)
+{
+  return d->Q != NULL && d->reward != NULL && d->beta > 0.0 &&
+         d->lambda >= 0.0 && obj_all_finite(d->reward, d->V) &&
+         obj_ref_ok(d);
+}
+
 /* The Bradley–Terry negative log-likelihood −Σ_ab P_ab log σ(c (Δθ_ab −
  * Δℓ_ab)) of pmle (c = β, eq. 4), dpo (c = β_d, ℓ = log π_ref, eq. 6) and
  * the reward model (c = 1, eq. 9); log_ref NULL means Δℓ = 0.  Adds to f,

@@ -37,6 +37,15 @@ check "thm14 and thm6 rows present (finite m)" \
 "$A" bounds "$CFG" --reward-size 3 >"$T/out2" 2>/dev/null
 check "reproducible" cmp -s "$T/out" "$T/out2"
 
+# delta comes from the config unless --delta overrides it, and the
+# theorem-form bound moves with log(|Pi|/delta).
+check "default delta is the config's (0.05)" test "$(vals delta)" = 0.05
+{ cat "$CFG"; echo "delta = 0.01;"; } >"$T/d.cfg"
+"$A" bounds "$T/d.cfg" --reward-size 3 >"$T/d.out" 2>/dev/null
+check "config delta = 0.01 used" test "$(awk '$1 == "delta" { print $2 }' "$T/d.out")" = 0.01
+"$A" bounds "$T/d.cfg" --reward-size 3 --delta 0.2 >"$T/d2.out" 2>/dev/null
+check "--delta overrides the config" test "$(awk '$1 == "delta" { print $2 }' "$T/d2.out")" = 0.2
+
 # Bad inputs: exit 2, message names the file and line.
 sed 's/type = "finite"/type = "tabular"/' "$CFG" >"$T/tab.cfg"
 "$A" bounds "$T/tab.cfg" >/dev/null 2>"$T/err"

@@ -287,7 +287,7 @@ START_TEST(test_unsupported_kinds)
   as_rows rows;
   as_err e;
   ck_assert_int_eq(as_experiment_compute(c, 1, 0, &rows, &e), AS_ENOTSUP);
-  ck_assert_msg(strstr(e.msg, "not supported yet") != NULL, "%s", e.msg);
+  ck_assert_msg(strstr(e.msg, "is not known") != NULL, "%s", e.msg);
   ck_assert_uint_eq(rows.count, 0);
   as_config_free(c);
   c = parse(small_cfg, "kind = \"prior-smoothing\";\n");
