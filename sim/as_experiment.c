@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "as_io.h"
 #include "as_progress.h"
 #include "as_results.h"
 
@@ -62,6 +61,25 @@ int as_rows_push(as_rows *r, const as_result_row *row)
   /* memcpy keeps the (zeroed) padding: rows compare with memcmp */
   memcpy(&r->row[r->count++], row, sizeof *row);
   return AS_OK;
+}
+
+void as_result_row_init(as_result_row *row, size_t cell, long replicate,
+                        const char *method, double n, double beta)
+{
+  memset(row, 0, sizeof *row);
+  row->cell = cell;
+  row->replicate = replicate;
+  row->method = method;
+  row->n = n;
+  row->m = NAN;
+  row->beta = beta;
+  row->lambda = NAN;
+  row->gamma = NAN;
+  row->beta_dpo = NAN;
+  row->rlhf_floor = NAN;
+  row->rlhf_floor_lambda = NAN;
+  row->heldout_score = NAN;
+  row->aux = NAN;
 }
 
 void as_rows_clear(as_rows *r)
@@ -202,46 +220,15 @@ int as_experiment_compute(const as_config *cfg, int threads, int progress,
 
 /* ---- the whole run */
 
-static int make_dirs(const char *dir, as_err *err)
-{
-  char *p = malloc(strlen(dir) + 1);
-  if (p == NULL)
-    return as_err_set(err, AS_ENOMEM, "out of memory");
-  strcpy(p, dir);
-  for (char *s = p + 1;; s++) {
-    if (*s == '/' || *s == '\0') {
-      char c = *s;
-      *s = '\0';
-      if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-        int e = errno;
-        free(p);
-        return as_err_set(err, AS_EIO, "%s: cannot create directory: %s",
-                          dir, strerror(e));
-      }
-      *s = c;
-      if (c == '\0')
-        break;
-    }
-  }
-  free(p);
-  struct stat st;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-    return as_err_set(err, AS_EIO, "%s: not a directory", dir);
-  return AS_OK;
-}
-
-static int write_manifest(as_outset *s, const as_config *cfg,
+static int write_manifest(as_io_outset *s, const as_config *cfg,
                           const as_run_opts *o, const as_rows *rows,
                           as_err *err)
 {
-  FILE *f = as_outset_open(s, o->out_dir, "manifest", err);
+  FILE *f = as_io_outset_open(s, o->out_dir, "manifest", err);
   if (f == NULL)
     return err ? err->code : AS_EIO;
-  char date[64] = "unknown";
-  time_t now = time(NULL);
-  struct tm tm;
-  if (gmtime_r(&now, &tm) != NULL)
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char date[AS_IO_DATE_MAX];
+  as_io_format_date_utc(date, sizeof date);
   const as_experiment_kind *kind = as_experiment_kind_find(cfg->kind);
   fprintf(f,
           "# alignsim run manifest.  The lines below the header are the\n"
@@ -261,7 +248,7 @@ static int write_manifest(as_outset *s, const as_config *cfg,
           (unsigned long long)cfg->seed, cfg->kind, kind->n_cells(cfg),
           kind->n_cells(cfg) * (size_t)cfg->replicates, rows->count);
   as_config_write(f, cfg);
-  return as_outset_close(s, f, err);
+  return as_io_outset_close(s, f, err);
 }
 
 /* Runs gnuplot on plots/NAME.gp, output to temporary names renamed into
@@ -321,19 +308,19 @@ int as_experiment_run(const as_config *cfg, const as_run_opts *o,
   int rc = as_experiment_compute(cfg, o->threads, o->progress, &rows, err);
   if (rc != AS_OK)
     return rc;
-  if ((rc = make_dirs(o->out_dir, err)) != AS_OK) {
+  if ((rc = as_io_mkdir_p(o->out_dir, NULL, err)) != AS_OK) {
     as_rows_clear(&rows);
     return rc;
   }
-  as_outset set;
+  as_io_outset set;
   memset(&set, 0, sizeof set);
   const as_experiment_kind *kind = as_experiment_kind_find(cfg->kind);
   rc = as_results_write(&set, o->out_dir, cfg, kind, &rows, err);
   if (rc == AS_OK)
     rc = write_manifest(&set, cfg, o, &rows, err);
   if (rc == AS_OK)
-    rc = as_outset_commit(&set, err);
-  as_outset_free(&set);
+    rc = as_io_outset_commit(&set, err);
+  as_io_outset_free(&set);
   as_rows_clear(&rows);
   if (rc != AS_OK || !o->plots)
     return rc;

@@ -60,6 +60,11 @@ typedef struct as_rows {
 } as_rows;
 
 int as_rows_push(as_rows *r, const as_result_row *row);
+/* A row of unit (cell, replicate) zeroed (padding too: rows compare with
+ * memcmp), with method, n and β set and m, λ, γ, β_d, the RLHF floor and
+ * its λ, heldout_score and aux NAN ("not used"); the kind fills the rest. */
+void as_result_row_init(as_result_row *row, size_t cell, long replicate,
+                        const char *method, double n, double beta);
 void as_rows_clear(as_rows *r); /* frees the storage */
 
 /* An experiment kind. */

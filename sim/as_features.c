@@ -2,8 +2,10 @@
  * as_features.h). */
 #include "as_features.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -487,5 +489,193 @@ int as_features_fit_reward(const as_features *f, const as_data *d,
   int rc = as_features_fit(f, &o, d, NULL, w, info, err);
   if ((rc == AS_OK || rc == AS_ENOCONV) && reward != NULL)
     as_features_logits(f, w, reward);
+  return rc;
+}
+
+/* ---- reading a feature table (header) ---------------------------------- */
+
+/* Largest index accepted (keeps K·V·d far from overflow). */
+#define READ_MAX_INDEX ((size_t)1 << 24)
+/* Largest table allocated (K·V·d doubles). */
+#define READ_MAX_CELLS ((size_t)1 << 28)
+
+static int read_index(const char *s, size_t *v)
+{
+  if (*s < '0' || *s > '9')
+    return -1;
+  char *end;
+  errno = 0;
+  unsigned long long u = strtoull(s, &end, 10);
+  if (*end != '\0' || errno != 0 || u >= READ_MAX_INDEX)
+    return -1;
+  *v = (size_t)u;
+  return 0;
+}
+
+typedef struct feat_rec {
+  size_t x, y;
+  long line;
+} feat_rec;
+
+/* Appends to a growing array of elem-byte items; 0 or -1 (ENOMEM). */
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+  if (need <= *cap)
+    return 0;
+  size_t nc = *cap == 0 ? 256 : *cap;
+  while (nc < need)
+    nc *= 2;
+  void *q = realloc(*p, nc * elem);
+  if (q == NULL)
+    return -1;
+  *p = q;
+  *cap = nc;
+  return 0;
+}
+
+int as_features_read(const char *path, size_t *Kp, size_t *Vp,
+                     as_features **out, as_err *err)
+{
+  *out = NULL;
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return as_err_set(err, AS_EIO, "%s: cannot open: %s", path,
+                      strerror(errno));
+  feat_rec *recs = NULL;
+  double *vals = NULL;
+  char **tok = NULL;
+  size_t n = 0, rcap = 0, vcap = 0, tcap = 0, d = 0, K = 0, V = 0;
+  char *line = NULL;
+  size_t lcap = 0;
+  long lineno = 0;
+  int rc = AS_OK, seen_data = 0;
+  long *first = NULL;
+  while (getline(&line, &lcap, f) != -1) {
+    lineno++;
+    char *hash = strchr(line, '#');
+    if (hash != NULL)
+      *hash = '\0';
+    size_t nt = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL;
+         t = strtok_r(NULL, " \t\r\n", &save)) {
+      if (grow((void **)&tok, &tcap, nt + 1, sizeof *tok)) {
+        rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
+        goto done;
+      }
+      tok[nt++] = t;
+    }
+    if (nt == 0)
+      continue;
+    if (!seen_data) {
+      char *end;
+      (void)strtod(tok[0], &end);
+      seen_data = 1;
+      if (end == tok[0] || *end != '\0')
+        continue; /* header line: first field not a number */
+    }
+    if (d == 0) {
+      if (nt < 3) {
+        rc = as_err_set(err, AS_EPARSE, "%s:%ld: expected 'context response "
+                        "f_1 ... f_d' with d >= 1, found %zu field%s", path,
+                        lineno, nt, nt == 1 ? "" : "s");
+        goto done;
+      }
+      d = nt - 2;
+    } else if (nt != d + 2) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: expected %zu fields (context "
+                      "response and d = %zu features, as on the first row), "
+                      "found %zu", path, lineno, d + 2, d, nt);
+      goto done;
+    }
+    feat_rec r = {0, 0, lineno};
+    if (read_index(tok[0], &r.x) || read_index(tok[1], &r.y)) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: context and response must be "
+                      "integers in [0, 2^24) ('%s %s')", path, lineno,
+                      tok[0], tok[1]);
+      goto done;
+    }
+    if ((*Kp > 0 && r.x >= *Kp) || (*Vp > 0 && r.y >= *Vp)) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: context %zu / response %zu "
+                      "out of range (K = %zu, V = %zu)", path, lineno, r.x,
+                      r.y, *Kp, *Vp);
+      goto done;
+    }
+    if (grow((void **)&recs, &rcap, n + 1, sizeof *recs)
+        || grow((void **)&vals, &vcap, (n + 1) * d, sizeof *vals)) {
+      rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
+      goto done;
+    }
+    for (size_t j = 0; j < d; j++) {
+      char *end;
+      double v = strtod(tok[2 + j], &end);
+      if (*end != '\0' || end == tok[2 + j] || !isfinite(v)) {
+        rc = as_err_set(err, AS_EPARSE, "%s:%ld: feature %zu '%s' is not a "
+                        "finite number", path, lineno, j + 1, tok[2 + j]);
+        goto done;
+      }
+      vals[n * d + j] = v;
+    }
+    recs[n++] = r;
+    if (r.x + 1 > K)
+      K = r.x + 1;
+    if (r.y + 1 > V)
+      V = r.y + 1;
+  }
+  if (ferror(f)) {
+    rc = as_err_set(err, AS_EIO, "%s: read error", path);
+    goto done;
+  }
+  if (n == 0) {
+    rc = as_err_set(err, AS_EPARSE, "%s:%ld: no feature rows", path,
+                    lineno);
+    goto done;
+  }
+  if (*Kp > 0)
+    K = *Kp;
+  if (*Vp > 0)
+    V = *Vp;
+  if (V < 2 || K * V > READ_MAX_CELLS / d) {
+    rc = as_err_set(err, AS_EPARSE, "%s:%ld: a %zu x %zu table with d = %zu "
+                    "%s", path, lineno, K, V, d,
+                    V < 2 ? "needs V >= 2" : "is too large");
+    goto done;
+  }
+  first = calloc(K * V, sizeof *first);
+  as_features *F = first ? as_features_new(K, V, d) : NULL;
+  if (F == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t c = recs[i].x * V + recs[i].y;
+    if (first[c] != 0) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: context %zu response %zu "
+                      "appears twice (first at line %ld)", path,
+                      recs[i].line, recs[i].x, recs[i].y, first[c]);
+      as_features_free(F);
+      goto done;
+    }
+    first[c] = recs[i].line;
+    memcpy(F->phi + c * d, vals + i * d, d * sizeof *vals);
+  }
+  for (size_t c = 0; c < K * V; c++)
+    if (first[c] == 0) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: context %zu response %zu is "
+                      "missing (every pair of the %zu x %zu grid must appear "
+                      "once)", path, lineno, c / V, c % V, K, V);
+      as_features_free(F);
+      goto done;
+    }
+  *Kp = K;
+  *Vp = V;
+  *out = F;
+done:
+  fclose(f);
+  free(line);
+  free(tok);
+  free(recs);
+  free(vals);
+  free(first);
   return rc;
 }

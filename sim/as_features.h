@@ -117,4 +117,18 @@ int as_features_fit_reward(const as_features *f, const as_data *d,
                            double ridge, double *w, double *reward,
                            as_features_info *info, as_err *err);
 
+/* Feature table file: one record a line, `context response f_1 ... f_d`
+ * (blank- or tab-separated; '#' starts a comment; blank lines are skipped;
+ * an optional header line whose first field is not a number).  d ≥ 1 is
+ * inferred from the first data row and every row must have 2 + d fields;
+ * context and response are 0-based integers below 2^24, every feature a
+ * finite number.  Every (x, y) of a K×V grid must appear exactly once (a
+ * duplicate is reported at its second line, a missing pair at the file's
+ * last line); K and V are inferred as 1 + the largest index when *K / *V
+ * are 0 on entry (and set on return), otherwise an index out of range is an
+ * error.  Errors are AS_EPARSE "FILE:LINE: what (the value)", AS_EIO for a
+ * file that cannot be opened.  *out is a new object (caller frees). */
+int as_features_read(const char *path, size_t *K, size_t *V,
+                     as_features **out, as_err *err);
+
 #endif

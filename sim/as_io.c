@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +91,142 @@ void as_io_format_date_utc(char *buf, size_t size)
   if (gmtime_r(&now, &tm) == NULL ||
       strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
     snprintf(buf, size, "unknown");
+}
+
+/* ----------------------------------------------------------- directories */
+
+int as_io_mkdir_p(const char *dir, char **created, as_err *err)
+{
+  if (created != NULL)
+    *created = NULL;
+  char *p = strdup(dir);
+  if (p == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  size_t len = strlen(p);
+  for (size_t i = 1; i <= len; i++) {
+    if (p[i] != '/' && p[i] != '\0')
+      continue;
+    char save = p[i];
+    p[i] = '\0';
+    if (mkdir(p, 0777) == 0) {
+      if (created != NULL && *created == NULL &&
+          (*created = strdup(p)) == NULL) {
+        free(p);
+        return as_err_set(err, AS_ENOMEM, "out of memory");
+      }
+    } else if (errno != EEXIST) {
+      int e = errno;
+      free(p);
+      return as_err_set(err, AS_EIO, "%s: cannot create directory: %s", dir,
+                        strerror(e));
+    }
+    p[i] = save;
+  }
+  free(p);
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return as_err_set(err, AS_EIO, "%s: not a directory", dir);
+  return AS_OK;
+}
+
+void as_io_rmdir_created(const char *dir, const char *created)
+{
+  if (created == NULL)
+    return;
+  size_t keep = strlen(created);
+  char *p = strdup(dir);
+  while (p != NULL && strlen(p) >= keep) {
+    rmdir(p);
+    char *slash = strrchr(p, '/');
+    if (slash == NULL)
+      break;
+    *slash = '\0';
+  }
+  free(p);
+}
+
+/* ---------------------------------------------------------------- outset */
+
+FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
+                        as_err *err)
+{
+  if (s->count == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 16;
+    char **t = realloc(s->tmp, cap * sizeof *t);
+    if (t == NULL) {
+      as_err_set(err, AS_ENOMEM, "out of memory");
+      return NULL;
+    }
+    s->tmp = t;
+    char **p = realloc(s->path, cap * sizeof *p);
+    if (p == NULL) {
+      as_err_set(err, AS_ENOMEM, "out of memory");
+      return NULL;
+    }
+    s->path = p;
+    s->cap = cap;
+  }
+  size_t a = strlen(dir), b = strlen(name);
+  size_t tmp_size = a + b + 64; /* DIR/NAME.tmp.PID always fits */
+  char *path = malloc(a + b + 2);
+  char *tmp = malloc(tmp_size);
+  if (path == NULL || tmp == NULL) {
+    free(path);
+    free(tmp);
+    as_err_set(err, AS_ENOMEM, "out of memory");
+    return NULL;
+  }
+  memcpy(path, dir, a);
+  path[a] = '/';
+  memcpy(path + a + 1, name, b + 1);
+  FILE *f = as_io_open_tmp(path, tmp, tmp_size, err);
+  if (f == NULL) {
+    free(path);
+    free(tmp);
+    return NULL;
+  }
+  s->tmp[s->count] = tmp;
+  s->path[s->count] = path;
+  s->count++;
+  return f;
+}
+
+int as_io_outset_close(as_io_outset *s, FILE *f, as_err *err)
+{
+  int rc = as_io_finish_tmp(f, s->tmp[s->count - 1], err);
+  if (rc != AS_OK) { /* as_io_finish_tmp removed it */
+    s->count--;
+    free(s->tmp[s->count]);
+    free(s->path[s->count]);
+  }
+  return rc;
+}
+
+int as_io_outset_commit(as_io_outset *s, as_err *err)
+{
+  for (size_t i = 0; i < s->count; i++) {
+    int rc = as_io_rename_tmp(s->tmp[i], s->path[i], err);
+    s->tmp[i][0] = '\0'; /* renamed, or removed by as_io_rename_tmp */
+    if (rc != AS_OK) {
+      for (size_t j = 0; j < i; j++)
+        remove(s->path[j]);
+      return rc;
+    }
+  }
+  return AS_OK;
+}
+
+void as_io_outset_free(as_io_outset *s)
+{
+  for (size_t i = 0; i < s->count; i++) {
+    if (s->tmp[i][0] != '\0')
+      remove(s->tmp[i]);
+    free(s->tmp[i]);
+    free(s->path[i]);
+  }
+  free(s->tmp);
+  free(s->path);
+  memset(s, 0, sizeof *s);
 }
 
 /* A writer body, wrapped in the temp-file-and-rename protocol. */

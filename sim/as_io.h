@@ -106,4 +106,40 @@ int as_io_fprint_table(FILE *f, size_t K, size_t V, const double *values,
 #define AS_IO_DATE_MAX 32
 void as_io_format_date_utc(char *buf, size_t size);
 
+/* mkdir -p DIR (mode 0777 before the umask); DIR must end up a directory.
+ * When created != NULL, *created is set to a malloc'd copy of the first
+ * (outermost) directory this call made, NULL when DIR existed already, so
+ * a command that fails later can remove what it made
+ * (as_io_rmdir_created).  AS_EIO "DIR: cannot create directory: REASON" or
+ * "DIR: not a directory"; AS_ENOMEM. */
+int as_io_mkdir_p(const char *dir, char **created, as_err *err);
+/* Removes the directories from DIR up to CREATED (a prefix of DIR, from
+ * as_io_mkdir_p), innermost first; a directory that is not empty stays. */
+void as_io_rmdir_created(const char *dir, const char *created);
+
+/* A set of output files that appear together or not at all (a run's
+ * results, `alignsim sample`'s files): each file is written to DIR/NAME's
+ * temporary name (as_io_open_tmp) and finished (as_io_finish_tmp) before
+ * the next is opened; as_io_outset_commit renames them all into place
+ * once every one was written.  Zero-initialise the set; always end with
+ * as_io_outset_free, which removes every temporary file not renamed. */
+typedef struct as_io_outset {
+  size_t count, cap;
+  char **tmp, **path; /* owned */
+} as_io_outset;
+
+/* Opens DIR/NAME's temporary file; close it with as_io_outset_close. */
+FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
+                        as_err *err);
+/* Flushes and closes f (the file last opened); AS_EIO on a write error (the
+ * file then leaves the set).  A caller whose body failed closes with
+ * err = NULL and returns its own error; the file is removed on free. */
+int as_io_outset_close(as_io_outset *s, FILE *f, as_err *err);
+/* Renames every closed temporary file onto its final name.  A rename that
+ * fails (not expected after the writes succeeded in the same directory)
+ * removes the files this call renamed already: no partial set is left. */
+int as_io_outset_commit(as_io_outset *s, as_err *err);
+/* Removes the temporary files and frees the set (also after a commit). */
+void as_io_outset_free(as_io_outset *s);
+
 #endif

@@ -9,8 +9,9 @@
  *     FEATURE reward class (as_features_fit_reward: r̂ = Φŵ), so at λ = 0
  *     RKL returns softmax(Φŵ/β) ∈ Π_R, not the tabular π_r̂ that PMLE(λ=0)
  *     returns — otherwise E5 would compare an estimator with itself.
- * λ is chosen per unit as in as_kind_tabular.c (oracle: least forward KL
- * among converged fits; "fixed": every λ is a row).
+ * λ is chosen per unit as in as_kind_tabular.c (as_tab_run_grid, oracle:
+ * least forward KL among converged fits; "fixed": every λ is a row); the
+ * data, unlabelled pairs and ridge follow the tabular unit (as_tabular.h).
  *
  * Cells: t-major, then n (the population limit last when `population`);
  * one β.  Streams (as_experiment.h): the unit's features, w*, π_ref are
@@ -34,8 +35,7 @@
 #include "as_features.h"
 #include "as_fit.h"
 #include "as_metrics.h"
-#include "as_pref.h"
-#include "as_rng.h"
+#include "as_tabular.h"
 
 static size_t per_t(const as_config *cfg)
 {
@@ -91,6 +91,9 @@ static int coverage_check(const as_config *cfg, as_err *err)
 /* ---- one unit's data */
 
 typedef struct unit {
+  const as_config *cfg;
+  size_t cell;
+  long rep;
   double beta, n, m, t;
   as_features *f;
   as_instance *inst;
@@ -114,13 +117,6 @@ static void unit_free(unit *u)
   memset(u, 0, sizeof *u);
 }
 
-static gsl_rng *stream(const as_config *cfg, uint64_t cellarg, long rep)
-{
-  uint64_t s, q;
-  as_rng_derive(cfg->seed, cellarg, (uint64_t)rep, &s, &q);
-  return as_rng_new(s, q);
-}
-
 static int need_q(const as_config *cfg)
 {
   for (size_t i = 0; i < cfg->n_methods; i++)
@@ -133,13 +129,16 @@ static int unit_setup(const as_config *cfg, size_t cell, long rep, unit *u,
                       as_err *err)
 {
   memset(u, 0, sizeof *u);
+  u->cfg = cfg;
+  u->cell = cell;
+  u->rep = rep;
   size_t per = per_t(cfg), ni = cell % per;
   u->t = cfg->mu_power[cell / per];
   u->n = ni < cfg->n_n ? (double)cfg->n[ni] : INFINITY;
   u->beta = cfg->beta[0];
   u->m = NAN;
   const as_instance_params *ip = &cfg->instance;
-  size_t K = ip->K, V = ip->V, d = (size_t)cfg->cls.d, cells = K * V * V;
+  size_t K = ip->K, V = ip->V, d = (size_t)cfg->cls.d;
   int rc = AS_OK;
   gsl_rng *r = NULL;
   u->f = as_features_new(K, V, d);
@@ -147,14 +146,14 @@ static int unit_setup(const as_config *cfg, size_t cell, long rep, unit *u,
   u->w_star = malloc(d * sizeof(double));
   u->w_hat = calloc(d, sizeof(double));
   u->reward = malloc(K * V * sizeof(double));
-  u->P = malloc(cells * sizeof(double));
   if (u->f == NULL || u->inst == NULL || u->w_star == NULL
-      || u->w_hat == NULL || u->reward == NULL || u->P == NULL) {
+      || u->w_hat == NULL || u->reward == NULL) {
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
     goto fail;
   }
-  /* instance stream: the replicate's, shared by every cell (paired) */
-  if ((r = stream(cfg, AS_STREAM_INSTANCE, rep)) == NULL) {
+  /* instance stream: the replicate's, shared by every cell (paired); the
+   * features first, then the instance they make realizable */
+  if ((r = as_tab_stream(cfg, AS_STREAM_INSTANCE, rep)) == NULL) {
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
     goto fail;
   }
@@ -165,68 +164,17 @@ static int unit_setup(const as_config *cfg, size_t cell, long rep, unit *u,
     goto fail;
   gsl_rng_free(r);
   r = NULL;
-  if ((rc = as_pref_cell_probs(u->inst, u->beta, u->P, err)) != AS_OK)
+  if ((rc = as_tab_cell_data(cfg, cell, rep, u->inst, u->beta, u->n,
+                             need_q(cfg), &u->P, &u->Q, &u->m, err))
+      != AS_OK)
     goto fail;
-  if (isfinite(u->n)) {
-    r = stream(cfg, as_experiment_stream(cell, AS_STREAM_DATA), rep);
-    as_counts *c = as_counts_new(K, V);
-    if (r == NULL || c == NULL) {
-      as_counts_free(c);
-      rc = as_err_set(err, AS_ENOMEM, "out of memory");
-      goto fail;
-    }
-    rc = as_pref_sample_counts(u->inst, u->beta, (uint64_t)u->n, r, c, err);
-    for (size_t i = 0; rc == AS_OK && i < cells; i++)
-      u->P[i] = (double)c->N[i] / u->n;
-    as_counts_free(c);
-    gsl_rng_free(r);
-    r = NULL;
-    if (rc != AS_OK)
-      goto fail;
-  }
-  if (need_q(cfg)) {
-    if ((u->Q = malloc(cells * sizeof(double))) == NULL) {
-      rc = as_err_set(err, AS_ENOMEM, "out of memory");
-      goto fail;
-    }
-    if ((rc = as_pref_pair_probs(u->inst, u->Q, err)) != AS_OK)
-      goto fail;
-    u->m = INFINITY;
-    if (!cfg->m_population && isfinite(u->n)) {
-      r = stream(cfg, as_experiment_stream(cell, AS_STREAM_UNLABELLED), rep);
-      as_counts *c = as_counts_new(K, V);
-      if (r == NULL || c == NULL) {
-        as_counts_free(c);
-        rc = as_err_set(err, AS_ENOMEM, "out of memory");
-        goto fail;
-      }
-      rc = as_pref_sample_unlabelled(u->inst, cfg->m, r, c, err);
-      for (size_t i = 0; rc == AS_OK && i < cells; i++)
-        u->Q[i] = (double)c->N[i] / (double)cfg->m;
-      as_counts_free(c);
-      gsl_rng_free(r);
-      r = NULL;
-      if (rc != AS_OK)
-        goto fail;
-      u->m = (double)cfg->m;
-    }
-  }
-  u->d.K = K;
-  u->d.V = V;
-  u->d.n = u->n;
-  u->d.P = u->P;
-  u->d.Q = u->Q;
-  u->d.log_rho = u->inst->log_rho;
-  u->d.log_ref = u->inst->log_pi_ref;
+  as_tab_data_init(&u->d, u->inst, u->n, u->P, u->Q);
 
   /* the feature-class reward model (eq. 9 over r_w = w·φ) */
-  double ridge = !isnan(cfg->ridge) ? cfg->ridge
-                 : isfinite(u->n)   ? 1.0 / u->n
-                                    : 0.0;
   as_err rerr;
   as_err_clear(&rerr);
-  rc = as_features_fit_reward(u->f, &u->d, ridge, u->w_hat, u->reward,
-                              &u->rinfo, &rerr);
+  rc = as_features_fit_reward(u->f, &u->d, as_tab_ridge(cfg, u->n), u->w_hat,
+                              u->reward, &u->rinfo, &rerr);
   if (rc != AS_OK && rc != AS_ENOCONV && rc != AS_EDIVERGE) {
     if (err != NULL)
       *err = rerr;
@@ -248,30 +196,15 @@ fail:
 
 /* ---- candidates */
 
-typedef struct cand {
-  double lambda;
-  double *log_pi;
-  int status;
-  long not_converged, iterations, no_mle;
-  double theta_norm;
-  as_metrics met;
-} cand;
-
-static int worst(int a, int b)
+static int fit_candidate(const void *ctx, as_method m, double lambda,
+                         as_tab_cand *c, as_err *err)
 {
-  if (a == AS_EDIVERGE || b == AS_EDIVERGE)
-    return AS_EDIVERGE;
-  if (a == AS_ENOCONV || b == AS_ENOCONV)
-    return AS_ENOCONV;
-  return a != AS_OK ? a : b;
-}
-
-static int fit_candidate(const as_config *cfg, const unit *u, as_method m,
-                         double lambda, cand *c, as_err *err)
-{
+  const unit *u = ctx;
+  const as_config *cfg = u->cfg;
   size_t K = u->d.K, V = u->d.V;
   memset(c, 0, sizeof *c);
   c->lambda = lambda;
+  c->score = NAN;
   const double *reward = method_is_feature_reward(m) ? u->reward : NULL;
   if (m == AS_METHOD_RKL || m == AS_METHOD_RLHF) {
     double gamma = m == AS_METHOD_RLHF ? 0.0
@@ -289,16 +222,7 @@ static int fit_candidate(const as_config *cfg, const unit *u, as_method m,
     }
   } else {
     as_fit_opts o;
-    as_fit_opts_default(&o);
-    o.method = m;
-    o.beta = u->beta;
-    o.lambda = isnan(lambda) ? 0.0 : lambda;
-    o.gamma = cfg->gamma_is_beta ? u->beta : cfg->gamma;
-    o.beta_dpo = cfg->beta_dpo_is_beta ? u->beta : cfg->beta_dpo;
-    o.ridge = cfg->ridge;
-    o.dpo_steps = cfg->dpo_steps;
-    if (!isnan(cfg->dpo_lr))
-      o.dpo_lr = cfg->dpo_lr;
+    as_tab_fit_opts_cfg(cfg, u->beta, m, lambda, &o);
     as_fit_result res;
     as_err ferr;
     as_err_clear(&ferr);
@@ -312,7 +236,8 @@ static int fit_candidate(const as_config *cfg, const unit *u, as_method m,
     }
     c->log_pi = res.log_pi;
     res.log_pi = NULL;
-    c->status = reward != NULL ? worst(res.status, u->rstatus) : res.status;
+    c->status = reward != NULL ? as_tab_worst_status(res.status, u->rstatus)
+                               : res.status;
     c->not_converged = (long)res.contexts_not_converged;
     c->iterations = res.iterations;
     c->no_mle = (long)res.reward_no_mle;
@@ -323,46 +248,23 @@ static int fit_candidate(const as_config *cfg, const unit *u, as_method m,
                             err);
 }
 
-static size_t choose(const cand *c, size_t k)
+static void fill_row(const void *ctx, as_method m, const as_tab_cand *c,
+                     int has_lambda, as_result_row *row)
 {
-  size_t best = SIZE_MAX;
-  for (int pass = 0; pass < 2 && best == SIZE_MAX; pass++)
-    for (size_t i = 0; i < k; i++) {
-      if ((pass == 0 && c[i].status != AS_OK) || isnan(c[i].met.fwd_kl))
-        continue;
-      if (best == SIZE_MAX || c[i].met.fwd_kl < c[best].met.fwd_kl)
-        best = i;
-    }
-  return best == SIZE_MAX ? 0 : best;
-}
-
-static void fill_row(const as_config *cfg, const unit *u, size_t cell,
-                     long rep, as_method m, const cand *c, int has_lambda,
-                     as_result_row *row)
-{
-  memset(row, 0, sizeof *row);
-  row->cell = cell;
-  row->replicate = rep;
-  row->method = as_method_name(m);
-  row->n = u->n;
-  row->m = m == AS_METHOD_DISTILL ? u->m : NAN;
-  row->beta = u->beta;
-  row->lambda = has_lambda ? c->lambda : NAN;
-  row->gamma = m == AS_METHOD_RKL ? (cfg->gamma_is_beta ? u->beta
-                                                        : cfg->gamma)
-               : m == AS_METHOD_RLHF ? 0.0 : NAN;
-  row->beta_dpo = m == AS_METHOD_DPO ? (cfg->beta_dpo_is_beta ? u->beta
-                                                              : cfg->beta_dpo)
-                                     : NAN;
-  as_metrics_to_array(&c->met, row->metrics);
+  const unit *u = ctx;
+  const as_config *cfg = u->cfg;
+  as_tab_cand_row(c, u->cell, u->rep, as_method_name(m), u->n, u->beta,
+                  has_lambda, row);
+  if (m == AS_METHOD_DISTILL)
+    row->m = u->m;
+  if (m == AS_METHOD_RKL)
+    row->gamma = cfg->gamma_is_beta ? u->beta : cfg->gamma;
+  else if (m == AS_METHOD_RLHF)
+    row->gamma = 0.0;
+  if (m == AS_METHOD_DPO)
+    row->beta_dpo = cfg->beta_dpo_is_beta ? u->beta : cfg->beta_dpo;
   row->rlhf_floor = u->floor.floor;
   row->rlhf_floor_lambda = u->floor.lambda;
-  row->heldout_score = NAN;
-  row->reward_no_mle = c->no_mle;
-  row->not_converged = c->not_converged;
-  row->iterations = c->iterations;
-  row->theta_norm = c->theta_norm;
-  row->status = c->status;
   row->aux = method_is_feature_reward(m) ? u->C_feat : u->C_tab;
 }
 
@@ -373,36 +275,7 @@ static int coverage_run_unit(const as_config *cfg, size_t cell, long rep,
   int rc = unit_setup(cfg, cell, rep, &u, err);
   if (rc != AS_OK)
     return rc;
-  cand *c = calloc(cfg->n_lambda, sizeof *c);
-  if (c == NULL) {
-    unit_free(&u);
-    return as_err_set(err, AS_ENOMEM, "out of memory");
-  }
-  for (size_t mi = 0; mi < cfg->n_methods && rc == AS_OK; mi++) {
-    as_method m = cfg->methods[mi];
-    int has_lambda = m != AS_METHOD_DPO;
-    size_t k = has_lambda ? cfg->n_lambda : 1, done = 0;
-    for (; done < k && rc == AS_OK; done++)
-      rc = fit_candidate(cfg, &u, m, has_lambda ? cfg->lambda[done] : NAN,
-                         &c[done], err);
-    as_result_row row;
-    if (rc == AS_OK) {
-      if (cfg->tuning == AS_TUNING_FIXED || !has_lambda) {
-        for (size_t i = 0; i < k && rc == AS_OK; i++) {
-          fill_row(cfg, &u, cell, rep, m, &c[i], has_lambda, &row);
-          rc = as_rows_push(out, &row);
-        }
-      } else {
-        fill_row(cfg, &u, cell, rep, m, &c[choose(c, k)], 1, &row);
-        rc = as_rows_push(out, &row);
-      }
-      if (rc != AS_OK)
-        as_err_set(err, rc, "out of memory");
-    }
-    for (size_t i = 0; i < done; i++)
-      free(c[i].log_pi);
-  }
-  free(c);
+  rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
   unit_free(&u);
   return rc;
 }

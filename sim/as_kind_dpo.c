@@ -32,8 +32,7 @@
 #include "as_experiment.h"
 #include "as_fit.h"
 #include "as_metrics.h"
-#include "as_pref.h"
-#include "as_rng.h"
+#include "as_tabular.h"
 
 /* The recorded steps: 0, then 1-2-5 per decade below `total`, then total.
  * steps may be NULL (count only). */
@@ -99,36 +98,11 @@ static int dpo_check(const as_config *cfg, as_err *err)
   return AS_OK;
 }
 
-static gsl_rng *stream(const as_config *cfg, uint64_t cellarg, long rep)
-{
-  uint64_t s, q;
-  as_rng_derive(cfg->seed, cellarg, (uint64_t)rep, &s, &q);
-  return as_rng_new(s, q);
-}
-
 static int stop_at_start(long step, size_t K, size_t V, const double *lp,
                          double nrm, void *user)
 {
   (void)step, (void)K, (void)V, (void)lp, (void)nrm, (void)user;
   return 1;
-}
-
-static void base_row(size_t cell, long rep, double n, double beta,
-                     const as_dilemma *fl, as_result_row *row)
-{
-  memset(row, 0, sizeof *row);
-  row->cell = cell;
-  row->replicate = rep;
-  row->n = n;
-  row->m = NAN;
-  row->beta = beta;
-  row->lambda = NAN;
-  row->gamma = NAN;
-  row->beta_dpo = NAN;
-  row->rlhf_floor = fl->floor;
-  row->rlhf_floor_lambda = fl->lambda;
-  row->heldout_score = NAN;
-  row->aux = NAN;
 }
 
 static int dpo_run_unit(const as_config *cfg, size_t cell, long rep,
@@ -144,38 +118,25 @@ static int dpo_run_unit(const as_config *cfg, size_t cell, long rep,
   long step = steps[si];
   free(steps);
   double beta = cfg->beta[bi], n = (double)cfg->n[ni];
-  const as_instance_params *ip = &cfg->instance;
-  size_t K = ip->K, V = ip->V, cells = K * V * V;
-  as_instance *inst = as_instance_new(K, V);
+  size_t K = cfg->instance.K, V = cfg->instance.V, cells = K * V * V;
+  as_instance *inst = NULL;
   double *P = malloc(cells * sizeof *P);
-  as_counts *cnt = as_counts_new(K, V);
-  gsl_rng *r = stream(cfg, AS_STREAM_INSTANCE, rep);
-  int rc = AS_OK;
   as_fit_result res;
   memset(&res, 0, sizeof res);
-  if (inst == NULL || P == NULL || cnt == NULL || r == NULL) {
-    rc = as_err_set(err, AS_ENOMEM, "out of memory");
-    goto done;
-  }
-  if ((rc = as_instance_draw(inst, ip, r, err)) != AS_OK)
-    goto done;
-  gsl_rng_free(r);
+  int rc = P == NULL ? as_err_set(err, AS_ENOMEM, "out of memory") : AS_OK;
+  if (rc == AS_OK)
+    rc = as_tab_draw_instance(cfg, rep, &inst, NULL, err);
   /* the data stream of the (β, n) pair: every step cell sees the same data */
-  r = stream(cfg, as_experiment_stream(base, AS_STREAM_DATA), rep);
-  if (r == NULL) {
-    rc = as_err_set(err, AS_ENOMEM, "out of memory");
-    goto done;
-  }
-  if ((rc = as_pref_sample_counts(inst, beta, (uint64_t)n, r, cnt, err))
-      != AS_OK)
-    goto done;
-  for (size_t i = 0; i < cells; i++)
-    P[i] = (double)cnt->N[i] / n;
+  if (rc == AS_OK)
+    rc = as_tab_labelled(cfg, as_experiment_stream(base, AS_STREAM_DATA),
+                         rep, inst, beta, n, P, err);
   as_dilemma fl;
-  if ((rc = as_dilemma_floor(inst, beta, &fl, err)) != AS_OK)
+  if (rc == AS_OK)
+    rc = as_dilemma_floor(inst, beta, &fl, err);
+  if (rc != AS_OK)
     goto done;
-  as_data d = {.K = K, .V = V, .n = n, .P = P, .Q = NULL,
-               .log_rho = inst->log_rho, .log_ref = inst->log_pi_ref};
+  as_data d;
+  as_tab_data_init(&d, inst, n, P, NULL);
 
   for (size_t mi = 0; mi < cfg->n_methods && rc == AS_OK; mi++) {
     as_method m = cfg->methods[mi];
@@ -209,8 +170,9 @@ static int dpo_run_unit(const as_config *cfg, size_t cell, long rep,
       if ((rc = as_metrics_compute(inst, beta, res.log_pi, NULL, &met, err))
           == AS_OK) {
         as_result_row row;
-        base_row(cell, rep, n, beta, &fl, &row);
-        row.method = as_method_name(m);
+        as_result_row_init(&row, cell, rep, as_method_name(m), n, beta);
+        row.rlhf_floor = fl.floor;
+        row.rlhf_floor_lambda = fl.lambda;
         as_metrics_to_array(&met, row.metrics);
         row.reward_no_mle = (long)res.reward_no_mle;
         row.not_converged = (long)res.contexts_not_converged;
@@ -230,8 +192,6 @@ static int dpo_run_unit(const as_config *cfg, size_t cell, long rep,
     }
   }
 done:
-  gsl_rng_free(r);
-  as_counts_free(cnt);
   free(P);
   as_instance_free(inst);
   return rc;

@@ -36,8 +36,7 @@
 #include "as_experiment.h"
 #include "as_finite.h"
 #include "as_metrics.h"
-#include "as_pref.h"
-#include "as_rng.h"
+#include "as_tabular.h"
 #include "as_theory.h"
 
 static size_t n_sizes(const as_config *cfg)
@@ -88,36 +87,6 @@ static int fin_check(const as_config *cfg, as_err *err)
   return AS_OK;
 }
 
-/* The replicate's instance and its class of size `size`, seeded as
- * `alignsim bounds` seeds them (cli_bounds.c). */
-static int draw_instance_class(const as_config *cfg, long rep, long size,
-                               as_instance **inst, as_finite_class **Pi,
-                               as_err *err)
-{
-  *inst = NULL;
-  *Pi = NULL;
-  uint64_t s0, s1;
-  as_rng_derive(cfg->seed, AS_STREAM_INSTANCE, (uint64_t)rep, &s0, &s1);
-  gsl_rng *r = as_rng_new(s0, s1);
-  *inst = as_instance_new(cfg->instance.K, cfg->instance.V);
-  int rc = AS_OK;
-  if (r == NULL || *inst == NULL)
-    rc = as_err_set(err, AS_ENOMEM, "out of memory");
-  if (rc == AS_OK)
-    rc = as_instance_draw(*inst, &cfg->instance, r, err);
-  if (rc == AS_OK) {
-    size_t nd = cfg->cls.n_distances;
-    rc = as_finite_generate(*inst, cfg->cls.distances, nd,
-                            (size_t)(size - 1) / nd, r, Pi, err);
-  }
-  gsl_rng_free(r);
-  if (rc != AS_OK) {
-    as_instance_free(*inst);
-    *inst = NULL;
-  }
-  return rc;
-}
-
 /* The parts of as_theory_summarise that Theorem 4 reads (R = NULL: Π_R =
  * Π, so ranges = ranges_R = ranges_Pi and C_R = C_Π), by the same calls;
  * C' (Theorem 14) is left NAN: it costs O(|Π|²) and E3 does not use it. */
@@ -161,15 +130,14 @@ static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
   double beta = cfg->beta[bi];
   as_instance *inst;
   as_finite_class *Pi;
-  int rc = draw_instance_class(cfg, rep, size_at(cfg, si), &inst, &Pi, err);
+  int rc = as_tab_draw_instance_class(cfg, rep, size_at(cfg, si), &inst, &Pi,
+                                      err);
   if (rc != AS_OK)
     return rc;
   size_t K = inst->K, V = inst->V, cells = K * V * V;
   double *P = malloc(cells * sizeof *P);
-  as_counts *c = as_counts_new(K, V);
-  gsl_rng *r = NULL;
   as_theory_summary s;
-  if (P == NULL || c == NULL) {
+  if (P == NULL) {
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
     goto done;
   }
@@ -177,22 +145,13 @@ static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
     goto done;
   for (size_t ni = 0; ni < cfg->n_n; ni++) {
     double n = (double)cfg->n[ni];
-    uint64_t s0, s1;
-    as_rng_derive(cfg->seed, as_experiment_stream(bi * cfg->n_n + ni,
-                                                  AS_STREAM_DATA),
-                  (uint64_t)rep, &s0, &s1);
-    gsl_rng_free(r);
-    if ((r = as_rng_new(s0, s1)) == NULL) {
-      rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    /* the (β, n) pair's stream: every |Π| sees the same data (paired) */
+    if ((rc = as_tab_labelled(cfg, as_experiment_stream(bi * cfg->n_n + ni,
+                                                        AS_STREAM_DATA),
+                              rep, inst, beta, n, P, err)) != AS_OK)
       goto done;
-    }
-    if ((rc = as_pref_sample_counts(inst, beta, cfg->n[ni], r, c, err))
-        != AS_OK)
-      goto done;
-    for (size_t i = 0; i < cells; i++)
-      P[i] = (double)c->N[i] / n;
-    as_data d = {.K = K, .V = V, .n = n, .P = P, .Q = NULL,
-                 .log_rho = inst->log_rho, .log_ref = inst->log_pi_ref};
+    as_data d;
+    as_tab_data_init(&d, inst, n, P, NULL);
     size_t hat;
     if ((rc = as_finite_pmle(Pi, &d, beta, 0.0, NULL, &hat, err)) != AS_OK)
       goto done;
@@ -204,20 +163,9 @@ static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
     if ((rc = bounds_of(&s, cfg->delta, n, &thm, &bi_form, err)) != AS_OK)
       goto done;
     as_result_row row;
-    memset(&row, 0, sizeof row);
-    row.cell = cell;
-    row.replicate = rep;
-    row.method = "pmle";
-    row.n = n;
-    row.m = NAN;
-    row.beta = beta;
+    as_result_row_init(&row, cell, rep, "pmle", n, beta);
     row.lambda = 0.0;
-    row.gamma = NAN;
-    row.beta_dpo = NAN;
     as_metrics_to_array(&met, row.metrics);
-    row.rlhf_floor = NAN;
-    row.rlhf_floor_lambda = NAN;
-    row.heldout_score = NAN;
     row.iterations = (long)Pi->M; /* members enumerated */
     row.theta_norm = NAN;
     row.status = AS_OK;
@@ -228,8 +176,6 @@ static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
     }
   }
 done:
-  gsl_rng_free(r);
-  as_counts_free(c);
   free(P);
   as_finite_free(Pi);
   as_instance_free(inst);
@@ -293,8 +239,8 @@ static int fin_write_summary(FILE *f, const as_config *cfg,
       fin_cell(cfg, cell, &bi, &si);
       as_instance *inst;
       as_finite_class *Pi;
-      rc = draw_instance_class(cfg, (long)rep, size_at(cfg, si), &inst, &Pi,
-                               err);
+      rc = as_tab_draw_instance_class(cfg, (long)rep, size_at(cfg, si), &inst,
+                                      &Pi, err);
       if (rc != AS_OK)
         break;
       as_theory_summary s;

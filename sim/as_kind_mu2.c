@@ -18,8 +18,8 @@
  *   - unlabelled counts M ~ Multinomial(m, ρμ'μ') from the cell's
  *     AS_STREAM_UNLABELLED stream;
  *   - distillation by Newton (as_fit_with_reward) at every λ of the grid,
- *     λ chosen by the configured tuning (oracle: least forward KL; fixed:
- *     one row per λ).
+ *     λ chosen by the configured tuning (as_tab_run_grid, oracle: least
+ *     forward KL among converged fits; fixed: one row per λ).
  * aux = the Proposition 15 ratio of the fitted policy,
  *   max( KL(π̂‖π*) / (Γ(B) KL(π*‖π̂)),  KL(π*‖π̂) / (Γ(B) KL(π̂‖π*)) ),
  * B = max over x (ρ > 0), y of |log π̂ − log π*|, Γ = as_bounds_prop15_gamma:
@@ -42,8 +42,7 @@
 #include "as_finite.h"
 #include "as_math.h"
 #include "as_metrics.h"
-#include "as_pref.h"
-#include "as_rng.h"
+#include "as_tabular.h"
 #include "as_theory.h"
 
 static const char *mu2_name(as_mu_kind k)
@@ -137,157 +136,102 @@ static double prop15_ratio(const as_instance *inst, const double *log_pi,
   return fmax(rev / (G * fwd), fwd / (G * rev));
 }
 
-/* Draws the instance of replicate rep; when r_out is non-NULL the
- * generator is handed back (for the class of Theorem 14's coefficient). */
-static int draw_instance(const as_config *cfg, long rep, as_instance **inst,
-                         gsl_rng **r_out, as_err *err)
+/* ---- one unit: (μ', m) at the replicate's instance */
+
+typedef struct unit {
+  size_t cell;
+  long rep;
+  as_mu_kind k;
+  uint64_t m;
+  double beta, n;
+  as_instance *inst;
+  double *P, *Q, *reward;
+  as_data d;
+  as_fit_result info; /* the reward fit's status and counts */
+} unit;
+
+static int fit_candidate(const void *ctx, as_method m, double lambda,
+                         as_tab_cand *c, as_err *err)
 {
-  uint64_t s0, s1;
-  as_rng_derive(cfg->seed, AS_STREAM_INSTANCE, (uint64_t)rep, &s0, &s1);
-  gsl_rng *r = as_rng_new(s0, s1);
-  *inst = as_instance_new(cfg->instance.K, cfg->instance.V);
-  int rc = AS_OK;
-  if (r == NULL || *inst == NULL)
-    rc = as_err_set(err, AS_ENOMEM, "out of memory");
-  if (rc == AS_OK)
-    rc = as_instance_draw(*inst, &cfg->instance, r, err);
-  if (rc != AS_OK || r_out == NULL)
-    gsl_rng_free(r);
-  else
-    *r_out = r;
-  if (rc != AS_OK) {
-    as_instance_free(*inst);
-    *inst = NULL;
-  }
-  return rc;
+  const unit *u = ctx;
+  memset(c, 0, sizeof *c);
+  c->lambda = lambda;
+  c->score = NAN;
+  as_fit_opts o;
+  as_fit_opts_default(&o);
+  o.method = m;
+  o.beta = u->beta;
+  o.lambda = lambda;
+  as_fit_result res;
+  int rc = as_fit_with_reward(&o, &u->d, u->reward, &res, err);
+  if (rc != AS_OK)
+    return rc;
+  /* a failed reward fit marks a policy that converged itself */
+  c->status = res.status == AS_OK ? u->info.status : res.status;
+  c->log_pi = res.log_pi;
+  res.log_pi = NULL;
+  c->not_converged = (long)res.contexts_not_converged;
+  c->iterations = res.iterations;
+  c->no_mle = (long)u->info.reward_no_mle;
+  c->theta_norm = res.theta_norm;
+  as_fit_result_free(&res);
+  return as_metrics_compute(u->inst, u->beta, c->log_pi, u->reward, &c->met,
+                            err);
+}
+
+static void fill_row(const void *ctx, as_method m, const as_tab_cand *c,
+                     int has_lambda, as_result_row *row)
+{
+  const unit *u = ctx;
+  (void)m, (void)has_lambda; /* distill, with λ (mu2_check) */
+
+  as_tab_cand_row(c, u->cell, u->rep, method_name(u->k), u->n, u->beta, 1,
+                  row);
+  row->m = (double)u->m;
+  row->aux = prop15_ratio(u->inst, c->log_pi, c->met.fwd_kl, c->met.rev_kl);
 }
 
 static int mu2_run_unit(const as_config *cfg, size_t cell, long rep,
                         as_rows *out, as_err *err)
 {
-  as_mu_kind k = cfg->mu2_sweep[cell / cfg->n_m_sweep];
-  uint64_t m = cfg->m_sweep[cell % cfg->n_m_sweep];
-  double beta = cfg->beta[0], n = (double)cfg->n[0];
-  as_instance *inst;
-  int rc = draw_instance(cfg, rep, &inst, NULL, err);
+  unit u;
+  memset(&u, 0, sizeof u);
+  u.cell = cell;
+  u.rep = rep;
+  u.k = cfg->mu2_sweep[cell / cfg->n_m_sweep];
+  u.m = cfg->m_sweep[cell % cfg->n_m_sweep];
+  u.beta = cfg->beta[0];
+  u.n = (double)cfg->n[0];
+  int rc = as_tab_draw_instance(cfg, rep, &u.inst, NULL, err);
   if (rc != AS_OK)
     return rc;
-  set_mu2(inst, k);
-  size_t K = inst->K, V = inst->V, cells = K * V * V;
-  double *P = malloc(cells * sizeof *P), *Q = malloc(cells * sizeof *Q);
-  double *reward = malloc(K * V * sizeof *reward);
-  as_counts *c = as_counts_new(K, V);
-  gsl_rng *r = NULL;
-  as_fit_result best, info;
-  memset(&best, 0, sizeof best);
-  memset(&info, 0, sizeof info);
-  if (P == NULL || Q == NULL || reward == NULL || c == NULL) {
+  set_mu2(u.inst, u.k);
+  size_t K = u.inst->K, V = u.inst->V, cells = K * V * V;
+  u.P = malloc(cells * sizeof *u.P);
+  u.Q = malloc(cells * sizeof *u.Q);
+  u.reward = malloc(K * V * sizeof *u.reward);
+  if (u.P == NULL || u.Q == NULL || u.reward == NULL) {
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
     goto done;
   }
-  uint64_t s0, s1;
-  as_rng_derive(cfg->seed, as_experiment_stream(0, AS_STREAM_DATA),
-                (uint64_t)rep, &s0, &s1);
-  if ((r = as_rng_new(s0, s1)) == NULL) {
-    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+  /* labelled data from cell 0's stream: the same r̂ in every (μ', m) */
+  if ((rc = as_tab_labelled(cfg, as_experiment_stream(0, AS_STREAM_DATA),
+                            rep, u.inst, u.beta, u.n, u.P, err)) != AS_OK
+      || (rc = as_tab_unlabelled(cfg, as_experiment_stream(
+                                          cell, AS_STREAM_UNLABELLED),
+                                 rep, u.inst, u.m, u.Q, err)) != AS_OK)
     goto done;
-  }
-  if ((rc = as_pref_sample_counts(inst, beta, cfg->n[0], r, c, err)) != AS_OK)
+  as_tab_data_init(&u.d, u.inst, u.n, u.P, u.Q);
+  if ((rc = as_reward_fit(&u.d, as_tab_ridge(cfg, u.n), u.reward, &u.info,
+                          err)) != AS_OK)
     goto done;
-  for (size_t i = 0; i < cells; i++)
-    P[i] = (double)c->N[i] / n;
-  gsl_rng_free(r);
-  as_rng_derive(cfg->seed, as_experiment_stream(cell, AS_STREAM_UNLABELLED),
-                (uint64_t)rep, &s0, &s1);
-  if ((r = as_rng_new(s0, s1)) == NULL) {
-    rc = as_err_set(err, AS_ENOMEM, "out of memory");
-    goto done;
-  }
-  if ((rc = as_pref_sample_unlabelled(inst, m, r, c, err)) != AS_OK)
-    goto done;
-  for (size_t i = 0; i < cells; i++)
-    Q[i] = (double)c->N[i] / (double)m;
-  as_data d = {.K = K, .V = V, .n = n, .P = P, .Q = Q,
-               .log_rho = inst->log_rho, .log_ref = inst->log_pi_ref};
-  double ridge = !isnan(cfg->ridge) ? cfg->ridge : 1.0 / n;
-  if ((rc = as_reward_fit(&d, ridge, reward, &info, err)) != AS_OK)
-    goto done;
-  double best_kl = INFINITY, best_lambda = NAN;
-  int best_rank = 2;
-  as_metrics best_met;
-  memset(&best_met, 0, sizeof best_met);
-  for (size_t li = 0; li < cfg->n_lambda; li++) {
-    as_fit_opts o;
-    as_fit_opts_default(&o);
-    o.method = AS_METHOD_DISTILL;
-    o.beta = beta;
-    o.lambda = cfg->lambda[li];
-    as_fit_result res;
-    if ((rc = as_fit_with_reward(&o, &d, reward, &res, err)) != AS_OK)
-      goto done;
-    if (res.status == AS_OK && info.status != AS_OK)
-      res.status = info.status;
-    as_metrics met;
-    if ((rc = as_metrics_compute(inst, beta, res.log_pi, reward, &met, err))
-        != AS_OK) {
-      as_fit_result_free(&res);
-      goto done;
-    }
-    /* oracle: least forward KL among converged fits, if any converged */
-    int rank = res.status == AS_OK ? 0 : 1;
-    int keep = cfg->tuning == AS_TUNING_FIXED || rank < best_rank
-               || (rank == best_rank && met.fwd_kl < best_kl);
-    if (keep) {
-      as_fit_result_free(&best);
-      best = res;
-      best_kl = met.fwd_kl;
-      best_lambda = o.lambda;
-      best_met = met;
-      best_rank = rank;
-    } else {
-      as_fit_result_free(&res);
-    }
-    int emit = cfg->tuning == AS_TUNING_FIXED || li + 1 == cfg->n_lambda;
-    if (emit) {
-      as_result_row row;
-      memset(&row, 0, sizeof row);
-      row.cell = cell;
-      row.replicate = rep;
-      row.method = method_name(k);
-      row.n = n;
-      row.m = (double)m;
-      row.beta = beta;
-      row.lambda = best_lambda;
-      row.gamma = NAN;
-      row.beta_dpo = NAN;
-      as_metrics_to_array(&best_met, row.metrics);
-      row.rlhf_floor = NAN;
-      row.rlhf_floor_lambda = NAN;
-      row.heldout_score = NAN;
-      row.reward_no_mle = (long)info.reward_no_mle;
-      row.not_converged = (long)best.contexts_not_converged;
-      row.iterations = best.iterations;
-      row.theta_norm = best.theta_norm;
-      row.status = best.status;
-      row.aux = prop15_ratio(inst, best.log_pi, best_met.fwd_kl,
-                             best_met.rev_kl);
-      if (as_rows_push(out, &row) != AS_OK) {
-        rc = as_err_set(err, AS_ENOMEM, "out of memory");
-        goto done;
-      }
-      if (cfg->tuning == AS_TUNING_FIXED)
-        as_fit_result_free(&best);
-    }
-  }
+  rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
 done:
-  as_fit_result_free(&info);
-  as_fit_result_free(&best);
-  gsl_rng_free(r);
-  as_counts_free(c);
-  free(P);
-  free(Q);
-  free(reward);
-  as_instance_free(inst);
+  as_fit_result_free(&u.info);
+  free(u.P);
+  free(u.Q);
+  free(u.reward);
+  as_instance_free(u.inst);
   return rc;
 }
 
@@ -299,22 +243,16 @@ static int coefficients(const as_config *cfg, long rep, as_mu_kind k,
   if (cfg->cls.n_distances == 0)
     return AS_OK;
   as_instance *inst;
-  gsl_rng *r = NULL;
-  int rc = draw_instance(cfg, rep, &inst, &r, err);
+  as_finite_class *Pi;
+  int rc = as_tab_draw_instance_class(cfg, rep, cfg->cls.size, &inst, &Pi,
+                                      err);
   if (rc != AS_OK)
     return rc;
-  as_finite_class *Pi = NULL;
-  size_t nd = cfg->cls.n_distances;
-  rc = as_finite_generate(inst, cfg->cls.distances, nd,
-                          (size_t)(cfg->cls.size - 1) / nd, r, &Pi, err);
-  if (rc == AS_OK) {
-    set_mu2(inst, k);
-    rc = as_theory_coverage(inst, Pi, Pi, inst->log_mu2, Cp, NULL, NULL, err);
-  }
+  set_mu2(inst, k);
+  rc = as_theory_coverage(inst, Pi, Pi, inst->log_mu2, Cp, NULL, NULL, err);
   if (rc == AS_OK)
     rc = as_theory_coverage(inst, Pi, NULL, NULL, Cpi, NULL, NULL, err);
   as_finite_free(Pi);
-  gsl_rng_free(r);
   as_instance_free(inst);
   return rc;
 }

@@ -84,20 +84,12 @@ static int smoothing_run_unit(const as_config *cfg, size_t cell, long rep,
     rc = as_metrics_compute(u.inst, u.beta, a.log_pi, u.reward, &met, err);
     if (rc == AS_OK) {
       as_result_row row;
-      memset(&row, 0, sizeof row);
-      row.cell = cell;
-      row.replicate = rep;
-      row.method = "rkl";
-      row.n = u.n;
-      row.m = NAN;
-      row.beta = u.beta;
+      as_result_row_init(&row, cell, rep, "rkl", u.n, u.beta);
       row.lambda = lambda;
       row.gamma = g;
-      row.beta_dpo = NAN;
       as_metrics_to_array(&met, row.metrics);
       row.rlhf_floor = u.floor.floor;
       row.rlhf_floor_lambda = u.floor.lambda;
-      row.heldout_score = NAN;
       row.reward_no_mle = (long)u.rinfo.reward_no_mle;
       row.not_converged = (long)(a.contexts_not_converged
                                  + b.contexts_not_converged);

@@ -20,96 +20,6 @@
  * this large for a data stream. */
 #define AS_RATE_BOOT_SEED_XOR 0xb0075712a9ULL
 
-/* ---------------------------------------------------------------- outset */
-
-static char *path_join(const char *dir, const char *name)
-{
-  size_t a = strlen(dir), b = strlen(name);
-  char *p = malloc(a + b + 2);
-  if (p == NULL)
-    return NULL;
-  memcpy(p, dir, a);
-  p[a] = '/';
-  memcpy(p + a + 1, name, b + 1);
-  return p;
-}
-
-FILE *as_outset_open(as_outset *s, const char *dir, const char *name,
-                     as_err *err)
-{
-  if (s->count == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 16;
-    char **t = realloc(s->tmp, cap * sizeof *t);
-    if (t == NULL) {
-      as_err_set(err, AS_ENOMEM, "out of memory");
-      return NULL;
-    }
-    s->tmp = t;
-    char **p = realloc(s->path, cap * sizeof *p);
-    if (p == NULL) {
-      as_err_set(err, AS_ENOMEM, "out of memory");
-      return NULL;
-    }
-    s->path = p;
-    s->cap = cap;
-  }
-  char *path = path_join(dir, name);
-  char *tmp = malloc(4096);
-  if (path == NULL || tmp == NULL) {
-    free(path);
-    free(tmp);
-    as_err_set(err, AS_ENOMEM, "out of memory");
-    return NULL;
-  }
-  FILE *f = as_io_open_tmp(path, tmp, 4096, err);
-  if (f == NULL) {
-    free(path);
-    free(tmp);
-    return NULL;
-  }
-  s->tmp[s->count] = tmp;
-  s->path[s->count] = path;
-  s->count++;
-  s->open = 1;
-  return f;
-}
-
-int as_outset_close(as_outset *s, FILE *f, as_err *err)
-{
-  s->open = 0;
-  int rc = as_io_finish_tmp(f, s->tmp[s->count - 1], err);
-  if (rc != AS_OK) { /* as_io_finish_tmp removed it */
-    s->count--;
-    free(s->tmp[s->count]);
-    free(s->path[s->count]);
-  }
-  return rc;
-}
-
-int as_outset_commit(as_outset *s, as_err *err)
-{
-  for (size_t i = 0; i < s->count; i++) {
-    int rc = as_io_rename_tmp(s->tmp[i], s->path[i], err);
-    if (rc != AS_OK)
-      return rc;
-    s->tmp[i][0] = '\0'; /* renamed: nothing to remove */
-  }
-  return AS_OK;
-}
-
-void as_outset_free(as_outset *s)
-{
-  for (size_t i = 0; i < s->count; i++) {
-    if (s->tmp[i][0] != '\0')
-      remove(s->tmp[i]);
-    free(s->tmp[i]);
-    free(s->path[i]);
-  }
-  free(s->tmp);
-  free(s->path);
-  memset(s, 0, sizeof *s);
-}
-
 /* ------------------------------------------------------------ formatting */
 
 static void put_d(FILE *f, double v)
@@ -551,7 +461,7 @@ static void curve_line(FILE *f, double x, const group *gp)
   fputc('\n', f);
 }
 
-static int write_curves(as_outset *s, const char *dir, const as_config *cfg,
+static int write_curves(as_io_outset *s, const char *dir, const as_config *cfg,
                         const group *g, size_t ng, as_err *err)
 {
   const char *axis = as_results_plot_axis(cfg);
@@ -559,7 +469,7 @@ static int write_curves(as_outset *s, const char *dir, const as_config *cfg,
     const char *name = as_method_name(cfg->methods[mi]);
     char file[128];
     snprintf(file, sizeof file, "curve_%s.dat", name);
-    FILE *f = as_outset_open(s, dir, file, err);
+    FILE *f = as_io_outset_open(s, dir, file, err);
     if (f == NULL)
       return err ? err->code : AS_EIO;
     fprintf(f, "# %s, method %s, axis %s (population rows in "
@@ -573,11 +483,11 @@ static int write_curves(as_outset *s, const char *dir, const as_config *cfg,
       curve_line(f, axis_value(axis, &g[j]), &g[j]);
       prev = &g[j];
     }
-    int rc = as_outset_close(s, f, err);
+    int rc = as_io_outset_close(s, f, err);
     if (rc != AS_OK)
       return rc;
   }
-  FILE *f = as_outset_open(s, dir, "population.dat", err);
+  FILE *f = as_io_outset_open(s, dir, "population.dat", err);
   if (f == NULL)
     return err ? err->code : AS_EIO;
   fprintf(f, "# population limit (n = inf), method first\n# method %s",
@@ -587,15 +497,15 @@ static int write_curves(as_outset *s, const char *dir, const as_config *cfg,
       fprintf(f, "%s ", g[j].method);
       curve_line(f, axis_value(axis, &g[j]), &g[j]);
     }
-  return as_outset_close(s, f, err);
+  return as_io_outset_close(s, f, err);
 }
 
 /* gnuplot variables for the figure scripts. */
-static int write_params(as_outset *s, const char *dir, const as_config *cfg,
+static int write_params(as_io_outset *s, const char *dir, const as_config *cfg,
                         const group *g, size_t ng, const curve *c, size_t nc,
                         as_err *err)
 {
-  FILE *f = as_outset_open(s, dir, "plot_params.gp", err);
+  FILE *f = as_io_outset_open(s, dir, "plot_params.gp", err);
   if (f == NULL)
     return err ? err->code : AS_EIO;
   fprintf(f, "# written by alignsim run: variables for plots/%s.gp\n",
@@ -641,18 +551,18 @@ static int write_params(as_outset *s, const char *dir, const as_config *cfg,
     fprintf(f, "pop_%s = %.17g\nhas_pop_%s = %d\n", id, isnan(pop) ? 0 : pop,
             id, !isnan(pop));
   }
-  return as_outset_close(s, f, err);
+  return as_io_outset_close(s, f, err);
 }
 
-int as_results_write(as_outset *s, const char *dir, const as_config *cfg,
+int as_results_write(as_io_outset *s, const char *dir, const as_config *cfg,
                      const as_experiment_kind *kind, const as_rows *rows,
                      as_err *err)
 {
-  FILE *f = as_outset_open(s, dir, "results.csv", err);
+  FILE *f = as_io_outset_open(s, dir, "results.csv", err);
   if (f == NULL)
     return err ? err->code : AS_EIO;
   write_results_csv(f, cfg, kind, rows);
-  int rc = as_outset_close(s, f, err);
+  int rc = as_io_outset_close(s, f, err);
   if (rc != AS_OK)
     return rc;
   group *g = NULL;
@@ -662,24 +572,24 @@ int as_results_write(as_outset *s, const char *dir, const as_config *cfg,
     return rc;
   if ((rc = make_curves(cfg, rows, g, ng, &c, &nc, err)) != AS_OK)
     goto done;
-  if ((f = as_outset_open(s, dir, "summary.csv", err)) == NULL) {
+  if ((f = as_io_outset_open(s, dir, "summary.csv", err)) == NULL) {
     rc = err ? err->code : AS_EIO;
     goto done;
   }
   if (kind->write_summary == NULL)
     write_summary(f, cfg, g, ng, c, nc, kind);
   else if ((rc = kind->write_summary(f, cfg, rows, err)) != AS_OK) {
-    as_outset_close(s, f, NULL);
+    as_io_outset_close(s, f, NULL);
     goto done;
   }
-  if ((rc = as_outset_close(s, f, err)) != AS_OK)
+  if ((rc = as_io_outset_close(s, f, err)) != AS_OK)
     goto done;
-  if ((f = as_outset_open(s, dir, "table.txt", err)) == NULL) {
+  if ((f = as_io_outset_open(s, dir, "table.txt", err)) == NULL) {
     rc = err ? err->code : AS_EIO;
     goto done;
   }
   write_table(f, cfg, g, ng);
-  if ((rc = as_outset_close(s, f, err)) != AS_OK)
+  if ((rc = as_io_outset_close(s, f, err)) != AS_OK)
     goto done;
   if ((rc = write_curves(s, dir, cfg, g, ng, err)) != AS_OK)
     goto done;

@@ -7,8 +7,8 @@
  * (curve_METHOD.dat, population.dat, plot_params.gp) read by plots/eN.gp.
  *
  * Files are written through a set of temporary files that are renamed into
- * place together once every one of them was written (as_io.h), so a failed
- * run leaves nothing under the final names. */
+ * place together once every one of them was written (as_io_outset,
+ * as_io.h), so a failed run leaves nothing under the final names. */
 #ifndef AS_RESULTS_H
 #define AS_RESULTS_H
 
@@ -17,30 +17,14 @@
 #include "as_config.h"
 #include "as_error.h"
 #include "as_experiment.h"
-
-/* A set of output files committed together. */
-typedef struct as_outset {
-  size_t count, cap;
-  char **tmp, **path; /* owned */
-  int open;           /* a file of the set is open (not yet closed)      */
-} as_outset;
-
-/* Opens DIR/NAME's temporary file; close it with as_outset_close. */
-FILE *as_outset_open(as_outset *s, const char *dir, const char *name,
-                     as_err *err);
-/* Flushes and closes f (the file last opened); AS_EIO on a write error. */
-int as_outset_close(as_outset *s, FILE *f, as_err *err);
-/* Renames every closed temporary file onto its final name. */
-int as_outset_commit(as_outset *s, as_err *err);
-/* Removes the temporary files and frees the set (also after a commit). */
-void as_outset_free(as_outset *s);
+#include "as_io.h"
 
 /* The "kind" of the x axis of the plot data: "n", "lambda" or "beta". */
 const char *as_results_plot_axis(const as_config *cfg);
 
 /* Writes results.csv, summary.csv, table.txt and the plot data files of
  * rows (in unit order) into the set, under dir. */
-int as_results_write(as_outset *s, const char *dir, const as_config *cfg,
+int as_results_write(as_io_outset *s, const char *dir, const as_config *cfg,
                      const as_experiment_kind *kind, const as_rows *rows,
                      as_err *err);
 

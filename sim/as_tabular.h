@@ -1,17 +1,77 @@
-/* as_tabular.h — the work unit shared by the tabular experiment kinds
- * (as_kind_tabular.c, as_kind_smoothing.c): one replicate's instance, its
- * data at one cell (β, n), the reward fitted once and reused over the λ
- * grid, and the RLHF floor.  Internal to the runner. */
+/* as_tabular.h — the work unit shared by the experiment kinds
+ * (as_kind_*.c; implemented in as_tabular.c): one replicate's instance
+ * drawn from its derived stream, its data at one cell (β, n), the reward
+ * fitted once and reused over the λ grid, the RLHF floor, and the λ-grid
+ * loop with its tuning rule (oracle / held-out / fixed, SPEC §6).  Each
+ * kind file keeps only what is specific to it.  Internal to the runner. */
 #ifndef AS_TABULAR_H
 #define AS_TABULAR_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
 
 #include "as_config.h"
 #include "as_dilemma.h"
 #include "as_error.h"
+#include "as_experiment.h"
+#include "as_finite.h"
 #include "as_fit.h"
 #include "as_instance.h"
+#include "as_metrics.h"
+
+/* ---- streams and data (the seed rule of as_experiment.h) */
+
+/* The generator of stream `stream` (AS_STREAM_INSTANCE, or
+ * as_experiment_stream(cell, which)) of replicate rep; NULL: no memory. */
+gsl_rng *as_tab_stream(const as_config *cfg, uint64_t stream, long rep);
+
+/* Draws replicate rep's instance (*inst, the caller's to free) from its
+ * instance stream — the same in every cell, so curves are paired.  With
+ * r_out != NULL the generator is handed back (the caller frees it) for
+ * what continues on that stream; on failure nothing is returned. */
+int as_tab_draw_instance(const as_config *cfg, long rep, as_instance **inst,
+                         gsl_rng **r_out, as_err *err);
+/* The same followed by the finite class of `size` members (π* and
+ * perturbations at class.distances, as_finite_generate) drawn on the same
+ * generator: exactly what `alignsim bounds --replicate R` draws. */
+int as_tab_draw_instance_class(const as_config *cfg, long rep, long size,
+                               as_instance **inst, as_finite_class **Pi,
+                               as_err *err);
+
+/* Labelled weights (K·V·V): P = N/n, N ~ Multinomial(n, p) drawn from
+ * stream `stream` of replicate rep, or the population p when n = ∞. */
+int as_tab_labelled(const as_config *cfg, uint64_t stream, long rep,
+                    const as_instance *inst, double beta, double n,
+                    double *P, as_err *err);
+/* Unlabelled weights (K·V·V): Q = M/m, M ~ Multinomial(m, ρμ'μ') drawn
+ * from stream `stream` of replicate rep. */
+int as_tab_unlabelled(const as_config *cfg, uint64_t stream, long rep,
+                      const as_instance *inst, uint64_t m, double *Q,
+                      as_err *err);
+/* A cell's data, allocated (*P, and *Q when want_q; the caller frees
+ * them, also on failure): labelled weights from the cell's data stream
+ * (as_tab_labelled), unlabelled weights by as_tab_pairs (*m; NAN without
+ * Q). */
+int as_tab_cell_data(const as_config *cfg, size_t cell, long rep,
+                     const as_instance *inst, double beta, double n,
+                     int want_q, double **P, double **Q, double *m,
+                     as_err *err);
+/* Q of a cell by the config's rule: the population ρμ'μ' (*m = ∞) when
+ * `m = "population"` or n = ∞, else cfg->m pairs from the cell's
+ * unlabelled stream (*m = cfg->m). */
+int as_tab_pairs(const as_config *cfg, size_t cell, long rep,
+                 const as_instance *inst, double n, double *Q, double *m,
+                 as_err *err);
+/* as_data over the instance's ρ and π_ref. */
+void as_tab_data_init(as_data *d, const as_instance *inst, double n,
+                      const double *P, const double *Q);
+/* The reward-model ridge: the config's, else as_fit.h's default (1/n, 0 in
+ * the population). */
+double as_tab_ridge(const as_config *cfg, double n);
+/* Worst status first: EDIVERGE > ENOCONV > OK. */
+int as_tab_worst_status(int a, int b);
 
 /* Cells of a tabular kind: β-major, then n (the population limit last when
  * `population = true`). */
@@ -40,14 +100,56 @@ int as_tab_unit_setup(const as_config *cfg, size_t cell, long replicate,
                       int need, as_tab_unit *u, as_err *err);
 void as_tab_unit_free(as_tab_unit *u);
 
-/* as_fit options of the configuration at the unit's β. */
+/* as_fit options of the configuration at the unit's β (λ = NAN: a method
+ * without λ). */
 void as_tab_fit_opts(const as_tab_unit *u, as_method m, double lambda,
                      as_fit_opts *o);
+void as_tab_fit_opts_cfg(const as_config *cfg, double beta, as_method m,
+                         double lambda, as_fit_opts *o);
 
 /* Does method m have a λ (KL_ref weight)?  DPO and the reward model's
  * policy do not. */
 int as_tab_method_has_lambda(as_method m);
 int as_tab_method_needs_reward(as_method m);
 int as_tab_method_needs_q(as_method m);
+
+/* ---- the λ grid and its tuning rule */
+
+/* One fitted candidate (a method at one λ). */
+typedef struct as_tab_cand {
+  double lambda;
+  double *log_pi;       /* owned */
+  const double *reward; /* borrowed, for the reward score */
+  int status;
+  long not_converged, iterations, no_mle;
+  double theta_norm;
+  as_metrics met;
+  double score;         /* held-out log-likelihood per record, or NAN */
+} as_tab_cand;
+
+/* The row of candidate c (as_result_row_init, then λ when has_lambda, the
+ * metrics, the held-out score, the counts and the status); the kind sets
+ * what is its own (m, γ, β_d, the RLHF floor, aux). */
+void as_tab_cand_row(const as_tab_cand *c, size_t cell, long rep,
+                     const char *method, double n, double beta,
+                     int has_lambda, as_result_row *row);
+
+/* The tuned candidate: oracle = least forward KL, heldout = largest
+ * validation likelihood; among converged fits when there is one. */
+size_t as_tab_choose(const as_tab_cand *c, size_t k, as_tuning t);
+
+/* A kind's fit of method m at λ (NAN for a method without λ) into c, and
+ * its row of candidate c; ctx is the kind's unit. */
+typedef int (*as_tab_fit_fn)(const void *ctx, as_method m, double lambda,
+                             as_tab_cand *c, as_err *err);
+typedef void (*as_tab_row_fn)(const void *ctx, as_method m,
+                              const as_tab_cand *c, int has_lambda,
+                              as_result_row *row);
+/* For every configured method: fits every λ of the grid (one fit for a
+ * method without λ) and pushes one row per λ under tuning "fixed", else
+ * the row of the tuned candidate. */
+int as_tab_run_grid(const as_config *cfg, as_tab_fit_fn fit,
+                    as_tab_row_fn row, const void *ctx, as_rows *out,
+                    as_err *err);
 
 #endif

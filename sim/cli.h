@@ -45,5 +45,11 @@ int cli_getopt_error(const char *cmd, int c, const char *opt);
  * Stream errors are left for the caller's ferror/as_io_finish_tmp. */
 void cli_manifest_fprint_header(FILE *f, const char *comment, int argc,
                                 char **argv);
+/* The command line of that header, "alignsim ARG..." (each argument
+ * shell-quoted when it needs it), printed without a newline, or returned
+ * as a malloc'd string (NULL when out of memory) for a manifest written
+ * elsewhere (`alignsim run`'s). */
+void cli_fprint_command_line(FILE *f, int argc, char **argv);
+char *cli_command_line_new(int argc, char **argv);
 
 #endif

@@ -101,13 +101,39 @@ static void fprint_quoted(FILE *f, const char *s)
   fputc('\'', f);
 }
 
-static void fprint_command(FILE *f, int argc, char **argv)
+void cli_fprint_command_line(FILE *f, int argc, char **argv)
 {
-  fprintf(f, "command = alignsim");
+  fputs("alignsim", f);
   for (int i = 0; i < argc; i++) {
     fputc(' ', f);
     fprint_quoted(f, argv[i]);
   }
+}
+
+char *cli_command_line_new(int argc, char **argv)
+{
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *f = open_memstream(&buf, &size);
+  if (f == NULL)
+    return NULL;
+  cli_fprint_command_line(f, argc, argv);
+  if (ferror(f) != 0) {
+    fclose(f);
+    free(buf);
+    return NULL;
+  }
+  if (fclose(f) != 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+static void fprint_command(FILE *f, int argc, char **argv)
+{
+  fputs("command = ", f);
+  cli_fprint_command_line(f, argc, argv);
   fputc('\n', f);
 }
 

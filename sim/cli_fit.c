@@ -1,15 +1,30 @@
 /* cli_fit.c — `alignsim fit`: fit one SPEC §3 objective to comparison
- * counts and write the learned log-policy (or reward) as a
- * `context response value` table.  Parsing and printing only: the
- * mathematics is in as_fit.c, the formats in as_io.c, the metrics in
- * as_metrics.c.
+ * counts over a policy class (SPEC §3.1: tabular, finite, features) and
+ * write the learned log-policy (or reward) as a `context response value`
+ * table.  Parsing and printing only: the mathematics is in as_fit.c
+ * (tabular), as_finite.c (finite classes, exact argmin by enumeration) and
+ * as_features.c (log-linear class), the formats in as_io.c, as_finite.c and
+ * as_features.c, the metrics in as_metrics.c.
  *
  * Documented choices:
  * - ρ is uniform: none of the input formats carries ρ (SPEC §7);
  * - π_ref comes from --instance (log_pi_ref) or --ref, else uniform;
- * - distill and rebel use the POPULATION unlabelled pairs ρ μ'μ' with μ' =
- *   the instance's log_mu column (the format has no μ' column; as_io reads
- *   μ' = μ), or μ' = π_ref from --ref, or uniform;
+ * - distill and rebel need unlabelled pairs (SPEC §2).  Precedence:
+ *     1. --unlabelled FILE: the counts M of FILE (comparisons format, as
+ *        `alignsim sample --m` writes unlabelled.tsv), Q = M/m;
+ *     2. --mu2 FILE: the population limit ρ μ'μ' with μ' = FILE;
+ *     3. the population limit with μ' = the instance's log_mu column (the
+ *        format has no μ' column; as_io reads μ' = μ), or μ' = π_ref from
+ *        --ref, or uniform;
+ *   --unlabelled and --mu2 together are a usage error;
+ * - classes (--class, default tabular) and the methods each supports
+ *   (table in --help); an unsupported pair is a usage error.  The reward
+ *   model of the reward-based methods is fitted over the reward class
+ *   (--reward-class, default: the policy class; for finite, the induced
+ *   class {β log π : π ∈ Π}, no ridge); `--method reward` writes that
+ *   reward and its policy is softmax(r̂/β).  A feature reward is written
+ *   centred (Σ_y r = 0 per context, as the tabular one); a finite one in
+ *   the class's gauge, β log π̂;
  * - an option a method does not use is accepted and reported on stderr as
  *   ignored, so one command line (say with --lambda) can be reused for every
  *   method; it never changes the fit;
@@ -18,10 +33,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "as_features.h"
+#include "as_finite.h"
 #include "as_fit.h"
 #include "as_instance.h"
 #include "as_io.h"
@@ -32,76 +50,147 @@
 
 enum {
   U_BETA = 1 << 0, U_LAMBDA = 1 << 1, U_GAMMA = 1 << 2, U_BDPO = 1 << 3,
-  U_RIDGE = 1 << 4, U_ETA = 1 << 5, U_ITER = 1 << 6, U_STEPS = 1 << 7
+  U_RIDGE = 1 << 4, U_ETA = 1 << 5, U_ITER = 1 << 6, U_STEPS = 1 << 7,
+  U_PAIRS = 1 << 8, U_RCLASS = 1 << 9
 };
+#define N_USES 10
 
 /* Options each method uses (--beta is used by all: BT temperature of the
- * data, metrics, and the reward-LM temperature). */
+ * data, metrics, and the reward-LM temperature).  U_RCLASS marks the
+ * methods that fit a reward model, U_PAIRS those that need unlabelled
+ * pairs. */
 static const unsigned method_uses[AS_METHOD_COUNT] = {
     [AS_METHOD_PMLE] = U_BETA | U_LAMBDA,
     [AS_METHOD_DPO] = U_BETA | U_BDPO | U_STEPS,
-    [AS_METHOD_REWARD] = U_BETA | U_RIDGE,
-    [AS_METHOD_DISTILL] = U_BETA | U_LAMBDA | U_RIDGE,
-    [AS_METHOD_REBEL] = U_BETA | U_LAMBDA | U_RIDGE,
-    [AS_METHOD_REBEL_ITER] = U_BETA | U_LAMBDA | U_ETA | U_ITER | U_RIDGE,
-    [AS_METHOD_RLHF] = U_BETA | U_LAMBDA | U_RIDGE,
-    [AS_METHOD_RKL] = U_BETA | U_LAMBDA | U_GAMMA | U_RIDGE,
+    [AS_METHOD_REWARD] = U_BETA | U_RIDGE | U_RCLASS,
+    [AS_METHOD_DISTILL] = U_BETA | U_LAMBDA | U_RIDGE | U_PAIRS | U_RCLASS,
+    [AS_METHOD_REBEL] = U_BETA | U_LAMBDA | U_RIDGE | U_PAIRS | U_RCLASS,
+    [AS_METHOD_REBEL_ITER] = U_BETA | U_LAMBDA | U_ETA | U_ITER | U_RIDGE
+                             | U_RCLASS,
+    [AS_METHOD_RLHF] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
+    [AS_METHOD_RKL] = U_BETA | U_LAMBDA | U_GAMMA | U_RIDGE | U_RCLASS,
 };
 
-static const char *const use_names[] = {"--beta", "--lambda", "--gamma",
-                                        "--beta-dpo", "--ridge", "--eta",
-                                        "--iterations", "--steps/--lr"};
+static const char *const use_names[N_USES] = {
+    "--beta", "--lambda", "--gamma", "--beta-dpo", "--ridge", "--eta",
+    "--iterations", "--steps/--lr", "--mu2/--unlabelled", "--reward-class"};
+
+/* Policy and reward classes (SPEC §3.1). */
+typedef enum { CLS_TABULAR = 0, CLS_FINITE, CLS_FEATURES, CLS_COUNT } cls_id;
+static const char *const cls_names[CLS_COUNT] = {"tabular", "finite",
+                                                 "features"};
+#define MB(m) (1u << (m))
+/* The methods each policy class supports (the table of --help): finite
+ * has the enumeration estimators of as_finite.h (rlhf = rkl at γ = 0);
+ * features has everything as_features_fit solves (no rebel-iter, dpo
+ * solved only). */
+static const unsigned cls_methods[CLS_COUNT] = {
+    [CLS_TABULAR] = MB(AS_METHOD_COUNT) - 1u,
+    [CLS_FINITE] = MB(AS_METHOD_PMLE) | MB(AS_METHOD_REWARD)
+                   | MB(AS_METHOD_DISTILL) | MB(AS_METHOD_RLHF)
+                   | MB(AS_METHOD_RKL),
+    [CLS_FEATURES] = (MB(AS_METHOD_COUNT) - 1u) & ~MB(AS_METHOD_REBEL_ITER),
+};
 
 static void usage(FILE *f)
 {
   fprintf(f,
 "usage: alignsim fit --method M --comparisons FILE [--instance FILE | --ref FILE]\n"
+"                    [--class tabular|finite|features] [--class-file FILE]\n"
+"                    [--features FILE] [--reward-class tabular|finite|features]\n"
+"                    [--mu2 FILE | --unlabelled FILE]\n"
 "                    [--K K] [--V V] [--beta B] [--lambda L] [--gamma G]\n"
 "                    [--beta-dpo B] [--ridge R] [--eta E] [--iterations T]\n"
 "                    [--steps S --lr A] [--strict] --out FILE\n"
 "\n"
-"Fits one objective of SPEC 3 (tabular class, exact Newton per context) to\n"
+"Fits one objective of SPEC 3 over a policy class (SPEC 3.1) to\n"
 "comparison counts (context winner loser [count]) and writes\n"
 "'context response value' rows to FILE (atomically): the learned\n"
-"log-probability, or for 'reward' the learned reward (sum 0 per context),\n"
-"and FILE.manifest (key = value: version, date, command line, method, every\n"
-"option as parsed with its default, input paths, K, V, n, status); the two\n"
-"appear together, and neither when the command fails.\n"
+"log-probability, or for 'reward' the learned reward, and FILE.manifest\n"
+"(key = value: version, date, command line, method, class, every option as\n"
+"parsed with its default, input paths, K, V, n, status); the two appear\n"
+"together, and neither when the command fails.\n"
 "\n"
 "methods and the options each uses (--beta: all, default 1; an option a\n"
 "method does not use is ignored, with a note on stderr):\n"
 "  pmle        --lambda (KL_ref weight, default 0)\n"
 "  dpo         --beta-dpo (default beta); --steps S --lr A: S gradient\n"
-"              steps from log pi_ref instead of solving (SPEC E6)\n"
+"              steps from log pi_ref instead of solving (SPEC E6; tabular)\n"
 "  reward      --ridge (eta_r, default 1/n: a N(0,1) prior per reward)\n"
-"  distill     --lambda --ridge   (reward model, then distillation)\n"
-"  rebel       --lambda --ridge   (paper form, eq. 10)\n"
+"  distill     --lambda --ridge --mu2/--unlabelled (reward model, then\n"
+"              distillation)\n"
+"  rebel       --lambda --ridge --mu2/--unlabelled (paper form, eq. 10)\n"
 "  rebel-iter  --lambda --eta (default 1/lambda; needs 0 < eta*lambda < 2)\n"
 "              --iterations (cap on outer steps, default 1000) --ridge\n"
 "  rlhf        --lambda --ridge   (closed form with the fitted reward)\n"
 "  rkl         --lambda --gamma (entropy weight, default beta) --ridge\n"
+"  reward, distill, rebel, rebel-iter, rlhf, rkl also use --reward-class.\n"
+"\n"
+  );
+  fputs(
+"policy classes (--class, default tabular) and the methods each supports\n"
+"(x: available; -: not, a usage error, exit 2):\n"
+"              pmle  dpo  reward  distill  rebel  rebel-iter  rlhf  rkl\n"
+"  tabular      x     x     x       x       x         x        x     x\n"
+"  finite       x     -     x       x       -         -        x     x\n"
+"  features     x     x     x       x       x         -        x     x\n"
+"  tabular   theta in R^{KxV} free; exact Newton per context.\n"
+"  finite    --class-file FILE: members, 'member context response\n"
+"            log_prob' (every row a log-distribution); the estimate is the\n"
+"            exact argmin over the members by enumeration (Assumption 1;\n"
+"            ties: lowest index); rlhf is rkl with gamma = 0.\n"
+"  features  --features FILE: 'context response f_1 ... f_d' (d inferred,\n"
+"            every (x,y) once): pi_w(y|x) ~ exp(w.phi(x,y)), Newton over w\n"
+"            (chain rule); dpo is solved (no --steps).\n"
+"reward classes (--reward-class, default: the policy class): the class of\n"
+"the reward model r^ that reward, distill, rebel, rebel-iter, rlhf and rkl\n"
+"fit first; any policy class takes any reward class.\n"
+"  tabular   r in R^{KxV}, ridge --ridge (default 1/n)\n"
+"  features  r_w = w.phi (--features FILE), ridge --ridge on the rewards\n"
+"            Phi w (default 1/n); --class tabular --reward-class features\n"
+"            is the E5 configuration (SPEC 3.1)\n"
+"  finite    {beta log pi : pi in the class} (--class-file FILE), exact\n"
+"            argmin, no ridge (--ridge ignored)\n"
+"  'reward' writes r^ (tabular, features: sum 0 per context; finite:\n"
+"  beta log pi^) and its policy softmax(r^/beta) gives the metrics.\n"
 "\n"
 "inputs:\n"
 "  --instance FILE  context response log_pi_star log_pi_ref log_mu: gives\n"
 "                   K, V, pi_ref, mu' = mu, and prints SPEC 4 metrics\n"
 "  --ref FILE       context response log_prob: pi_ref (and mu' = pi_ref)\n"
 "  neither          pi_ref and mu' uniform; K, V from the data or --K/--V\n"
-"  rho is uniform (no format carries it); distill/rebel use the population\n"
-"  unlabelled pairs rho mu' mu'.\n"
+"  rho is uniform (no format carries it).\n"
+"unlabelled pairs of distill and rebel (SPEC 2), first that applies:\n"
+"  --unlabelled FILE  counts M in the comparisons format 'context a b\n"
+"                     [count]' (as 'alignsim sample --m' writes\n"
+"                     unlabelled.tsv): the finite-m objective with M/m\n"
+"  --mu2 FILE         context response log_prob (rows normalised): the\n"
+"                     population limit rho mu' mu' with this mu'\n"
+"  otherwise          the population limit with mu' = the instance's\n"
+"                     log_mu, else --ref, else uniform\n"
+"  (--unlabelled and --mu2 together are a usage error.)\n"
 "\n"
+  , f);
+  fputs(
 "stdout: 'name value' lines: the metrics (with --instance), then status,\n"
-"converged, iterations, criterion, contexts_not_converged, reward_no_mle\n"
-"(contexts failing the win-graph criterion), reward_unidentified,\n"
-"theta_norm, no_mle_contexts (their list, comma-separated, or -).\n"
+"converged, iterations, criterion, contexts_not_converged (features: all K\n"
+"when the joint fit over w did not converge), reward_no_mle (contexts\n"
+"failing the win-graph criterion), reward_unidentified, theta_norm,\n"
+"no_mle_contexts (their list, comma-separated, or -), class, reward_class\n"
+"(- when the method fits no reward); finite: class_size and class_member\n"
+"(the member returned) and, for a finite reward class, reward_member;\n"
+"features: features_d.\n"
 "A fit that did not converge is reported there and on stderr; with\n"
 "--strict it exits 1 and writes nothing.\n"
-"exit status: 0 ok, 1 failed computation (--strict), 2 bad usage or input.\n");
+"exit status: 0 ok, 1 failed computation (--strict), 2 bad usage or input.\n",
+        f);
 }
 
 enum {
   OPT_METHOD = 256, OPT_COMP, OPT_INST, OPT_REF, OPT_K, OPT_V, OPT_BETA,
   OPT_LAMBDA, OPT_GAMMA, OPT_BDPO, OPT_RIDGE, OPT_ETA, OPT_ITER, OPT_STEPS,
-  OPT_LR, OPT_OUT, OPT_STRICT
+  OPT_LR, OPT_OUT, OPT_STRICT, OPT_CLASS, OPT_CLASS_FILE, OPT_FEATURES,
+  OPT_RCLASS, OPT_MU2, OPT_UNL
 };
 
 static const struct option long_opts[] = {
@@ -122,16 +211,33 @@ static const struct option long_opts[] = {
     {"lr", required_argument, NULL, OPT_LR},
     {"out", required_argument, NULL, OPT_OUT},
     {"strict", no_argument, NULL, OPT_STRICT},
+    {"class", required_argument, NULL, OPT_CLASS},
+    {"class-file", required_argument, NULL, OPT_CLASS_FILE},
+    {"features", required_argument, NULL, OPT_FEATURES},
+    {"reward-class", required_argument, NULL, OPT_RCLASS},
+    {"mu2", required_argument, NULL, OPT_MU2},
+    {"unlabelled", required_argument, NULL, OPT_UNL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 typedef struct {
   as_fit_opts fo;
   const char *comp, *inst, *ref, *out, *method;
+  const char *class_file, *features, *mu2, *unl;
   long K, V;
   unsigned given;
   int strict, have_lr;
+  int cls;   /* policy class                                            */
+  int rcls;  /* reward class as given (default: the policy class)        */
+  int rused; /* reward class the method uses, or -1 (no reward model)    */
 } fit_args;
+
+/* What the class fits add to the report (stdout and the manifest). */
+typedef struct {
+  size_t class_size, member, rmember, d; /* SIZE_MAX / 0: not applicable */
+  uint64_t m;                            /* unlabelled pairs read, or 0  */
+  const char *pairs;                     /* where Q came from, or NULL   */
+} fit_extra;
 
 static int nonneg(const char *flag, const char *a, double *v)
 {
@@ -142,10 +248,39 @@ static int nonneg(const char *flag, const char *a, double *v)
   return 0;
 }
 
+static int parse_class(const char *flag, const char *a, int *out)
+{
+  for (int i = 0; i < CLS_COUNT; i++)
+    if (strcmp(a, cls_names[i]) == 0) {
+      *out = i;
+      return 0;
+    }
+  return cli_usage_error("%s: '%s' is not one of tabular finite features",
+                         flag, a);
+}
+
+/* "pmle reward distill rlhf rkl": the methods of class c. */
+static void class_method_list(int c, char *buf, size_t size)
+{
+  buf[0] = '\0';
+  size_t len = 0;
+  for (int m = 0; m < AS_METHOD_COUNT; m++)
+    if (cls_methods[c] & MB(m)) {
+      int k = snprintf(buf + len, size - len, "%s%s", len ? " " : "",
+                       as_method_name((as_method)m));
+      if (k < 0 || (size_t)k >= size - len)
+        return;
+      len += (size_t)k;
+    }
+}
+
 static int parse(int argc, char **argv, fit_args *o, int *done)
 {
   memset(o, 0, sizeof *o);
   as_fit_opts_default(&o->fo);
+  o->cls = CLS_TABULAR;
+  o->rcls = -1;
+  o->rused = -1;
   *done = 0;
   optind = 1;
   opterr = 0;
@@ -160,6 +295,15 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
     case OPT_REF: o->ref = a; break;
     case OPT_OUT: o->out = a; break;
     case OPT_STRICT: o->strict = 1; break;
+    case OPT_CLASS_FILE: o->class_file = a; break;
+    case OPT_FEATURES: o->features = a; break;
+    case OPT_MU2: o->mu2 = a; o->given |= U_PAIRS; break;
+    case OPT_UNL: o->unl = a; o->given |= U_PAIRS; break;
+    case OPT_CLASS: bad = parse_class("--class", a, &o->cls); break;
+    case OPT_RCLASS:
+      bad = parse_class("--reward-class", a, &o->rcls);
+      o->given |= U_RCLASS;
+      break;
     case OPT_K: bad = cli_parse_long("--K", a, 1, 1L << 26, &o->K); break;
     case OPT_V: bad = cli_parse_long("--V", a, 2, 1L << 13, &o->V); break;
     case OPT_BETA:
@@ -226,12 +370,52 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
     return cli_usage_error("fit: --out FILE is required");
   if (o->inst != NULL && o->ref != NULL)
     return cli_usage_error("fit: give --instance or --ref, not both");
-  unsigned extra = o->given & ~method_uses[m];
-  for (int i = 0; i < 8; i++)
+  if (!(cls_methods[o->cls] & MB(m))) {
+    char list[128];
+    class_method_list(o->cls, list, sizeof list);
+    return cli_usage_error("fit: method %s does not exist in class %s (it "
+                           "supports: %s; see 'alignsim fit --help')",
+                           o->method, cls_names[o->cls], list);
+  }
+  if (o->rcls < 0)
+    o->rcls = o->cls;
+  if (method_uses[m] & U_RCLASS)
+    o->rused = o->rcls;
+  if (o->cls != CLS_TABULAR && (o->given & U_STEPS) &&
+      m == AS_METHOD_DPO)
+    return cli_usage_error("fit: --steps/--lr (dpo gradient steps) exist "
+                           "only in class tabular; class %s solves dpo",
+                           cls_names[o->cls]);
+  if ((o->cls == CLS_FINITE || o->rused == CLS_FINITE) &&
+      o->class_file == NULL)
+    return cli_usage_error("fit: class finite needs --class-file FILE");
+  if ((o->cls == CLS_FEATURES || o->rused == CLS_FEATURES) &&
+      o->features == NULL)
+    return cli_usage_error("fit: class features needs --features FILE");
+  if (o->class_file != NULL && o->cls != CLS_FINITE &&
+      o->rused != CLS_FINITE)
+    fprintf(stderr, "alignsim: fit: note: --class-file is not used by "
+                    "method %s in class %s (ignored)\n", o->method,
+            cls_names[o->cls]);
+  if (o->features != NULL && o->cls != CLS_FEATURES &&
+      o->rused != CLS_FEATURES)
+    fprintf(stderr, "alignsim: fit: note: --features is not used by "
+                    "method %s in class %s (ignored)\n", o->method,
+            cls_names[o->cls]);
+  if (o->mu2 != NULL && o->unl != NULL)
+    return cli_usage_error("fit: give --mu2 (population pairs) or "
+                           "--unlabelled (counts), not both");
+  unsigned uses = method_uses[m];
+  if (o->rused == CLS_FINITE)
+    uses &= ~(unsigned)U_RIDGE; /* the finite reward class has no ridge */
+  unsigned extra = o->given & ~uses;
+  for (int i = 0; i < N_USES; i++)
     if (extra & (1u << i))
-      fprintf(stderr, "alignsim: fit: note: %s is not used by method %s "
+      fprintf(stderr, "alignsim: fit: note: %s is not used by method %s%s "
                       "(ignored; see 'alignsim fit --help')\n",
-              use_names[i], o->method);
+              use_names[i], o->method,
+              (1u << i) == U_RIDGE && o->rused == CLS_FINITE
+                  ? " with reward class finite" : "");
   if ((o->given & U_STEPS) && (o->fo.dpo_steps == 0 || !o->have_lr))
     return cli_usage_error("fit: --steps and --lr go together");
   return CLI_EXIT_OK;
@@ -269,10 +453,20 @@ static void manifest_value(FILE *f, const char *key, double v,
     fprintf(f, "%s = %.17g\n", key, v);
 }
 
+static void manifest_index(FILE *f, const char *key, size_t v)
+{
+  if (v == SIZE_MAX)
+    fprintf(f, "%s = -\n", key);
+  else
+    fprintf(f, "%s = %zu\n", key, v);
+}
+
 /* FILE.manifest (cli.h): what produced FILE — every option as parsed,
- * defaults included, the inputs, the data's size and the fit's status. */
+ * defaults included, the inputs, the class, the data's size and the fit's
+ * status. */
 static int write_manifest(FILE *f, const fit_args *o, int argc, char **argv,
-                          const as_counts *cnt, const as_fit_result *res)
+                          const as_counts *cnt, const as_fit_result *res,
+                          const fit_extra *x)
 {
   const as_fit_opts *fo = &o->fo;
   char date[AS_IO_DATE_MAX];
@@ -298,6 +492,22 @@ static int write_manifest(FILE *f, const fit_args *o, int argc, char **argv,
   fprintf(f, "comparisons = %s\ninstance = %s\nref = %s\nrho = uniform\n"
              "output = %s\n",
           o->comp, o->inst ? o->inst : "-", o->ref ? o->ref : "-", o->out);
+  fprintf(f, "class = %s\nreward_class = %s\nclass_file = %s\n"
+             "features = %s\n",
+          cls_names[o->cls], o->rused >= 0 ? cls_names[o->rused] : "-",
+          o->class_file ? o->class_file : "-",
+          o->features ? o->features : "-");
+  manifest_index(f, "class_size", x->class_size);
+  manifest_index(f, "class_member", x->member);
+  manifest_index(f, "reward_member", x->rmember);
+  manifest_index(f, "features_d", x->d);
+  fprintf(f, "mu2 = %s\nunlabelled = %s\n", o->mu2 ? o->mu2 : "-",
+          o->unl ? o->unl : "-");
+  if (x->m > 0)
+    fprintf(f, "m = %" PRIu64 "\n", x->m);
+  else
+    fprintf(f, "m = -\n");
+  fprintf(f, "unlabelled_pairs = %s\n", x->pairs ? x->pairs : "-");
   fprintf(f, "K = %zu\nV = %zu\nn = %" PRIu64 "\nstatus = %s\n", cnt->K,
           cnt->V, cnt->n, as_strerror(res->status));
   return ferror(f) ? AS_EIO : AS_OK;
@@ -308,7 +518,7 @@ static int write_manifest(FILE *f, const fit_args *o, int argc, char **argv,
  * (and an existing FILE untouched). */
 static int write_outputs(const fit_args *o, int argc, char **argv,
                          const as_counts *cnt, const as_fit_result *res,
-                         as_err *e)
+                         const fit_extra *x, as_err *e)
 {
   int is_reward = o->fo.method == AS_METHOD_REWARD;
   char mpath[4096], tmp[2][4200];
@@ -330,7 +540,8 @@ static int write_outputs(const fit_args *o, int argc, char **argv,
     snprintf(m, sizeof m, "%s", e->msg);
     as_err_set(e, rc, "%s: %s", o->out, m);
   }
-  if (rc == AS_OK && write_manifest(f[1], o, argc, argv, cnt, res) != AS_OK)
+  if (rc == AS_OK &&
+      write_manifest(f[1], o, argc, argv, cnt, res, x) != AS_OK)
     rc = as_err_set(e, AS_EIO, "%s: write error", mpath);
   for (int i = 0; i < 2; i++) {      /* finish (or drop) every temp file */
     if (f[i] == NULL)
@@ -367,6 +578,214 @@ static void print_status(const as_fit_result *r)
   printf("theta_norm %.17g\n", r->theta_norm);
 }
 
+static void print_extra(const fit_args *o, const fit_extra *x)
+{
+  printf("class %s\n", cls_names[o->cls]);
+  printf("reward_class %s\n", o->rused >= 0 ? cls_names[o->rused] : "-");
+  if (x->class_size != SIZE_MAX)
+    printf("class_size %zu\n", x->class_size);
+  if (x->member != SIZE_MAX)
+    printf("class_member %zu\n", x->member);
+  if (x->rmember != SIZE_MAX)
+    printf("reward_member %zu\n", x->rmember);
+  if (x->d != SIZE_MAX)
+    printf("features_d %zu\n", x->d);
+}
+
+/* Frobenius norm of the K×V table centred per context (gauge-free, as
+ * as_fit reports θ); +inf when a row holds -inf. */
+static double centred_norm(size_t K, size_t V, const double *t)
+{
+  double s = 0.0;
+  for (size_t x = 0; x < K; x++) {
+    double mean = 0.0;
+    for (size_t y = 0; y < V; y++)
+      mean += t[x * V + y] / (double)V;
+    if (!isfinite(mean))
+      return INFINITY;
+    for (size_t y = 0; y < V; y++)
+      s += (t[x * V + y] - mean) * (t[x * V + y] - mean);
+  }
+  return sqrt(s);
+}
+
+/* The first failure is the one reported (never AS_OK silently). */
+static int worse(int a, int b)
+{
+  return a != AS_OK ? a : b;
+}
+
+static int is_status(int rc)
+{
+  return rc == AS_OK || rc == AS_ENOCONV || rc == AS_EDIVERGE;
+}
+
+/* Every fit except tabular policy with a tabular reward (that is as_fit):
+ * the reward model over the reward class, then the policy over the policy
+ * class (SPEC §3.1).  Fills res (arrays owned by it) and x; returns AS_OK
+ * with the fit's status in res->status, or an error code. */
+static int fit_class(const fit_args *o, const as_data *d,
+                     const as_finite_class *C, const as_features *F,
+                     as_fit_result *res, fit_extra *x, as_err *e)
+{
+  size_t K = d->K, V = d->V;
+  as_method m = o->fo.method;
+  int rc = AS_OK, st = AS_OK;
+  memset(res, 0, sizeof *res);
+  res->K = K;
+  res->V = V;
+  res->log_pi = malloc(K * V * sizeof *res->log_pi);
+  res->reward = o->rused >= 0 ? malloc(K * V * sizeof *res->reward) : NULL;
+  double *w = F != NULL ? calloc(F->d, sizeof *w) : NULL;
+  if (res->log_pi == NULL || (o->rused >= 0 && res->reward == NULL) ||
+      (F != NULL && w == NULL)) {
+    free(w);
+    return as_err_set(e, AS_ENOMEM, "out of memory");
+  }
+  /* 1. the reward model over the reward class */
+  if (o->rused == CLS_TABULAR) {
+    double ridge = isnan(o->fo.ridge) ? 1.0 / d->n : o->fo.ridge;
+    as_fit_result info;
+    memset(&info, 0, sizeof info);
+    if ((rc = as_reward_fit(d, ridge, res->reward, &info, e)) != AS_OK)
+      goto done;
+    st = info.status;
+    res->iterations = info.iterations;
+    res->criterion = info.criterion;
+    res->contexts_not_converged = info.contexts_not_converged;
+  } else if (o->rused == CLS_FEATURES) {
+    as_features_info fi;
+    memset(&fi, 0, sizeof fi);
+    rc = as_features_fit_reward(F, d, o->fo.ridge, w, res->reward, &fi, e);
+    if (!is_status(rc))
+      goto done;
+    st = rc;
+    rc = AS_OK;
+    res->iterations = fi.iterations;
+    res->criterion = fi.criterion;
+    res->contexts_not_converged = st == AS_OK ? 0 : K;
+    for (size_t c = 0; c < K; c++) { /* gauge Σ_y r = 0, as tabular */
+      double mean = 0.0;
+      for (size_t y = 0; y < V; y++)
+        mean += res->reward[c * V + y] / (double)V;
+      for (size_t y = 0; y < V; y++)
+        res->reward[c * V + y] -= mean;
+    }
+  } else if (o->rused == CLS_FINITE) {
+    if ((rc = as_finite_reward(C, d, o->fo.beta, NULL, &x->rmember,
+                               res->reward, e)) != AS_OK)
+      goto done;
+  }
+  /* 2. the policy over the policy class */
+  if (m == AS_METHOD_REWARD) {
+    for (size_t c = 0; c < K; c++) { /* the reward LM, softmax(r̂/β) */
+      for (size_t y = 0; y < V; y++)
+        res->log_pi[c * V + y] = res->reward[c * V + y] / o->fo.beta;
+      as_log_softmax(res->log_pi + c * V, V, res->log_pi + c * V);
+    }
+    if (o->rused == CLS_FINITE) {
+      x->member = x->rmember;
+      x->rmember = SIZE_MAX;
+    }
+    res->theta_norm = centred_norm(K, V, res->reward);
+  } else if (o->cls == CLS_TABULAR) {
+    as_fit_result t;
+    memset(&t, 0, sizeof t);
+    if ((rc = as_fit_with_reward(&o->fo, d, res->reward, &t, e)) != AS_OK)
+      goto done;
+    memcpy(res->log_pi, t.log_pi, K * V * sizeof *res->log_pi);
+    st = worse(st, t.status);
+    if (t.iterations > res->iterations)
+      res->iterations = t.iterations;
+    if (t.criterion > res->criterion)
+      res->criterion = t.criterion;
+    if (t.contexts_not_converged > res->contexts_not_converged)
+      res->contexts_not_converged = t.contexts_not_converged;
+    res->theta_norm = t.theta_norm;
+    as_fit_result_free(&t);
+  } else if (o->cls == CLS_FEATURES) {
+    as_features_info fi;
+    memset(&fi, 0, sizeof fi);
+    memset(w, 0, F->d * sizeof *w);
+    rc = as_features_fit(F, &o->fo, d, o->rused >= 0 ? res->reward : NULL,
+                         w, &fi, e);
+    if (!is_status(rc))
+      goto done;
+    st = worse(st, rc);
+    rc = AS_OK;
+    as_features_log_policy(F, w, res->log_pi);
+    if (fi.iterations > res->iterations)
+      res->iterations = fi.iterations;
+    if (fi.criterion > res->criterion)
+      res->criterion = fi.criterion;
+    if (st != AS_OK)
+      res->contexts_not_converged = K; /* one w for every context */
+    res->theta_norm = centred_norm(K, V, res->log_pi);
+  } else { /* finite: exact argmin by enumeration (as_finite.h) */
+    double beta = o->fo.beta, lambda = o->fo.lambda;
+    switch (m) {
+    case AS_METHOD_PMLE:
+      rc = as_finite_pmle(C, d, beta, lambda, NULL, &x->member, e);
+      break;
+    case AS_METHOD_DISTILL:
+      rc = as_finite_distill(C, d, res->reward, beta, lambda, NULL,
+                             &x->member, e);
+      break;
+    case AS_METHOD_RLHF: /* RLHF is RKL with γ = 0 (SPEC §3) */
+      rc = as_finite_rkl(C, d, res->reward, lambda, 0.0, NULL, &x->member,
+                         e);
+      break;
+    default: /* AS_METHOD_RKL (cls_methods) */
+      rc = as_finite_rkl(C, d, res->reward, lambda,
+                         isnan(o->fo.gamma) ? beta : o->fo.gamma, NULL,
+                         &x->member, e);
+      break;
+    }
+    if (rc != AS_OK)
+      goto done;
+    memcpy(res->log_pi, as_finite_member(C, x->member),
+           K * V * sizeof *res->log_pi);
+    res->theta_norm = centred_norm(K, V, res->log_pi);
+  }
+  /* the win-graph counts of the data, as as_fit reports them */
+  int *ok = malloc(K * sizeof *ok), *id = malloc(K * sizeof *id);
+  if (ok == NULL || id == NULL ||
+      (rc = as_reward_graph_report(d, ok, id, e)) != AS_OK) {
+    if (ok == NULL || id == NULL)
+      rc = as_err_set(e, AS_ENOMEM, "out of memory");
+  } else {
+    for (size_t c = 0; c < K; c++) {
+      res->reward_no_mle += !ok[c];
+      res->reward_unidentified += !id[c];
+    }
+  }
+  free(ok);
+  free(id);
+  res->status = st;
+  if (rc == AS_OK && st != AS_OK && e->code == AS_OK)
+    as_err_set(e, st, "%s in class %s (reward class %s): %s (criterion "
+               "%.3g after %ld iterations)", as_method_name(m),
+               cls_names[o->cls], o->rused >= 0 ? cls_names[o->rused] : "-",
+               st == AS_EDIVERGE ? "no finite minimiser (diverged)"
+                                 : "did not converge",
+               res->criterion, res->iterations);
+done:
+  free(w);
+  if (rc != AS_OK)
+    as_fit_result_free(res);
+  return rc;
+}
+
+/* K, V of a file read after the instance/--ref/--K/--V must agree. */
+static int check_size(const char *what, size_t k, size_t v, size_t K,
+                      size_t V)
+{
+  if ((K && k != K) || (V && v != V))
+    return cli_usage_error("fit: %s is %zu x %zu, the other inputs %zu x "
+                           "%zu (K x V)", what, k, v, K, V);
+  return CLI_EXIT_OK;
+}
+
 int cli_fit_main(int argc, char **argv)
 {
   fit_args o;
@@ -376,12 +795,17 @@ int cli_fit_main(int argc, char **argv)
   as_err e;
   as_err_clear(&e);
   as_instance *inst = NULL;
-  as_counts *cnt = NULL;
-  double *ref = NULL, *P = NULL, *Q = NULL;
+  as_counts *cnt = NULL, *unl = NULL;
+  as_finite_class *C = NULL;
+  as_features *F = NULL;
+  double *ref = NULL, *P = NULL, *Q = NULL, *mu2 = NULL;
   as_fit_result res;
   memset(&res, 0, sizeof res);
+  fit_extra x = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, 0, NULL};
   int status = CLI_EXIT_USAGE, have_res = 0;
   size_t K = (size_t)o.K, V = (size_t)o.V;
+  as_method method = o.fo.method;
+  int uses_pairs = (method_uses[method] & U_PAIRS) != 0;
 
   if (o.inst != NULL) {
     if (as_io_read_instance(o.inst, &inst, &e) != AS_OK) {
@@ -409,6 +833,28 @@ int cli_fit_main(int argc, char **argv)
     K = rk;
     V = rv;
   }
+  /* The class files fix K, V before the comparisons when nothing else
+   * did, so an index of the data outside the class is an error there. */
+  if (o.cls == CLS_FINITE || o.rused == CLS_FINITE) {
+    size_t ck = K, cv = V;
+    if (as_finite_read(o.class_file, &ck, &cv, &C, &e) != AS_OK) {
+      cli_usage_error("%s", e.msg);
+      goto out;
+    }
+    K = ck;
+    V = cv;
+    x.class_size = C->M;
+  }
+  if (o.cls == CLS_FEATURES || o.rused == CLS_FEATURES) {
+    size_t fk = K, fv = V;
+    if (as_features_read(o.features, &fk, &fv, &F, &e) != AS_OK) {
+      cli_usage_error("%s", e.msg);
+      goto out;
+    }
+    K = fk;
+    V = fv;
+    x.d = F->d;
+  }
   if (as_io_read_comparisons(o.comp, K, V, &cnt, &e) != AS_OK) {
     cli_usage_error("%s", e.msg);
     goto out;
@@ -419,8 +865,28 @@ int cli_fit_main(int argc, char **argv)
     cli_usage_error("%s: no comparisons (all counts are 0)", o.comp);
     goto out;
   }
+  if (uses_pairs && o.mu2 != NULL) {
+    size_t mk = 0, mv = 0;
+    if (as_io_read_table(o.mu2, &mk, &mv, &mu2, 1, &e) != AS_OK) {
+      cli_usage_error("%s", e.msg);
+      goto out;
+    }
+    if (check_size(o.mu2, mk, mv, K, V) != CLI_EXIT_OK)
+      goto out;
+  }
+  if (uses_pairs && o.unl != NULL) {
+    if (as_io_read_comparisons(o.unl, K, V, &unl, &e) != AS_OK) {
+      cli_usage_error("%s", e.msg);
+      goto out;
+    }
+    if (unl->n == 0) {
+      cli_usage_error("%s: no unlabelled pairs (all counts are 0)", o.unl);
+      goto out;
+    }
+    x.m = unl->n;
+  }
   const double *log_ref = inst ? inst->log_pi_ref : ref;
-  if (log_ref != NULL && o.fo.method == AS_METHOD_DPO)
+  if (log_ref != NULL && method == AS_METHOD_DPO)
     for (size_t i = 0; i < K * V; i++)
       if (!isfinite(log_ref[i])) {
         cli_usage_error("%s: dpo needs pi_ref of full support (context "
@@ -435,24 +901,38 @@ int cli_fit_main(int argc, char **argv)
   }
   for (size_t i = 0; i < K * V * V; i++)
     P[i] = (double)cnt->N[i] / (double)cnt->n;
-  if (o.fo.method == AS_METHOD_DISTILL || o.fo.method == AS_METHOD_REBEL) {
-    /* population pairs ρ μ'μ', ρ uniform (see the top of this file) */
+  if (uses_pairs) {
+    /* unlabelled pairs, precedence at the top of this file */
     Q = malloc(K * V * V * sizeof *Q);
     if (Q == NULL) {
       cli_usage_error("out of memory");
       goto out;
     }
-    const double *lm = inst ? inst->log_mu : ref;
-    for (size_t x = 0; x < K; x++)
-      for (size_t a = 0; a < V; a++)
-        for (size_t b = 0; b < V; b++)
-          Q[(x * V + a) * V + b] =
-              lm ? exp(lm[x * V + a] + lm[x * V + b]) / (double)K
-                 : 1.0 / ((double)K * (double)V * (double)V);
+    if (unl != NULL) {
+      for (size_t i = 0; i < K * V * V; i++)
+        Q[i] = (double)unl->N[i] / (double)unl->n;
+      x.pairs = "counts M/m (--unlabelled)";
+    } else {
+      const double *lm = mu2 ? mu2 : inst ? inst->log_mu : ref;
+      x.pairs = mu2    ? "population rho mu' mu', mu' = --mu2"
+                : inst ? "population rho mu' mu', mu' = instance log_mu"
+                : ref  ? "population rho mu' mu', mu' = --ref"
+                       : "population rho mu' mu', mu' = uniform";
+      for (size_t c = 0; c < K; c++)
+        for (size_t a = 0; a < V; a++)
+          for (size_t b = 0; b < V; b++)
+            Q[(c * V + a) * V + b] =
+                lm ? exp(lm[c * V + a] + lm[c * V + b]) / (double)K
+                   : 1.0 / ((double)K * (double)V * (double)V);
+    }
   }
   as_data d = {.K = K, .V = V, .n = (double)cnt->n, .P = P, .Q = Q,
                .log_rho = NULL, .log_ref = log_ref};
-  rc = as_fit(&o.fo, &d, &res, &e);
+  if (o.cls == CLS_TABULAR && o.rused != CLS_FINITE &&
+      o.rused != CLS_FEATURES)
+    rc = as_fit(&o.fo, &d, &res, &e);
+  else
+    rc = fit_class(&o, &d, C, F, &res, &x, &e);
   if (rc != AS_OK) {
     cli_usage_error("fit: %s", e.msg);
     status = rc == AS_EINVAL || rc == AS_ENOTSUP ? CLI_EXIT_USAGE
@@ -460,6 +940,16 @@ int cli_fit_main(int argc, char **argv)
     goto out;
   }
   have_res = 1;
+  /* The feature solver stops where the loss flattens (as_features.h): on
+   * data without a finite BT-type minimiser it can report convergence far
+   * out.  The win graph decides existence only per free context (SPEC
+   * §3), so this is a note, not a status. */
+  if (res.status == AS_OK && res.reward_no_mle > 0 &&
+      (o.cls == CLS_FEATURES || o.rused == CLS_FEATURES))
+    fprintf(stderr, "alignsim: fit: note: %zu context(s) fail the win-graph "
+                    "criterion; in the feature class the fit may still be "
+                    "finite, but check theta_norm (%.6g)\n",
+            res.reward_no_mle, res.theta_norm);
   if (res.status != AS_OK) {
     fprintf(stderr, "alignsim: %s: %s\n",
             o.strict ? "error" : "warning", e.msg);
@@ -480,7 +970,7 @@ int cli_fit_main(int argc, char **argv)
     }
     as_metrics_to_array(&met, mv);
   }
-  if (write_outputs(&o, argc, argv, cnt, &res, &e) != AS_OK) {
+  if (write_outputs(&o, argc, argv, cnt, &res, &x, &e) != AS_OK) {
     cli_usage_error("%s", e.msg);
     status = CLI_EXIT_FAIL;
     goto out;
@@ -494,13 +984,18 @@ int cli_fit_main(int argc, char **argv)
     status = CLI_EXIT_FAIL;
     goto out;
   }
+  print_extra(&o, &x);
   status = CLI_EXIT_OK;
 out:
   if (have_res)
     as_fit_result_free(&res);
   as_instance_free(inst);
   as_counts_free(cnt);
+  as_counts_free(unl);
+  as_finite_free(C);
+  as_features_free(F);
   free(ref);
+  free(mu2);
   free(P);
   free(Q);
   return status;

@@ -96,20 +96,12 @@ int cli_run_main(int argc, char **argv)
   if (have_seed)
     cfg->seed = seed;
 
-  /* The command line, for the manifest. */
-  size_t len = 1;
-  for (int i = 0; i < argc; i++)
-    len += strlen(argv[i]) + 1;
-  char *cmd = malloc(len + 9);
+  /* The command line, for the manifest (argv[0] is "run"). */
+  char *cmd = cli_command_line_new(argc, argv);
   if (cmd == NULL) {
     as_config_free(cfg);
     fprintf(stderr, "alignsim: out of memory\n");
     return CLI_EXIT_FAIL;
-  }
-  strcpy(cmd, "alignsim"); /* argv[0] is "run" */
-  for (int i = 0; i < argc; i++) {
-    strcat(cmd, " ");
-    strcat(cmd, argv[i]);
   }
 
   as_run_opts o;

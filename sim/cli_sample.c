@@ -4,8 +4,9 @@
  * in as_instance.c and as_pref.c, the formats in as_io.c.
  *
  * All files are written to temporary names first and renamed only once
- * every one of them was written completely, so a failure leaves no result
- * file behind (and a directory this command created is removed again). */
+ * every one of them was written completely (as_io_outset), so a failure
+ * leaves no result file behind (and a directory this command created is
+ * removed again). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -237,40 +238,6 @@ static int parse_args(int argc, char **argv, sample_opts *o, int *done)
   return CLI_EXIT_OK;
 }
 
-/* mkdir -p DIR, remembering the first directory it created (so a failure
- * can remove what this command made); *created is NULL when DIR existed. */
-static int make_dirs(const char *dir, char **created)
-{
-  *created = NULL;
-  char *p = strdup(dir);
-  if (p == NULL)
-    return cli_usage_error("out of memory");
-  size_t len = strlen(p);
-  for (size_t i = 1; i <= len; i++) {
-    if (p[i] != '/' && p[i] != '\0')
-      continue;
-    char save = p[i];
-    p[i] = '\0';
-    if (mkdir(p, 0777) == 0) {
-      if (*created == NULL && (*created = strdup(p)) == NULL) {
-        free(p);
-        return cli_usage_error("out of memory");
-      }
-    } else if (errno != EEXIST) {
-      int e = errno;
-      free(p);
-      return cli_usage_error("--out: cannot create directory '%s': %s", dir,
-                             strerror(e));
-    }
-    p[i] = save;
-  }
-  free(p);
-  struct stat st;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-    return cli_usage_error("--out: '%s' is not a directory", dir);
-  return CLI_EXIT_OK;
-}
-
 #define NFILES 4
 
 /* Records mode is O(n): from this n on it draws a progress bar on stderr
@@ -336,103 +303,56 @@ int cli_sample_main(int argc, char **argv)
     goto out;
   }
 
-  if ((status = make_dirs(o.out, &created)) != CLI_EXIT_OK)
+  if (as_io_mkdir_p(o.out, &created, &e) != AS_OK) {
+    status = cli_usage_error("--out: %s", e.msg);
     goto out;
-  status = CLI_EXIT_FAIL;
+  }
   static const char *const names[NFILES] = {"instance.tsv", "comparisons.tsv",
                                             "unlabelled.tsv", "manifest"};
-  static char path[NFILES][4096], tmp[NFILES][4200];
-  memset(path, 0, sizeof path);
-  memset(tmp, 0, sizeof tmp);
-  FILE *f[NFILES] = {NULL};
-  int open_ok = 1;
-  for (int i = 0; i < NFILES && open_ok; i++) {
+  as_io_outset set;
+  memset(&set, 0, sizeof set);
+  for (int i = 0; i < NFILES && rc == AS_OK; i++) {
     if (i == 2 && !o.have_m)
       continue;
-    int len = snprintf(path[i], sizeof path[i], "%s/%s", o.out, names[i]);
-    if (len < 0 || (size_t)len >= sizeof path[i]) {
-      as_err_set(&e, AS_EINVAL, "%s: path too long", o.out);
-      open_ok = 0;
-    } else if ((f[i] = as_io_open_tmp(path[i], tmp[i], sizeof tmp[i], &e)) ==
-               NULL)
-      open_ok = 0;
-  }
-  rc = open_ok ? AS_OK : AS_EIO;
-  for (int i = 0; i < NFILES && rc == AS_OK; i++) {
-    if (f[i] == NULL)
-      continue;
+    FILE *f = as_io_outset_open(&set, o.out, names[i], &e);
+    if (f == NULL) {
+      rc = e.code;
+      break;
+    }
     switch (i) {
-    case 0: rc = as_io_fprint_instance(f[0], inst, &e); break;
-    case 1: rc = as_io_fprint_comparisons(f[1], cnt, &e); break;
+    case 0: rc = as_io_fprint_instance(f, inst, &e); break;
+    case 1: rc = as_io_fprint_comparisons(f, cnt, &e); break;
     case 2:
-      rc = as_io_fprint_counts(f[2], unl, "context\tfirst\tsecond\tcount",
-                               &e);
+      rc = as_io_fprint_counts(f, unl, "context\tfirst\tsecond\tcount", &e);
       break;
     default:
-      if (write_manifest(f[3], &o, argc, argv) != AS_OK)
+      if (write_manifest(f, &o, argc, argv) != AS_OK)
         rc = as_err_set(&e, AS_EIO, "write error: %s", strerror(errno));
     }
     if (rc != AS_OK) {                /* name the file in the message */
       char m[AS_ERR_MSG_MAX];
       snprintf(m, sizeof m, "%s", e.msg);
-      as_err_set(&e, rc, "%s: %s", path[i], m);
-    }
-  }
-  /* Phase 1: finish every temp file (each removed on failure). */
-  for (int i = 0; i < NFILES; i++) {
-    if (f[i] == NULL)
-      continue;
-    if (rc == AS_OK) {
-      rc = as_io_finish_tmp(f[i], tmp[i], &e);
+      as_err_set(&e, rc, "%s: %s", set.path[set.count - 1], m);
+      as_io_outset_close(&set, f, NULL);
     } else {
-      fclose(f[i]);
-      remove(tmp[i]);
+      rc = as_io_outset_close(&set, f, &e);
     }
-    f[i] = NULL;
   }
+  if (rc == AS_OK)
+    rc = as_io_outset_commit(&set, &e);
+  as_io_outset_free(&set);
   if (rc != AS_OK) {
-    /* The temp files of the files finished before the failure remain. */
-    for (int i = 0; i < NFILES; i++)
-      if (tmp[i][0] != '\0')
-        remove(tmp[i]);
     fprintf(stderr, "alignsim: sample: %s\n", e.msg);
-    goto out;
-  }
-  /* Phase 2: all written; rename them into place. */
-  int renamed = 0;
-  for (int i = 0; i < NFILES && rc == AS_OK; i++) {
-    if (tmp[i][0] == '\0')
-      continue;
-    if ((rc = as_io_rename_tmp(tmp[i], path[i], &e)) == AS_OK)
-      renamed |= 1 << i;
-  }
-  if (rc != AS_OK) {
-    /* Not expected after every write succeeded in the same directory; do
-     * not leave a partial set behind. */
-    for (int i = 0; i < NFILES; i++)
-      if (tmp[i][0] != '\0')
-        remove((renamed >> i) & 1 ? path[i] : tmp[i]);
-    fprintf(stderr, "alignsim: sample: %s\n", e.msg);
+    status = CLI_EXIT_FAIL;
     goto out;
   }
   free(created);
   created = NULL;
   status = CLI_EXIT_OK;
 out:
-  if (created != NULL) {
-    /* Remove what this command created (empty by now), innermost first. */
-    size_t keep = strlen(created);
-    char *p = strdup(o.out);
-    while (p != NULL && strlen(p) >= keep) {
-      rmdir(p);
-      char *slash = strrchr(p, '/');
-      if (slash == NULL)
-        break;
-      *slash = '\0';
-    }
-    free(p);
-    free(created);
-  }
+  /* Remove what this command created (empty by now). */
+  as_io_rmdir_created(o.out, created);
+  free(created);
   gsl_rng_free(r);
   as_counts_free(unl);
   as_counts_free(cnt);

@@ -23,14 +23,17 @@ Routes (deliberately different from the project's exact Newton per context):
 Defaults (same as `alignsim fit --help`): β = 1, λ = 0, β_dpo = β, γ = β,
 ridge η_r = 1/n (loss averaged over n), reward gauge Σ_y r = 0, ρ uniform,
 π_ref from --instance (log_pi_ref) or --ref, else uniform; distill/rebel use
-the population unlabelled pairs ρ μ'μ' with μ' = the instance's log_mu, or
-π_ref from --ref, or uniform; rebel-iter η = 1/λ, cap 1000 steps.
+the unlabelled pairs, first that applies: the counts of --unlabelled FILE
+as M/m (SPEC §2: a comparisons-format file, `context a b [count]`); the
+population limit ρ μ'μ' with μ' = --mu2 FILE (a policy table); the
+population limit with μ' = the instance's log_mu, or π_ref from --ref, or
+uniform; rebel-iter η = 1/λ, cap 1000 steps.
 
 usage:
   indep_fit.py fit --method M --comparisons F [--instance F | --ref F]
                [--K K --V V] [--beta B] [--lambda L] [--gamma G]
                [--beta-dpo B] [--ridge R] [--eta E] [--iterations T]
-               [--steps S --lr A] --out F
+               [--steps S --lr A] [--mu2 F | --unlabelled F] --out F
   indep_fit.py compare --mine F --theirs F --truth INSTANCE
                [--stdout F] [--kl-tol T] [--logp-tol T] [--label S]
   indep_fit.py selftest
@@ -358,6 +361,17 @@ def fit(args):
     if lref is None:
         lref = np.full((K, V), -math.log(V))
         lmu = lref
+    if args.mu2:
+        Km, Vm, t = read_table(args.mu2, 1)
+        if (Km, Vm) != (K, V):
+            raise SystemExit("--mu2 table is not K x V")
+        lmu = t[0]
+    Wu = None           # unlabelled pair weights M/m, per context
+    if args.unlabelled:
+        Mc = read_comparisons(args.unlabelled, K, V)
+        if Mc.shape != (K, V, V):
+            raise SystemExit("unlabelled pairs outside K x V")
+        Wu = Mc / Mc.sum()
     n = N.sum()
     beta = args.beta
     lam = args.lam
@@ -390,7 +404,7 @@ def fit(args):
                 ob.add_pair(N[x] / n, 'logsig', bdpo, off)
             else:
                 mu = np.exp(lmu[x])
-                W = rho * np.outer(mu, mu)
+                W = rho * np.outer(mu, mu) if Wu is None else Wu[x]
                 dr = rhat[x][:, None] - rhat[x][None, :]
                 if m == 'distill':
                     ob.add_pair(W, 'bernkl', beta, expit(dr))
@@ -644,6 +658,8 @@ def add_fit_args(f):
     f.add_argument('--iterations', type=int, default=1000)
     f.add_argument('--steps', type=int)
     f.add_argument('--lr', type=float)
+    f.add_argument('--mu2')
+    f.add_argument('--unlabelled')
     f.add_argument('--out')
 
 

@@ -5,8 +5,9 @@
 # Data sets from `alignsim sample` (different K, V, β, n, μ), every method,
 # several option sets (λ = 0 where allowed, 0.1, 1; β_dpo ≠ β; γ ≠ β; an
 # explicit --ridge; --ref instead of --instance; neither; rebel-iter with η
-# and with a step cap; dpo --steps), and a comparisons file with very
-# unequal context counts (checks that PMLE's data term is averaged over the
+# and with a step cap; dpo --steps; distill and rebel with --unlabelled
+# counts from `alignsim sample --m` and with a --mu2 table), and a
+# comparisons file with very unequal context counts (checks that PMLE's data term is averaged over the
 # total n while λ KL_ref is weighted by ρ = 1/K, SPEC §3).
 #
 # A case passes iff |Δ forward KL| ≤ 1e-6 — both between the two tables
@@ -156,6 +157,30 @@ if [ -d "$T/d1" ]; then
   run "$d" rlhf $R --lambda 0.5
   run "$d" rebel-iter $R --lambda 0.5 --eta 1.5
   run "$d" rlhf --lambda 0.5
+fi
+# unlabelled pairs: M from `alignsim sample --m` (the finite-m objective
+# with M/m), and μ' from a --mu2 table (here log π*, neither μ nor π_ref),
+# with --instance, with --ref, and with neither
+if sample d6 --K 4 --V 5 --n 100000 --m 20000 --seed 13; then
+  d="$T/d6"
+  I="--instance $d/instance.tsv"
+  U="--unlabelled $d/unlabelled.tsv"
+  awk -F'\t' 'NR > 1 { print $1 "\t" $2 "\t" $3 }' "$d/instance.tsv" \
+    >"$T/d6_star.tsv"
+  M2="--mu2 $T/d6_star.tsv"
+  awk -F'\t' 'NR > 1 { print $1 "\t" $2 "\t" $4 }' "$d/instance.tsv" \
+    >"$T/d6_ref.tsv"
+  for m in distill rebel; do
+    for l in 0 0.1; do
+      run "$d" $m $I $U --lambda $l
+      run "$d" $m $I $M2 --lambda $l
+    done
+    run "$d" $m $U --lambda 0.3
+    run "$d" $m --ref "$T/d6_ref.tsv" $M2 --lambda 0.3
+    run "$d" $m $M2 --lambda 0.3
+  done
+  run "$d" distill $I $U --lambda 0.1 --ridge 0.02
+  run "$d" rebel $I $U --beta 2 --lambda 0.1
 fi
 # very unequal context counts: context 0's counts × 9
 if [ -d "$T/d1" ]; then

@@ -1,0 +1,365 @@
+/* as_tabular.c — the work unit shared by the experiment kinds (see
+ * as_tabular.h): streams, instance and data draws, the reward fit, and the
+ * λ-grid loop with its tuning rule. */
+#include "as_tabular.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "as_math.h"
+#include "as_pref.h"
+#include "as_rng.h"
+
+/* ---- cells and methods of the tabular kinds */
+
+size_t as_tab_n_cells(const as_config *cfg)
+{
+  return cfg->n_beta * (cfg->n_n + (cfg->population ? 1 : 0));
+}
+
+void as_tab_cell(const as_config *cfg, size_t cell, double *beta, double *n)
+{
+  size_t per = cfg->n_n + (cfg->population ? 1 : 0);
+  size_t bi = cell / per, ni = cell % per;
+  *beta = cfg->beta[bi];
+  *n = ni < cfg->n_n ? (double)cfg->n[ni] : INFINITY;
+}
+
+int as_tab_method_has_lambda(as_method m)
+{
+  return m != AS_METHOD_DPO && m != AS_METHOD_REWARD;
+}
+
+int as_tab_method_needs_reward(as_method m)
+{
+  return m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL
+         || m == AS_METHOD_REBEL_ITER || m == AS_METHOD_RLHF
+         || m == AS_METHOD_RKL;
+}
+
+int as_tab_method_needs_q(as_method m)
+{
+  return m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL;
+}
+
+int as_tab_worst_status(int a, int b)
+{
+  if (a == AS_EDIVERGE || b == AS_EDIVERGE)
+    return AS_EDIVERGE;
+  if (a == AS_ENOCONV || b == AS_ENOCONV)
+    return AS_ENOCONV;
+  return a != AS_OK ? a : b;
+}
+
+/* ---- streams and data */
+
+gsl_rng *as_tab_stream(const as_config *cfg, uint64_t stream, long rep)
+{
+  uint64_t s, q;
+  as_rng_derive(cfg->seed, stream, (uint64_t)rep, &s, &q);
+  return as_rng_new(s, q);
+}
+
+int as_tab_draw_instance(const as_config *cfg, long rep, as_instance **inst,
+                         gsl_rng **r_out, as_err *err)
+{
+  gsl_rng *r = as_tab_stream(cfg, AS_STREAM_INSTANCE, rep);
+  *inst = as_instance_new(cfg->instance.K, cfg->instance.V);
+  int rc = AS_OK;
+  if (r == NULL || *inst == NULL)
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+  if (rc == AS_OK)
+    rc = as_instance_draw(*inst, &cfg->instance, r, err);
+  if (rc != AS_OK || r_out == NULL)
+    gsl_rng_free(r);
+  else
+    *r_out = r;
+  if (rc != AS_OK) {
+    as_instance_free(*inst);
+    *inst = NULL;
+  }
+  return rc;
+}
+
+int as_tab_draw_instance_class(const as_config *cfg, long rep, long size,
+                               as_instance **inst, as_finite_class **Pi,
+                               as_err *err)
+{
+  *Pi = NULL;
+  gsl_rng *r = NULL;
+  int rc = as_tab_draw_instance(cfg, rep, inst, &r, err);
+  if (rc != AS_OK)
+    return rc;
+  size_t nd = cfg->cls.n_distances;
+  rc = as_finite_generate(*inst, cfg->cls.distances, nd,
+                          (size_t)(size - 1) / nd, r, Pi, err);
+  gsl_rng_free(r);
+  if (rc != AS_OK) {
+    as_instance_free(*inst);
+    *inst = NULL;
+  }
+  return rc;
+}
+
+int as_tab_labelled(const as_config *cfg, uint64_t stream, long rep,
+                    const as_instance *inst, double beta, double n,
+                    double *P, as_err *err)
+{
+  int rc = as_pref_cell_probs(inst, beta, P, err);
+  if (rc != AS_OK || isinf(n))
+    return rc;
+  gsl_rng *r = as_tab_stream(cfg, stream, rep);
+  as_counts *c = as_counts_new(inst->K, inst->V);
+  if (r == NULL || c == NULL)
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+  else
+    rc = as_pref_sample_counts(inst, beta, (uint64_t)n, r, c, err);
+  if (rc == AS_OK) {
+    size_t cells = inst->K * inst->V * inst->V;
+    for (size_t i = 0; i < cells; i++)
+      P[i] = (double)c->N[i] / n;
+  }
+  as_counts_free(c);
+  gsl_rng_free(r);
+  return rc;
+}
+
+int as_tab_unlabelled(const as_config *cfg, uint64_t stream, long rep,
+                      const as_instance *inst, uint64_t m, double *Q,
+                      as_err *err)
+{
+  gsl_rng *r = as_tab_stream(cfg, stream, rep);
+  as_counts *c = as_counts_new(inst->K, inst->V);
+  int rc;
+  if (r == NULL || c == NULL)
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+  else
+    rc = as_pref_sample_unlabelled(inst, m, r, c, err);
+  if (rc == AS_OK) {
+    size_t cells = inst->K * inst->V * inst->V;
+    for (size_t i = 0; i < cells; i++)
+      Q[i] = (double)c->N[i] / (double)m;
+  }
+  as_counts_free(c);
+  gsl_rng_free(r);
+  return rc;
+}
+
+int as_tab_pairs(const as_config *cfg, size_t cell, long rep,
+                 const as_instance *inst, double n, double *Q, double *m,
+                 as_err *err)
+{
+  int rc = as_pref_pair_probs(inst, Q, err);
+  if (rc != AS_OK)
+    return rc;
+  *m = INFINITY;
+  if (cfg->m_population || !isfinite(n))
+    return AS_OK;
+  rc = as_tab_unlabelled(cfg, as_experiment_stream(cell,
+                                                   AS_STREAM_UNLABELLED),
+                         rep, inst, cfg->m, Q, err);
+  if (rc == AS_OK)
+    *m = (double)cfg->m;
+  return rc;
+}
+
+int as_tab_cell_data(const as_config *cfg, size_t cell, long rep,
+                     const as_instance *inst, double beta, double n,
+                     int want_q, double **P, double **Q, double *m,
+                     as_err *err)
+{
+  size_t cells = inst->K * inst->V * inst->V;
+  *m = NAN;
+  if ((*P = malloc(cells * sizeof(double))) == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  int rc = as_tab_labelled(cfg, as_experiment_stream(cell, AS_STREAM_DATA),
+                           rep, inst, beta, n, *P, err);
+  if (rc != AS_OK || !want_q)
+    return rc;
+  if ((*Q = malloc(cells * sizeof(double))) == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  return as_tab_pairs(cfg, cell, rep, inst, n, *Q, m, err);
+}
+
+void as_tab_data_init(as_data *d, const as_instance *inst, double n,
+                      const double *P, const double *Q)
+{
+  d->K = inst->K;
+  d->V = inst->V;
+  d->n = n;
+  d->P = P;
+  d->Q = Q;
+  d->log_rho = inst->log_rho;
+  d->log_ref = inst->log_pi_ref;
+}
+
+double as_tab_ridge(const as_config *cfg, double n)
+{
+  return !isnan(cfg->ridge) ? cfg->ridge
+         : isfinite(n)      ? 1.0 / n
+                            : 0.0; /* as_fit.h's default */
+}
+
+/* ---- the tabular unit */
+
+int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
+                      as_tab_unit *u, as_err *err)
+{
+  memset(u, 0, sizeof *u);
+  u->cfg = cfg;
+  u->cell = cell;
+  u->replicate = rep;
+  as_tab_cell(cfg, cell, &u->beta, &u->n);
+  u->gamma = cfg->gamma_is_beta ? u->beta : cfg->gamma;
+  u->beta_dpo = cfg->beta_dpo_is_beta ? u->beta : cfg->beta_dpo;
+  u->m = NAN;
+  size_t K = cfg->instance.K, V = cfg->instance.V, cells = K * V * V;
+  int rc;
+
+  if ((rc = as_tab_draw_instance(cfg, rep, &u->inst, NULL, err)) != AS_OK)
+    goto fail;
+  if ((rc = as_tab_cell_data(cfg, cell, rep, u->inst, u->beta, u->n,
+                             need & AS_TAB_NEED_Q, &u->P, &u->Q, &u->m, err))
+      != AS_OK)
+    goto fail;
+  if (need & AS_TAB_NEED_HELDOUT) {
+    if ((u->Pval = malloc(cells * sizeof(double))) == NULL) {
+      rc = as_err_set(err, AS_ENOMEM, "out of memory");
+      goto fail;
+    }
+    double nval = isinf(u->n) ? INFINITY
+                              : ceil(cfg->heldout_fraction * u->n);
+    if ((rc = as_tab_labelled(cfg, as_experiment_stream(cell,
+                                                        AS_STREAM_HELDOUT),
+                              rep, u->inst, u->beta, nval, u->Pval, err))
+        != AS_OK)
+      goto fail;
+  }
+  as_tab_data_init(&u->d, u->inst, u->n, u->P, u->Q);
+
+  if (need & AS_TAB_NEED_REWARD) {
+    if ((u->reward = malloc(K * V * sizeof(double))) == NULL) {
+      rc = as_err_set(err, AS_ENOMEM, "out of memory");
+      goto fail;
+    }
+    as_err rerr;
+    if ((rc = as_reward_fit(&u->d, as_tab_ridge(cfg, u->n), u->reward,
+                            &u->rinfo, &rerr)) != AS_OK) {
+      if (err != NULL)
+        *err = rerr;
+      goto fail;
+    }
+  }
+  if ((rc = as_dilemma_floor(u->inst, u->beta, &u->floor, err)) != AS_OK)
+    goto fail;
+  return AS_OK;
+fail:
+  as_tab_unit_free(u);
+  return rc;
+}
+
+void as_tab_unit_free(as_tab_unit *u)
+{
+  as_instance_free(u->inst);
+  free(u->P);
+  free(u->Q);
+  free(u->Pval);
+  free(u->reward);
+  memset(u, 0, sizeof *u);
+}
+
+void as_tab_fit_opts_cfg(const as_config *cfg, double beta, as_method m,
+                         double lambda, as_fit_opts *o)
+{
+  as_fit_opts_default(o);
+  o->method = m;
+  o->beta = beta;
+  o->lambda = isnan(lambda) ? 0.0 : lambda; /* DPO, reward: no λ */
+  o->gamma = cfg->gamma_is_beta ? beta : cfg->gamma;
+  o->beta_dpo = cfg->beta_dpo_is_beta ? beta : cfg->beta_dpo;
+  o->ridge = cfg->ridge;
+  o->dpo_steps = cfg->dpo_steps;
+  if (!isnan(cfg->dpo_lr))
+    o->dpo_lr = cfg->dpo_lr;
+}
+
+void as_tab_fit_opts(const as_tab_unit *u, as_method m, double lambda,
+                     as_fit_opts *o)
+{
+  as_tab_fit_opts_cfg(u->cfg, u->beta, m, lambda, o);
+}
+
+/* ---- the λ grid */
+
+void as_tab_cand_row(const as_tab_cand *c, size_t cell, long rep,
+                     const char *method, double n, double beta,
+                     int has_lambda, as_result_row *row)
+{
+  as_result_row_init(row, cell, rep, method, n, beta);
+  if (has_lambda)
+    row->lambda = c->lambda;
+  as_metrics_to_array(&c->met, row->metrics);
+  row->heldout_score = c->score;
+  row->reward_no_mle = c->no_mle;
+  row->not_converged = c->not_converged;
+  row->iterations = c->iterations;
+  row->theta_norm = c->theta_norm;
+  row->status = c->status;
+}
+
+size_t as_tab_choose(const as_tab_cand *c, size_t k, as_tuning t)
+{
+  size_t best = SIZE_MAX;
+  for (int pass = 0; pass < 2 && best == SIZE_MAX; pass++)
+    for (size_t i = 0; i < k; i++) {
+      if (pass == 0 && c[i].status != AS_OK)
+        continue;
+      double v = t == AS_TUNING_HELDOUT ? -c[i].score : c[i].met.fwd_kl;
+      if (isnan(v))
+        continue;
+      double bv = best == SIZE_MAX ? INFINITY
+                  : t == AS_TUNING_HELDOUT ? -c[best].score
+                                           : c[best].met.fwd_kl;
+      if (best == SIZE_MAX || v < bv)
+        best = i;
+    }
+  return best == SIZE_MAX ? 0 : best;
+}
+
+int as_tab_run_grid(const as_config *cfg, as_tab_fit_fn fit,
+                    as_tab_row_fn fill, const void *ctx, as_rows *out,
+                    as_err *err)
+{
+  as_tab_cand *c = calloc(cfg->n_lambda, sizeof *c);
+  if (c == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  int rc = AS_OK;
+  for (size_t mi = 0; mi < cfg->n_methods && rc == AS_OK; mi++) {
+    as_method m = cfg->methods[mi];
+    int has_lambda = as_tab_method_has_lambda(m);
+    size_t k = has_lambda ? cfg->n_lambda : 1, done = 0;
+    for (; done < k && rc == AS_OK; done++)
+      rc = fit(ctx, m, has_lambda ? cfg->lambda[done] : NAN, &c[done], err);
+    as_result_row row;
+    if (rc == AS_OK) {
+      if (cfg->tuning == AS_TUNING_FIXED || !has_lambda) {
+        for (size_t i = 0; i < k && rc == AS_OK; i++) {
+          fill(ctx, m, &c[i], has_lambda, &row);
+          rc = as_rows_push(out, &row);
+        }
+      } else {
+        fill(ctx, m, &c[as_tab_choose(c, k, cfg->tuning)], 1, &row);
+        rc = as_rows_push(out, &row);
+      }
+      if (rc != AS_OK)
+        as_err_set(err, rc, "out of memory");
+    }
+    for (size_t i = 0; i < done; i++) {
+      free(c[i].log_pi);
+      c[i].log_pi = NULL;
+    }
+  }
+  free(c);
+  return rc;
+}
