@@ -82,36 +82,33 @@ static void series(mpfi_ptr out, mpfi_srcptr u, coef_fn coef, double rem)
   mpfi_clear(r);
 }
 
-/* 1/(k+2)!: coefficients of φ(u) = Σ u^k/(k+2)! */
-static void coef_phi(mpfi_ptr out, int k)
+/* num/top! as an interval (divided by 2, 3, ..., top in turn). */
+static void coef_ratio(mpfi_ptr out, unsigned long num, int top)
 {
-  mpfi_set_ui(out, 1);
-  for (int j = 2; j <= k + 2; ++j)
+  mpfi_set_ui(out, num);
+  for (int j = 2; j <= top; ++j)
     mpfi_div_ui(out, out, (unsigned long)j);
 }
+
+/* 1/(k+2)!: coefficients of φ(u) = Σ u^k/(k+2)! */
+static void coef_phi(mpfi_ptr out, int k) { coef_ratio(out, 1, k + 2); }
 
 /* (k+1)/(k+3)!: φ'(u) = Σ (k+1) u^k/(k+3)! */
 static void coef_dphi(mpfi_ptr out, int k)
 {
-  mpfi_set_ui(out, (unsigned long)(k + 1));
-  for (int j = 2; j <= k + 3; ++j)
-    mpfi_div_ui(out, out, (unsigned long)j);
+  coef_ratio(out, (unsigned long)(k + 1), k + 3);
 }
 
 /* (k+1)(k+2)/(k+4)!: φ''(u) = Σ (k+1)(k+2) u^k/(k+4)! */
 static void coef_d2phi(mpfi_ptr out, int k)
 {
-  mpfi_set_ui(out, (unsigned long)((k + 1) * (k + 2)));
-  for (int j = 2; j <= k + 4; ++j)
-    mpfi_div_ui(out, out, (unsigned long)j);
+  coef_ratio(out, (unsigned long)((k + 1) * (k + 2)), k + 4);
 }
 
 /* (k+1)/(k+2)!: χ(u) = g(u)/u² = Σ (k+1) u^k/(k+2)! (Prop. 15) */
 static void coef_chi(mpfi_ptr out, int k)
 {
-  mpfi_set_ui(out, (unsigned long)(k + 1));
-  for (int j = 2; j <= k + 2; ++j)
-    mpfi_div_ui(out, out, (unsigned long)j);
+  coef_ratio(out, (unsigned long)(k + 1), k + 2);
 }
 
 /* Tail bound for |u| ≤ 2: every coefficient above is ≤ 1/(k+1)!, and
@@ -141,14 +138,23 @@ static int inside_unit(mpfi_srcptr u)
   return ok;
 }
 
-/* φ(U) = (e^u − 1 − u)/u² enclosed: series on [−2, 2], direct elsewhere
- * (U then excludes 0). */
-static void phi_iv(mpfi_ptr out, mpfi_srcptr u)
+/* f(U) enclosed by its series (coefficients coef) on [−2, 2] and by the
+ * closed form direct(U) elsewhere (U then excludes 0, where the closed
+ * forms are 0/0). */
+typedef void (*iv_fn)(mpfi_ptr out, mpfi_srcptr u);
+
+static void series_or_direct(mpfi_ptr out, mpfi_srcptr u, coef_fn coef,
+                             iv_fn direct)
 {
-  if (inside_unit(u)) {
-    series(out, u, coef_phi, tail_bound());
-    return;
-  }
+  if (inside_unit(u))
+    series(out, u, coef, tail_bound());
+  else
+    direct(out, u);
+}
+
+/* φ(u) = (e^u − 1 − u)/u² */
+static void phi_direct(mpfi_ptr out, mpfi_srcptr u)
+{
   mpfi_t t;
   mpfi_init2(t, PREC);
   mpfi_expm1(out, u);
@@ -158,13 +164,9 @@ static void phi_iv(mpfi_ptr out, mpfi_srcptr u)
   mpfi_clear(t);
 }
 
-/* φ'(U) = (e^u (u − 2) + u + 2)/u³ (series on [−2, 2]). */
-static void dphi_iv(mpfi_ptr out, mpfi_srcptr u)
+/* φ'(u) = (e^u (u − 2) + u + 2)/u³ */
+static void dphi_direct(mpfi_ptr out, mpfi_srcptr u)
 {
-  if (inside_unit(u)) {
-    series(out, u, coef_dphi, tail_bound());
-    return;
-  }
   mpfi_t t, s;
   mpfi_init2(t, PREC);
   mpfi_init2(s, PREC);
@@ -180,13 +182,9 @@ static void dphi_iv(mpfi_ptr out, mpfi_srcptr u)
   mpfi_clear(s);
 }
 
-/* χ(U) = (1 − e^u + u e^u)/u² (series on [−2, 2]). */
-static void chi_iv(mpfi_ptr out, mpfi_srcptr u)
+/* χ(u) = (1 − e^u + u e^u)/u² */
+static void chi_direct(mpfi_ptr out, mpfi_srcptr u)
 {
-  if (inside_unit(u)) {
-    series(out, u, coef_chi, tail_bound());
-    return;
-  }
   mpfi_t t;
   mpfi_init2(t, PREC);
   mpfi_exp(t, u);
@@ -196,6 +194,21 @@ static void chi_iv(mpfi_ptr out, mpfi_srcptr u)
   mpfi_sqr(t, u);
   mpfi_div(out, out, t);
   mpfi_clear(t);
+}
+
+static void phi_iv(mpfi_ptr out, mpfi_srcptr u)
+{
+  series_or_direct(out, u, coef_phi, phi_direct);
+}
+
+static void dphi_iv(mpfi_ptr out, mpfi_srcptr u)
+{
+  series_or_direct(out, u, coef_dphi, dphi_direct);
+}
+
+static void chi_iv(mpfi_ptr out, mpfi_srcptr u)
+{
+  series_or_direct(out, u, coef_chi, chi_direct);
 }
 
 /* σ'(X) = 1/(2 + 2 cosh X): cosh is exact on intervals (even, monotone in
@@ -217,43 +230,88 @@ static void sigma_iv(mpfi_ptr out, mpfi_srcptr x)
   mpfi_inv(out, out);
 }
 
-static int is_nonneg(mpfi_srcptr v)
+/* Sign test on one end of an enclosure: the left end (right = 0) or the
+ * right end, compared with 0 by cmp ∈ {≥, >, <}; a NaN enclosure proves
+ * nothing. */
+enum { SGN_GE, SGN_GT, SGN_LT };
+
+static int end_sign_is(mpfi_srcptr v, int right, int cmp)
 {
-  mpfr_t l;
-  int ok;
+  mpfr_t e;
+  int s;
   if (mpfi_nan_p(v))
     return 0;
-  mpfr_init2(l, PREC);
-  mpfi_get_left(l, v);
-  ok = mpfr_sgn(l) >= 0;
-  mpfr_clear(l);
+  mpfr_init2(e, PREC);
+  if (right)
+    mpfi_get_right(e, v);
+  else
+    mpfi_get_left(e, v);
+  s = mpfr_sgn(e);
+  mpfr_clear(e);
+  return cmp == SGN_GE ? s >= 0 : cmp == SGN_GT ? s > 0 : s < 0;
+}
+
+/* v ≥ 0, v > 0, v < 0 for every point of the enclosure. */
+static int is_nonneg(mpfi_srcptr v) { return end_sign_is(v, 0, SGN_GE); }
+static int is_strict_pos(mpfi_srcptr v) { return end_sign_is(v, 0, SGN_GT); }
+static int is_strict_neg(mpfi_srcptr v) { return end_sign_is(v, 1, SGN_LT); }
+
+/* φ'(X) > 0 proven on the box X: the monotonicity behind the closures of
+ * Lemma 9 (at u = B) and of the shift bound (at c = −L). */
+static int dphi_strict_pos(mpfi_srcptr x)
+{
+  mpfi_t d;
+  int ok;
+  mpfi_init2(d, PREC);
+  dphi_iv(d, x);
+  ok = is_strict_pos(d);
+  mpfi_clear(d);
   return ok;
 }
 
-static int is_strict_pos(mpfi_srcptr v)
+/* K e^u − φ(u): Lemma 10's divided margin at u = B (K = 1/2); the lower
+ * form 10b's is its negation at u = −B. */
+static void kexp_minus_phi(mpfi_ptr out, mpfi_srcptr K, mpfi_srcptr u)
 {
-  mpfr_t l;
+  mpfi_t t;
+  mpfi_init2(t, PREC);
+  mpfi_exp(out, u);
+  mpfi_mul(out, out, K);
+  phi_iv(t, u);
+  mpfi_sub(out, out, t);
+  mpfi_clear(t);
+}
+
+/* e^u/2 − φ'(u) > 0 proven on the box U: the derivative of e^u/2 − φ(u),
+ * behind the closures of Lemma 10 (U = [0, c]) and 10b (U = −[0, c]). */
+static int half_exp_minus_dphi_pos(mpfi_srcptr u)
+{
+  mpfi_t d, t;
   int ok;
-  if (mpfi_nan_p(v))
-    return 0;
-  mpfr_init2(l, PREC);
-  mpfi_get_left(l, v);
-  ok = mpfr_sgn(l) > 0;
-  mpfr_clear(l);
+  mpfi_init2(d, PREC);
+  mpfi_init2(t, PREC);
+  mpfi_exp(d, u);
+  mpfi_div_ui(d, d, 2);
+  dphi_iv(t, u);
+  mpfi_sub(d, d, t);
+  ok = is_strict_pos(d);
+  mpfi_clear(d);
+  mpfi_clear(t);
   return ok;
 }
 
-static int is_strict_neg(mpfi_srcptr v)
+/* K u² − (e^u − 1 − u) at u: the original (undivided) margin of Lemma 9;
+ * the shift bound's is its negation. */
+static void quad_minus_h(mpfi_ptr out, mpfi_srcptr K, mpfi_srcptr u)
 {
-  mpfr_t r;
-  int ok;
-  if (mpfi_nan_p(v))
-    return 0;
-  mpfr_init2(r, PREC);
-  mpfi_get_right(r, v);
-  ok = mpfr_sgn(r) < 0;
-  mpfr_clear(r);
-  return ok;
+  mpfi_t t;
+  mpfi_init2(t, PREC);
+  mpfi_sqr(t, u);
+  mpfi_mul(t, t, K);
+  mpfi_expm1(out, u);
+  mpfi_sub(out, out, u);
+  mpfi_sub(out, t, out);
+  mpfi_clear(t);
 }
 
 /* ---- Lemma 8: |σ(a) − σ(b)| ≥ κ(B)|a − b| on [−B, B]², κ = σ'(B) -------- */
@@ -347,14 +405,7 @@ static int l9_point(const check *c, mpfi_ptr out, mpfi_t *x)
 {
   if (mpfi_is_zero(x[0]))
     return 0; /* u = 0: both sides are 0 */
-  mpfi_t t;
-  mpfi_init2(t, PREC);
-  mpfi_sqr(t, x[0]);
-  mpfi_mul(t, t, c->K);
-  mpfi_expm1(out, x[0]);
-  mpfi_sub(out, out, x[0]);
-  mpfi_sub(out, t, out);
-  mpfi_clear(t);
+  quad_minus_h(out, c->K, x[0]); /* φ(B) u² − (e^u − 1 − u) ≥ 0 */
   return 1;
 }
 
@@ -366,13 +417,7 @@ static int l9_closure(const check *c, mpfi_t *x, const double *lo,
   (void)lo;
   if (hi[0] != c->B)
     return 0;
-  mpfi_t d;
-  int ok;
-  mpfi_init2(d, PREC);
-  dphi_iv(d, x[0]);
-  ok = is_strict_pos(d);
-  mpfi_clear(d);
-  return ok;
+  return dphi_strict_pos(x[0]);
 }
 
 /* ---- φ increasing on R: φ'(u) ≥ φ'(−2) = e^{-2}/2 > 0 on [−2, 2]
@@ -411,13 +456,7 @@ static int mono_closure(const check *c, mpfi_t *x, const double *lo,
 
 static void l10_margin(const check *c, mpfi_ptr out, mpfi_t *x)
 {
-  mpfi_t t;
-  mpfi_init2(t, PREC);
-  mpfi_exp(out, x[0]);
-  mpfi_mul(out, out, c->K); /* K = factor/2 */
-  phi_iv(t, x[0]);
-  mpfi_sub(out, out, t);
-  mpfi_clear(t);
+  kexp_minus_phi(out, c->K, x[0]); /* K e^B − φ(B) ≥ 0, K = factor/2 */
 }
 
 static int l10_point(const check *c, mpfi_ptr out, mpfi_t *x)
@@ -446,18 +485,7 @@ static int l10_closure(const check *c, mpfi_t *x, const double *lo,
   (void)c;
   if (lo[0] != 0.0)
     return 0;
-  mpfi_t d, t;
-  int ok;
-  mpfi_init2(d, PREC);
-  mpfi_init2(t, PREC);
-  mpfi_exp(d, x[0]);
-  mpfi_div_ui(d, d, 2);
-  dphi_iv(t, x[0]);
-  mpfi_sub(d, d, t);
-  ok = is_strict_pos(d);
-  mpfi_clear(d);
-  mpfi_clear(t);
-  return ok;
+  return half_exp_minus_dphi_pos(x[0]);
 }
 
 /* ---- Lemma 10, lower form (10b): φ(−B) ≥ e^{−B}/2 for B ∈ [0, 2]
@@ -468,10 +496,8 @@ static void l10b_margin(const check *c, mpfi_ptr out, mpfi_t *x)
   mpfi_t t;
   mpfi_init2(t, PREC);
   mpfi_neg(t, x[0]);
-  phi_iv(out, t);
-  mpfi_exp(t, t);
-  mpfi_mul(t, t, c->K); /* K = factor/2 */
-  mpfi_sub(out, out, t);
+  kexp_minus_phi(out, c->K, t); /* K = factor/2 */
+  mpfi_neg(out, out);           /* φ(−B) − K e^{−B} ≥ 0 (exact negation) */
   mpfi_clear(t);
 }
 
@@ -504,17 +530,11 @@ static int l10b_closure(const check *c, mpfi_t *x, const double *lo,
   (void)c;
   if (lo[0] != 0.0)
     return 0;
-  mpfi_t d, t;
+  mpfi_t t;
   int ok;
-  mpfi_init2(d, PREC);
   mpfi_init2(t, PREC);
   mpfi_neg(t, x[0]);
-  dphi_iv(d, t);
-  mpfi_exp(t, t);
-  mpfi_div_ui(t, t, 2);
-  mpfi_sub(d, t, d);
-  ok = is_strict_pos(d);
-  mpfi_clear(d);
+  ok = half_exp_minus_dphi_pos(t); /* at −B */
   mpfi_clear(t);
   return ok;
 }
@@ -662,14 +682,8 @@ static int sh_point(const check *c, mpfi_ptr out, mpfi_t *x)
 {
   if (mpfi_is_zero(x[0]))
     return 0;
-  mpfi_t t;
-  mpfi_init2(t, PREC);
-  mpfi_sqr(t, x[0]);
-  mpfi_mul(t, t, c->K);
-  mpfi_expm1(out, x[0]);
-  mpfi_sub(out, out, x[0]);
-  mpfi_sub(out, out, t);
-  mpfi_clear(t);
+  quad_minus_h(out, c->K, x[0]);
+  mpfi_neg(out, out); /* (e^c − 1 − c) − φ(−L) c² ≥ 0 (exact negation) */
   return 1;
 }
 
@@ -680,13 +694,7 @@ static int sh_closure(const check *c, mpfi_t *x, const double *lo,
   (void)hi;
   if (lo[0] != -c->B)
     return 0;
-  mpfi_t d;
-  int ok;
-  mpfi_init2(d, PREC);
-  dphi_iv(d, x[0]);
-  ok = is_strict_pos(d);
-  mpfi_clear(d);
-  return ok;
+  return dphi_strict_pos(x[0]);
 }
 
 /* ---- branch and bound ------------------------------------------------------- */
