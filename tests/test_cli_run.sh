@@ -88,6 +88,13 @@ check "no temporary files left" \
 check "--seed overrides" $(! cmp -s "$tmp/t1/results.csv" "$tmp/t3/results.csv"; echo $?)
 check "manifest records the seed" \
   $(grep -q "^seed = 12L;" "$tmp/t3/manifest"; echo $?)
+# The manifest's command line is shell-quoted (cli_command_line_new, shared
+# with the other subcommands' manifests): an --out with a blank pasted back
+# into a shell must stay one argument.
+"$exe" run "$tmp/good.cfg" --out "$tmp/o 7" --no-plots --quiet > /dev/null
+check "manifest command line quotes an argument with a blank" \
+  $(grep -qF "# command: alignsim run $tmp/good.cfg --out '$tmp/o 7' --no-plots --quiet" \
+    "$tmp/o 7/manifest"; echo $?)
 
 echo "$pass passed, $fails failed"
 [ $fails -eq 0 ]

@@ -537,6 +537,92 @@ START_TEST(test_commit_helpers)
 }
 END_TEST
 
+/* as_io_mkdir_p makes every missing level and reports the outermost one
+ * it made; as_io_rmdir_created removes exactly those; a file in the way is
+ * an AS_EIO naming the directory. */
+START_TEST(test_mkdir_p)
+{
+  as_err e;
+  char *created = NULL;
+  const char *deep = path_in("x/y/z");
+  ck_assert_int_eq(as_io_mkdir_p(deep, &created, &e), AS_OK);
+  ck_assert_msg(exists(deep), "%s not created", deep);
+  ck_assert_ptr_nonnull(created);
+  ck_assert_str_eq(created, path_in("x"));
+  as_io_rmdir_created(deep, created);
+  free(created);
+  ck_assert_msg(!exists(path_in("x")), "created directories not removed");
+  ck_assert_int_eq(dir_entries(), 0);
+  /* an existing directory: nothing created, nothing to remove */
+  ck_assert_int_eq(as_io_mkdir_p(dir, &created, &e), AS_OK);
+  ck_assert_ptr_null(created);
+  const char *file = put("f", "x\n");
+  ck_assert_int_eq(as_io_mkdir_p(file, NULL, &e), AS_EIO);
+  ck_assert_msg(strstr(e.msg, "not a directory") != NULL, "%s", e.msg);
+  ck_assert_int_eq(as_io_mkdir_p(path_in("f/sub"), NULL, &e), AS_EIO);
+  ck_assert_msg(strstr(e.msg, "cannot create directory") != NULL, "%s",
+                e.msg);
+}
+END_TEST
+
+/* An as_io_outset shows its files together or not at all: nothing before
+ * the commit, every file after it, nothing (and no temp file) when the set
+ * is freed uncommitted, and a rename that fails undoes the renames before
+ * it (here the second name is a non-empty directory: rename gives EISDIR,
+ * also for root). */
+START_TEST(test_outset)
+{
+  as_err e;
+  as_io_outset s;
+  memset(&s, 0, sizeof s);
+  FILE *f = as_io_outset_open(&s, dir, "a", &e);
+  ck_assert_ptr_nonnull(f);
+  fputs("a\n", f);
+  ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
+  f = as_io_outset_open(&s, dir, "b", &e);
+  ck_assert_ptr_nonnull(f);
+  fputs("b\n", f);
+  ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
+  ck_assert_msg(!exists(path_in("a")) && !exists(path_in("b")),
+                "files visible before the commit");
+  ck_assert_int_eq(dir_entries(), 2); /* the two temp files */
+  as_io_outset_free(&s);               /* not committed */
+  ck_assert_int_eq(dir_entries(), 0);
+
+  memset(&s, 0, sizeof s);
+  const char *names[2] = {"a", "b"};
+  for (int i = 0; i < 2; i++) {
+    f = as_io_outset_open(&s, dir, names[i], &e);
+    ck_assert_ptr_nonnull(f);
+    fputs(names[i], f);
+    ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
+  }
+  ck_assert_int_eq(as_io_outset_commit(&s, &e), AS_OK);
+  as_io_outset_free(&s);
+  ck_assert_msg(exists(path_in("a")) && exists(path_in("b")),
+                "commit did not rename");
+  ck_assert_int_eq(dir_entries(), 2);
+  ck_assert_int_eq(remove(path_in("a")), 0);
+  ck_assert_int_eq(remove(path_in("b")), 0);
+
+  ck_assert_int_eq(mkdir(path_in("b"), 0777), 0);
+  put("b/keep", "k\n");
+  memset(&s, 0, sizeof s);
+  for (int i = 0; i < 2; i++) {
+    f = as_io_outset_open(&s, dir, names[i], &e);
+    ck_assert_ptr_nonnull(f);
+    fputs(names[i], f);
+    ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
+  }
+  ck_assert_int_eq(as_io_outset_commit(&s, &e), AS_EIO);
+  ck_assert_msg(strstr(e.msg, "cannot rename") != NULL, "%s", e.msg);
+  as_io_outset_free(&s);
+  ck_assert_msg(!exists(path_in("a")), "first rename not undone");
+  ck_assert_msg(exists(path_in("b/keep")), "directory in the way touched");
+  ck_assert_int_eq(dir_entries(), 1); /* only the directory b */
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("io");
@@ -552,6 +638,8 @@ int main(void)
   tcase_add_test(tc, test_failed_write_invalid);
   tcase_add_test(tc, test_failed_write_io_error);
   tcase_add_test(tc, test_commit_helpers);
+  tcase_add_test(tc, test_mkdir_p);
+  tcase_add_test(tc, test_outset);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
