@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_vector.h>
+
+#include <glpk.h>
 
 #include "as_math.h"
 
@@ -252,7 +255,7 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
   gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d);
   gsl_vector *eval = gsl_vector_alloc(d);
   gsl_matrix *evec = gsl_matrix_alloc(d, d);
-  as_features_info inf = {AS_ENOCONV, 0, INFINITY, NAN, 0};
+  as_features_info inf = {AS_ENOCONV, 0, INFINITY, NAN, 0, 0, 0.0};
   int rc = scratch_alloc(&s, f->V, d);
   if (rc != AS_OK || !g || !H || !p || !wt || !w0 || !ws || !eval || !evec) {
     rc = as_err_set(err, AS_ENOMEM, "features: out of memory (d = %zu)", d);
@@ -373,6 +376,228 @@ out:
   return rc;
 }
 
+/* ---- existence of a finite minimiser (separation LP) -------------------- */
+
+/* Relative LP optimum above which the data count as separated, and the
+ * relative violation a record may show (rounding of the features). */
+#define SEP_TOL 1e-9
+/* Newton steps spent on a fit known to have no finite minimiser (the
+ * tabular fit's AS_FIT_DIVERGENT_ITER): enough to show the run-away. */
+#define DIVERGENT_ITER 50
+
+/* Strongly connected components of context x's win graph (edge a → b when
+ * P_xab > 0, a ≠ b): comp[a] = smallest response in a's component, by the
+ * transitive closure (O(V³), V is small; reach is V×V scratch). */
+static void win_components(size_t V, const double *Px, unsigned char *reach,
+                           size_t *comp)
+{
+  for (size_t a = 0; a < V; a++)
+    for (size_t b = 0; b < V; b++)
+      reach[a * V + b] = a == b || Px[a * V + b] > 0.0;
+  for (size_t k = 0; k < V; k++)
+    for (size_t a = 0; a < V; a++)
+      if (reach[a * V + k])
+        for (size_t b = 0; b < V; b++)
+          reach[a * V + b] |= reach[k * V + b];
+  for (size_t a = 0; a < V; a++) {
+    size_t c = a;
+    for (size_t b = 0; b < a; b++)
+      if (reach[a * V + b] && reach[b * V + a]) {
+        c = b;
+        break;
+      }
+    comp[a] = c;
+  }
+}
+
+/* The LP's rows, reduced exactly (as_features.h): per context, an equality
+ * φ_a − φ_c (c = comp[a] ≠ a) for each response outside its component's
+ * representative, and one inequality φ_a − φ_b per ordered pair of
+ * components joined by an edge a → b (the first such edge).  With
+ * fill == 0 only counts rows; returns the number of nonzeros. */
+static size_t sep_rows(const as_features *f, const double *P,
+                       const size_t *comp, unsigned char *seen, int fill,
+                       int *ia, int *ja, double *ar, int *type, size_t *rows)
+{
+  size_t K = f->K, V = f->V, d = f->d, nz = 0, r = 0;
+  for (size_t x = 0; x < K; x++) {
+    const size_t *cx = comp + x * V;
+    const double *Px = P + x * V * V;
+    memset(seen, 0, V * V);
+    for (size_t a = 0; a < V; a++)
+      for (size_t b = 0; b < V + 1; b++) {
+        size_t lo; /* the row φ_a − φ_lo, and its kind */
+        int eq;
+        if (b == V) { /* the equality row of a */
+          if (cx[a] == a)
+            continue;
+          lo = cx[a];
+          eq = 1;
+        } else {
+          if (a == b || !(Px[a * V + b] > 0.0) || cx[a] == cx[b] ||
+              seen[cx[a] * V + cx[b]])
+            continue;
+          seen[cx[a] * V + cx[b]] = 1;
+          lo = b;
+          eq = 0;
+        }
+        const double *pa = f->phi + (x * V + a) * d;
+        const double *pb = f->phi + (x * V + lo) * d;
+        size_t nz0 = nz;
+        for (size_t j = 0; j < d; j++) {
+          double z = pa[j] - pb[j];
+          if (z == 0.0)
+            continue;
+          nz++;
+          if (fill) {
+            ia[nz] = (int)r + 1;
+            ja[nz] = (int)j + 1;
+            ar[nz] = z;
+          }
+        }
+        if (nz > nz0) {
+          if (fill)
+            type[r] = eq;
+          r++;
+        }
+      }
+  }
+  *rows = r;
+  return nz;
+}
+
+int as_features_separation(const as_features *f, const double *P,
+                           int *separated, double *margin, double *dir,
+                           as_err *err)
+{
+  if (f == NULL || P == NULL || separated == NULL || margin == NULL)
+    return as_err_set(err, AS_EINVAL, "separation: NULL argument");
+  size_t K = f->K, V = f->V, d = f->d;
+  *separated = 0;
+  *margin = 0.0;
+  if (dir != NULL)
+    memset(dir, 0, d * sizeof *dir);
+  for (size_t i = 0; i < K * V * V; i++)
+    if (!(P[i] >= 0.0) || !isfinite(P[i]))
+      return as_err_set(err, AS_EINVAL, "separation: weight P[%zu] = %g is "
+                        "not a finite value >= 0", i, P[i]);
+  size_t *comp = malloc(K * V * sizeof *comp);
+  unsigned char *scr = malloc(V * V);
+  int *ia = NULL, *ja = NULL, *type = NULL;
+  double *ar = NULL, *u = calloc(d, sizeof *u);
+  int rc = AS_OK;
+  if (comp == NULL || scr == NULL || u == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "separation: out of memory");
+    goto out;
+  }
+  for (size_t x = 0; x < K; x++)
+    win_components(V, P + x * V * V, scr, comp + x * V);
+  size_t rows, nz = sep_rows(f, P, comp, scr, 0, NULL, NULL, NULL, NULL,
+                             &rows);
+  if (rows > (size_t)INT_MAX - 1 || nz > (size_t)INT_MAX - 1 ||
+      d > (size_t)INT_MAX - 1) {
+    rc = as_err_set(err, AS_EINVAL, "separation: %zu rows, %zu nonzeros, "
+                    "d = %zu: too large for the LP", rows, nz, d);
+    goto out;
+  }
+  ia = malloc((nz + 1) * sizeof *ia);
+  ja = malloc((nz + 1) * sizeof *ja);
+  ar = malloc((nz + 1) * sizeof *ar);
+  type = malloc((rows + 1) * sizeof *type);
+  if (ia == NULL || ja == NULL || ar == NULL || type == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "separation: out of memory");
+    goto out;
+  }
+  sep_rows(f, P, comp, scr, 1, ia, ja, ar, type, &rows);
+  /* Objective Σ z over the inequality rows; nothing to gain without one
+   * (every record lies on a cycle of its context: z·u = 0 is forced). */
+  double *c = u; /* u doubles as the objective until the LP has run */
+  double l1 = 0.0;
+  for (size_t k = 1; k <= nz; k++)
+    if (!type[ia[k] - 1]) {
+      c[ja[k] - 1] += ar[k];
+      l1 += fabs(ar[k]);
+    }
+  if (l1 == 0.0)
+    goto out;
+  glp_prob *lp = glp_create_prob();
+  glp_set_obj_dir(lp, GLP_MAX);
+  glp_add_rows(lp, (int)rows);
+  for (size_t i = 0; i < rows; i++)
+    glp_set_row_bnds(lp, (int)i + 1, type[i] ? GLP_FX : GLP_LO, 0.0, 0.0);
+  glp_add_cols(lp, (int)d);
+  for (size_t j = 0; j < d; j++) {
+    glp_set_col_bnds(lp, (int)j + 1, GLP_DB, -1.0, 1.0);
+    glp_set_obj_coef(lp, (int)j + 1, c[j]);
+  }
+  glp_load_matrix(lp, (int)nz, ia, ja, ar);
+  /* Silence through the per-problem msg_lev, not glp_term_out: that switch
+   * is process-global (per thread) state shared with any other GLPK user in
+   * the program, which a library must not flip. */
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  /* Tolerances below GLPK's defaults (1e-7): d is small, so the basic
+   * solution is accurate to rounding, and a borderline basis must not pass
+   * for optimal.  (glp_exact, the rational simplex, was tried and is not
+   * used: with GLPK 5.0 it returned row activities 0 where its own stored
+   * rows times its own solution gave -1e-10, i.e. not an exact answer.) */
+  parm.tol_bnd = 1e-10;
+  parm.tol_dj = 1e-10;
+  int g = glp_simplex(lp, &parm);
+  if (g != 0 || glp_get_status(lp) != GLP_OPT) {
+    rc = as_err_set(err, AS_ENOCONV, "separation: GLPK found no optimum "
+                    "(glp_simplex %d, status %d; %zu rows, d = %zu)", g,
+                    glp_get_status(lp), rows, d);
+  } else {
+    /* The answer is recomputed from the data in long double, not taken
+     * from the LP: every row within SEP_TOL·‖z‖₁ of its bound (rounding of
+     * φ leaves ~1e-16 on cycles) and Σ_ineq z·u > SEP_TOL·Σ_ineq ‖z‖₁ (a
+     * real separation has a margin ≫ 1e-9). */
+    for (size_t j = 0; j < d; j++)
+      u[j] = glp_get_col_prim(lp, (int)j + 1);
+    long double tot = 0.0L, worst = 0.0L;
+    size_t k = 1;
+    for (size_t i = 1; i <= rows; i++) {
+      long double v = 0.0L, s1 = 0.0L;
+      for (; k <= nz && (size_t)ia[k] == i; k++) {
+        v += (long double)ar[k] * u[ja[k] - 1];
+        s1 += fabsl((long double)ar[k]);
+      }
+      long double viol = type[i - 1] ? fabsl(v) / s1 : -v / s1;
+      if (viol > worst)
+        worst = viol;
+      if (!type[i - 1])
+        tot += v;
+    }
+    double mg = (double)(tot / (long double)l1);
+    if (mg > SEP_TOL && worst > SEP_TOL) {
+      rc = as_err_set(err, AS_ENOCONV, "separation: GLPK's direction "
+                      "violates a row by %.3g (relative), margin %.3g: "
+                      "inconclusive", (double)worst, mg);
+    } else if (mg > SEP_TOL) {
+      *separated = 1;
+      *margin = mg;
+      if (dir != NULL)
+        memcpy(dir, u, d * sizeof *u);
+    }
+  }
+  glp_delete_prob(lp);
+  /* GLPK keeps a per-thread environment that nothing frees: a worker
+   * thread that exits would leak it (the experiment runner's threads do),
+   * so it is released here (as_features.h: no caller GLPK objects). */
+  glp_free_env();
+out:
+  free(comp);
+  free(scr);
+  free(ia);
+  free(ja);
+  free(ar);
+  free(type);
+  free(u);
+  return rc;
+}
+
 /* ---- fitting the methods of SPEC §3 ------------------------------------- */
 
 int as_features_fit(const as_features *f, const as_fit_opts *o,
@@ -468,7 +693,63 @@ int as_features_fit(const as_features *f, const as_fit_opts *o,
     fo.tol = o->tol;
   if (o->max_iter > 0)
     fo.max_iter = o->max_iter;
-  int rc = as_features_minimize(f, obj, ctx, &fo, w, info, err);
+  /* SPEC §3: a BT-type objective with no regulariser may have no finite
+   * minimiser, and the Newton decrement then decays (e^{-margin}) and would
+   * look converged, so existence is decided first (as_features_separation:
+   * an LP, exact up to a 1e-9 relative tolerance).  A ridge > 0
+   * is (η_r/2)‖Φw‖² on the rewards: strictly convex and coercive in Φw,
+   * flat only along null(Φ), which changes no reward (the solver drops
+   * those directions), so a minimiser exists.  PMLE at λ > 0 is not
+   * tested, as in the tabular fit (as_fit.c flags only λ = 0), but that is
+   * not a guarantee: KL_ref ≤ max −log π_ref is bounded, so it does not
+   * make F coercive.  With V = 2, one "0 beats 1", uniform π_ref, β = 0.5,
+   * λ = 0.1: F(t) − F(∞) = −log σ(t/2) − λ H(σ(t)) > 0 for every t (since
+   * −log σ(t/2) ≥ e^{−t/2}/2 > 0.1 (t+1) e^{−t} ≥ λ H), so the infimum is
+   * only approached.  With β ≥ 1 the entropy wins in that example and a
+   * minimiser exists; no general test is implemented for λ > 0. */
+  int mle_type = o->method == AS_METHOD_DPO ||
+                 (o->method == AS_METHOD_PMLE && o->lambda == 0.0) ||
+                 (o->method == AS_METHOD_REWARD && ridge == 0.0);
+  int sep = 0, rc;
+  double margin = 0.0, *dir = NULL;
+  if (mle_type) {
+    dir = malloc(f->d * sizeof *dir);
+    if (dir == NULL) {
+      rc = as_err_set(err, AS_ENOMEM, "features fit: out of memory");
+      goto out;
+    }
+    if ((rc = as_features_separation(f, d->P, &sep, &margin, dir, err))
+        != AS_OK)
+      goto out;
+    if (sep && fo.max_iter > DIVERGENT_ITER)
+      fo.max_iter = DIVERGENT_ITER; /* show the run-away, do not chase it */
+  }
+  as_features_info inf;
+  rc = as_features_minimize(f, obj, ctx, &fo, w, &inf, err);
+  if (rc != AS_OK && rc != AS_ENOCONV && rc != AS_EDIVERGE)
+    goto out;
+  inf.no_mle = sep;
+  inf.separation = margin;
+  if (sep) {
+    inf.status = rc = AS_EDIVERGE;
+    double wn = 0.0;
+    for (size_t j = 0; j < f->d; j++)
+      wn += w[j] * w[j];
+    char dbuf[160];
+    size_t len = 0;
+    for (size_t j = 0; j < f->d && j < 6 && len < sizeof dbuf; j++)
+      len += (size_t)snprintf(dbuf + len, sizeof dbuf - len, "%s%.3g",
+                              j ? ", " : "", dir[j]);
+    as_err_set(err, AS_EDIVERGE, "features: '%s' has no finite minimiser: "
+               "the records are separated in w-space along u = (%s%s) "
+               "(relative margin %.3g); stopped after %ld Newton steps with "
+               "||w|| = %.6g", obj->name, dbuf, f->d > 6 ? ", ..." : "",
+               margin, inf.iterations, sqrt(wn));
+  }
+  if (info != NULL)
+    *info = inf;
+out:
+  free(dir);
   free(ctx);
   free(unif);
   return rc;
@@ -487,7 +768,8 @@ int as_features_fit_reward(const as_features *f, const as_data *d,
   o.gamma = o.beta_dpo = o.eta = NAN;
   o.ridge = ridge;
   int rc = as_features_fit(f, &o, d, NULL, w, info, err);
-  if ((rc == AS_OK || rc == AS_ENOCONV) && reward != NULL)
+  if ((rc == AS_OK || rc == AS_ENOCONV || rc == AS_EDIVERGE) &&
+      reward != NULL) /* the last iterate, reported with its status */
     as_features_logits(f, w, reward);
   return rc;
 }

@@ -77,6 +77,12 @@ typedef struct as_features_info {
   double criterion; /* final λ²/2 = −gᵀp/2                               */
   double f;         /* final F(w)                                        */
   size_t dropped;   /* Hessian directions treated as flat at the end     */
+  /* Set by as_features_fit for the BT-type objectives without regulariser
+   * (pmle at λ = 0, dpo, reward at ridge 0), 0 otherwise: 1 when the
+   * separation test (as_features_separation) found no finite minimiser,
+   * and its relative margin (0 when not separated or not tested). */
+  int no_mle;
+  double separation;
 } as_features_info;
 
 /* Damped Newton on F from w (overwritten).  The step is −H⁺g computed from
@@ -90,11 +96,48 @@ typedef struct as_features_info {
  * direction (no minimiser) is never taken for convergence.  A loss that
  * only tends to its infimum (ridge-free reward model on separated data)
  * still lets the decrement fall with the loss: the iterate then stops far
- * out, so check ‖w‖ or keep the default ridge η_r = 1/n.  Returns the status
+ * out: this routine cannot tell (as_features_fit runs the exact existence
+ * test as_features_separation first and reports AS_EDIVERGE).  Returns the status
  * (also in info), or AS_EINVAL / AS_ENOMEM with w unchanged. */
 int as_features_minimize(const as_features *f, const as_objective_type *obj,
                          const as_ctx_data *ctx, const as_features_opts *o,
                          double *w, as_features_info *info, as_err *err);
+
+/* Existence of a finite minimiser for the BT-type objectives without
+ * regulariser (pmle at λ = 0, dpo, reward at ridge 0) over the feature
+ * class.  Every observed record (P_xab > 0, a ≠ b) gives
+ * z = φ(x,a) − φ(x,b) (β > 0 and DPO's offset Δℓref do not matter); the
+ * infimum of −Σ P log σ(β z·w + c) is attained iff no direction u has
+ * z·u ≥ 0 for every record and z·u > 0 for one (no complete or
+ * quasi-complete separation: Albert & Anderson 1984).  Unlike the
+ * per-context win graph (as_graph.h) this sees how w couples contexts.
+ * Decided by the LP  max Σ z·u  s.t.  z·u ≥ 0 for every record,
+ * −1 ≤ u_j ≤ 1, reduced exactly before it is solved: a record inside a
+ * strongly connected component of its context's win graph lies on a
+ * directed cycle whose z's telescope to 0, so z·u = 0 is forced there —
+ * the LP keeps, per context, equalities tying each component's φ·u and one
+ * inequality per ordered pair of components joined by an edge (without
+ * any, e.g. every pair seen both ways, nothing can separate and no LP is
+ * solved).  Hence a context that passes the win-graph criterion never
+ * contributes to a separation; contexts that fail it may still be pinned
+ * by the others through w.  Solved with GLPK's simplex; the answer is then
+ * recomputed from the data: separated iff every row is within
+ * 1e-9·‖z‖₁ of its bound and *margin = Σ z·u / Σ‖z‖₁ over the inequality
+ * rows (∈ [0, 1]) exceeds 1e-9 (scale-free; rounding of φ leaves ~1e-16 on
+ * non-separated data, and *margin is 0 then).  Cost: O(K·V³) for the
+ * components plus an LP with at most K·V(V+1)/2 rows and d columns.
+ * dir (length f->d, may be NULL) receives u when
+ * separated (else 0): along w + t·u no BT term increases (up to that
+ * rounding) and at least one falls to 0, so F decreases to its infimum
+ * as t → ∞.  P is K·V·V as in as_fit.h.  AS_EINVAL
+ * on bad arguments, AS_ENOCONV when GLPK reports no optimum or its
+ * direction violates a record (inconclusive).  Uses GLPK and ends with
+ * glp_free_env() (GLPK's per-thread environment would otherwise leak in
+ * threads that exit): a caller must not hold GLPK objects of its own in
+ * the calling thread across this call.  Thread-safe otherwise. */
+int as_features_separation(const as_features *f, const double *P,
+                           int *separated, double *margin, double *dir,
+                           as_err *err);
 
 /* Fits method o->method over the feature class from data d (P, Q,
  * log_rho, log_ref as in as_fit.h), starting from w (length f->d,
@@ -104,7 +147,14 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
  * reward take it in `reward` (K×V, e.g. from as_features_fit_reward or
  * as_reward_fit); it must be NULL for pmle, dpo and reward.  rebel-iter is
  * AS_ENOTSUP.  Optimisation tolerances: o->tol (> 0) and o->max_iter (> 0)
- * when set, otherwise the defaults above. */
+ * when set, otherwise the defaults above.
+ * Existence (SPEC §3 "It says when it failed to converge"): for pmle at
+ * λ = 0, dpo and reward at ridge 0 the separation test runs first; on
+ * separation the Newton run is capped at 50 steps (as the tabular fit does),
+ * w holds its last iterate, info->no_mle = 1 and the status is AS_EDIVERGE
+ * with the direction in the message.  A ridge > 0 makes F coercive on the
+ * rewards, so it needs no test; pmle at λ > 0 is not tested either, as in
+ * the tabular fit — see as_features.c for why that is not a guarantee. */
 int as_features_fit(const as_features *f, const as_fit_opts *o,
                     const as_data *d, const double *reward, double *w,
                     as_features_info *info, as_err *err);

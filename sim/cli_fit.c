@@ -940,16 +940,25 @@ int cli_fit_main(int argc, char **argv)
     goto out;
   }
   have_res = 1;
-  /* The feature solver stops where the loss flattens (as_features.h): on
-   * data without a finite BT-type minimiser it can report convergence far
-   * out.  The win graph decides existence only per free context (SPEC
-   * §3), so this is a note, not a status. */
+  /* The win graph decides existence only per free context (SPEC §3); the
+   * feature class couples contexts through w and decides existence of the
+   * BT-type minimisers with its own exact test (as_features_separation:
+   * a separated fit is AS_EDIVERGE), so a failing graph is a note here. */
   if (res.status == AS_OK && res.reward_no_mle > 0 &&
-      (o.cls == CLS_FEATURES || o.rused == CLS_FEATURES))
-    fprintf(stderr, "alignsim: fit: note: %zu context(s) fail the win-graph "
-                    "criterion; in the feature class the fit may still be "
-                    "finite, but check theta_norm (%.6g)\n",
-            res.reward_no_mle, res.theta_norm);
+      (o.cls == CLS_FEATURES || o.rused == CLS_FEATURES)) {
+    as_method fm = o.fo.method;
+    int tested = (o.cls == CLS_FEATURES &&
+                  (fm == AS_METHOD_DPO ||
+                   (fm == AS_METHOD_PMLE && o.fo.lambda == 0.0))) ||
+                 (o.rused == CLS_FEATURES && o.fo.ridge == 0.0);
+    fprintf(stderr, "alignsim: fit: note: %zu context(s) fail the tabular "
+                    "win-graph criterion, which does not decide existence in "
+                    "the feature class (w couples contexts); %s (theta_norm "
+                    "%.6g)\n", res.reward_no_mle,
+            tested ? "its separation test found no separating direction"
+                   : "this fit is regularised (lambda or ridge > 0)",
+            res.theta_norm);
+  }
   if (res.status != AS_OK) {
     fprintf(stderr, "alignsim: %s: %s\n",
             o.strict ? "error" : "warning", e.msg);

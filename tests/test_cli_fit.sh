@@ -9,7 +9,9 @@
 # finite class containing π* returns π* exactly; a realizable feature class
 # reaches a small forward KL, recovers π* from population counts, and its
 # reward class gives the E5 configuration; --mu2 / --unlabelled; bad class,
-# feature and pair files (exit 2, one line, FILE:LINE, no output).
+# feature and pair files (exit 2, one line, FILE:LINE, no output); the
+# feature class on separated data (status diverged) and on data whose
+# contexts all fail the win graph but are pinned through w (closed form).
 # CLASS_DATA is tests/class_data.c (realizable instance, feature file,
 # finite class file, sampled comparisons).
 set -u
@@ -288,12 +290,36 @@ check "tabular rkl, finite reward: reward_member 0" test "$(value reward_member 
   --class-file "$CK" --comparisons "$CC" --instance "$CI" --out "$T/c/x-dist.tsv" >"$T/c/x-dist.out" 2>&1
 check "features distill, finite reward: fwd_kl ~ 0 ($(value fwd_kl "$T/c/x-dist.out"))" \
   close "$(value fwd_kl "$T/c/x-dist.out")" 0 1e-12
-# separated data in the feature class: the solver stops far out and says
-# ok (as_features.h); the CLI adds a note naming the win-graph failures
+# separated data in the feature class ("0 beats 1" x5, d = 1, z = 2): no
+# finite minimiser (separation LP, as_features_separation), so every
+# BT-type fit without regulariser says diverged, on stdout and stderr, and
+# still writes its last iterate
 printf '0\t0\t1\n0\t1\t-1\n' >"$T/c/f1.tsv"
-"$A" fit --class features --features "$T/c/f1.tsv" --method dpo --comparisons "$T/sep.tsv" \
-  --out "$T/c/sepf.tsv" >"$T/c/sepf.out" 2>"$T/c/sepf.err"
-check "features on separated data: note on stderr" grep -q "fail the win-graph criterion" "$T/c/sepf.err"
+for m in dpo pmle reward; do
+  "$A" fit --class features --features "$T/c/f1.tsv" --method $m --ridge 0 --comparisons "$T/sep.tsv" \
+    --out "$T/c/sepf-$m.tsv" >"$T/c/sepf-$m.out" 2>"$T/c/sepf-$m.err"
+  check "features $m on separated data: exit 0" test $? -eq 0
+  check "features $m on separated data: status diverged" test "$(value status "$T/c/sepf-$m.out")" = diverged
+  check "features $m on separated data: stderr names it" grep -q "no finite minimiser: the records are separated" "$T/c/sepf-$m.err"
+  check "features $m on separated data: table written" test "$(wc -l <"$T/c/sepf-$m.tsv")" -eq 3
+done
+"$A" fit --class features --features "$T/c/f1.tsv" --method dpo --strict --comparisons "$T/sep.tsv" \
+  --out "$T/c/sepf-strict.tsv" >/dev/null 2>&1
+check "features dpo on separated data --strict: exit 1, no table" test $? -eq 1 -a ! -e "$T/c/sepf-strict.tsv"
+# every context fails the win graph (one edge each) but w couples them:
+# d = 1, φ(0,·) = (1, 0), φ(1,·) = (0, 1); "0 beats 1" 3 times in context 0
+# (z = +1) and 2 times in context 1 (z = −1).  The minimiser is finite:
+# σ(w) = 3/5, w = log 1.5, so log π(0|0) − log π(1|0) = log 1.5 and the
+# reverse in context 1 (PMLE, β = 1, λ = 0)
+printf '0\t0\t1\n0\t1\t0\n1\t0\t0\n1\t1\t1\n' >"$T/c/f2.tsv"
+printf '0\t0\t1\t3\n1\t0\t1\t2\n' >"$T/c/cpl.tsv"
+"$A" fit --class features --features "$T/c/f2.tsv" --method pmle --comparisons "$T/c/cpl.tsv" \
+  --out "$T/c/cpl.out.tsv" >"$T/c/cpl.out" 2>"$T/c/cpl.err"
+check "coupled contexts: status ok" test "$(value status "$T/c/cpl.out")" = ok
+check "coupled contexts: reward_no_mle 2 (tabular criterion)" test "$(value reward_no_mle "$T/c/cpl.out")" = 2
+check "coupled contexts: note on stderr" grep -q "its separation test found no separating direction" "$T/c/cpl.err"
+gap=$(awk -F'\t' 'NR > 1 { l[$1, $2] = $3 } END { printf "%.17g", l[0, 0] - l[0, 1] }' "$T/c/cpl.out.tsv")
+check "coupled contexts: log-ratio log 1.5 ($gap)" close "$gap" 0.4054651081081644 1e-9
 
 # 7d. Unlabelled pairs: --mu2 equal to the instance's log_mu column gives
 #     the default bit for bit (precedence); --unlabelled uses M/m (differs
