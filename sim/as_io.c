@@ -166,7 +166,7 @@ FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
     s->path = p;
     s->cap = cap;
   }
-  size_t a = strlen(dir), b = strlen(name);
+  size_t a = dir != NULL ? strlen(dir) : 0, b = strlen(name);
   size_t tmp_size = a + b + 64; /* DIR/NAME.tmp.PID always fits */
   char *path = malloc(a + b + 2);
   char *tmp = malloc(tmp_size);
@@ -176,9 +176,13 @@ FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
     as_err_set(err, AS_ENOMEM, "out of memory");
     return NULL;
   }
-  memcpy(path, dir, a);
-  path[a] = '/';
-  memcpy(path + a + 1, name, b + 1);
+  if (dir != NULL) {
+    memcpy(path, dir, a);
+    path[a] = '/';
+    memcpy(path + a + 1, name, b + 1);
+  } else {
+    memcpy(path, name, b + 1);
+  }
   FILE *f = as_io_open_tmp(path, tmp, tmp_size, err);
   if (f == NULL) {
     free(path);

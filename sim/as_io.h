@@ -128,7 +128,8 @@ typedef struct as_io_outset {
   char **tmp, **path; /* owned */
 } as_io_outset;
 
-/* Opens DIR/NAME's temporary file; close it with as_io_outset_close. */
+/* Opens DIR/NAME's temporary file (NAME itself when dir is NULL); close it
+ * with as_io_outset_close. */
 FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
                         as_err *err);
 /* Flushes and closes f (the file last opened); AS_EIO on a write error (the

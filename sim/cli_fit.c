@@ -521,48 +521,39 @@ static int write_outputs(const fit_args *o, int argc, char **argv,
                          const fit_extra *x, as_err *e)
 {
   int is_reward = o->fo.method == AS_METHOD_REWARD;
-  char mpath[4096], tmp[2][4200];
+  char mpath[4096];
   int len = snprintf(mpath, sizeof mpath, "%s.manifest", o->out);
   if (len < 0 || (size_t)len >= sizeof mpath)
     return as_err_set(e, AS_EINVAL, "%s: path too long", o->out);
-  const char *path[2] = {o->out, mpath};
-  FILE *f[2] = {NULL, NULL};
-  int rc = AS_OK;
-  for (int i = 0; i < 2 && rc == AS_OK; i++)
-    if ((f[i] = as_io_open_tmp(path[i], tmp[i], sizeof tmp[i], e)) == NULL)
-      rc = AS_EIO;
-  if (rc == AS_OK &&
-      (rc = as_io_fprint_table(f[0], res->K, res->V,
-                               is_reward ? res->reward : res->log_pi,
-                               is_reward ? "reward" : "log_prob", e)) !=
-          AS_OK) {
+  as_io_outset s = {0};
+  int rc;
+  FILE *f = as_io_outset_open(&s, NULL, o->out, e);
+  if (f == NULL) {
+    rc = e->code != AS_OK ? e->code : AS_EIO;
+  } else if ((rc = as_io_fprint_table(f, res->K, res->V,
+                                      is_reward ? res->reward : res->log_pi,
+                                      is_reward ? "reward" : "log_prob", e)) !=
+             AS_OK) {
     char m[AS_ERR_MSG_MAX];            /* name the file in the message */
     snprintf(m, sizeof m, "%s", e->msg);
     as_err_set(e, rc, "%s: %s", o->out, m);
+    as_io_outset_close(&s, f, NULL);
+  } else {
+    rc = as_io_outset_close(&s, f, e);
   }
-  if (rc == AS_OK &&
-      write_manifest(f[1], o, argc, argv, cnt, res, x) != AS_OK)
-    rc = as_err_set(e, AS_EIO, "%s: write error", mpath);
-  for (int i = 0; i < 2; i++) {      /* finish (or drop) every temp file */
-    if (f[i] == NULL)
-      continue;
-    if (rc == AS_OK) {
-      rc = as_io_finish_tmp(f[i], tmp[i], e);
-      if (rc != AS_OK && i == 1)
-        remove(tmp[0]);
+  if (rc == AS_OK) {
+    if ((f = as_io_outset_open(&s, NULL, mpath, e)) == NULL) {
+      rc = e->code != AS_OK ? e->code : AS_EIO;
+    } else if (write_manifest(f, o, argc, argv, cnt, res, x) != AS_OK) {
+      as_io_outset_close(&s, f, NULL);
+      rc = as_err_set(e, AS_EIO, "%s: write error", mpath);
     } else {
-      fclose(f[i]);
-      remove(tmp[i]);
+      rc = as_io_outset_close(&s, f, e);
     }
   }
-  if (rc != AS_OK)
-    return rc;
-  if ((rc = as_io_rename_tmp(tmp[0], path[0], e)) != AS_OK) {
-    remove(tmp[1]);
-    return rc;
-  }
-  if ((rc = as_io_rename_tmp(tmp[1], path[1], e)) != AS_OK)
-    remove(path[0]);   /* not expected in the same directory: no table alone */
+  if (rc == AS_OK)
+    rc = as_io_outset_commit(&s, e);
+  as_io_outset_free(&s);
   return rc;
 }
 
