@@ -507,7 +507,7 @@ static const char *const top_keys[] = {
   "lambda", "gamma", "beta_dpo", "m", "methods", "replicates", "seed",
   "tuning", "heldout_fraction", "metrics", "figures", "rate_fit_min_n",
   "ridge", "dpo_steps", "dpo_lr", "class", "delta", "m_sweep", "mu2_sweep",
-  "mu_power", NULL};
+  "mu_power", "bounds", NULL};
 
 static const config_setting_t *required(const parser *p,
                                         const config_setting_t *root,
@@ -865,6 +865,18 @@ static int parse_root(const parser *p, const config_setting_t *root,
                            "mu_power", &c->mu_power[i])) != AS_OK)
         return rc;
   }
+  /* E9: the bound quantity of the tabular kind (as_kind_tabular.c) */
+  if ((s = config_setting_get_member(root, "bounds")) != NULL) {
+    if ((rc = get_string(p, s, "bounds", &str)) != AS_OK)
+      return rc;
+    if (strcmp(str, "none") == 0)
+      c->bounds = AS_CONFIG_BOUNDS_NONE;
+    else if (strcmp(str, "theorem4-constant") == 0)
+      c->bounds = AS_CONFIG_BOUNDS_THM4_CONSTANT_TAB;
+    else
+      return fail(p, s, "'bounds' must be \"none\" or \"theorem4-constant\" "
+                  "(\"%s\")", str);
+  }
 
   if ((s = config_setting_get_member(root, "kind")) != NULL) {
     if ((rc = get_string(p, s, "kind", &str)) != AS_OK)
@@ -1019,6 +1031,15 @@ const char *as_tuning_name(as_tuning t)
   case AS_TUNING_ORACLE: return "oracle";
   case AS_TUNING_HELDOUT: return "heldout";
   case AS_TUNING_FIXED: return "fixed";
+  }
+  return "?";
+}
+
+const char *as_config_bounds_name(as_config_bounds b)
+{
+  switch (b) {
+  case AS_CONFIG_BOUNDS_NONE: return "none";
+  case AS_CONFIG_BOUNDS_THM4_CONSTANT_TAB: return "theorem4-constant";
   }
   return "?";
 }
@@ -1222,5 +1243,9 @@ int as_config_write(FILE *f, const as_config *c)
   }
   if (c->n_mu_power > 0)
     write_doubles(f, "mu_power", c->mu_power, c->n_mu_power);
+  /* written only when set, so the manifest of a run without it is
+   * unchanged (re-reading gives the default "none") */
+  if (c->bounds != AS_CONFIG_BOUNDS_NONE)
+    fprintf(f, "bounds = \"%s\";\n", as_config_bounds_name(c->bounds));
   return ferror(f) ? AS_EIO : AS_OK;
 }

@@ -56,6 +56,20 @@ typedef struct as_config_class {
   size_t n_sizes;
 } as_config_class;
 
+/* `bounds`: which bound quantity a kind reports per row (E9).
+ *   NONE                 nothing (default; the aux column stays NaN)
+ *   THM4_CONSTANT_TAB    "theorem4-constant": the factor multiplying
+ *                        log(|Π|/δ)/n in Theorem 4, with C = C_tab and
+ *                        R_max = R_max({π*}) of the unit's instance
+ *                        (proofs/README.md, "E9"). */
+typedef enum {
+  AS_CONFIG_BOUNDS_NONE = 0,
+  AS_CONFIG_BOUNDS_THM4_CONSTANT_TAB
+} as_config_bounds;
+
+/* "none", "theorem4-constant". */
+const char *as_config_bounds_name(as_config_bounds b);
+
 typedef struct as_config {
   char *path;           /* file name as given (owned)                        */
   char *experiment;     /* `experiment`: id, e.g. "e1" (owned)               */
@@ -110,6 +124,9 @@ typedef struct as_config {
                            μ ∝ π*^t (t = 1: μ = π*; t < 0: anti-aligned),
                            each finite (owned), or NULL                     */
   size_t n_mu_power;
+  /* E9: a bound quantity reported by the tabular kind in its aux column
+   * (`bounds`, as_kind_tabular.c; default "none") */
+  as_config_bounds bounds;
 } as_config;
 
 /* Reads and validates PATH.  On error returns AS_EPARSE (or AS_EIO when the

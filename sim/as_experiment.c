@@ -41,6 +41,12 @@ const as_experiment_kind *as_experiment_kind_find(const char *name)
   return NULL;
 }
 
+const char *as_experiment_aux_name(const as_experiment_kind *kind,
+                                   const as_config *cfg)
+{
+  return kind->aux_label != NULL ? kind->aux_label(cfg) : kind->aux_name;
+}
+
 uint64_t as_experiment_stream(size_t cell, unsigned which)
 {
   return 1u + 4u * (uint64_t)cell + which;
@@ -166,6 +172,10 @@ int as_experiment_compute(const as_config *cfg, int threads, int progress,
   int rc = kind->check(cfg, err);
   if (rc != AS_OK)
     return rc;
+  if (cfg->bounds != AS_CONFIG_BOUNDS_NONE && kind->aux_label == NULL)
+    return as_err_set(err, AS_ENOTSUP, "%s: 'bounds = \"%s\"' is reported by "
+                      "kind 'tabular' only, not by kind '%s'", cfg->path,
+                      as_config_bounds_name(cfg->bounds), kind->name);
   if (threads < 1 || threads > 1024)
     return as_err_set(err, AS_EINVAL, "threads = %d must be in [1, 1024]",
                       threads);

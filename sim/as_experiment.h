@@ -84,7 +84,16 @@ typedef struct as_experiment_kind {
    * (E3's bound-vs-quantile rows, E7's per-μ' rows). */
   int (*write_summary)(FILE *f, const as_config *cfg, const as_rows *rows,
                        as_err *err);
+  /* Optional (NULL: aux_name always, and the config key `bounds` is
+   * rejected): the aux column's header under cfg, for a kind whose aux
+   * column depends on the configuration (E9's `bounds`). */
+  const char *(*aux_label)(const as_config *cfg);
 } as_experiment_kind;
+
+/* The aux column's header of kind under cfg: kind->aux_label(cfg) when the
+ * kind has one, else kind->aux_name. */
+const char *as_experiment_aux_name(const as_experiment_kind *kind,
+                                   const as_config *cfg);
 
 /* The kind registered under `name`, or NULL. */
 const as_experiment_kind *as_experiment_kind_find(const char *name);

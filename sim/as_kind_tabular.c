@@ -5,7 +5,13 @@
  * Per unit the reward model is fitted once (as_reward_fit) and reused over
  * the whole λ grid and by every reward-based method; RLHF and RKL then use
  * their exact closed form π ∝ π_ref^{λ/(λ+γ)} exp(r̂/(λ+γ)) (SPEC §3),
- * distillation and REBEL the Newton solver through as_fit_with_reward. */
+ * distillation and REBEL the Newton solver through as_fit_with_reward.
+ *
+ * With `bounds = "theorem4-constant"` (E9) every row's aux column is the
+ * unit's Theorem-4 constant on the tabular class (as_tab_bound_constant:
+ * C_tab, R_max({π*}) at the cell's β), headed AS_TAB_BOUND_COLUMN so it is
+ * not mistaken for a bound: it multiplies log(|Π|/δ)/n, which is infinite
+ * for this class.  Without the key aux stays NaN, headed "aux". */
 #include "as_tabular.h"
 
 #include <math.h>
@@ -17,6 +23,14 @@
 #include "as_metrics.h"
 
 /* ---- the kind */
+
+#define AS_TAB_BOUND_COLUMN "thm4_const_Ctab_Rmax_pistar"
+
+/* The unit and what the kind adds to its rows. */
+typedef struct tab_ctx {
+  as_tab_unit u;
+  double bound; /* the Theorem-4 constant, NAN when not asked for */
+} tab_ctx;
 
 /* A solve through as_fit.h, reusing the unit's reward where the method
  * needs one (its failures are the policy's too). */
@@ -54,7 +68,7 @@ static double heldout_score(const as_tab_unit *u, const double *log_pi)
 static int fit_candidate(const void *ctx, as_method m, double lambda,
                          as_tab_cand *c, as_err *err)
 {
-  const as_tab_unit *u = ctx;
+  const as_tab_unit *u = &((const tab_ctx *)ctx)->u;
   size_t K = u->d.K, V = u->d.V;
   memset(c, 0, sizeof *c);
   c->lambda = lambda;
@@ -124,7 +138,8 @@ scored:
 static void fill_row(const void *ctx, as_method m, const as_tab_cand *c,
                      int has_lambda, as_result_row *row)
 {
-  const as_tab_unit *u = ctx;
+  const tab_ctx *t = ctx;
+  const as_tab_unit *u = &t->u;
   as_tab_cand_row(c, u->cell, u->replicate, as_method_name(m), u->n, u->beta,
                   has_lambda, row);
   if (as_tab_method_needs_q(m))
@@ -137,6 +152,8 @@ static void fill_row(const void *ctx, as_method m, const as_tab_cand *c,
     row->beta_dpo = u->beta_dpo;
   row->rlhf_floor = u->floor.floor;
   row->rlhf_floor_lambda = u->floor.lambda;
+  if (u->cfg->bounds == AS_CONFIG_BOUNDS_THM4_CONSTANT_TAB)
+    row->aux = t->bound;
 }
 
 static int need_of(const as_config *cfg)
@@ -156,12 +173,20 @@ static int need_of(const as_config *cfg)
 static int tabular_run_unit(const as_config *cfg, size_t cell, long rep,
                             as_rows *out, as_err *err)
 {
-  as_tab_unit u;
-  int rc = as_tab_unit_setup(cfg, cell, rep, need_of(cfg), &u, err);
+  tab_ctx t;
+  int rc = as_tab_unit_setup(cfg, cell, rep, need_of(cfg), &t.u, err);
   if (rc != AS_OK)
     return rc;
-  rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
-  as_tab_unit_free(&u);
+  t.bound = NAN;
+  if (cfg->bounds == AS_CONFIG_BOUNDS_THM4_CONSTANT_TAB) {
+    as_tab_bound b;
+    if ((rc = as_tab_bound_constant(t.u.inst, t.u.beta, &b, err)) != AS_OK)
+      goto done;
+    t.bound = b.constant;
+  }
+  rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &t, out, err);
+done:
+  as_tab_unit_free(&t.u);
   return rc;
 }
 
@@ -180,10 +205,17 @@ static int tabular_check(const as_config *cfg, as_err *err)
   return AS_OK;
 }
 
+static const char *tabular_aux_label(const as_config *cfg)
+{
+  return cfg->bounds == AS_CONFIG_BOUNDS_THM4_CONSTANT_TAB
+             ? AS_TAB_BOUND_COLUMN : "aux";
+}
+
 const as_experiment_kind as_kind_tabular = {
   .name = "tabular",
   .aux_name = "aux",
   .check = tabular_check,
   .n_cells = as_tab_n_cells,
   .run_unit = tabular_run_unit,
+  .aux_label = tabular_aux_label,
 };

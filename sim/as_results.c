@@ -42,7 +42,7 @@ static int write_results_csv(FILE *f, const as_config *cfg,
     fprintf(f, ",%s", as_metrics_names[k]);
   fprintf(f, ",rlhf_floor,rlhf_floor_lambda,heldout_score,reward_no_mle,"
           "contexts_not_converged,iterations,theta_norm,status,%s\n",
-          kind->aux_name);
+          as_experiment_aux_name(kind, cfg));
   for (size_t i = 0; i < rows->count; i++) {
     const as_result_row *r = &rows->row[i];
     fprintf(f, "%s,%s,%zu,%ld,%llu,%s,", cfg->experiment, kind->name, r->cell,
@@ -319,7 +319,8 @@ static int write_summary(FILE *f, const as_config *cfg, const group *g,
     for (size_t s = 0; s < 5; s++)
       fprintf(f, ",%s_%s", as_metrics_names[mi], sfx[s]);
   }
-  const char *extra[] = {"rlhf_floor", "lambda_chosen", kind->aux_name};
+  const char *extra[] = {"rlhf_floor", "lambda_chosen",
+                         as_experiment_aux_name(kind, cfg)};
   for (size_t e = 0; e < 3; e++)
     for (size_t s = 0; s < 5; s++)
       fprintf(f, ",%s_%s", extra[e], sfx[s]);
@@ -502,8 +503,8 @@ static int write_curves(as_io_outset *s, const char *dir, const as_config *cfg,
 
 /* gnuplot variables for the figure scripts. */
 static int write_params(as_io_outset *s, const char *dir, const as_config *cfg,
-                        const group *g, size_t ng, const curve *c, size_t nc,
-                        as_err *err)
+                        const as_experiment_kind *kind, const group *g,
+                        size_t ng, const curve *c, size_t nc, as_err *err)
 {
   FILE *f = as_io_outset_open(s, dir, "plot_params.gp", err);
   if (f == NULL)
@@ -513,6 +514,9 @@ static int write_params(as_io_outset *s, const char *dir, const as_config *cfg,
   fprintf(f, "experiment = \"%s\"\naxis = \"%s\"\nreplicates = %ld\n",
           cfg->experiment, as_results_plot_axis(cfg), cfg->replicates);
   fprintf(f, "rate_fit_min_n = %.17g\n", cfg->rate_fit_min_n);
+  /* what the aux_median column of the curves holds (E9 draws it only when
+   * it is its bound quantity) */
+  fprintf(f, "aux_name = \"%s\"\n", as_experiment_aux_name(kind, cfg));
   double nmin = INFINITY, nmax = 0;
   for (size_t i = 0; i < cfg->n_n; i++) {
     nmin = fmin(nmin, (double)cfg->n[i]);
@@ -593,7 +597,7 @@ int as_results_write(as_io_outset *s, const char *dir, const as_config *cfg,
     goto done;
   if ((rc = write_curves(s, dir, cfg, g, ng, err)) != AS_OK)
     goto done;
-  rc = write_params(s, dir, cfg, g, ng, c, nc, err);
+  rc = write_params(s, dir, cfg, kind, g, ng, c, nc, err);
 done:
   curves_free(c, nc);
   groups_free(g, ng);

@@ -7,9 +7,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "as_bounds.h"
+#include "as_coverage.h"
 #include "as_math.h"
 #include "as_pref.h"
 #include "as_rng.h"
+#include "as_theory.h"
+
+/* ---- E9: Theorem 4's constant on the tabular class (as_tabular.h) */
+
+int as_tab_bound_constant(const as_instance *inst, double beta,
+                          as_tab_bound *out, as_err *err)
+{
+  size_t K = inst->K, V = inst->V;
+  if (!(beta > 0) || !isfinite(beta))
+    return as_err_set(err, AS_EINVAL, "bound constant: beta = %.17g must be "
+                      "positive and finite", beta);
+  double *rbar = malloc(K * V * sizeof *rbar);
+  if (rbar == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  as_theory_centred_reward(K, V, inst->log_pi_star, inst->log_mu, beta, rbar);
+  /* Assumption 2 over {π*}: every y of every context with ρ(x) > 0 */
+  double R = 0;
+  for (size_t x = 0; x < K; x++) {
+    if (inst->log_rho[x] == -INFINITY)
+      continue;
+    for (size_t y = 0; y < V; y++) {
+      double a = fabs(rbar[x * V + y]);
+      if (!isfinite(a)) {
+        free(rbar);
+        return as_err_set(err, AS_EINVAL, "bound constant: the centred "
+                          "reward of pi* is not finite at x = %zu, y = %zu "
+                          "(%.17g): R_max is undefined", x, y, a);
+      }
+      R = fmax(R, a);
+    }
+  }
+  free(rbar);
+  double C;
+  int rc = as_coverage_tabular(inst, &C, NULL, NULL, err);
+  if (rc != AS_OK)
+    return rc;
+  /* Theorem 4's factors (as_bounds.h): δ, |Π| and n only enter `rate` */
+  as_bounds_chain ch;
+  if ((rc = as_bounds_theorem4(R, beta, 0.5, C, 1.0, 1.0, &ch, err)) != AS_OK)
+    return rc;
+  out->R_max = R;
+  out->C_tab = C;
+  out->constant = ch.c1 * ch.lemma8 * ch.coverage * ch.lemma9;
+  return AS_OK;
+}
 
 /* ---- cells and methods of the tabular kinds */
 

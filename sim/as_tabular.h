@@ -113,6 +113,30 @@ int as_tab_method_has_lambda(as_method m);
 int as_tab_method_needs_reward(as_method m);
 int as_tab_method_needs_q(as_method m);
 
+/* ---- E9: the bound quantity of config key `bounds` */
+
+/* The tabular class is infinite, so Theorem 4 has no literal value on it
+ * (log|Π| = ∞).  What E9 reports instead (proofs/README.md, "E9: the
+ * bound's β-dependence on the tabular class") is Theorem 4's constant —
+ * the factor multiplying log(|Π|/δ)/n —
+ *   constant = C_tab · φ(2R_max/β) · c₁ / (2 β² κ(2R_max)²),
+ * evaluated with the theorem's worst-case ranges B_σ = 2R_max,
+ * B_v = 2R_max/β, C_tab the closed-form coverage of the tabular class
+ * (as_coverage.h) and R_max = R_max({π*}) = max_{x: ρ(x)>0, y}
+ * |β log π*(y|x) − E_μ β log π*(·|x)|: the range π* itself forces, a lower
+ * bound on R_max of any class containing π*.  R_max = β·D with D free of β,
+ * so B_v = 2D does not move with β while B_σ = 2βD does. */
+typedef struct as_tab_bound {
+  double R_max;    /* R_max({π*}) at β                                    */
+  double C_tab;    /* Definition 3 coverage of the tabular class          */
+  double constant; /* the Theorem-4 constant above                         */
+} as_tab_bound;
+
+/* AS_EINVAL (with a message) when β is not positive and finite, when π* is
+ * not finite where ρ > 0, or when μ lacks full support (C_tab = ∞). */
+int as_tab_bound_constant(const as_instance *inst, double beta,
+                          as_tab_bound *out, as_err *err);
+
 /* ---- the λ grid and its tuning rule */
 
 /* One fitted candidate (a method at one λ). */

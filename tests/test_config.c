@@ -59,6 +59,7 @@ START_TEST(test_good_e1)
   ck_assert(c->seed == 20260101u);
   ck_assert_int_eq(c->tuning, AS_TUNING_ORACLE);
   ck_assert(c->m_population);
+  ck_assert_int_eq(c->bounds, AS_CONFIG_BOUNDS_NONE); /* default */
   ck_assert_uint_eq(c->n_figures, 1);
   ck_assert_str_eq(c->figures[0], "e1");
   ck_assert(c->rate_fit_min_n == 1e4);
@@ -153,7 +154,7 @@ static void roundtrip(const char *txt)
             && a->m_population == b->m_population && a->m == b->m
             && a->heldout_fraction == b->heldout_fraction
             && a->rate_fit_min_n == b->rate_fit_min_n
-            && a->dpo_steps == b->dpo_steps);
+            && a->dpo_steps == b->dpo_steps && a->bounds == b->bounds);
   ck_assert(a->gamma_is_beta || a->gamma == b->gamma);
   ck_assert((isnan(a->ridge) && isnan(b->ridge)) || a->ridge == b->ridge);
   ck_assert(a->n_figures == b->n_figures && a->n_metrics == b->n_metrics);
@@ -174,6 +175,46 @@ START_TEST(test_roundtrip)
             "description = \"quote \\\" here\";\n"
             "instance = { mu2 = { sharpness = -1; noise = 2; }; };\n"
             "class = { type = \"features\"; d = 4; realizable = false; };\n");
+  roundtrip("experiment = \"e9\"; beta = [0.5, 2.0]; n = [100];\n"
+            "lambda = [0.1]; methods = [\"pmle\"]; replicates = 1;\n"
+            "bounds = \"theorem4-constant\";\n");
+  roundtrip("experiment = \"e9\"; beta = 1; n = [100];\n"
+            "lambda = [0.1]; methods = [\"pmle\"]; replicates = 1;\n"
+            "bounds = \"none\";\n");
+}
+END_TEST
+
+/* `bounds` (E9): parsed to its enum, named back, and absent from the
+ * written configuration when "none" (so a manifest is unchanged by it). */
+START_TEST(test_bounds_key)
+{
+  as_config *c;
+  as_err e;
+  int rc = as_config_parse_string("experiment = \"e9\"; beta = 1; n = [10];\n"
+                                  "lambda = [0.1]; methods = [\"pmle\"];\n"
+                                  "replicates = 1;\n"
+                                  "bounds = \"theorem4-constant\";\n",
+                                  "k.cfg", &c, &e);
+  ck_assert_msg(rc == AS_OK, "%s", e.msg);
+  ck_assert_int_eq(c->bounds, AS_CONFIG_BOUNDS_THM4_CONSTANT_TAB);
+  ck_assert_str_eq(as_config_bounds_name(c->bounds), "theorem4-constant");
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  ck_assert_int_eq(as_config_write(f, c), AS_OK);
+  fclose(f);
+  ck_assert_msg(strstr(buf, "bounds = \"theorem4-constant\";") != NULL,
+                "written config lacks the key:\n%s", buf);
+  free(buf);
+  c->bounds = AS_CONFIG_BOUNDS_NONE;
+  buf = NULL;
+  f = open_memstream(&buf, &len);
+  ck_assert_int_eq(as_config_write(f, c), AS_OK);
+  fclose(f);
+  ck_assert_msg(strstr(buf, "bounds") == NULL, "\"none\" was written:\n%s",
+                buf);
+  free(buf);
+  as_config_free(c);
 }
 END_TEST
 
@@ -243,6 +284,8 @@ static const bad_case bad[] = {
   {HEAD "class = { size = 3; };\n", "bad.cfg:7:", "type"},
   {HEAD "population = 1;\n", "bad.cfg:7:", "true or false"},
   {HEAD "ridge = -1e-3;\n", "bad.cfg:7:", "ridge"},
+  {HEAD "bounds = \"theorem4\";\n", "bad.cfg:7:", "theorem4-constant"},
+  {HEAD "\nbounds = true;\n", "bad.cfg:8:", "'bounds' must be a string"},
   /* syntax error: libconfig's own message with its line */
   {HEAD "\nbeta_dpo = ;\n", "bad.cfg:8:", "syntax"},
   /* duplicate key: libconfig rejects it at parse time */
@@ -320,6 +363,7 @@ int main(void)
   tcase_add_test(tc, test_good_e1);
   tcase_add_test(tc, test_good_other_forms);
   tcase_add_test(tc, test_roundtrip);
+  tcase_add_test(tc, test_bounds_key);
   tcase_add_test(tc, test_bad_configs);
   tcase_add_test(tc, test_missing_required_keys);
   tcase_add_test(tc, test_read_file);
