@@ -266,8 +266,16 @@ void as_instance_draw_rho(as_instance *inst, const as_instance_params *p,
   if (p->rho_uniform) {
     fill(inst->log_rho, K, -log((double)K));
   } else {
-    for (size_t x = 0; x < K; x++)
-      inst->log_rho[x] = log(gsl_ran_exponential(r, 1.0));
+    for (size_t x = 0; x < K; x++) {
+      /* gsl_ran_exponential is −log1p(−u), u ∈ [0, 1): u = 0 would give
+       * ρ(x) = 0, which Dirichlet(1) never does; redraw it (only that
+       * draw changes, every other value is as before). */
+      double E;
+      do
+        E = gsl_ran_exponential(r, 1.0);
+      while (E == 0.0);
+      inst->log_rho[x] = log(E);
+    }
     as_log_softmax(inst->log_rho, K, inst->log_rho);
   }
 }

@@ -65,7 +65,8 @@ as_instance *as_instance_clone(const as_instance *inst);
  *     N(0,1)), then ξ'_x (V draws) only if mu == AS_MU_DRAWN, then ξ''_x
  *     (V draws) only if mu2 == AS_MU_DRAWN;
  *   then, only if rho_uniform == 0, K draws E_x ~ Exp(1) and ρ = E / ΣE
- *     (= Dirichlet(1, ..., 1)).
+ *     (= Dirichlet(1, ..., 1)); an E_x that comes out exactly 0 (u = 0 in
+ *     gsl_ran_exponential) is redrawn, so every ρ(x) > 0.
  * π* = softmax(z), π_ref = softmax(a z + τ ξ), a drawn μ = softmax(a' z +
  * τ' ξ'), a drawn μ' = softmax(a'' z + τ'' ξ'').  Parameters are checked
  * first; on error nothing is drawn or written. */

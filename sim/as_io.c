@@ -20,6 +20,13 @@
 
 #define MAX_FIELDS 8
 
+/* Rows are within 1e-6 of normalised (SPEC §7 contract).  A row further
+ * than 1e-12 from 0 (e.g. printed with few digits) is renormalised so the
+ * object is normalised to double precision; a row already that close is
+ * kept bit for bit, so write → read round-trips exactly. */
+#define NORM_TOL 1e-6
+#define RENORM_TOL 1e-12
+
 /* ---------------------------------------------------------------- atomic */
 
 FILE *as_io_open_tmp(const char *path, char *tmp_path, size_t tmp_size,
@@ -268,6 +275,25 @@ int as_io_fprint_instance(FILE *f, const as_instance *inst, as_err *err)
       return as_err_set(err, AS_EINVAL, "instance: invalid entry at (x=%zu, "
                         "y=%zu): %g %g %g", i / V, i % V, s, r, m);
   }
+  /* The format has no ρ or μ' column and the reader returns ρ uniform and
+   * μ' = μ: an instance that differs from that would be read back as a
+   * different instance, so it is refused rather than silently changed.
+   * RENORM_TOL is the reader's own "already normalised" tolerance. */
+  double lk = -log((double)K);
+  for (size_t x = 0; x < K; x++)
+    if (!(fabs(inst->log_rho[x] - lk) <= RENORM_TOL))
+      return as_err_set(err, AS_EINVAL, "instance: rho is not uniform "
+                        "(rho[%zu] = %.17g, 1/K = %.17g) and the instance "
+                        "format has no rho column", x, exp(inst->log_rho[x]),
+                        1.0 / (double)K);
+  for (size_t i = 0; i < K * V; i++) {
+    double m = inst->log_mu[i], m2 = inst->log_mu2[i];
+    if (!(m == m2 || fabs(m - m2) <= RENORM_TOL))
+      return as_err_set(err, AS_EINVAL, "instance: mu' differs from mu at "
+                        "(x=%zu, y=%zu): log mu' = %.17g, log mu = %.17g, and "
+                        "the instance format has no mu' column", i / V, i % V,
+                        m2, m);
+  }
   fputs("context\tresponse\tlog_pi_star\tlog_pi_ref\tlog_mu\n", f);
   /* %.17g prints every double so that strtod gives back the same bits. */
   for (size_t x = 0; x < K; x++)
@@ -475,13 +501,26 @@ static int is_number(const char *s)
   return end != s && *end == '\0';
 }
 
-/* The first data line is a header when its first field is not a number.
- * Returns 1 if the current line is that header (and should be skipped). */
+/* The first data line is a header when none of its fields is a number
+ * (not merely its first one: "x1 0 1 5" is a data row with a typo, to be
+ * reported, not skipped as a header).  Returns 1 if the current line is
+ * that header (and should be skipped). */
 static int reader_is_header(reader *r)
 {
   int first = !r->data_seen;
   r->data_seen = 1;
-  return first && !is_number(r->fld[0]);
+  if (!first)
+    return 0;
+  int nf = r->nf <= MAX_FIELDS ? r->nf : MAX_FIELDS;
+  return as_io_fields_are_header((const char *const *)r->fld, (size_t)nf);
+}
+
+int as_io_fields_are_header(const char *const *fields, size_t nf)
+{
+  for (size_t j = 0; j < nf; j++)
+    if (is_number(fields[j]))
+      return 0;
+  return 1;
 }
 
 /* A non-negative decimal integer below 2^64; what names the field. */
@@ -568,12 +607,6 @@ typedef struct grid_spec {
   int normalised;            /* each column's rows must be log-distributions */
 } grid_spec;
 
-/* Rows are within 1e-6 of normalised (SPEC §7 contract).  A row further
- * than 1e-12 from 0 (e.g. printed with few digits) is renormalised so the
- * object is normalised to double precision; a row already that close is
- * kept bit for bit, so write → read round-trips exactly. */
-#define NORM_TOL 1e-6
-#define RENORM_TOL 1e-12
 
 /* Reads a complete K×V table with spec->nvals values per (x, y) into
  * vals[j][x*V + y] (each allocated here).  *K / *V are inferred when 0. */

@@ -2,7 +2,7 @@
  *
  * Files are tab- (or blank-) separated, one record a line, '#' starts a
  * comment, blank lines are ignored; an optional header line (the first
- * non-comment line, when its first field is not a number) is accepted by
+ * non-comment line, when none of its fields is a number) is accepted by
  * every reader.  Every reader reports malformed input as AS_EPARSE with
  * "FILE:LINE: what is wrong (the value)".  Every
  * writer writes to FILE.tmp.PID and renames it into place, so an error or
@@ -19,7 +19,10 @@
 
 /* Instance: header `context response log_pi_star log_pi_ref log_mu`, then
  * one row per (context, response), all K·V rows present.  ρ is uniform and
- * μ' = μ when read back (the format has no columns for them).
+ * μ' = μ when read back (the format has no columns for them), so the
+ * writer refuses (AS_EINVAL, nothing written) an instance whose ρ is not
+ * uniform or whose μ' differs from μ (beyond 1e-12 in log space) instead
+ * of writing a file that reads back as another instance.
  *
  * Reading (shared with as_io_read_table): rows may come in any order; K, V
  * are 1 + the largest index (indices < 2^31); a missing (x, y) is reported
@@ -99,6 +102,12 @@ int as_io_fprint_counts(FILE *f, const as_counts *c, const char *header,
                         as_err *err);
 int as_io_fprint_table(FILE *f, size_t K, size_t V, const double *values,
                        const char *value_name, as_err *err);
+
+/* The header rule every reader of the project shares (SPEC §7): the first
+ * non-comment line is a header iff NONE of its nf fields is a number
+ * (strtod consumes the whole field).  "x1 0 1 5" is therefore a data row
+ * with a typo, to be reported, not skipped.  1 for a header, 0 otherwise. */
+int as_io_fields_are_header(const char *const *fields, size_t nf);
 
 /* The current time in UTC as "2026-11-26T18:06:00Z" (ISO 8601), the date
  * stamp of every manifest; "unknown" when the clock cannot be read.  size

@@ -9,7 +9,10 @@
  *
  * Seeding.  gsl_rng_type.set takes one unsigned long, so a plain
  * gsl_rng_set(r, s) means (initstate = s, initseq = AS_RNG_DEFAULT_STREAM).
- * as_rng_seed() sets both numbers of the reference API.  Unlike some GSL
+ * as_rng_seed() sets both numbers of the reference API; as in the
+ * reference, the stream is inc = 2·initseq + 1, so for pcg32 initseq and
+ * initseq + 2^63 name the same stream (pcg64 takes the 64-bit initseq
+ * zero-extended to 128 bits: all 2^64 values differ).  Unlike some GSL
  * generators, seed 0 is not replaced by a default: every unsigned long is
  * its own seed.  gsl_rng_uniform is x/2^32 (pcg32) or (x >> 11)·2^-53
  * (pcg64), in [0, 1); gsl_rng_get returns the raw output.

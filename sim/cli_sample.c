@@ -67,7 +67,7 @@ static void usage(FILE *f)
 "  --m M                also draw M unlabelled pairs from mu' = mu\n"
 "                       (multinomial) into unlabelled.tsv [none]\n"
 "  --seed S             generator seed, 0 <= S < 2^64 [%u]\n"
-"  --stream S           generator stream, 0 <= S < 2^64 [%u]\n"
+"  --stream S           generator stream, 0 <= S < 2^63 [%u]\n"
 "  -h, --help           this text\n"
 "      --version        print the version\n"
 "\n"
@@ -183,6 +183,12 @@ static int parse_args(int argc, char **argv, sample_opts *o, int *done)
     case OPT_STREAM:
       if (cli_parse_u64("--stream", a, &o->stream))
         return CLI_EXIT_USAGE;
+      /* pcg32's increment is 2S + 1 mod 2^64: S and S + 2^63 are one
+       * stream, so a larger S would silently alias another. */
+      if (o->stream >> 63)
+        return cli_usage_error("--stream: '%s' must be below 2^63 (pcg32 "
+                               "has 2^63 streams; S and S + 2^63 coincide)",
+                               a);
       break;
     case OPT_OUT:
       if (a[0] == '\0')

@@ -27,12 +27,15 @@
 #define ALPHA 1e-3
 
 /* Pearson chi-square of counts N (total n) against probabilities p, with
- * cells of expected count < 5 pooled; returns statistic, sets *df. */
+ * cells of expected count < 5 pooled; a pool that itself expects < 5 is
+ * folded into the smallest regular cell (the usual validity rule: a bin
+ * expecting, say, 0.01 would make one stray count look like a misfit);
+ * returns statistic, sets *df. */
 static double chisq(const uint64_t *N, const double *p, size_t C, uint64_t n,
                     size_t *df)
 {
   double stat = 0.0, pool_o = 0.0, pool_e = 0.0;
-  size_t cells = 0;
+  size_t cells = 0, smallest = C;
   for (size_t i = 0; i < C; i++) {
     double e = (double)n * p[i];
     if (e < 5.0) {
@@ -42,8 +45,16 @@ static double chisq(const uint64_t *N, const double *p, size_t C, uint64_t n,
     }
     stat += ((double)N[i] - e) * ((double)N[i] - e) / e;
     cells++;
+    if (smallest == C || p[i] < p[smallest])
+      smallest = i;
   }
-  if (pool_e > 0.0) {
+  if (pool_e > 0.0 && pool_e < 5.0 && smallest < C) {
+    double o = (double)N[smallest], e = (double)n * p[smallest];
+    stat -= (o - e) * (o - e) / e;
+    o += pool_o;
+    e += pool_e;
+    stat += (o - e) * (o - e) / e;
+  } else if (pool_e > 0.0) {
     stat += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
     cells++;
   }

@@ -39,6 +39,8 @@ check "comparisons header" test "$(head -1 "$D/comparisons.tsv")" = \
   "$(printf 'context\twinner\tloser\tcount')"
 check "no zero cells written" test "$(awk 'NR > 1 && $4 == 0' "$D/comparisons.tsv" | wc -l)" -eq 0
 check "instance has K*V rows + header" test "$(wc -l <"$D/instance.tsv")" -eq 101
+check "instance header" test "$(head -1 "$D/instance.tsv")" = \
+  "$(printf 'context\tresponse\tlog_pi_star\tlog_pi_ref\tlog_mu')"
 for k in version command K V beta logit_scale ref_sharpness ref_noise mu n \
   mode seed stream date; do
   check "manifest has $k" grep -q "^$k = " "$D/manifest"
@@ -138,6 +140,12 @@ bad_case "bad mode" --out "$T/bad" --mode fast
 bad_case "bad mu" --out "$T/bad" --mu best
 bad_case "extra argument" --out "$T/bad" extra
 bad_case "table too large" --out "$T/bad" --K 1000 --V 1000
+# pcg32 keeps 63 bits of the stream (inc = 2 S + 1 mod 2^64): S and S + 2^63
+# are the same stream, so a value >= 2^63 would silently alias another one.
+bad_case "stream >= 2^63 (aliases stream - 2^63)" --out "$T/bad" \
+  --stream 9223372036854775808
+"$A" sample --n 1000 --seed 7 --stream 9223372036854775807 --out "$T/maxstream"
+check "largest stream 2^63 - 1 accepted" test $? -eq 0
 
 # 6. A write failure (file size limit; SIGXFSZ ignored so writes fail with
 # EFBIG): exit 1, one line, the directory it created removed again, and in

@@ -298,6 +298,41 @@ START_TEST(test_rho_dirichlet)
 }
 END_TEST
 
+/* Dirichlet ρ has every ρ(x) > 0 almost surely, but GSL's
+ * gsl_ran_exponential is −log1p(−u) with u = gsl_rng_uniform ∈ [0, 1), so
+ * u = 0 (probability 2^-32 per draw under pcg32) gave E_x = 0, ρ(x) = 0 and
+ * log ρ(x) = −inf.  A pcg32 state of 0 outputs 0 first; as_rng_seed sets
+ * state = (initstate + inc)·M + inc with inc = 2·initseq + 1, so initstate =
+ * −inc·M⁻¹ − inc (mod 2^64) makes the first uniform exactly 0.  Failed
+ * before the fix (log_rho[0] = -inf); an exact zero is now redrawn. */
+START_TEST(test_rho_dirichlet_no_zero)
+{
+  const uint64_t M = 6364136223846793005ULL, seq = 9, inc = 2 * seq + 1;
+  uint64_t minv = M;                 /* Newton: M·minv ≡ 1 (mod 2^64) */
+  for (int i = 0; i < 6; i++)
+    minv *= 2 - M * minv;
+  ck_assert_msg(M * minv == 1, "inverse of the multiplier");
+  uint64_t initstate = (uint64_t)0 - inc * minv - inc;
+  gsl_rng *r = as_rng_new(initstate, seq);
+  gsl_rng *twin = as_rng_new(initstate, seq);
+  ck_assert_msg(gsl_rng_uniform(twin) == 0.0, "crafted seed: first u != 0");
+  as_instance_params p;
+  as_instance_params_default(&p);
+  p.K = 3;
+  p.rho_uniform = 0;
+  as_instance *inst = as_instance_new(3, p.V);
+  as_instance_draw_rho(inst, &p, r);
+  for (size_t x = 0; x < 3; x++)
+    ck_assert_msg(isfinite(inst->log_rho[x]), "log rho[%zu] = %g", x,
+                  inst->log_rho[x]);
+  as_err e;
+  ck_assert_msg(as_instance_check(inst, &e) == AS_OK, "%s", e.msg);
+  gsl_rng_free(r);
+  gsl_rng_free(twin);
+  as_instance_free(inst);
+}
+END_TEST
+
 START_TEST(test_check_rejects)
 {
   as_instance *inst = as_instance_new(2, 3);
@@ -343,6 +378,7 @@ static Suite *instance_suite(void)
   tcase_add_test(tc, test_closed_forms);
   tcase_add_test(tc, test_log_ratio_law);
   tcase_add_test(tc, test_rho_dirichlet);
+  tcase_add_test(tc, test_rho_dirichlet_no_zero);
   tcase_add_test(tc, test_check_rejects);
   suite_add_tcase(s, tc);
   return s;

@@ -116,6 +116,8 @@ START_TEST(test_instance_round_trip)
   /* Extreme but legal values: a zero of μ and of π_ref, a tiny π_ref. */
   inst->log_mu[3] = -INFINITY;
   as_log_softmax(inst->log_mu, 9, inst->log_mu);
+  /* μ' = μ: the format has no μ' column (a distinct μ' is refused). */
+  memcpy(inst->log_mu2, inst->log_mu, 9 * sizeof(double));
   inst->log_pi_ref[10] = -700.0;
   inst->log_pi_ref[11] = -INFINITY;
   as_log_softmax(inst->log_pi_ref + 9, 9, inst->log_pi_ref + 9);
@@ -464,6 +466,85 @@ START_TEST(test_failed_write_invalid)
 }
 END_TEST
 
+/* A first data row with a typo in its first field ("x1 0 1 5") used to be
+ * taken for the optional header and skipped silently (the file read as
+ * n = 3, exit 0).  A header is now a first line none of whose fields is a
+ * number, so that row is reported as a non-number at line 1; a real header
+ * is still skipped.  Failed before the fix (rc AS_OK). */
+START_TEST(test_typo_first_row_not_header)
+{
+  as_err e;
+  as_counts *c = NULL;
+  const char *p = put("typo.tsv", "x1\t0\t1\t5\n0\t1\t0\t3\n");
+  int rc = as_io_read_comparisons(p, 2, 2, &c, &e);
+  if (rc == AS_OK)
+    ck_abort_msg("typo row skipped as a header: n = %llu",
+                 (unsigned long long)c->n);
+  expect_parse_error(rc, &e, p, 1, "x1");
+  ck_assert_ptr_null(c);
+  p = put("typo2.tsv", "# comment\nctx 0 -0.5 -0.5 -0.5\n"
+                       "0 1 -0.9 -0.9 -0.9\n");
+  as_instance *inst = NULL;
+  rc = as_io_read_instance(p, &inst, &e);
+  expect_parse_error(rc, &e, p, 2, "ctx");
+  ck_assert_ptr_null(inst);
+  size_t K = 0, V = 0;
+  double *v = NULL;
+  p = put("typo3.tsv", "O 0 1.5\n0 1 2.5\n");   /* letter O for zero */
+  rc = as_io_read_table(p, &K, &V, &v, 0, &e);
+  expect_parse_error(rc, &e, p, 1, "O");
+  ck_assert_ptr_null(v);
+  /* A real header (no numeric field) is still accepted. */
+  p = put("hdr.tsv", "prompt chosen rejected n\n0 1 0 3\n");
+  rc = as_io_read_comparisons(p, 2, 2, &c, &e);
+  ck_assert_msg(rc == AS_OK, "%s", e.msg);
+  ck_assert_uint_eq(c->n, 3);
+  as_counts_free(c);
+}
+END_TEST
+
+/* The instance format has no ρ or μ' column (the reader gives ρ uniform,
+ * μ' = μ), so an instance with a Dirichlet ρ or a distinct μ' must be
+ * refused, not written as a file that reads back as another instance.
+ * Before the fix both were written (AS_OK) and read back with ρ uniform. */
+START_TEST(test_instance_refuses_lossy_write)
+{
+  as_instance_params p;
+  as_instance_params_default(&p);
+  p.K = 4;
+  p.V = 3;
+  p.rho_uniform = 0;                        /* Dirichlet(1) ρ */
+  as_instance *inst = as_instance_new(4, 3);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 5);
+  as_err e;
+  ck_assert_int_eq(as_instance_draw(inst, &p, r, &e), AS_OK);
+  const char *q = path_in("inst.tsv");
+  int rc = as_io_write_instance(q, inst, &e);
+  ck_assert_msg(rc == AS_EINVAL, "non-uniform rho written (rc %d)", rc);
+  ck_assert_msg(strstr(e.msg, "rho is not uniform") != NULL, "message: %s",
+                e.msg);
+  ck_assert_int_eq(dir_entries(), 0);
+  /* Uniform ρ again, but μ' drawn apart from μ. */
+  p.rho_uniform = 1;
+  p.mu2 = AS_MU_DRAWN;
+  ck_assert_int_eq(as_instance_draw(inst, &p, r, &e), AS_OK);
+  rc = as_io_write_instance(q, inst, &e);
+  ck_assert_msg(rc == AS_EINVAL, "mu' != mu written (rc %d)", rc);
+  ck_assert_msg(strstr(e.msg, "mu' differs from mu") != NULL, "message: %s",
+                e.msg);
+  ck_assert_int_eq(dir_entries(), 0);
+  /* μ' = μ and ρ uniform up to rounding (log_softmax of zeros): written. */
+  memcpy(inst->log_mu2, inst->log_mu, 12 * sizeof(double));
+  double zero[4] = {0, 0, 0, 0};
+  as_log_softmax(zero, 4, inst->log_rho);
+  ck_assert_msg(as_io_write_instance(q, inst, &e) == AS_OK, "%s", e.msg);
+  ck_assert_int_eq(dir_entries(), 1);
+  gsl_rng_free(r);
+  as_instance_free(inst);
+}
+END_TEST
+
 /* A real write error: a child process limits its file size (SIGXFSZ
  * ignored, so writes fail with EFBIG) and reports by exit code which check
  * failed; the limit never reaches the other tests (whatever CK_FORK says). */
@@ -636,6 +717,8 @@ int main(void)
   tcase_add_test(tc, test_comparisons_malformed);
   tcase_add_test(tc, test_table);
   tcase_add_test(tc, test_failed_write_invalid);
+  tcase_add_test(tc, test_instance_refuses_lossy_write);
+  tcase_add_test(tc, test_typo_first_row_not_header);
   tcase_add_test(tc, test_failed_write_io_error);
   tcase_add_test(tc, test_commit_helpers);
   tcase_add_test(tc, test_mkdir_p);
