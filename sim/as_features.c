@@ -234,6 +234,44 @@ static int all_finite(const double *x, size_t n)
   return 1;
 }
 
+/* 1 iff some eigenvector of ∇²F dropped as flat (|λ_i| ≤ EIG_DROP·lmax)
+ * moves a logit relative to its context: max_{x,y} |(Φ_x v)_y − mean_y| >
+ * BLIND_MOVE · max_{x,y} Σ_j |φ_xyj v_j|.  A gauge direction (Φ_x v ∝ 1
+ * in every context, or v ∈ null Φ) gives 0 up to rounding; eigenvectors of
+ * a near-zero cluster can carry ~ε/EIG_DROP = 1e-4 of a neighbouring
+ * direction, hence the threshold 1e-3, while the directions of the trap
+ * move a logit by O(1) per unit of v. */
+#define BLIND_MOVE 1e-3
+static int blind_direction(const as_features *f, const gsl_vector *eval,
+                           const gsl_matrix *evec, double lmax)
+{
+  size_t K = f->K, V = f->V, d = f->d;
+  for (size_t i = 0; i < d; i++) {
+    if (fabs(gsl_vector_get(eval, i)) > EIG_DROP * lmax)
+      continue;
+    double move = 0.0, scale = 0.0;
+    for (size_t x = 0; x < K; x++) {
+      double lo = INFINITY, hi = -INFINITY;
+      for (size_t y = 0; y < V; y++) {
+        const double *phi = f->phi + (x * V + y) * d;
+        double t = 0.0, a = 0.0;
+        for (size_t j = 0; j < d; j++) {
+          double v = gsl_matrix_get(evec, j, i);
+          t += phi[j] * v;
+          a += fabs(phi[j] * v);
+        }
+        lo = fmin(lo, t);
+        hi = fmax(hi, t);
+        scale = fmax(scale, a);
+      }
+      move = fmax(move, hi - lo);
+    }
+    if (move > BLIND_MOVE * scale)
+      return 1;
+  }
+  return 0;
+}
+
 int as_features_minimize(const as_features *f, const as_objective_type *obj,
                          const as_ctx_data *ctx, const as_features_opts *o,
                          double *w, as_features_info *info, as_err *err)
@@ -255,7 +293,7 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
   gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d);
   gsl_vector *eval = gsl_vector_alloc(d);
   gsl_matrix *evec = gsl_matrix_alloc(d, d);
-  as_features_info inf = {AS_ENOCONV, 0, INFINITY, NAN, 0, 0, 0.0};
+  as_features_info inf = {AS_ENOCONV, 0, INFINITY, NAN, 0, 0, 0.0, 0};
   int rc = scratch_alloc(&s, f->V, d);
   if (rc != AS_OK || !g || !H || !p || !wt || !w0 || !ws || !eval || !evec) {
     rc = as_err_set(err, AS_ENOMEM, "features: out of memory (d = %zu)", d);
@@ -308,7 +346,12 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
     inf.f = F;
     inf.iterations = it;
     if (inf.criterion <= o->tol) {
-      inf.status = AS_OK;
+      /* SPEC §3 trap: a logit of tiny probability has curvature and
+       * gradient ∝ π, so its direction falls below the drop threshold and
+       * the decrement cannot see it however far off it is.  Converged only
+       * if every dropped direction is a gauge one (changes no policy). */
+      inf.status = blind_direction(f, eval, evec, lmax) ? AS_ENOCONV : AS_OK;
+      inf.blind = inf.status != AS_OK;
       break;
     }
     if (it >= o->max_iter) {
@@ -350,7 +393,14 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
   if (info != NULL)
     *info = inf;
   rc = inf.status;
-  if (rc == AS_ENOCONV)
+  if (rc == AS_ENOCONV && inf.blind)
+    as_err_set(err, rc,
+               "features: '%s': decrement %.3g <= tol after %ld Newton "
+               "steps, but a direction that changes the policy has "
+               "curvature below 1e-12 of the largest (logits of tiny "
+               "probability, SPEC 3): not vouched for", obj->name,
+               inf.criterion, inf.iterations);
+  else if (rc == AS_ENOCONV)
     as_err_set(err, rc,
                "features: '%s' stopped after %ld Newton steps with "
                "decrement %.3g > tol %.3g", obj->name, inf.iterations,

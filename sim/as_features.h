@@ -83,6 +83,10 @@ typedef struct as_features_info {
    * and its relative margin (0 when not separated or not tested). */
   int no_mle;
   double separation;
+  /* 1 when the decrement met tol but a dropped (flat) Hessian direction
+   * changes the policy: its logits are too improbable for the solver to
+   * see (SPEC §3 trap), so status is AS_ENOCONV, not AS_OK. */
+  int blind;
 } as_features_info;
 
 /* Damped Newton on F from w (overwritten).  The step is −H⁺g computed from
@@ -93,9 +97,13 @@ typedef struct as_features_info {
  * the stop is the Newton decrement λ²/2 = −gᵀp/2, affine-invariant and
  * scale-free (SPEC §3: never the raw gradient norm), plus, for each
  * dropped direction, (v_iᵀg)²/(2·1e-12·max|λ|): a gradient along a flat
- * direction (no minimiser) is never taken for convergence.  A loss that
- * only tends to its infimum (ridge-free reward model on separated data)
- * still lets the decrement fall with the loss: the iterate then stops far
+ * direction (no minimiser) is never taken for convergence.
+ * A dropped direction that changes the policy (max over contexts of the
+ * spread of Φ_x v over responses above 1e-3 of its scale; gauge
+ * directions give 0) is not taken for convergence either: that is the
+ * SPEC §3 trap (logits of tiny probability, RLHF at small λ), reported
+ * as AS_ENOCONV with info->blind = 1.  A loss that only tends to its
+ * infimum (ridge-free reward model on separated data) still lets the decrement fall with the loss: the iterate then stops far
  * out: this routine cannot tell (as_features_fit runs the exact existence
  * test as_features_separation first and reports AS_EDIVERGE).  Returns the status
  * (also in info), or AS_EINVAL / AS_ENOMEM with w unchanged. */

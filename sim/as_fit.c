@@ -298,6 +298,29 @@ int as_reward_fit(const as_data *d, double ridge, double *r,
   return AS_OK;
 }
 
+/* 1 iff the undirected graph of the V×V block Q (edge a–b when Q_ab +
+ * Q_ba > 0, a ≠ b) is connected (depth-first search from 0, O(V²)); idx:
+ * 2V scratch.  The pair terms of distill and rebel fix θ_a − θ_b only
+ * along such edges (pairs_unidentified in as_fit.h). */
+static int pairs_connected(size_t V, const double *Q, size_t *idx)
+{
+  size_t *seen = idx, *stack = idx + V, top = 0, reached = 1;
+  for (size_t y = 0; y < V; y++)
+    seen[y] = 0;
+  seen[0] = 1;
+  stack[top++] = 0;
+  while (top > 0) {
+    size_t a = stack[--top];
+    for (size_t b = 0; b < V; b++)
+      if (!seen[b] && (Q[a * V + b] > 0.0 || Q[b * V + a] > 0.0)) {
+        seen[b] = 1;
+        stack[top++] = b;
+        reached++;
+      }
+  }
+  return reached == V;
+}
+
 static int needs_reward(as_method m)
 {
   return m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL ||
@@ -534,6 +557,19 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
     return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
   }
   fill_graph_counts(d, res, no_mle);
+  if (need_Q && lambda == 0.0) {
+    size_t *mark = malloc(2 * V * sizeof *mark);
+    if (mark == NULL) {
+      free(no_mle);
+      free(th);
+      free(buf);
+      as_fit_result_free(res);
+      return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+    }
+    for (size_t x = 0; x < K; x++)
+      res->pairs_unidentified += !pairs_connected(V, d->Q + x * V * V, mark);
+    free(mark);
+  }
   for (size_t i = 0; i < K * V; i++)
     th[i] = d->log_ref ? d->log_ref[i] : -log((double)V);
 

@@ -73,6 +73,13 @@ typedef struct as_fit_result {
   size_t reward_no_mle;      /* contexts whose ridge-free BT MLE does not exist */
   size_t reward_unidentified;/* contexts whose win graph is not connected      */
   double theta_norm;     /* ‖θ‖ (Frobenius), for DPO's run-away               */
+  /* distill and rebel (paper form) at λ = 0: contexts whose unlabelled
+   * pair graph (an edge a–b when Q_ab + Q_ba > 0, a ≠ b) is not connected.
+   * Those terms fix only Δθ within a component, so the policy there is not
+   * identified (the offsets between components keep the start θ = log
+   * π_ref; a response never drawn into M keeps its start logit).  0 for
+   * every other method and for λ > 0 (KL_ref pins every logit). */
+  size_t pairs_unidentified;
 } as_fit_result;
 
 void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */
@@ -91,9 +98,22 @@ void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */
  *   filled for every method that has P (the same criterion governs DPO's
  *   and PMLE-at-λ=0's minimiser); per-context classification: call
  *   as_graph_bt_check on d->P + x·V·V.
+ * - KL(π_θ‖π_ref) is not convex in θ, so PMLE, distill and rebel at
+ *   λ > 0 are not convex: AS_OK certifies a local minimiser (Newton
+ *   criteria met), not a global one.  With β < 1 on a context failing the win-graph
+ *   criterion the BT gain (∝ π_b^β) beats the KL cost (∝ π_b log π_b) as
+ *   a loser's π_b → 0, so the infimum may lie at infinity while a finite
+ *   local minimiser exists (V = 2, one "0 beats 1", uniform π_ref, β = 0.5,
+ *   λ = 0.8: AS_OK at Δθ ≈ 1.26, F − F(∞) ≈ +0.0044 there and > 0 for
+ *   every Δθ, so the infimum is only approached as Δθ → ∞).
+ *   No exact test is implemented; runs that do escape are reported
+ *   (AS_ENOCONV/AS_EDIVERGE: the step never vanishes, or a probability
+ *   falls below e^-700).
  * - A context without data at λ = 0 (or a response no term touches) is
  *   not identified: it keeps the start value θ = log π_ref (reward: 0) and
- *   is counted in reward_unidentified.
+ *   is counted in reward_unidentified.  For distill and rebel at λ = 0
+ *   the same holds for the unlabelled pairs Q (finite m): see
+ *   pairs_unidentified.
  * - theta_norm is the Frobenius norm of θ centred per context (gauge-free);
  *   criterion is the largest final Newton decrement λ²/2 (as_solve.h),
  *   0 for the closed forms (rlhf, rkl) and NaN for dpo_steps mode.

@@ -175,7 +175,10 @@ static void usage(FILE *f)
 "stdout: 'name value' lines: the metrics (with --instance), then status,\n"
 "converged, iterations, criterion, contexts_not_converged (features: all K\n"
 "when the joint fit over w did not converge), reward_no_mle (contexts\n"
-"failing the win-graph criterion), reward_unidentified, theta_norm,\n"
+"failing the win-graph criterion), reward_unidentified,\n"
+"pairs_unidentified (distill, rebel at lambda 0: contexts whose unlabelled\n"
+"pairs do not connect every response; the policy there is not identified\n"
+"and keeps pi_ref's offsets), theta_norm,\n"
 "no_mle_contexts (their list, comma-separated, or -), class, reward_class\n"
 "(- when the method fits no reward); finite: class_size and class_member\n"
 "(the member returned) and, for a finite reward class, reward_member;\n"
@@ -566,6 +569,7 @@ static void print_status(const as_fit_result *r)
   printf("contexts_not_converged %zu\n", r->contexts_not_converged);
   printf("reward_no_mle %zu\n", r->reward_no_mle);
   printf("reward_unidentified %zu\n", r->reward_unidentified);
+  printf("pairs_unidentified %zu\n", r->pairs_unidentified);
   printf("theta_norm %.17g\n", r->theta_norm);
 }
 
@@ -693,6 +697,7 @@ static int fit_class(const fit_args *o, const as_data *d,
     if (t.contexts_not_converged > res->contexts_not_converged)
       res->contexts_not_converged = t.contexts_not_converged;
     res->theta_norm = t.theta_norm;
+    res->pairs_unidentified = t.pairs_unidentified;
     as_fit_result_free(&t);
   } else if (o->cls == CLS_FEATURES) {
     as_features_info fi;
@@ -950,6 +955,21 @@ int cli_fit_main(int argc, char **argv)
                    : "this fit is regularised (lambda or ridge > 0)",
             res.theta_norm);
   }
+  /* A fixed step budget has no convergence to report; where the win graph
+   * says no finite minimiser exists the run-away is what the steps show
+   * (SPEC §3, E6), so it is said, not left to a count. */
+  if (method == AS_METHOD_DPO && o.fo.dpo_steps > 0 && res.reward_no_mle > 0)
+    fprintf(stderr, "alignsim: fit: warning: dpo --steps: %zu context(s) "
+                    "have no finite minimiser (win graph, SPEC 3): theta "
+                    "runs away along the steps (theta_norm %.6g after %ld "
+                    "steps; more steps go further)\n", res.reward_no_mle,
+            res.theta_norm, res.iterations);
+  if (res.pairs_unidentified > 0)
+    fprintf(stderr, "alignsim: fit: warning: in %zu context(s) the "
+                    "unlabelled pairs do not connect every response and "
+                    "lambda = 0: the policy there is not identified (it "
+                    "keeps pi_ref's offsets between the unconnected "
+                    "responses)\n", res.pairs_unidentified);
   if (res.status != AS_OK) {
     fprintf(stderr, "alignsim: %s: %s\n",
             o.strict ? "error" : "warning", e.msg);

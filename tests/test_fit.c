@@ -19,6 +19,7 @@
 #include "as_fit.h"
 #include "as_instance.h"
 #include "as_math.h"
+#include "as_objective.h"
 #include "as_pref.h"
 
 enum { K = 3, NV = 6 };
@@ -504,6 +505,65 @@ START_TEST(test_finite_data_edge_cases)
 }
 END_TEST
 
+/* Distill and rebel at λ = 0 from finite unlabelled pairs: the pair terms
+ * fix θ_a − θ_b only along edges of the Q graph, so with Q touching only
+ * {0,1} and {2,3} the offset between the two blocks is free (the fit keeps
+ * π_ref's) — independent route: the objective's value is unchanged when
+ * that block is shifted, so the policy is not identified and must be
+ * counted, not returned as an unremarked "ok".  λ > 0 (KL_ref pins every
+ * logit) and a connected Q count 0. */
+START_TEST(test_pairs_unidentified)
+{
+  enum { V4 = 4 };
+  double P[V4 * V4] = {0}, Q[V4 * V4] = {0}, Qc[V4 * V4] = {0};
+  /* labelled: a 4-cycle both ways, so the reward MLE exists */
+  for (int a = 0; a < V4; a++) {
+    P[a * V4 + (a + 1) % V4] = 0.15;
+    P[((a + 1) % V4) * V4 + a] = 0.1;
+  }
+  Q[0 * V4 + 1] = 0.4; Q[1 * V4 + 0] = 0.1;
+  Q[2 * V4 + 3] = 0.3; Q[3 * V4 + 2] = 0.2;
+  memcpy(Qc, Q, sizeof Q);
+  Qc[3 * V4 + 2] = 0.1;
+  Qc[1 * V4 + 2] = 0.1; /* joins the two blocks */
+  as_data d = {.K = 1, .V = V4, .n = 100, .P = P, .Q = Q};
+  const as_method ms[] = {AS_METHOD_DISTILL, AS_METHOD_REBEL};
+  for (int i = 0; i < 2; i++) {
+    as_fit_opts o;
+    as_fit_opts_default(&o);
+    o.method = ms[i];
+    as_fit_result res;
+    d.Q = Q;
+    ck_assert_int_eq(as_fit(&o, &d, &res, NULL), AS_OK);
+    ck_assert_msg(res.pairs_unidentified == 1, "%s: pairs_unidentified = "
+                  "%zu, expected 1", as_method_name(ms[i]),
+                  res.pairs_unidentified);
+    /* the value does not see the offset between {0,1} and {2,3} */
+    as_ctx_data c = {.V = V4, .rho = 1.0, .Q = Q, .reward = res.reward,
+                     .beta = o.beta};
+    double th[V4], f0, f1;
+    memcpy(th, res.log_pi, sizeof th);
+    const as_objective_type *obj = i == 0 ? &as_obj_distill : &as_obj_rebel;
+    ck_assert_int_eq(obj->eval(&c, th, &f0, NULL, NULL), AS_OK);
+    th[2] += 3.0;
+    th[3] += 3.0;
+    ck_assert_int_eq(obj->eval(&c, th, &f1, NULL, NULL), AS_OK);
+    ck_assert_msg(fabs(f1 - f0) <= 1e-14 * (1 + fabs(f0)),
+                  "offset changes f: %.17g vs %.17g", f0, f1);
+    as_fit_result_free(&res);
+    d.Q = Qc;
+    ck_assert_int_eq(as_fit(&o, &d, &res, NULL), AS_OK);
+    ck_assert_int_eq(res.pairs_unidentified, 0);
+    as_fit_result_free(&res);
+    d.Q = Q;
+    o.lambda = 0.3;
+    ck_assert_int_eq(as_fit(&o, &d, &res, NULL), AS_OK);
+    ck_assert_int_eq(res.pairs_unidentified, 0);
+    as_fit_result_free(&res);
+  }
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
   Suite *s = suite_create("fit");
@@ -517,6 +577,7 @@ static Suite *fit_suite(void)
   tcase_add_test(tc, test_invalid_options);
   tcase_add_test(tc, test_rebel_iter_lambda0_drift);
   tcase_add_test(tc, test_finite_data_edge_cases);
+  tcase_add_test(tc, test_pairs_unidentified);
   suite_add_tcase(s, tc);
   return s;
 }
