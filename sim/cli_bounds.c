@@ -38,6 +38,7 @@ static void usage(FILE *f)
 "  C_Pi                     Definition 3 (coverage of Pi under mu)\n"
 "  C_Pi_R                   coverage of the reward-induced class (Thm 7)\n"
 "  C_prime                  Theorem 14's coefficient (mu' = instance mu2)\n"
+"  prop15_gamma             Proposition 15's Gamma(4 R_max/beta)\n"
 "and one row per (theorem, n) with the bound and its factors:\n"
 "  bound = rate * c1 * lemma8 * coverage * lemma9 for thm4, thm7 and the\n"
 "  instance forms; thm6 and thm14 add the m-term (see proofs/).\n"
@@ -102,7 +103,31 @@ static int build_class(const as_config *cfg, const as_instance *inst,
       as_finite_free(*out);
       *out = NULL;
     }
-    return rc == AS_OK ? rc : (rc == AS_ENOMEM ? rc : AS_EPARSE);
+    if (rc != AS_OK)
+      return rc == AS_ENOMEM ? rc : AS_EPARSE;
+    /* Assumption 2 needs r = beta log pi finite wherever rho > 0; the file
+     * format allows -inf, so say which member and where (before anything
+     * is printed). */
+    const as_finite_class *c = *out;
+    for (size_t m = 0; m < c->M; m++)
+      for (size_t x = 0; x < K; x++) {
+        if (inst->log_rho[x] == -INFINITY)
+          continue;
+        for (size_t y = 0; y < V; y++) {
+          double v = c->log_pi[(m * K + x) * V + y];
+          if (!isfinite(v)) {
+            rc = as_err_set(err, AS_EPARSE,
+                            "%s:%d: class file '%s': member %zu has log "
+                            "pi(%zu|%zu) = %g: its reward beta log pi is "
+                            "undefined (Assumption 2 needs full support)",
+                            cfg->path, cc->line, cc->file, m, y, x, v);
+            as_finite_free(*out);
+            *out = NULL;
+            return rc;
+          }
+        }
+      }
+    return AS_OK;
   }
   if (cc->distances == NULL || cc->n_distances == 0)
     return as_err_set(err, AS_EPARSE,
@@ -181,6 +206,7 @@ int cli_bounds_main(int argc, char **argv)
   int status = CLI_EXIT_OK;
   as_instance *inst = as_instance_new(cfg->instance.K, cfg->instance.V);
   as_finite_class *Pi = NULL, *R = NULL;
+  as_theory_summary *sums = NULL;
   uint64_t s0, s1;
   as_rng_derive(cfg->seed, 0, (uint64_t)rep, &s0, &s1);
   gsl_rng *r = as_rng_new(s0, s1);
@@ -214,6 +240,38 @@ int cli_bounds_main(int argc, char **argv)
     }
     memcpy(R->log_pi, Pi->log_pi, R->M * R->K * R->V * sizeof(double));
   }
+  /* Everything is computed before anything is printed, so a failure
+   * leaves no partial report on stdout. */
+  sums = calloc(cfg->n_beta, sizeof *sums);
+  if (sums == NULL) {
+    fprintf(stderr, "alignsim: out of memory\n");
+    status = CLI_EXIT_FAIL;
+    goto out;
+  }
+  for (size_t b = 0; b < cfg->n_beta; b++) {
+    if ((rc = as_theory_summarise(inst, Pi, R, cfg->beta[b], &sums[b], &e))
+        != AS_OK) {
+      fprintf(stderr, "alignsim: %s\n", e.msg);
+      status = rc == AS_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+      goto out;
+    }
+    for (size_t i = 0; i < cfg->n_n; i++)
+      for (int k = 0; k < AS_THEORY_BOUND_COUNT; k++) {
+        if ((k == AS_THEORY_THM6 || k == AS_THEORY_THM14)
+            && cfg->m_population)
+          continue;
+        as_bounds_chain ch;
+        if ((rc = as_theory_bound(&sums[b], (as_theory_bound_kind)k, delta,
+                                  (double)cfg->n[i],
+                                  cfg->m_population ? NAN : (double)cfg->m,
+                                  &ch, &e)) != AS_OK) {
+          fprintf(stderr, "alignsim: %s: %s\n",
+                  as_theory_bound_name((as_theory_bound_kind)k), e.msg);
+          status = CLI_EXIT_FAIL;
+          goto out;
+        }
+      }
+  }
   size_t star = as_finite_find_star(inst, Pi, 1e-12);
   printf("# alignsim bounds %s (replicate %ld, seed %" PRIu64 ")\n",
          cfg->path, rep, cfg->seed);
@@ -224,14 +282,17 @@ int cli_bounds_main(int argc, char **argv)
   else
     printf("pi_star_member\tnone\t# Assumption 1 fails: the bounds below "
            "assume pi* in Pi\n");
+  /* Assumption 5 (pi* in Pi_R) is what thm6, thm7 and thm14 need; with
+   * --reward-size it can fail while Assumption 1 holds. */
+  size_t star_R = R != NULL ? as_finite_find_star(inst, R, 1e-12) : star;
+  if (star_R < (R != NULL ? R->M : Pi->M))
+    printf("pi_star_in_Pi_R\tyes\n");
+  else
+    printf("pi_star_in_Pi_R\tno\t# Assumption 5 fails: the thm6, thm7 and "
+           "thm14 rows assume pi* in Pi_R\n");
   for (size_t b = 0; b < cfg->n_beta; b++) {
     double beta = cfg->beta[b];
-    as_theory_summary s;
-    if ((rc = as_theory_summarise(inst, Pi, R, beta, &s, &e)) != AS_OK) {
-      fprintf(stderr, "alignsim: %s\n", e.msg);
-      status = rc == AS_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-      goto out;
-    }
+    const as_theory_summary s = sums[b];
     printf("\n# beta = %g\n", beta);
     printf("beta\t%.17g\n", beta);
     printf("R_max\t%.17g\n", s.ranges.R_max);
@@ -246,6 +307,12 @@ int cli_bounds_main(int argc, char **argv)
            s.C_R, s.C_R_argmax);
     printf("C_prime\t%.17g\t# Theorem 14 (mu'), pair (%zu, %zu)\n", s.C_prime,
            s.C_prime_argmax_pi, s.C_prime_argmax_r);
+    /* Proposition 15 (proofs/prop15-fwd-rev.md): |log(pi_hat/pi*)| <=
+     * 4 R_max/beta under Assumption 2, so the reverse KL is bounded by
+     * Gamma times any forward-KL bound below over the same class. */
+    printf("prop15_gamma\t%.17g\t# Gamma(4 R_max/beta): KL(pi_hat||pi*) <= "
+           "Gamma * KL(pi*||pi_hat); reverse-KL bound = Gamma * bound\n",
+           as_bounds_prop15_gamma(4.0 * s.ranges.R_max / beta));
     printf("theorem\tn\tm\tbound\trate\tc1\tlemma8\tcoverage\tlemma9"
            "\tcoverage_R\tB_sigma\tB_v\tkappa\tphi\tpref_sq\treward_sq_mu\n");
     for (size_t i = 0; i < cfg->n_n; i++) {
@@ -273,6 +340,7 @@ out:
     status = CLI_EXIT_FAIL;
   }
   gsl_rng_free(r);
+  free(sums);
   as_finite_free(Pi);
   as_finite_free(R);
   as_instance_free(inst);

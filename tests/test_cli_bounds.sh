@@ -28,6 +28,14 @@ check "C_prime independent of beta" test "$(vals C_prime | sort -u | wc -l)" -eq
 r1=$(vals R_max | sed -n 1p); r2=$(vals R_max | sed -n 2p)
 check "R_max linear in beta (0.5 -> 1)" \
   awk -v a="$r1" -v b="$r2" 'BEGIN { exit !(b > 0 && (b - 2 * a)^2 < 1e-24 * b^2) }'
+# Proposition 15's factor against its closed form written out here,
+# Gamma(B) = (1 - e^B + B e^B)/(e^B - 1 - B) at B = 4 R_max/beta (awk
+# doubles: B is moderate in this example, no cancellation at B >= 1).
+g1=$(vals prop15_gamma | sed -n 1p); g2=$(vals prop15_gamma | sed -n 2p)
+gam() { awk -v R="$1" -v b="$2" -v g="$3" 'BEGIN { B = 4 * R / b; e = exp(B);
+  G = (1 - e + B * e) / (e - 1 - B); exit !(B >= 1 && (g - G)^2 <= 1e-24 * G^2) }'; }
+check "prop15_gamma closed form (beta 0.5)" gam "$r1" 0.5 "$g1"
+check "prop15_gamma closed form (beta 1)" gam "$r2" 1.0 "$g2"
 # thm4 rows of the first block: bound * n constant.
 awk -F'\t' '$1 == "thm4" { print $2 * $4 }' "$T/out" | sed -n 1,3p >"$T/bn"
 check "thm4 bound proportional to 1/n" \
@@ -36,6 +44,11 @@ check "thm14 and thm6 rows present (finite m)" \
   test "$(awk -F'\t' '$1 == "thm14" || $1 == "thm6"' "$T/out" | wc -l)" -eq 12
 "$A" bounds "$CFG" --reward-size 3 >"$T/out2" 2>/dev/null
 check "reproducible" cmp -s "$T/out" "$T/out2"
+# Assumptions 1 and 5 are reported: the generated class has pi* as member 0,
+# and --reward-size keeps the first members, so pi* is in Pi_R.
+check "pi* is member 0 (Assumption 1)" test "$(vals pi_star_member)" = 0
+check "pi* in Pi_R (Assumption 5)" test "$(vals pi_star_in_Pi_R)" = yes
+
 
 # delta comes from the config unless --delta overrides it, and the
 # theorem-form bound moves with log(|Pi|/delta).
@@ -65,6 +78,28 @@ sed 's|distances = \[0.01, 0.1, 1.0\]; size = 7;|file = "members.tsv";|' "$CFG" 
 "$A" bounds "$T/file.cfg" >/dev/null 2>"$T/err"
 check "bad class file: exit 2" test $? -eq 2
 check "class file message names FILE:LINE" grep -q "members.tsv:1:" "$T/err"
+# A class file member with a zero (log_prob -inf) is legal in the file
+# format but has no induced reward: exit 2, the config's FILE:LINE and the
+# value, and nothing on stdout (everything is computed before printing).
+awk 'BEGIN { OFS = "\t"; OFMT = "%.17g"; print "member", "context", "response", "log_prob";
+  for (m = 0; m < 2; m++) for (x = 0; x < 4; x++) for (y = 0; y < 5; y++)
+    if (m == 1 && x == 2) print m, x, y, (y == 0 ? "-inf" : log(1 / 4));
+    else print m, x, y, log(1 / 5) }' >"$T/members.tsv"
+"$A" bounds "$T/file.cfg" >"$T/zero.out" 2>"$T/err"
+check "class member with a zero: exit 2" test $? -eq 2
+check "zero message names FILE:LINE and the value" \
+  grep -q "file.cfg:[0-9]*: class file 'members.tsv': member 1 has log pi(0|2) = -inf" "$T/err"
+check "zero: nothing written to stdout" test ! -s "$T/zero.out"
+# A class file without pi*: both assumptions reported as failing.
+awk 'BEGIN { OFS = "\t"; OFMT = "%.17g"; print "member", "context", "response", "log_prob";
+  for (m = 0; m < 2; m++) for (x = 0; x < 4; x++) for (y = 0; y < 5; y++)
+    print m, x, y, (m == 0 ? log(1 / 5) : (y == 0 ? log(0.5) : log(1 / 8))) }' >"$T/members.tsv"
+"$A" bounds "$T/file.cfg" >"$T/nostar.out" 2>/dev/null
+check "class without pi*: exit 0" test $? -eq 0
+check "class without pi*: Assumption 1 reported" \
+  grep -q "^pi_star_member	none	# Assumption 1 fails" "$T/nostar.out"
+check "class without pi*: Assumption 5 reported" \
+  grep -q "^pi_star_in_Pi_R	no	# Assumption 5 fails" "$T/nostar.out"
 "$A" bounds "$CFG" --delta 1.5 >/dev/null 2>&1
 check "--delta outside (0,1): exit 2" test $? -eq 2
 "$A" bounds "$CFG" --reward-size 99 >/dev/null 2>&1
