@@ -791,6 +791,7 @@ static int parse_root(const parser *p, const config_setting_t *root,
     if ((rc = parse_names(p, s, "figures", &c->figures, &c->n_figures))
         != AS_OK)
       return rc;
+    c->figures_line = line_of(s);
     for (size_t i = 0; i < c->n_figures; i++)
       if (!valid_stem(c->figures[i]))
         return fail(p, config_setting_get_elem(s, (unsigned)i),
@@ -918,12 +919,98 @@ static as_config *config_new(const char *name)
   return c;
 }
 
+/* libconfig 1.5 (Debian's libconfig9) reads a decimal or hex integer
+ * literal without the L suffix as a 32-bit int and silently wraps it:
+ * `n = [5000000000];` became n = 705032704 and `seed = 5000000000;` seed
+ * 705032704.  Nothing in the parsed tree shows it, so the text is scanned
+ * first (outside strings and comments, skipping names and floats) and such
+ * a literal is an error with its line. */
+static int check_int_literals(const char *t, const char *name, as_err *err)
+{
+  int line = 1;
+  size_t i = 0;
+  while (t[i] != '\0') {
+    char ch = t[i];
+    if (ch == '\n') {
+      line++;
+      i++;
+    } else if (ch == '#' || (ch == '/' && t[i + 1] == '/')) {
+      while (t[i] != '\0' && t[i] != '\n')
+        i++;
+    } else if (ch == '/' && t[i + 1] == '*') {
+      for (i += 2; t[i] != '\0' && !(t[i] == '*' && t[i + 1] == '/'); i++)
+        line += t[i] == '\n';
+      if (t[i] != '\0')
+        i += 2;
+    } else if (ch == '"') {
+      for (i++; t[i] != '\0' && t[i] != '"'; i++) {
+        if (t[i] == '\\' && t[i + 1] != '\0')
+          i++;
+        line += t[i] == '\n';
+      }
+      if (t[i] != '\0')
+        i++;
+    } else if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')
+               || ch == '*') { /* a name (may hold digits, as in K2) */
+      while (t[i] == '-' || t[i] == '_' || t[i] == '*'
+             || (t[i] >= '0' && t[i] <= '9') || (t[i] >= 'A' && t[i] <= 'Z')
+             || (t[i] >= 'a' && t[i] <= 'z'))
+        i++;
+    } else if ((ch >= '0' && ch <= '9') || ch == '.') {
+      size_t start = i;
+      int neg = start > 0 && t[start - 1] == '-';
+      int hex = ch == '0' && (t[i + 1] == 'x' || t[i + 1] == 'X');
+      i += hex ? 2 : 0;
+      while ((t[i] >= '0' && t[i] <= '9')
+             || (hex && ((t[i] >= 'a' && t[i] <= 'f')
+                         || (t[i] >= 'A' && t[i] <= 'F'))))
+        i++;
+      if (!hex && (t[i] == '.' || t[i] == 'e' || t[i] == 'E')) {
+        /* a float: the rest of its digits, point and exponent */
+        while ((t[i] >= '0' && t[i] <= '9') || t[i] == '.' || t[i] == 'e'
+               || t[i] == 'E'
+               || ((t[i] == '-' || t[i] == '+')
+                   && (t[i - 1] == 'e' || t[i - 1] == 'E')))
+          i++;
+        continue;
+      }
+      if (t[i] == 'L')
+        continue; /* a 64-bit literal: read as such */
+      /* value of the literal, saturated (only "too big" matters) */
+      unsigned long long v = 0, lim = hex ? 0x7fffffffULL
+                                          : neg ? 2147483648ULL
+                                                : 2147483647ULL;
+      int big = 0;
+      for (size_t k = start + (hex ? 2 : 0); k < i && !big; k++) {
+        unsigned d = t[k] <= '9' ? (unsigned)(t[k] - '0')
+                     : t[k] <= 'F' ? (unsigned)(t[k] - 'A' + 10)
+                                   : (unsigned)(t[k] - 'a' + 10);
+        v = v * (hex ? 16u : 10u) + d;
+        big = v > lim;
+      }
+      if (big)
+        return as_err_set(err, AS_EPARSE, "%s:%d: integer %s%.*s does not "
+                          "fit in 32 bits: write it with the 64-bit suffix "
+                          "L (%s%.*sL), or as a float (libconfig would "
+                          "silently wrap it)", name, line, neg ? "-" : "",
+                          (int)(i - start), t + start, neg ? "-" : "",
+                          (int)(i - start), t + start);
+    } else {
+      i++;
+    }
+  }
+  return AS_OK;
+}
+
 int as_config_parse_string(const char *text, const char *name,
                            as_config **out, as_err *err)
 {
   *out = NULL;
   if (text == NULL || name == NULL)
     return as_err_set(err, AS_EINVAL, "as_config_parse_string: NULL input");
+  int rc0 = check_int_literals(text, name, err);
+  if (rc0 != AS_OK)
+    return rc0;
   parser p = {name, err};
   config_t cf;
   config_init(&cf);

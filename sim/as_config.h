@@ -127,6 +127,9 @@ typedef struct as_config {
   /* E9: a bound quantity reported by the tabular kind in its aux column
    * (`bounds`, as_kind_tabular.c; default "none") */
   as_config_bounds bounds;
+  /* source line of `figures` (0: absent), for the runner's check that
+   * every figure has a script before it computes anything */
+  int figures_line;
 } as_config;
 
 /* Reads and validates PATH.  On error returns AS_EPARSE (or AS_EIO when the

@@ -253,6 +253,11 @@ static int write_manifest(as_io_outset *s, const as_config *cfg,
           "#   as_rng_derive(seed, 1 + 4*cell, replicate), unlabelled pairs\n"
           "#   from 1 + 4*cell + 1, the held-out sample from 1 + 4*cell + 2;\n"
           "#   rate-fit bootstrap: pcg32(seed ^ 0xb0075712a9 ^ curve, 54).\n"
+          "#   That is the tabular kinds' rule; a kind that shares streams\n"
+          "#   across cells (dpo-degeneracy: one data stream per (beta, n)\n"
+          "#   for all its step cells) or draws more on the instance stream\n"
+          "#   (coverage: features first; finite: the class after the\n"
+          "#   instance) says so in the header of sim/as_kind_*.c.\n"
           "# kind: %s; cells: %zu; units: %zu; rows: %zu\n",
           o->version, date, o->command_line, o->threads, cfg->path,
           (unsigned long long)cfg->seed, cfg->kind, kind->n_cells(cfg),
@@ -314,6 +319,19 @@ int as_experiment_run(const as_config *cfg, const as_run_opts *o,
   if (strchr(o->out_dir, '\'') != NULL)
     return as_err_set(err, AS_EINVAL, "--out: '%s' contains a quote",
                       o->out_dir);
+  /* A missing figure script is found before the computation, not after
+   * it (when the results would already be in place): bad input, exit 2. */
+  for (size_t i = 0; o->plots && i < cfg->n_figures; i++) {
+    char script[4096];
+    snprintf(script, sizeof script, "%s/%s.gp", o->plots_dir,
+             cfg->figures[i]);
+    if (access(script, R_OK) != 0)
+      return as_err_set(err, AS_EINVAL, "%s:%d: figure \"%s\" has no "
+                        "script (%s: %s; set ALIGNSIM_PLOTS to the plots/ "
+                        "directory, or run with --no-plots)", cfg->path,
+                        cfg->figures_line, cfg->figures[i], script,
+                        strerror(errno));
+  }
   as_rows rows;
   int rc = as_experiment_compute(cfg, o->threads, o->progress, &rows, err);
   if (rc != AS_OK)

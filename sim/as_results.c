@@ -212,13 +212,20 @@ oom:
 typedef struct curve {
   const char *method;
   double beta, lambda;
+  size_t rank; /* which repetition of (method, β, λ) at each n, see below */
   size_t *grp, count; /* groups in order of n */
   as_rate_fit fit;
   int fitted;
+  long not_converged; /* rows with status != ok among the fitted points */
 } curve;
 
 /* Curves over n: groups with the same (method, β, λ-key); fitted when two
- * or more finite n ≥ rate_fit_min_n exist. */
+ * or more finite n ≥ rate_fit_min_n exist.  A kind whose cells vary more
+ * than β and n (E5's μ power, E6's recorded step) repeats a (method, β,
+ * λ, n) once per value of that other coordinate, in cell order; the k-th
+ * repetition at every n belongs to the k-th curve (its `rank`), so a curve
+ * never holds two groups at the same n and a slope never mixes cells of
+ * different μ or step. */
 static int make_curves(const as_config *cfg, const as_rows *rows,
                        const group *g, size_t ng, curve **out, size_t *nout,
                        as_err *err)
@@ -228,15 +235,20 @@ static int make_curves(const as_config *cfg, const as_rows *rows,
     return as_err_set(err, AS_ENOMEM, "out of memory");
   size_t nc = 0;
   for (size_t j = 0; j < ng; j++) {
+    size_t rank = 0;
+    for (size_t i = 0; i < j; i++)
+      rank += strcmp(g[i].method, g[j].method) == 0 && g[i].beta == g[j].beta
+              && same_d(g[i].lambda, g[j].lambda) && same_d(g[i].n, g[j].n);
     size_t k;
     for (k = 0; k < nc; k++)
       if (strcmp(c[k].method, g[j].method) == 0 && c[k].beta == g[j].beta
-          && same_d(c[k].lambda, g[j].lambda))
+          && same_d(c[k].lambda, g[j].lambda) && c[k].rank == rank)
         break;
     if (k == nc) {
       c[nc].method = g[j].method;
       c[nc].beta = g[j].beta;
       c[nc].lambda = g[j].lambda;
+      c[nc].rank = rank;
       if ((c[nc].grp = malloc(ng * sizeof(size_t))) == NULL)
         goto oom;
       nc++;
@@ -266,7 +278,12 @@ static int make_curves(const as_config *cfg, const as_rows *rows,
     }
     size_t usable = 0;
     for (size_t p = 0; p < np; p++)
-      usable += isfinite(nv[p]) && nv[p] >= cfg->rate_fit_min_n;
+      if (isfinite(nv[p]) && nv[p] >= cfg->rate_fit_min_n) {
+        usable++;
+        /* the fit uses every row of these points, converged or not: say
+         * how many were not (summary.csv's not_converged of the rate row) */
+        c[k].not_converged += g[c[k].grp[p]].not_converged;
+      }
     if (usable >= 2) {
       as_err e2;
       c[k].fitted = as_rate_fit_medians(nv, np, vals, R, cfg->rate_fit_min_n,
@@ -324,8 +341,10 @@ static int write_summary(FILE *f, const as_config *cfg, const group *g,
   for (size_t e = 0; e < 3; e++)
     for (size_t s = 0; s < 5; s++)
       fprintf(f, ",%s_%s", extra[e], sfx[s]);
+  /* cell: the group's cell (results.csv's `cell`); for a rate row the
+   * cell of the curve's first point, which names its cell family */
   fputs(",slope,slope_se,slope_ci_lo,slope_ci_hi,intercept,rate_points,"
-        "rate_boot\n", f);
+        "rate_boot,cell\n", f);
   size_t ncols = 0;
   for (size_t mi = 0; mi < AS_METRICS_COUNT; mi++)
     ncols += as_config_wants_metric(cfg, as_metrics_names[mi]) ? 5 : 0;
@@ -349,7 +368,7 @@ static int write_summary(FILE *f, const as_config *cfg, const group *g,
     put_stat(f, &gp->floor);
     put_stat(f, &gp->lam);
     put_stat(f, &gp->aux);
-    fputs(",,,,,,,\n", f);
+    fprintf(f, ",,,,,,,,%zu\n", gp->cell);
   }
   for (size_t k = 0; k < nc; k++) {
     if (!c[k].fitted)
@@ -361,8 +380,9 @@ static int write_summary(FILE *f, const as_config *cfg, const group *g,
     put_d(f, c[k].beta);
     fputc(',', f);
     put_d(f, c[k].lambda);
-    fprintf(f, ",%s,%ld", as_tuning_name(cfg->tuning), cfg->replicates);
-    for (size_t i = 0; i < 1 + ncols; i++) /* not_converged, statistics */
+    fprintf(f, ",%s,%ld,%ld", as_tuning_name(cfg->tuning), cfg->replicates,
+            c[k].not_converged);
+    for (size_t i = 0; i < ncols; i++) /* statistics */
       fputc(',', f);
     const double v[] = {r->slope, r->slope_se, r->ci_lo, r->ci_hi,
                         r->intercept};
@@ -370,7 +390,7 @@ static int write_summary(FILE *f, const as_config *cfg, const group *g,
       fputc(',', f);
       put_d(f, v[i]);
     }
-    fprintf(f, ",%zu,%ld\n", r->points, r->boot);
+    fprintf(f, ",%zu,%ld,%zu\n", r->points, r->boot, g[c[k].grp[0]].cell);
   }
   return ferror(f) ? AS_EIO : AS_OK;
 }

@@ -59,6 +59,19 @@ rc=$?
 check "unsupported kind exits 2" $([ $rc -eq 2 ]; echo $?)
 check "nothing written (4)" $([ ! -e "$tmp/out4" ]; echo $?)
 
+# 2b. a figure without a script is found before the computation: exit 2,
+# FILE:LINE of `figures`, nothing written (it used to run the whole
+# experiment, commit the results and only then fail with exit 1)
+good > "$tmp/fig.cfg"
+echo 'figures = ["no_such_figure"];' >> "$tmp/fig.cfg"
+"$exe" run "$tmp/fig.cfg" --out "$tmp/outfig" --quiet > /dev/null 2> "$tmp/e"
+rc=$?
+check "figure without a script exits 2 (got $rc)" $([ $rc -eq 2 ]; echo $?)
+check "figure message names FILE:LINE and the name ($(cat "$tmp/e"))" \
+  $(grep -q "$tmp/fig.cfg:9: figure \"no_such_figure\" has no script" \
+    "$tmp/e"; echo $?)
+check "nothing written (figure)" $([ ! -e "$tmp/outfig" ]; echo $?)
+
 # 3. usage errors
 "$exe" run "$tmp/nonexistent.cfg" --out "$tmp/out5" 2> /dev/null
 check "missing file exits 2" $([ $? -eq 2 ]; echo $?)

@@ -290,6 +290,14 @@ static const bad_case bad[] = {
   {HEAD "\nbeta_dpo = ;\n", "bad.cfg:8:", "syntax"},
   /* duplicate key: libconfig rejects it at parse time */
   {HEAD "beta = 2.0;\n", "bad.cfg:7:", "duplicate"},
+  /* integers beyond 32 bits without L: libconfig 1.5 wraps them silently
+   * (5000000000 -> 705032704), so they are rejected with their line */
+  {HEAD "seed = 5000000000;\n", "bad.cfg:7:", "5000000000L"},
+  {"experiment = \"b\";\nbeta = 1.0;\nn = [100,\n 5000000000];\n"
+   "lambda = [0.1];\nmethods = [\"rkl\"];\nreplicates = 2;\n",
+   "bad.cfg:4:", "32 bits"},
+  {HEAD "\ninstance = { K = 4294967299; };\n", "bad.cfg:8:", "4294967299"},
+  {HEAD "seed = 0x80000000;\n", "bad.cfg:7:", "0x80000000"},
 };
 
 START_TEST(test_bad_configs)
@@ -309,6 +317,44 @@ START_TEST(test_bad_configs)
                   "case %zu: message '%s' lacks '%s'", i, e.msg,
                   bad[i].needle);
   }
+}
+END_TEST
+
+/* The 32-bit check of integer literals reads only integers outside
+ * comments and strings: 64-bit literals (L), floats, names with digits,
+ * digit runs in comments and strings, and the largest 32-bit values pass
+ * with their exact values. */
+START_TEST(test_wide_integers_accepted)
+{
+  const char *txt =
+    "experiment = \"b\"; # 99999999999 in a comment\n"
+    "/* 123456789012345\n   over two lines */ description = \"run 77777777777\";\n"
+    "beta = 1.0;\nn = { from = 1e2; to = 1e10; points = 3; };\n"
+    "lambda = [0.1, 2.5e9, 1E12];\nmethods = [\"rkl\"];\n"
+    "replicates = 2147483647;\nseed = 5000000000L;\n"
+    "instance = { K = 0x7fffffff; }; // 88888888888\n";
+  as_config *c;
+  as_err e;
+  as_err_clear(&e);
+  int rc = as_config_parse_string(txt, "wide.cfg", &c, &e);
+  /* K = 2^31 - 1 is out of K's own range: the error must be the range
+   * check of line 10, not the literal check */
+  ck_assert_int_eq(rc, AS_EPARSE);
+  ck_assert_msg(strstr(e.msg, "wide.cfg:10: 'K'") == e.msg, "%s", e.msg);
+  const char *txt2 =
+    "experiment = \"b\"; # 99999999999 in a comment\n"
+    "/* 123456789012345\n   over two lines */ description = \"run 77777777777\";\n"
+    "beta = 1.0;\nn = { from = 1e2; to = 1e10; points = 3; };\n"
+    "lambda = [0.1, 2.5e9, 1E12];\nmethods = [\"rkl\"];\n"
+    "replicates = 2;\nseed = 5000000000L;\n";
+  rc = as_config_parse_string(txt2, "wide.cfg", &c, &e);
+  ck_assert_msg(rc == AS_OK, "%s", e.msg);
+  ck_assert(c->seed == 5000000000ULL);
+  ck_assert_uint_eq(c->n_n, 3);
+  ck_assert(c->n[2] == 10000000000ULL);
+  ck_assert(c->lambda[1] == 2.5e9 && c->lambda[2] == 1e12);
+  ck_assert_str_eq(c->description, "run 77777777777");
+  as_config_free(c);
 }
 END_TEST
 
@@ -365,6 +411,7 @@ int main(void)
   tcase_add_test(tc, test_roundtrip);
   tcase_add_test(tc, test_bounds_key);
   tcase_add_test(tc, test_bad_configs);
+  tcase_add_test(tc, test_wide_integers_accepted);
   tcase_add_test(tc, test_missing_required_keys);
   tcase_add_test(tc, test_read_file);
   suite_add_tcase(s, tc);

@@ -207,6 +207,188 @@ START_TEST(test_threads_identical_files)
 }
 END_TEST
 
+/* Field `col` (0-based) of CSV line `line` into out (no quoting in these
+ * files); returns 0 when the line has fewer fields. */
+static int csv_field(const char *line, size_t col, char *out, size_t size)
+{
+  for (size_t i = 0; i < col; i++) {
+    line = strchr(line, ',');
+    if (line == NULL)
+      return 0;
+    line++;
+  }
+  size_t len = strcspn(line, ",\n");
+  if (len >= size)
+    len = size - 1;
+  memcpy(out, line, len);
+  out[len] = '\0';
+  return 1;
+}
+
+static size_t csv_col(const char *header, const char *name)
+{
+  char f[128];
+  for (size_t i = 0; csv_field(header, i, f, sizeof f); i++)
+    if (strcmp(f, name) == 0)
+      return i;
+  ck_abort_msg("no column %s", name);
+  return 0;
+}
+
+/* summary.csv's rate row must say how many of the rows it fitted did not
+ * converge (they enter the medians): its not_converged is the sum of the
+ * stat rows' not_converged over the fitted points n >= rate_fit_min_n.
+ * Independent route: the per-row statuses of the computed rows.  DPO on
+ * n = 100..10^4 with its default step budget leaves non-converged rows,
+ * so the check is not vacuous (asserted below). */
+START_TEST(test_rate_row_counts_not_converged)
+{
+  as_config *c = parse(small_cfg, "rate_fit_min_n = 100.0;\n");
+  char d[] = "/tmp/test_experiment_XXXXXX";
+  ck_assert(mkdtemp(d) != NULL);
+  as_run_opts o;
+  as_run_opts_default(&o);
+  o.plots = 0;
+  o.progress = 0;
+  o.out_dir = d;
+  as_err e;
+  ck_assert_msg(as_experiment_run(c, &o, &e) == AS_OK, "%s", e.msg);
+  as_rows rows;
+  compute(c, 1, &rows);
+  const char *meth[] = {"rlhf", "rkl", "pmle", "dpo"};
+  long expect[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < rows.count; i++)
+    for (size_t k = 0; k < 4; k++)
+      if (strcmp(rows.row[i].method, meth[k]) == 0 && isfinite(rows.row[i].n)
+          && rows.row[i].n >= 100 && rows.row[i].status != AS_OK)
+        expect[k]++;
+  ck_assert_msg(expect[3] > 0, "no non-converged DPO row: the test checks "
+                "nothing");
+  char path[256];
+  snprintf(path, sizeof path, "%s/summary.csv", d);
+  size_t len;
+  char *buf = slurp(path, &len);
+  size_t c_row = csv_col(buf, "row"), c_meth = csv_col(buf, "method"),
+         c_nc = csv_col(buf, "not_converged");
+  int seen[4] = {0, 0, 0, 0};
+  for (char *line = strchr(buf, '\n'); line && line[1]; line = strchr(line, '\n')) {
+    line++;
+    char kind[16], m[32], nc[32];
+    ck_assert(csv_field(line, c_row, kind, sizeof kind)
+              && csv_field(line, c_meth, m, sizeof m)
+              && csv_field(line, c_nc, nc, sizeof nc));
+    if (strcmp(kind, "rate") != 0)
+      continue;
+    for (size_t k = 0; k < 4; k++)
+      if (strcmp(m, meth[k]) == 0) {
+        seen[k] = 1;
+        char *end;
+        long v = strtol(nc, &end, 10);
+        ck_assert_msg(nc[0] != '\0' && *end == '\0' && v == expect[k],
+                      "rate row of %s: not_converged '%s', expected %ld",
+                      meth[k], nc, expect[k]);
+      }
+  }
+  for (size_t k = 0; k < 4; k++)
+    ck_assert_msg(seen[k], "no rate row for %s", meth[k]);
+  free(buf);
+  as_rows_clear(&rows);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+  ck_assert_int_eq(system(cmd), 0);
+  as_config_free(c);
+}
+END_TEST
+
+/* A kind whose cells vary in more than (β, n) — E5's μ power — gets one
+ * rate row per value of that coordinate, each fitted on its own cells
+ * only: before, both μ powers' medians at each n went into one curve (4
+ * points for 2 values of n, a slope of neither).  Independent route: the
+ * least-squares slope through (log n, log median fwd_kl) of each family's
+ * cells, computed here from the rows by the closed form
+ * Σ(x−x̄)(y−ȳ)/Σ(x−x̄)². */
+START_TEST(test_rate_rows_per_cell_family)
+{
+  as_config *c = parse(
+    "experiment = \"t\";\nkind = \"coverage\";\n"
+    "instance = { K = 3; V = 4; };\n"
+    "class = { type = \"features\"; d = 3; realizable = true; };\n"
+    "mu_power = [1.0, -1.0];\nbeta = 1.0;\n"
+    "n = [1000, 10000, 100000];\nlambda = [0.0, 0.01];\n"
+    "methods = [\"pmle\"];\nreplicates = 3;\nseed = 5;\n"
+    "rate_fit_min_n = 1000.0;\n", NULL);
+  char d[] = "/tmp/test_experiment_XXXXXX";
+  ck_assert(mkdtemp(d) != NULL);
+  as_run_opts o;
+  as_run_opts_default(&o);
+  o.plots = 0;
+  o.progress = 0;
+  o.out_dir = d;
+  as_err e;
+  ck_assert_msg(as_experiment_run(c, &o, &e) == AS_OK, "%s", e.msg);
+  as_rows rows;
+  compute(c, 1, &rows);
+  /* expected slope of family f (cells 3f .. 3f+2) */
+  double want[2];
+  for (size_t f = 0; f < 2; f++) {
+    double x[3], y[3], xm = 0, ym = 0;
+    for (size_t i = 0; i < 3; i++) {
+      double v[3];
+      size_t k = 0;
+      for (size_t r = 0; r < rows.count; r++)
+        if (rows.row[r].cell == 3 * f + i)
+          v[k++] = rows.row[r].metrics[0];
+      ck_assert_uint_eq(k, 3);
+      x[i] = log(rows.row[0].n * pow(10.0, (double)i));
+      y[i] = log(as_rate_median(v, 3));
+      xm += x[i] / 3;
+      ym += y[i] / 3;
+    }
+    double sxy = 0, sxx = 0;
+    for (size_t i = 0; i < 3; i++) {
+      sxy += (x[i] - xm) * (y[i] - ym);
+      sxx += (x[i] - xm) * (x[i] - xm);
+    }
+    want[f] = sxy / sxx;
+  }
+  char path[256];
+  snprintf(path, sizeof path, "%s/summary.csv", d);
+  size_t len;
+  char *buf = slurp(path, &len);
+  size_t c_row = csv_col(buf, "row"), c_slope = csv_col(buf, "slope"),
+         c_pts = csv_col(buf, "rate_points"), c_cell = csv_col(buf, "cell");
+  size_t nrate = 0;
+  for (char *line = strchr(buf, '\n'); line && line[1]; line = strchr(line, '\n')) {
+    line++;
+    char kind[16], sl[64], pts[16], cell[16];
+    ck_assert(csv_field(line, c_row, kind, sizeof kind)
+              && csv_field(line, c_slope, sl, sizeof sl)
+              && csv_field(line, c_pts, pts, sizeof pts)
+              && csv_field(line, c_cell, cell, sizeof cell));
+    if (strcmp(kind, "rate") != 0)
+      continue;
+    ck_assert_str_eq(pts, "3");
+    size_t f = (size_t)atoi(cell) / 3;
+    ck_assert_msg(f < 2, "rate row names cell %s", cell);
+    double got = strtod(sl, NULL);
+    ck_assert_msg(fabs(got - want[f]) < 1e-9 * fabs(want[f]),
+                  "family %zu: slope %.17g, closed form %.17g", f, got,
+                  want[f]);
+    nrate++;
+  }
+  ck_assert_uint_eq(nrate, 2);
+  ck_assert_msg(fabs(want[0] - want[1]) > 0.05, "the two families have the "
+                "same slope (%g, %g): the test would not see a mix", want[0],
+                want[1]);
+  free(buf);
+  as_rows_clear(&rows);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+  ck_assert_int_eq(system(cmd), 0);
+  as_config_free(c);
+}
+END_TEST
+
 START_TEST(test_tuning_rules_against_fixed)
 {
   /* The data streams do not depend on the tuning rule, so a "fixed" run
@@ -256,6 +438,61 @@ START_TEST(test_tuning_rules_against_fixed)
   as_config_free(cf);
   as_config_free(co);
   as_config_free(ch);
+}
+END_TEST
+
+/* The held-out rule picks, per unit, the λ whose validation likelihood is
+ * largest.  Independent route: a held-out run whose grid is the single
+ * value λ_k reports candidate k's score (the validation sample depends on
+ * the cell and replicate only, not on the grid); the full-grid run must
+ * choose the λ_k of the largest of those scores, and report that score. */
+START_TEST(test_heldout_chooses_best_score)
+{
+  const double grid[5] = {1e-3, 1e-2, 1e-1, 1.0, 10.0};
+  char extra[512];
+  const char *base =
+    "experiment = \"t\"; instance = { K = 3; V = 4; }; beta = 1.0;\n"
+    "n = [300, 3000]; methods = [\"rlhf\", \"rkl\", \"pmle\"];\n"
+    "replicates = 3; seed = 4; tuning = \"heldout\";\n"
+    "heldout_fraction = 0.3;\n";
+  snprintf(extra, sizeof extra, "lambda = [%.17e, %.17e, %.17e, %.17e, "
+           "%.17e];\n", grid[0], grid[1], grid[2], grid[3], grid[4]);
+  as_config *cfull = parse(base, extra);
+  as_rows full, one[5];
+  compute(cfull, 2, &full);
+  for (size_t k = 0; k < 5; k++) {
+    snprintf(extra, sizeof extra, "lambda = [%.17e];\n", grid[k]);
+    as_config *c1 = parse(base, extra);
+    compute(c1, 1, &one[k]);
+    ck_assert_uint_eq(one[k].count, full.count);
+    as_config_free(c1);
+  }
+  size_t interior = 0;
+  for (size_t i = 0; i < full.count; i++) {
+    const as_result_row *r = &full.row[i];
+    double best = -INFINITY, at = NAN;
+    for (size_t k = 0; k < 5; k++) {
+      const as_result_row *q = &one[k].row[i];
+      ck_assert(q->cell == r->cell && q->replicate == r->replicate
+                && strcmp(q->method, r->method) == 0);
+      ck_assert_msg(isfinite(q->heldout_score), "score %g", q->heldout_score);
+      if (q->heldout_score > best) {
+        best = q->heldout_score;
+        at = grid[k];
+      }
+    }
+    ck_assert_msg(r->lambda == at && r->heldout_score == best,
+                  "%s cell %zu rep %ld: chose lambda %g (score %.17g), best "
+                  "single-lambda score %.17g at %g", r->method, r->cell,
+                  r->replicate, r->lambda, r->heldout_score, best, at);
+    interior += at != grid[0] && at != grid[4];
+  }
+  /* not only the grid's ends: the rule really compares scores */
+  ck_assert_msg(interior > 0, "every choice at an end of the grid");
+  for (size_t k = 0; k < 5; k++)
+    as_rows_clear(&one[k]);
+  as_rows_clear(&full);
+  as_config_free(cfull);
 }
 END_TEST
 
@@ -351,9 +588,12 @@ int main(void)
   tcase_add_test(tc, test_threads_identical_rows);
   tcase_add_test(tc, test_threads_identical_files);
   tcase_add_test(tc, test_tuning_rules_against_fixed);
+  tcase_add_test(tc, test_heldout_chooses_best_score);
   tcase_add_test(tc, test_prior_smoothing_kind);
   tcase_add_test(tc, test_unsupported_kinds);
   tcase_add_test(tc, test_rate_fit_known_slope);
+  tcase_add_test(tc, test_rate_row_counts_not_converged);
+  tcase_add_test(tc, test_rate_rows_per_cell_family);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
