@@ -17,6 +17,7 @@
 
 #include <glpk.h>
 
+#include "as_io.h"
 #include "as_math.h"
 
 /* Relative size below which a Hessian eigenvalue is a flat direction. */
@@ -226,6 +227,14 @@ void as_features_opts_default(as_features_opts *o)
   o->max_iter = 200;
 }
 
+static int all_zero(const double *x, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != 0.0)
+      return 0;
+  return 1;
+}
+
 static int all_finite(const double *x, size_t n)
 {
   for (size_t i = 0; i < n; i++)
@@ -293,7 +302,8 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
   gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d);
   gsl_vector *eval = gsl_vector_alloc(d);
   gsl_matrix *evec = gsl_matrix_alloc(d, d);
-  as_features_info inf = {AS_ENOCONV, 0, INFINITY, NAN, 0, 0, 0.0, 0};
+  as_features_info inf = {AS_ENOCONV, 0, INFINITY, NAN, 0, 0, 0.0, 0,
+                          1, 1, 0, 0, 0.0};
   int rc = scratch_alloc(&s, f->V, d);
   if (rc != AS_OK || !g || !H || !p || !wt || !w0 || !ws || !eval || !evec) {
     rc = as_err_set(err, AS_ENOMEM, "features: out of memory (d = %zu)", d);
@@ -390,6 +400,10 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
       break;
     }
   }
+  inf.starts = 1;
+  inf.starts_failed = inf.status != AS_OK;
+  inf.local_minima = inf.best_hits = inf.status == AS_OK;
+  inf.minima_gap = 0.0;
   if (info != NULL)
     *info = inf;
   rc = inf.status;
@@ -650,6 +664,280 @@ out:
 
 /* ---- fitting the methods of SPEC §3 ------------------------------------- */
 
+/* Two converged end points are the same local minimum when their F agree
+ * to this relative tolerance or their policies to MS_POLICY_TOL in
+ * max |Δ log π| (as_features.h: local_minima). */
+#define MS_F_TOL 1e-9
+#define MS_POLICY_TOL 1e-6
+
+/* 1 when F(w) is not convex in w for this method (as_features.h, "Local
+ * minima"): KL_ref and −E_π r̂ are not convex in the logits. */
+static int nonconvex_in_w(const as_fit_opts *o)
+{
+  switch (o->method) {
+  case AS_METHOD_RLHF:
+  case AS_METHOD_RKL:
+    return 1;
+  case AS_METHOD_PMLE:
+  case AS_METHOD_DISTILL:
+  case AS_METHOD_REBEL:
+    return o->lambda > 0.0;
+  default:
+    return 0;
+  }
+}
+
+/* The tabular solution's log-policy (K×V) for o on d: the start whose
+ * projection onto span(Φ) seeds the feature fit.  Returns 1 when target
+ * holds finite values, 0 when there is none (λ + γ = 0, or the tabular
+ * fit refused the input); tabular errors are not the feature fit's. */
+static int tabular_target(const as_fit_opts *o, const as_data *d,
+                          const double *reward, double gamma, double *target)
+{
+  size_t n = d->K * d->V;
+  if (o->method == AS_METHOD_RLHF || o->method == AS_METHOD_RKL) {
+    if (!(o->lambda + gamma > 0.0))
+      return 0;
+    as_rkl_closed_form(d->K, d->V, d->log_ref, reward, o->lambda, gamma,
+                       target);
+  } else {
+    /* Default tolerances (the caller's may be 0 = "feature defaults"). */
+    as_fit_opts to;
+    as_fit_opts_default(&to);
+    to.method = o->method;
+    to.beta = o->beta;
+    to.lambda = o->lambda;
+    to.gamma = o->gamma;
+    to.beta_dpo = o->beta_dpo;
+    as_fit_result res;
+    memset(&res, 0, sizeof res);
+    int rc = reward != NULL ? as_fit_with_reward(&to, d, reward, &res, NULL)
+                            : as_fit(&to, d, &res, NULL);
+    if (rc != AS_OK)
+      return 0;
+    memcpy(target, res.log_pi, n * sizeof *target);
+    as_fit_result_free(&res);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(target[i]))
+      return 0;
+  return 1;
+}
+
+/* w0 = argmin Σ_x ‖C(Φ_x w − t_x)‖² with C the per-context centring (log
+ * π is defined up to a constant per context), by the normal equations
+ * with a 1e-10·tr/d ridge (d may exceed the rank).  *scale gets the RMS
+ * centred target logit.  0 on success, -1 when Cholesky fails or
+ * allocation does. */
+static int project_logits(const as_features *f, const double *t, double *w0,
+                          double *scale)
+{
+  size_t K = f->K, V = f->V, d = f->d;
+  gsl_matrix *M = gsl_matrix_calloc(d, d);
+  gsl_vector *b = gsl_vector_calloc(d), *x = gsl_vector_alloc(d);
+  double *row = malloc(d * sizeof *row), *mean = malloc(d * sizeof *mean);
+  int ok = M && b && x && row && mean;
+  double ss = 0.0;
+  for (size_t c = 0; ok && c < K; c++) {
+    double tm = 0.0;
+    for (size_t j = 0; j < d; j++)
+      mean[j] = 0.0;
+    for (size_t y = 0; y < V; y++) {
+      tm += t[c * V + y] / (double)V;
+      for (size_t j = 0; j < d; j++)
+        mean[j] += f->phi[(c * V + y) * d + j] / (double)V;
+    }
+    for (size_t y = 0; y < V; y++) {
+      double ty = t[c * V + y] - tm;
+      ss += ty * ty;
+      for (size_t j = 0; j < d; j++)
+        row[j] = f->phi[(c * V + y) * d + j] - mean[j];
+      for (size_t i = 0; i < d; i++) {
+        *gsl_vector_ptr(b, i) += row[i] * ty;
+        for (size_t j = 0; j <= i; j++)
+          *gsl_matrix_ptr(M, i, j) += row[i] * row[j];
+      }
+    }
+  }
+  if (ok) {
+    double tr = 0.0;
+    for (size_t i = 0; i < d; i++)
+      tr += gsl_matrix_get(M, i, i);
+    double eps = 1e-10 * (tr > 0.0 ? tr / (double)d : 1.0);
+    for (size_t i = 0; i < d; i++) {
+      *gsl_matrix_ptr(M, i, i) += eps;
+      for (size_t j = 0; j < i; j++)
+        gsl_matrix_set(M, j, i, gsl_matrix_get(M, i, j));
+    }
+    /* Cholesky by hand rather than gsl_linalg_cholesky_decomp1: GSL
+     * reports a non-positive pivot through its process-global error
+     * handler (abort by default), which a library must not flip. */
+    for (size_t j = 0; ok && j < d; j++) {
+      double djj = gsl_matrix_get(M, j, j);
+      for (size_t k = 0; k < j; k++)
+        djj -= gsl_matrix_get(M, j, k) * gsl_matrix_get(M, j, k);
+      if (!(djj > 0.0)) {
+        ok = 0;
+        break;
+      }
+      double ljj = sqrt(djj);
+      gsl_matrix_set(M, j, j, ljj);
+      for (size_t i = j + 1; i < d; i++) {
+        double v = gsl_matrix_get(M, i, j);
+        for (size_t k = 0; k < j; k++)
+          v -= gsl_matrix_get(M, i, k) * gsl_matrix_get(M, j, k);
+        gsl_matrix_set(M, i, j, v / ljj);
+      }
+    }
+    for (size_t i = 0; ok && i < d; i++) { /* L y = b */
+      double v = gsl_vector_get(b, i);
+      for (size_t k = 0; k < i; k++)
+        v -= gsl_matrix_get(M, i, k) * gsl_vector_get(x, k);
+      gsl_vector_set(x, i, v / gsl_matrix_get(M, i, i));
+    }
+    for (size_t i = d; ok && i-- > 0;) { /* Lᵀ w = y */
+      double v = gsl_vector_get(x, i);
+      for (size_t k = i + 1; k < d; k++)
+        v -= gsl_matrix_get(M, k, i) * gsl_vector_get(x, k);
+      gsl_vector_set(x, i, v / gsl_matrix_get(M, i, i));
+    }
+  }
+  if (ok) {
+    for (size_t j = 0; j < d; j++)
+      w0[j] = gsl_vector_get(x, j);
+    ok = all_finite(w0, d);
+    *scale = sqrt(ss / (double)(K * V));
+  }
+  gsl_matrix_free(M);
+  gsl_vector_free(b);
+  gsl_vector_free(x);
+  free(row);
+  free(mean);
+  return ok ? 0 : -1;
+}
+
+/* Deterministic multi-start for an F not convex in w (as_features.h,
+ * "Local minima"): runs every start, keeps the lowest F in w and *info,
+ * and the kept run's message in err.  AS_ENOMEM, or the caller's start's
+ * own error (AS_EINVAL), are returned as errors; a later start that
+ * fails to run counts in starts_failed. */
+static int fit_multistart(const as_features *f, const as_objective_type *obj,
+                          const as_ctx_data *ctx, const as_features_opts *fo,
+                          const as_fit_opts *o, const as_data *dat,
+                          const double *reward, double gamma, double *w,
+                          as_features_info *info, as_err *err)
+{
+  size_t d = f->d, KV = f->K * f->V;
+  long R = o->random_starts == 0 ? AS_FEATURES_RANDOM_STARTS
+                                 : (o->random_starts < 0 ? 0
+                                                         : o->random_starts);
+  size_t nmax = 3 + (size_t)R;
+  double *W = malloc(nmax * d * sizeof *W);       /* the starts          */
+  double *E = malloc(nmax * d * sizeof *E);       /* their end points    */
+  double *L = malloc(nmax * KV * sizeof *L);      /* end log-policies    */
+  double *tg = malloc(KV * sizeof *tg);
+  as_features_info *I = malloc(nmax * sizeof *I);
+  as_err *Er = malloc(nmax * sizeof *Er);
+  int *rcs = malloc(nmax * sizeof *rcs);
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  int rc = AS_OK;
+  if (!W || !E || !L || !tg || !I || !Er || !rcs || !rng) {
+    rc = as_err_set(err, AS_ENOMEM, "features fit: out of memory");
+    goto out;
+  }
+  size_t n = 0;
+  memcpy(W, w, d * sizeof *w);
+  n++;
+  if (!all_zero(w, d)) {
+    memset(W + n * d, 0, d * sizeof *W);
+    n++;
+  }
+  double scale = 1.0;
+  if (tabular_target(o, dat, reward, gamma, tg) &&
+      project_logits(f, tg, W + n * d, &scale) == 0)
+    n++;
+  if (!(scale > 0.0) || !isfinite(scale))
+    scale = 1.0;
+  gsl_rng_set(rng, AS_FEATURES_START_SEED);
+  for (long k = 0; k < R; k++, n++) {
+    double sd = (k % 2 == 0 ? 1.0 : scale) / sqrt((double)d);
+    for (size_t j = 0; j < d; j++)
+      W[n * d + j] = gsl_ran_gaussian(rng, sd);
+  }
+  size_t best = SIZE_MAX;
+  for (size_t i = 0; i < n; i++) {
+    as_err_clear(&Er[i]);
+    memcpy(E + i * d, W + i * d, d * sizeof *W);
+    rcs[i] = as_features_minimize(f, obj, ctx, fo, E + i * d, &I[i], &Er[i]);
+    if (rcs[i] == AS_ENOMEM || (i == 0 && !(rcs[i] == AS_OK ||
+                                            rcs[i] == AS_ENOCONV ||
+                                            rcs[i] == AS_EDIVERGE))) {
+      if (err != NULL)
+        *err = Er[i];
+      rc = rcs[i];
+      goto out;
+    }
+    if (!(rcs[i] == AS_OK || rcs[i] == AS_ENOCONV || rcs[i] == AS_EDIVERGE)) {
+      rcs[i] = AS_EINVAL; /* did not run (e.g. F not finite at the start) */
+      continue;
+    }
+    as_features_log_policy(f, E + i * d, L + i * KV);
+    /* Start 0 always ran (else returned above), so best is set; a
+     * non-finite F (a diverged run) never beats a finite one. */
+    if (best == SIZE_MAX || (isfinite(I[i].f) && !(I[best].f <= I[i].f)))
+      best = i;
+  }
+  /* Ties (within MS_F_TOL) prefer a converged run. */
+  double Fb = I[best].f, tolF = MS_F_TOL * fmax(1.0, fabs(Fb));
+  if (rcs[best] != AS_OK)
+    for (size_t i = 0; i < n; i++)
+      if (rcs[i] == AS_OK && I[i].f <= Fb + tolF) {
+        best = i;
+        break;
+      }
+  as_features_info out = I[best];
+  out.starts = (int)n;
+  out.starts_failed = out.local_minima = out.best_hits = 0;
+  out.minima_gap = 0.0;
+  double Fmax = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    if (rcs[i] != AS_OK || !isfinite(I[i].f)) {
+      out.starts_failed++;
+      continue;
+    }
+    Fmax = fmax(Fmax, I[i].f);
+    out.best_hits += I[i].f <= I[best].f + tolF;
+    int fresh = 1; /* a new local minimum unless it matches an earlier one */
+    for (size_t j = 0; j < i && fresh; j++) {
+      if (rcs[j] != AS_OK)
+        continue;
+      double dl = 0.0;
+      for (size_t k = 0; k < KV; k++)
+        dl = fmax(dl, fabs(L[i * KV + k] - L[j * KV + k]));
+      if (fabs(I[i].f - I[j].f) <= tolF || dl <= MS_POLICY_TOL)
+        fresh = 0;
+    }
+    out.local_minima += fresh;
+  }
+  if (out.best_hits > 0)
+    out.minima_gap = Fmax - I[best].f;
+  memcpy(w, E + best * d, d * sizeof *w);
+  *info = out;
+  rc = rcs[best];
+  if (err != NULL)
+    *err = Er[best];
+out:
+  free(W);
+  free(E);
+  free(L);
+  free(tg);
+  free(I);
+  free(Er);
+  free(rcs);
+  gsl_rng_free(rng);
+  return rc;
+}
+
 int as_features_fit(const as_features *f, const as_fit_opts *o,
                     const as_data *d, const double *reward, double *w,
                     as_features_info *info, as_err *err)
@@ -775,7 +1063,10 @@ int as_features_fit(const as_features *f, const as_fit_opts *o,
       fo.max_iter = DIVERGENT_ITER; /* show the run-away, do not chase it */
   }
   as_features_info inf;
-  rc = as_features_minimize(f, obj, ctx, &fo, w, &inf, err);
+  if (nonconvex_in_w(o))
+    rc = fit_multistart(f, obj, ctx, &fo, o, d, reward, gamma, w, &inf, err);
+  else
+    rc = as_features_minimize(f, obj, ctx, &fo, w, &inf, err);
   if (rc != AS_OK && rc != AS_ENOCONV && rc != AS_EDIVERGE)
     goto out;
   inf.no_mle = sep;
@@ -900,11 +1191,11 @@ int as_features_read(const char *path, size_t *Kp, size_t *Vp,
     if (nt == 0)
       continue;
     if (!seen_data) {
-      char *end;
-      (void)strtod(tok[0], &end);
       seen_data = 1;
-      if (end == tok[0] || *end != '\0')
-        continue; /* header line: first field not a number */
+      /* The project's header rule (as_io.h): a header has no numeric field
+       * at all, so "x1 0 0.5" is a data row with a typo, reported below. */
+      if (as_io_fields_are_header((const char *const *)tok, nt))
+        continue;
     }
     if (d == 0) {
       if (nt < 3) {

@@ -87,6 +87,19 @@ typedef struct as_features_info {
    * changes the policy: its logits are too improbable for the solver to
    * see (SPEC §3 trap), so status is AS_ENOCONV, not AS_OK. */
   int blind;
+  /* Multi-start record, set by as_features_fit (a single run elsewhere:
+   * starts = 1, local_minima = 1 when it converged, 0 otherwise).  The
+   * objectives that are not convex in w (see as_features_fit) run several
+   * deterministic starts and keep the lowest F; this says what was seen.
+   * It is evidence, not a certificate: no set of starts proves a
+   * non-convex F's global minimum. */
+  int starts;        /* Newton runs made                                 */
+  int starts_failed; /* runs that ended AS_ENOCONV / AS_EDIVERGE         */
+  int local_minima;  /* distinct end points among the converged runs:
+                        F differing by more than 1e-9·max(1,|F|) AND a
+                        policy differing (max |Δ log π| > 1e-6)          */
+  int best_hits;     /* converged runs that reached the kept (lowest) F  */
+  double minima_gap; /* highest − lowest F over the converged runs (0)   */
 } as_features_info;
 
 /* Damped Newton on F from w (overwritten).  The step is −H⁺g computed from
@@ -147,6 +160,11 @@ int as_features_separation(const as_features *f, const double *P,
                            int *separated, double *margin, double *dir,
                            as_err *err);
 
+/* Seed of the random starts of as_features_fit (fixed, so a fit is a
+ * deterministic function of its inputs), and their default number. */
+#define AS_FEATURES_START_SEED 20261126UL
+#define AS_FEATURES_RANDOM_STARTS 4
+
 /* Fits method o->method over the feature class from data d (P, Q,
  * log_rho, log_ref as in as_fit.h), starting from w (length f->d,
  * overwritten).  Supported: pmle, dpo (solved, not stepped: dpo_steps must
@@ -162,7 +180,27 @@ int as_features_separation(const as_features *f, const double *P,
  * w holds its last iterate, info->no_mle = 1 and the status is AS_EDIVERGE
  * with the direction in the message.  A ridge > 0 makes F coercive on the
  * rewards, so it needs no test; pmle at λ > 0 is not tested either, as in
- * the tabular fit — see as_features.c for why that is not a guarantee. */
+ * the tabular fit — see as_features.c for why that is not a guarantee.
+ * Local minima.  The objectives are convex in the logits θ where they are
+ * built from BT log-likelihood, cross-entropy or squared terms of Δθ —
+ * pmle, dpo, distill and rebel at λ = 0, and the reward model (its ridge
+ * is a convex quadratic in Φw) — and θ = Φw is linear, so they are convex
+ * in w: one Newton run suffices.  KL(π_θ‖π_ref) is not convex in θ, nor
+ * is −E_{π_θ} r̂ (linear in π, not in θ), so rlhf and rkl (every λ) and
+ * pmle, distill and rebel at λ > 0 can have several local minima in
+ * w-space, even where the tabular problem has one (a reduced class Π_w is
+ * not a convex set of distributions).  For those the fit runs
+ * deterministic starts: the caller's w; w = 0 if that differs; the least-
+ * squares projection (centred per context) of the TABULAR solution's
+ * logits onto span(Φ) — as_rkl_closed_form for rlhf/rkl, the tabular
+ * as_fit_with_reward / as_fit for the others; skipped when not finite —
+ * then o->random_starts (0: AS_FEATURES_RANDOM_STARTS, < 0: none) draws
+ * w ~ N(0, s²/d I) from GSL's mt19937 seeded AS_FEATURES_START_SEED,
+ * alternating s = 1 and s = the projection's RMS logit.  The run with the
+ * lowest F is kept (ties within the tolerance above prefer AS_OK), with
+ * its status, iterations and criterion; info records what the rest found
+ * (starts, starts_failed, local_minima, best_hits, minima_gap).  Cost:
+ * up to 3 + random_starts Newton runs and one tabular fit. */
 int as_features_fit(const as_features *f, const as_fit_opts *o,
                     const as_data *d, const double *reward, double *w,
                     as_features_info *info, as_err *err);
@@ -177,7 +215,9 @@ int as_features_fit_reward(const as_features *f, const as_data *d,
 
 /* Feature table file: one record a line, `context response f_1 ... f_d`
  * (blank- or tab-separated; '#' starts a comment; blank lines are skipped;
- * an optional header line whose first field is not a number).  d ≥ 1 is
+ * an optional header line, none of whose fields is a number — as_io.h
+ * as_io_fields_are_header — so a typo in the first data row is an error,
+ * not a skipped header).  d ≥ 1 is
  * inferred from the first data row and every row must have 2 + d fields;
  * context and response are 0-based integers below 2^24, every feature a
  * finite number.  Every (x, y) of a K×V grid must appear exactly once (a

@@ -306,8 +306,11 @@ int as_finite_read(const char *path, size_t *Kp, size_t *Vp,
     }
     if (nt == 0)
       continue;
-    if (!seen_data && !((tok[0][0] >= '0' && tok[0][0] <= '9'))) {
-      seen_data = 1; /* header line: first field not a number */
+    /* The project's header rule (as_io.h): a header has no numeric field
+     * at all, so "x1 0 0 -0.5" is a data row with a typo, reported below. */
+    if (!seen_data && as_io_fields_are_header((const char *const *)tok,
+                                              (size_t)nt)) {
+      seen_data = 1;
       continue;
     }
     seen_data = 1;

@@ -73,7 +73,9 @@ int as_finite_generate(const as_instance *inst, const double *distances,
 
 /* File format: one record a line, `member context response log_prob`
  * (blank- or tab-separated; '#' starts a comment; blank lines are skipped;
- * an optional header line whose first field is not a number).  member,
+ * an optional header line, none of whose fields is a number — as_io.h
+ * as_io_fields_are_header — so a typo in the first data row is an error,
+ * not a skipped header).  member,
  * context, response are 0-based integers.  Every (member, x, y) of an
  * M×K×V grid must appear exactly once; M is 1 + the largest member index,
  * K and V are inferred the same way when *K / *V are 0 on entry, otherwise

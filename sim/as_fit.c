@@ -231,8 +231,13 @@ static void copy_report(as_fit_result *dst, const as_fit_result *src)
   dst->theta_norm = src->theta_norm;
 }
 
-int as_reward_fit(const as_data *d, double ridge, double *r,
-                  as_fit_result *info, as_err *err)
+/* The reward model with the solver's tol/max_iter (as_solve_opts) and,
+ * when bad is not NULL, bad[x] = 1 for each context not AS_OK (K entries),
+ * so that a two-stage fit can count the union of failing contexts. */
+static int reward_fit_core(const as_data *d, double ridge,
+                           const as_solve_opts *base, double *r,
+                           as_fit_result *info, unsigned char *bad,
+                           as_err *err)
 {
   size_t K = d->K, V = d->V;
   if (K < 1 || V < 2 || d->P == NULL)
@@ -254,8 +259,7 @@ int as_reward_fit(const as_data *d, double ridge, double *r,
     return as_err_set(err, AS_ENOMEM, "as_reward_fit: out of memory");
   }
   fill_graph_counts(d, &loc, no_mle);
-  as_solve_opts so;
-  as_solve_opts_default(&so);
+  as_solve_opts so = *base;
   so.gauge = ridge == 0.0; /* the ridge breaks the gauge invariance */
   for (size_t x = 0; x < K; x++) {
     const double *P = d->P + x * V * V;
@@ -277,6 +281,8 @@ int as_reward_fit(const as_data *d, double ridge, double *r,
     }
     if (ridge == 0.0 && no_mle[x])
       si.status = AS_EDIVERGE; /* no finite minimiser (as_graph.h) */
+    if (bad != NULL)
+      bad[x] = si.status != AS_OK;
     result_note(&loc, si.status, si.iterations, si.criterion);
     /* Gauge of SPEC §3: Σ_y r_xy = 0. */
     double mean = 0.0;
@@ -296,6 +302,28 @@ int as_reward_fit(const as_data *d, double ridge, double *r,
                "finite ridge-free MLE (win graph criterion) or did not "
                "converge", loc.contexts_not_converged, K);
   return AS_OK;
+}
+
+int as_reward_fit(const as_data *d, double ridge, double *r,
+                  as_fit_result *info, as_err *err)
+{
+  as_solve_opts so;
+  as_solve_opts_default(&so);
+  return reward_fit_core(d, ridge, &so, r, info, NULL, err);
+}
+
+int as_reward_fit_tol(const as_data *d, double ridge, double tol,
+                      long max_iter, double *r, as_fit_result *info,
+                      as_err *err)
+{
+  if (!(tol >= 0.0) || max_iter < 1)
+    return as_err_set(err, AS_EINVAL, "as_reward_fit: tol = %g, max_iter = "
+                      "%ld (need tol >= 0, max_iter >= 1)", tol, max_iter);
+  as_solve_opts so;
+  as_solve_opts_default(&so);
+  so.tol = tol;
+  so.max_iter = max_iter;
+  return reward_fit_core(d, ridge, &so, r, info, NULL, err);
 }
 
 /* 1 iff the undirected graph of the V×V block Q (edge a–b when Q_ab +
@@ -438,8 +466,11 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
   return AS_OK;
 }
 
+/* bad (K entries, may be NULL) receives 1 for each context whose policy
+ * solve is not AS_OK (as_fit's union with the reward fit's). */
 static int fit_core(const as_fit_opts *o, const as_data *d,
-                    const double *reward, as_fit_result *res, as_err *err)
+                    const double *reward, as_fit_result *res,
+                    unsigned char *bad, as_err *err)
 {
   size_t K = d->K, V = d->V;
   as_method m = o->method;
@@ -529,9 +560,15 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
   if (reward != NULL && m != AS_METHOD_REWARD)
     memcpy(res->reward, reward, K * V * sizeof *reward);
 
+  if (bad != NULL)
+    memset(bad, 0, K);
   if (m == AS_METHOD_REWARD) {
     as_fit_result info;
-    rc = as_reward_fit(d, ridge, res->reward, &info, err);
+    as_solve_opts rso;
+    as_solve_opts_default(&rso);
+    rso.tol = o->tol; /* the caller's tolerances (validated above) */
+    rso.max_iter = o->max_iter;
+    rc = reward_fit_core(d, ridge, &rso, res->reward, &info, bad, err);
     if (rc != AS_OK) {
       as_fit_result_free(res);
       return rc;
@@ -607,6 +644,8 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
     as_rkl_closed_form(K, V, d->log_ref, reward, 0.0, 0.0, res->log_pi);
     res->status = AS_EDIVERGE;
     res->contexts_not_converged = K;
+    if (bad != NULL)
+      memset(bad, 1, K);
     res->theta_norm = INFINITY;
     as_err_set(err, AS_EDIVERGE, "%s at lambda + gamma = 0 has no finite "
                "minimiser; returned its limit, uniform on argmax r",
@@ -663,6 +702,8 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
       for (size_t y = 0; y < V; y++)
         if (si.status == AS_OK && res->log_pi[x * V + y] < -700.0)
           si.status = AS_ENOCONV;
+      if (bad != NULL)
+        bad[x] = si.status != AS_OK;
       result_note(res, si.status, si.iterations, si.criterion);
     }
     res->theta_norm = centred_norm(K, V, th);
@@ -688,41 +729,66 @@ int as_fit_with_reward(const as_fit_opts *o, const as_data *d,
                        const double *reward, as_fit_result *res,
                        as_err *err)
 {
-  return fit_core(o, d, needs_reward(o->method) ? reward : NULL, res, err);
+  return fit_core(o, d, needs_reward(o->method) ? reward : NULL, res, NULL,
+                  err);
 }
 
 int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
            as_err *err)
 {
   if (!needs_reward(o->method))
-    return fit_core(o, d, NULL, res, err);
+    return fit_core(o, d, NULL, res, NULL, err);
   if (d->P == NULL || d->K < 1 || d->V < 2)
     return as_err_set(err, AS_EINVAL, "as_fit: %s fits a reward from "
                       "labelled weights P first; none given",
                       as_method_name(o->method));
+  if (!(o->tol >= 0.0) || o->max_iter < 1)
+    return as_err_set(err, AS_EINVAL, "as_fit: tol = %g, max_iter = %ld",
+                      o->tol, o->max_iter);
   double ridge = resolved_ridge(o, d);
-  double *r = malloc(d->K * d->V * sizeof *r);
-  if (r == NULL)
+  size_t K = d->K;
+  double *r = malloc(K * d->V * sizeof *r);
+  unsigned char *bad_r = calloc(K, 1), *bad_p = calloc(K, 1);
+  if (r == NULL || bad_r == NULL || bad_p == NULL) {
+    free(r);
+    free(bad_r);
+    free(bad_p);
     return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+  }
   as_fit_result info;
   memset(&info, 0, sizeof info);
   as_err rerr;
   as_err_clear(&rerr);
-  int rc = as_reward_fit(d, ridge, r, &info, &rerr);
+  /* The caller's tolerances hold for the reward stage too. */
+  as_solve_opts rso;
+  as_solve_opts_default(&rso);
+  rso.tol = o->tol;
+  rso.max_iter = o->max_iter;
+  int rc = reward_fit_core(d, ridge, &rso, r, &info, bad_r, &rerr);
   if (rc != AS_OK) {
     if (err != NULL)
       *err = rerr;
     free(r);
+    free(bad_r);
+    free(bad_p);
     return rc;
   }
-  rc = fit_core(o, d, r, res, err);
+  rc = fit_core(o, d, r, res, bad_p, err);
   free(r);
-  if (rc != AS_OK)
+  if (rc != AS_OK) {
+    free(bad_r);
+    free(bad_p);
     return rc;
-  /* The reward fit's failures are the policy's too (never silent). */
+  }
+  /* The reward fit's failures are the policy's too (never silent); a
+   * context counts once whichever stage (or both) failed there. */
   res->status = status_merge(res->status, info.status);
-  if (info.contexts_not_converged > res->contexts_not_converged)
-    res->contexts_not_converged = info.contexts_not_converged;
+  size_t nbad = 0;
+  for (size_t x = 0; x < K; x++)
+    nbad += bad_r[x] || bad_p[x];
+  res->contexts_not_converged = nbad;
+  free(bad_r);
+  free(bad_p);
   if (info.status != AS_OK && err != NULL && err->code == AS_OK)
     *err = rerr;
   return AS_OK;

@@ -51,6 +51,10 @@ typedef struct as_fit_opts {
   double dpo_lr;      /* DPO learning rate                                   */
   double tol;         /* stopping tolerance of the scale-free criterion      */
   long max_iter;      /* per-context Newton iteration cap                    */
+  /* Feature class, objectives not convex in w (as_features.h): seeded
+   * random starts on top of the deterministic ones (0: the default,
+   * AS_FEATURES_RANDOM_STARTS; negative: none).  Unused elsewhere. */
+  long random_starts;
   /* DPO gradient-step mode only (dpo_steps > 0): called with step 0 (the
    * start, θ = log π_ref) and after every step, with the K*V log-policy and
    * ‖θ‖ (Frobenius norm of θ centred per context, gauge-free).  A nonzero
@@ -89,8 +93,9 @@ void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */
  *   and the fitted r̂ for the reward-based methods (NULL for pmle, dpo).
  * - status is the worst over contexts (and over the reward fit feeding a
  *   two-stage method); contexts_not_converged counts the contexts that
- *   are not AS_OK.  It is never AS_OK silently: a context whose BT-type
- *   objective has no finite minimiser (dpo solve, pmle at λ = 0, reward at
+ *   are not AS_OK (for as_fit's two stages: the contexts where the
+ *   reward fit OR the policy solve is not AS_OK, each counted once).
+ *   It is never AS_OK silently: a context whose BT-type objective has no finite minimiser (dpo solve, pmle at λ = 0, reward at
  *   ridge 0 — win graph fails the as_graph.h criterion) is AS_EDIVERGE
  *   after a bounded run, and a policy entry below e^-700 (edge of double
  *   underflow, where gradients vanish exactly) makes a context AS_ENOCONV.
@@ -144,6 +149,14 @@ int as_fit_with_reward(const as_fit_opts *o, const as_data *d,
  * existence/identification counts. */
 int as_reward_fit(const as_data *d, double ridge, double *r,
                   as_fit_result *info, as_err *err);
+
+/* The same with the solver's stopping tolerance and Newton cap (as
+ * as_fit_opts tol / max_iter; as_reward_fit uses as_solve_opts_default's).
+ * as_fit uses the caller's o->tol / o->max_iter for its reward stage too.
+ * AS_EINVAL for tol < 0 or max_iter < 1. */
+int as_reward_fit_tol(const as_data *d, double ridge, double tol,
+                      long max_iter, double *r, as_fit_result *info,
+                      as_err *err);
 
 /* Per-context win-graph classification of d->P (as_graph.h): mle_exists[x]
  * and identified[x] (K entries each, either may be NULL). */

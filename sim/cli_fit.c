@@ -101,7 +101,7 @@ static void usage(FILE *f)
 "                    [--mu2 FILE | --unlabelled FILE]\n"
 "                    [--K K] [--V V] [--beta B] [--lambda L] [--gamma G]\n"
 "                    [--beta-dpo B] [--ridge R] [--eta E] [--iterations T]\n"
-"                    [--steps S --lr A] [--strict] --out FILE\n"
+"                    [--steps S --lr A] [--starts N] [--strict] --out FILE\n"
 "\n"
 "Fits one objective of SPEC 3 over a policy class (SPEC 3.1) to\n"
 "comparison counts (context winner loser [count]) and writes\n"
@@ -182,7 +182,14 @@ static void usage(FILE *f)
 "no_mle_contexts (their list, comma-separated, or -), class, reward_class\n"
 "(- when the method fits no reward); finite: class_size and class_member\n"
 "(the member returned) and, for a finite reward class, reward_member;\n"
-"features: features_d.\n"
+"features: features_d; and for the policy fit starts, local_minima,\n"
+"best_hits, starts_failed, minima_gap: objectives not convex in w (rlhf,\n"
+"rkl; pmle, distill, rebel at lambda > 0) run w = 0, the projection of the\n"
+"tabular solution and --starts N seeded random starts (default 4) and keep\n"
+"the lowest F; local_minima counts the distinct minima the converged\n"
+"starts reached, best_hits those that reached the kept one (a note on\n"
+"stderr when they disagree, failed or hit it once: never a certified\n"
+"global minimum).\n"
 "A fit that did not converge is reported there and on stderr; with\n"
 "--strict it exits 1 and writes nothing.\n"
 "exit status: 0 ok, 1 failed computation (--strict), 2 bad usage or input.\n",
@@ -193,7 +200,7 @@ enum {
   OPT_METHOD = 256, OPT_COMP, OPT_INST, OPT_REF, OPT_K, OPT_V, OPT_BETA,
   OPT_LAMBDA, OPT_GAMMA, OPT_BDPO, OPT_RIDGE, OPT_ETA, OPT_ITER, OPT_STEPS,
   OPT_LR, OPT_OUT, OPT_STRICT, OPT_CLASS, OPT_CLASS_FILE, OPT_FEATURES,
-  OPT_RCLASS, OPT_MU2, OPT_UNL
+  OPT_RCLASS, OPT_MU2, OPT_UNL, OPT_STARTS
 };
 
 static const struct option long_opts[] = {
@@ -220,6 +227,7 @@ static const struct option long_opts[] = {
     {"reward-class", required_argument, NULL, OPT_RCLASS},
     {"mu2", required_argument, NULL, OPT_MU2},
     {"unlabelled", required_argument, NULL, OPT_UNL},
+    {"starts", required_argument, NULL, OPT_STARTS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -240,6 +248,10 @@ typedef struct {
   size_t class_size, member, rmember, d; /* SIZE_MAX / 0: not applicable */
   uint64_t m;                            /* unlabelled pairs read, or 0  */
   const char *pairs;                     /* where Q came from, or NULL   */
+  /* Feature-class policy fit: the multi-start record (as_features_info;
+   * starts = 0: not a feature policy fit). */
+  int starts, starts_failed, local_minima, best_hits;
+  double minima_gap;
 } fit_extra;
 
 static int nonneg(const char *flag, const char *a, double *v)
@@ -307,6 +319,12 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
       bad = parse_class("--reward-class", a, &o->rcls);
       o->given |= U_RCLASS;
       break;
+    case OPT_STARTS: { /* random starts; 0: none (as_fit_opts: < 0) */
+      long n = 0;
+      bad = cli_parse_long("--starts", a, 0, 1000, &n);
+      o->fo.random_starts = n > 0 ? n : -1;
+      break;
+    }
     case OPT_K: bad = cli_parse_long("--K", a, 1, 1L << 26, &o->K); break;
     case OPT_V: bad = cli_parse_long("--V", a, 2, 1L << 13, &o->V); break;
     case OPT_BETA:
@@ -492,6 +510,11 @@ static int write_manifest(FILE *f, const fit_args *o, int argc, char **argv,
   manifest_value(f, "dpo_lr", fo->dpo_lr, "");
   manifest_value(f, "tol", fo->tol, "");
   fprintf(f, "max_iter = %ld\nstrict = %d\n", fo->max_iter, o->strict);
+  if (fo->random_starts == 0)
+    fprintf(f, "starts = default (%d)\n", AS_FEATURES_RANDOM_STARTS);
+  else
+    fprintf(f, "starts = %ld\n", fo->random_starts > 0 ? fo->random_starts
+                                                       : 0L);
   fprintf(f, "comparisons = %s\ninstance = %s\nref = %s\nrho = uniform\n"
              "output = %s\n",
           o->comp, o->inst ? o->inst : "-", o->ref ? o->ref : "-", o->out);
@@ -585,6 +608,13 @@ static void print_extra(const fit_args *o, const fit_extra *x)
     printf("reward_member %zu\n", x->rmember);
   if (x->d != SIZE_MAX)
     printf("features_d %zu\n", x->d);
+  if (x->starts > 0) { /* as_features.h "Local minima": evidence only */
+    printf("starts %d\n", x->starts);
+    printf("local_minima %d\n", x->local_minima);
+    printf("best_hits %d\n", x->best_hits);
+    printf("starts_failed %d\n", x->starts_failed);
+    printf("minima_gap %.17g\n", x->minima_gap);
+  }
 }
 
 /* Frobenius norm of the K×V table centred per context (gauge-free, as
@@ -642,7 +672,8 @@ static int fit_class(const fit_args *o, const as_data *d,
     double ridge = isnan(o->fo.ridge) ? 1.0 / d->n : o->fo.ridge;
     as_fit_result info;
     memset(&info, 0, sizeof info);
-    if ((rc = as_reward_fit(d, ridge, res->reward, &info, e)) != AS_OK)
+    if ((rc = as_reward_fit_tol(d, ridge, o->fo.tol, o->fo.max_iter,
+                                res->reward, &info, e)) != AS_OK)
       goto done;
     st = info.status;
     res->iterations = info.iterations;
@@ -710,6 +741,11 @@ static int fit_class(const fit_args *o, const as_data *d,
     st = worse(st, rc);
     rc = AS_OK;
     as_features_log_policy(F, w, res->log_pi);
+    x->starts = fi.starts;
+    x->starts_failed = fi.starts_failed;
+    x->local_minima = fi.local_minima;
+    x->best_hits = fi.best_hits;
+    x->minima_gap = fi.minima_gap;
     if (fi.iterations > res->iterations)
       res->iterations = fi.iterations;
     if (fi.criterion > res->criterion)
@@ -797,7 +833,8 @@ int cli_fit_main(int argc, char **argv)
   double *ref = NULL, *P = NULL, *Q = NULL, *mu2 = NULL;
   as_fit_result res;
   memset(&res, 0, sizeof res);
-  fit_extra x = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, 0, NULL};
+  fit_extra x = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, 0, NULL, 0, 0, 0, 0,
+                 0.0};
   int status = CLI_EXIT_USAGE, have_res = 0;
   size_t K = (size_t)o.K, V = (size_t)o.V;
   as_method method = o.fo.method;
@@ -955,6 +992,17 @@ int cli_fit_main(int argc, char **argv)
                    : "this fit is regularised (lambda or ridge > 0)",
             res.theta_norm);
   }
+  /* Feature class, objective not convex in w (as_features.h): the kept
+   * minimum is the best of several starts, never certified global; say so
+   * when the starts disagree, failed, or reached it only once. */
+  if (x.starts > 1 && (x.local_minima > 1 || x.starts_failed > 0 ||
+                       x.best_hits < 2))
+    fprintf(stderr, "alignsim: fit: note: the objective is not convex in w: "
+                    "%d starts found %d distinct local minim%s (F gap %.6g), "
+                    "%d failed, the kept (lowest) F reached by %d; it is the "
+                    "best found, not a certified global minimum\n",
+            x.starts, x.local_minima, x.local_minima == 1 ? "um" : "a",
+            x.minima_gap, x.starts_failed, x.best_hits);
   /* A fixed step budget has no convergence to report; where the win graph
    * says no finite minimiser exists the run-away is what the steps show
    * (SPEC §3, E6), so it is said, not left to a count. */

@@ -413,6 +413,11 @@ START_TEST(test_read_write)
       {"0 0 0 0\n0 0 1 -inf\n0 -1 0 0\n", ":3: member, context and response"},
       {"0 0 0 0.5\n", ":1: log_prob 0.5 is > 0"},
       {"# nothing\n", ":1: no records"},
+      /* A typo in the first data row is not a header (as_io.h rule): it
+       * was silently dropped before, leaving a "missing" error elsewhere
+       * or, with a complete grid, no error at all. */
+      {"x0 0 0 -0.6931471805599453\n0 0 1 -0.6931471805599453\n",
+       ":1: member, context and response"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     write_text(bad, cases[i].text);
@@ -852,6 +857,163 @@ START_TEST(test_feature_reward_tabular_policy)
 }
 END_TEST
 
+/* ---- local minima in w-space (as_features.h, "Local minima") ---------- */
+
+/* The RLHF objective of as_features_fit, built by hand for single-start
+ * runs of as_features_minimize (γ = 0, β = 1). */
+static void rlhf_ctx(const as_instance *inst, const double *rw, double lambda,
+                     as_ctx_data *c)
+{
+  for (size_t x = 0; x < inst->K; x++) {
+    memset(&c[x], 0, sizeof c[x]);
+    c[x].V = inst->V;
+    c[x].rho = exp(inst->log_rho[x]);
+    c[x].log_ref = inst->log_pi_ref + x * inst->V;
+    c[x].reward = rw + x * inst->V;
+    c[x].beta = c[x].beta_dpo = 1.0;
+    c[x].lambda = lambda;
+  }
+}
+
+/* Review finding: RLHF is convex in π, not in w, so Newton from w = 0 can
+ * stop AS_OK at a worse local minimum.  K = 3, V = 5, d = 4, λ = 0.01,
+ * r̂ = log π* (found by a seed scan of this construction).  Independent
+ * route: brute force, as_features_minimize from 16 seeded random starts
+ * (scales 1 and 5), and the objective recomputed with as_features_eval at
+ * the returned w.  The test first asserts the case is genuinely bimodal
+ * (the w = 0 run converges AS_OK at least 0.1 above the brute-force best),
+ * so it cannot pass vacuously; the fit must then return the better value
+ * and report more than one local minimum. */
+START_TEST(test_features_multistart_local_minimum)
+{
+  size_t K = 3, V = 5, dim = 4;
+  double lambda = 0.01;
+  as_instance_params p;
+  as_instance_params_default(&p);
+  p.K = K;
+  p.V = V;
+  as_instance *inst = as_instance_new(K, V);
+  gsl_rng *r = as_rng_new(9, 3);
+  as_err e;
+  ck_assert_int_eq(as_instance_draw(inst, &p, r, &e), AS_OK);
+  as_features *f = as_features_new(K, V, dim);
+  ck_assert_int_eq(as_features_draw(f, r, &e), AS_OK);
+  double rw[15], w[4] = {0}, wf[4] = {0};
+  memcpy(rw, inst->log_pi_star, sizeof rw);
+  as_ctx_data c[3];
+  rlhf_ctx(inst, rw, lambda, c);
+  as_features_opts fo;
+  as_features_opts_default(&fo);
+  as_features_info in;
+  int rc0 = as_features_minimize(f, &as_obj_rkl, c, &fo, w, &in, &e);
+  double F0 = in.f;
+  ck_assert_msg(rc0 == AS_OK, "w = 0 run: rc %d (%s)", rc0, e.msg);
+  double Fb = INFINITY;
+  for (int k = 0; k < 16; k++) {
+    for (size_t j = 0; j < dim; j++)
+      w[j] = gsl_ran_gaussian(r, k % 2 ? 1.0 : 5.0);
+    if (as_features_minimize(f, &as_obj_rkl, c, &fo, w, &in, NULL) == AS_OK)
+      Fb = fmin(Fb, in.f);
+  }
+  ck_assert_msg(F0 > Fb + 0.1, "not a bimodal case: F(w=0 run) %.6f, brute "
+                "force %.6f", F0, Fb);
+
+  as_data d = {K, V, INFINITY, NULL, NULL, inst->log_rho, inst->log_pi_ref};
+  as_fit_opts o;
+  memset(&o, 0, sizeof o);
+  o.method = AS_METHOD_RLHF;
+  o.beta = 1.0;
+  o.lambda = lambda;
+  o.gamma = o.beta_dpo = o.ridge = o.eta = NAN;
+  memset(&in, 0, sizeof in);
+  int rc = as_features_fit(f, &o, &d, rw, wf, &in, &e);
+  ck_assert_msg(rc == AS_OK, "fit rc %d (%s)", rc, e.msg);
+  double Fe;
+  ck_assert_int_eq(as_features_eval(f, &as_obj_rkl, c, wf, &Fe, NULL, NULL,
+                                    &e), AS_OK);
+  ck_assert_msg(fabs(Fe - in.f) <= 1e-12 * fmax(1.0, fabs(Fe)),
+                "info.f %.17g, F(w) recomputed %.17g", in.f, Fe);
+  ck_assert_msg(Fe <= Fb + 1e-9, "fit F %.9f above the brute-force best "
+                "%.9f (w = 0 alone gave %.9f)", Fe, Fb, F0);
+  /* The caller's w is 0, so the starts are w = 0, the projection of the
+   * tabular closed form and the default number of random ones. */
+  ck_assert_msg(in.starts == 2 + AS_FEATURES_RANDOM_STARTS &&
+                    in.local_minima >= 2 &&
+                    in.minima_gap >= F0 - Fe - 1e-9 && in.best_hits >= 1,
+                "starts %d, local_minima %d, gap %g (w = 0 run %g above), "
+                "best_hits %d", in.starts, in.local_minima, in.minima_gap,
+                F0 - Fe, in.best_hits);
+  /* Fewer starts are honoured: none random leaves w = 0 and the
+   * projection of the tabular closed form (w = 0 is the caller's start). */
+  o.random_starts = -1;
+  memset(wf, 0, sizeof wf);
+  as_features_fit(f, &o, &d, rw, wf, &in, &e);
+  ck_assert_int_eq(in.starts, 2);
+  gsl_rng_free(r);
+  as_features_free(f);
+  as_instance_free(inst);
+}
+END_TEST
+
+/* The same instance at λ = 1 (the KL term dominates: one minimum here)
+ * — every start converges to the same F and policy — and a method convex
+ * in w (pmle at λ = 0) runs once.  The agreeing F is checked against the
+ * single w = 0 run. */
+START_TEST(test_features_multistart_agree)
+{
+  size_t K = 3, V = 5, dim = 4;
+  as_instance_params p;
+  as_instance_params_default(&p);
+  p.K = K;
+  p.V = V;
+  as_instance *inst = as_instance_new(K, V);
+  gsl_rng *r = as_rng_new(9, 3);
+  as_err e;
+  ck_assert_int_eq(as_instance_draw(inst, &p, r, &e), AS_OK);
+  as_features *f = as_features_new(K, V, dim);
+  ck_assert_int_eq(as_features_draw(f, r, &e), AS_OK);
+  double rw[15], w[4] = {0}, wf[4] = {0}, P[75];
+  memcpy(rw, inst->log_pi_star, sizeof rw);
+  as_ctx_data c[3];
+  rlhf_ctx(inst, rw, 1.0, c);
+  as_features_info in;
+  ck_assert_int_eq(as_features_minimize(f, &as_obj_rkl, c, NULL, w, &in, &e),
+                   AS_OK);
+  double F0 = in.f;
+  as_data d = {K, V, INFINITY, NULL, NULL, inst->log_rho, inst->log_pi_ref};
+  as_fit_opts o;
+  memset(&o, 0, sizeof o);
+  o.method = AS_METHOD_RLHF;
+  o.beta = 1.0;
+  o.lambda = 1.0;
+  o.gamma = o.beta_dpo = o.ridge = o.eta = NAN;
+  ck_assert_msg(as_features_fit(f, &o, &d, rw, wf, &in, &e) == AS_OK, "%s",
+                e.msg);
+  ck_assert_msg(in.starts == 2 + AS_FEATURES_RANDOM_STARTS &&
+                    in.starts_failed == 0 && in.local_minima == 1 &&
+                    in.best_hits == in.starts && in.minima_gap <= 1e-9,
+                "starts %d failed %d minima %d hits %d gap %g", in.starts,
+                in.starts_failed, in.local_minima, in.best_hits,
+                in.minima_gap);
+  ck_assert_msg(fabs(in.f - F0) <= 1e-12, "F %.17g vs w = 0 run %.17g", in.f,
+                F0);
+  /* pmle at λ = 0: convex in w, one run. */
+  ck_assert_int_eq(as_pref_cell_probs(inst, 1.0, P, &e), AS_OK);
+  d.P = P;
+  o.method = AS_METHOD_PMLE;
+  o.lambda = 0.0;
+  memset(wf, 0, sizeof wf);
+  ck_assert_msg(as_features_fit(f, &o, &d, NULL, wf, &in, &e) == AS_OK, "%s",
+                e.msg);
+  ck_assert_msg(in.starts == 1 && in.local_minima == 1 && in.best_hits == 1,
+                "starts %d minima %d hits %d", in.starts, in.local_minima,
+                in.best_hits);
+  gsl_rng_free(r);
+  as_features_free(f);
+  as_instance_free(inst);
+}
+END_TEST
+
 /* ---- existence of a finite minimiser (as_features_separation) ---------- */
 
 /* One feature-class fit of a BT-type method (β = 1 unless given). */
@@ -1242,6 +1404,9 @@ START_TEST(test_features_read)
       {"0 0\n", ":1: expected 'context response f_1 ... f_d' with d >= 1"},
       {"# only a comment\n\n", ":2: no feature rows"},
       {"0 0 1\n", "needs V >= 2"},
+      /* A typo in the first data row is not a header (as_io.h rule). */
+      {"x1 0 0.5 1\n0 1 2 3\n", ":1: context and response must be integers"},
+      {"0 x 0.5\n0 1 2\n", ":1: context and response must be integers"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     write_text(path, cases[i].text);
@@ -1289,6 +1454,8 @@ static Suite *class_suite(void)
   tcase_add_test(tx, test_features_tiny_logits_not_ok);
   tcase_add_test(tx, test_feature_reward_tabular_policy);
   tcase_add_test(tx, test_features_read);
+  tcase_add_test(tx, test_features_multistart_local_minimum);
+  tcase_add_test(tx, test_features_multistart_agree);
   suite_add_tcase(s, tx);
   TCase *te = tcase_create("existence");
   tcase_add_test(te, test_separated_diverges);

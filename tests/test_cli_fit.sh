@@ -223,6 +223,36 @@ for m in pmle reward distill rebel rkl; do
 done
 classrun feat-dpo features dpo --features "$CF"
 classrun feat-rlhf features rlhf --features "$CF" --lambda 0.5
+# multi-start record (as_features.h "Local minima"): pmle at lambda 0 is
+# convex in w (one run); rlhf is not: the caller's w = 0, the projection
+# of the tabular closed form and 4 seeded random starts (6 runs); at
+# lambda 0.5 every start reaches the same minimum, so stderr stays quiet
+check "feat-pmle: starts 1, local_minima 1" test "$(value starts "$T/c/feat-pmle.out") $(value local_minima "$T/c/feat-pmle.out")" = "1 1"
+check "feat-rlhf: starts 6" test "$(value starts "$T/c/feat-rlhf.out")" = 6
+check "feat-rlhf: one local minimum, reached by every start" \
+  test "$(value local_minima "$T/c/feat-rlhf.out") $(value best_hits "$T/c/feat-rlhf.out")" = "1 6"
+"$A" fit --class features --features "$CF" --method rlhf --lambda 0.01 --starts 0 \
+  --comparisons "$CC" --instance "$CI" --out "$T/c/feat-rlhf0.tsv" >"$T/c/feat-rlhf0.out" 2>"$T/c/feat-rlhf0.err"
+check "feat-rlhf --starts 0: exit 0, 2 starts" test $? -eq 0 -a "$(value starts "$T/c/feat-rlhf0.out")" = 2
+check "feat-rlhf --starts 0: manifest says starts = 0" grep -qx "starts = 0" "$T/c/feat-rlhf0.tsv.manifest"
+"$A" fit --class features --features "$CF" --method rlhf --lambda 0.01 \
+  --comparisons "$CC" --instance "$CI" --out "$T/c/feat-rlhf1.tsv" >"$T/c/feat-rlhf1.out" 2>"$T/c/feat-rlhf1.err"
+lm=$(value local_minima "$T/c/feat-rlhf1.out"); bh=$(value best_hits "$T/c/feat-rlhf1.out"); sf=$(value starts_failed "$T/c/feat-rlhf1.out")
+check "feat-rlhf lambda 0.01: local_minima printed ($lm)" test -n "$lm"
+# the note appears exactly when the starts disagree, failed, or reached the
+# kept minimum once (here starts fail: logits of tiny probability)
+uncertain=0
+[ "$lm" -gt 1 ] || [ "$sf" -gt 0 ] || [ "$bh" -lt 2 ] && uncertain=1
+check "feat-rlhf lambda 0.01: the case is uncertain (failed $sf, hits $bh)" test $uncertain -eq 1
+check "feat-rlhf lambda 0.01: stderr note, no global claim" grep -q "not a certified global minimum" "$T/c/feat-rlhf1.err"
+check "feat-rlhf lambda 0.5: no note" test ! -s "$T/c/feat-rlhf.err"
+# a typo in the first row of a feature file is an error, not a header
+{ printf 'x0\t0\t0.5\t1\t2\n'; tail -n +2 "$CF"; } >"$T/c/ftypo.tsv"
+"$A" fit --class features --features "$T/c/ftypo.tsv" --method pmle --comparisons "$CC" \
+  --out "$T/c/ftypo.out.tsv" >/dev/null 2>"$T/c/ftypo.err"
+check "feature file with a typo in row 1: exit 2, FILE:1, no output" \
+  test $? -eq 2 -a ! -e "$T/c/ftypo.out.tsv"
+check "feature file with a typo in row 1: names line 1" grep -q "ftypo.tsv:1:" "$T/c/ftypo.err"
 # 3 parameters instead of K(V−1) = 16: the class fit beats the tabular one
 # (expected ratio ≈ 3/16; seeds 1-6 all show it)
 "$A" fit --method pmle --comparisons "$CC" --instance "$CI" --out "$T/c/tab-pmle.tsv" >"$T/c/tab-pmle.out" 2>&1

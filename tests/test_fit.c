@@ -505,6 +505,93 @@ START_TEST(test_finite_data_edge_cases)
 }
 END_TEST
 
+/* Review finding: a two-stage fit must count the contexts where EITHER
+ * stage failed (a union), not the larger of the two counts.  K = 2, V = 2
+ * in the population (ridge 0): context 0 has only "0 beats 1" (no finite
+ * reward MLE: the reward stage fails there, its capped run leaves a gap
+ * ≈ 25.6), context 1 has odds e^60 (reward gap 60, converges).  REBEL at
+ * λ = 0 puts β Δθ = Δr̂, so with β = 0.08 context 1's loser gets log π ≈
+ * −750 < −700 (policy AS_ENOCONV, as_fit.h) while context 0's ≈ −640
+ * passes.  Both stages' per-context outcomes are checked on their own
+ * first (as_reward_graph_report, as_fit_with_reward), so the union 2 is
+ * not taken from the code under test; the old max gave 1. */
+START_TEST(test_not_converged_union)
+{
+  double eps = exp(-60.0);
+  double P[8] = {0, 0.5, 0, 0, 0, 0.5 * (1 - eps), 0.5 * eps, 0};
+  double Q[8] = {0, 0.25, 0.25, 0, 0, 0.25, 0.25, 0};
+  as_data d = {2, 2, INFINITY, P, Q, NULL, NULL};
+  int mle[2];
+  as_err e;
+  ck_assert_int_eq(as_reward_graph_report(&d, mle, NULL, &e), AS_OK);
+  ck_assert_msg(!mle[0] && mle[1], "win graph: mle %d %d", mle[0], mle[1]);
+  double r[4];
+  as_fit_result info, res;
+  memset(&info, 0, sizeof info);
+  ck_assert_int_eq(as_reward_fit(&d, 0.0, r, &info, &e), AS_OK);
+  ck_assert_msg(info.contexts_not_converged == 1, "reward stage: %zu",
+                info.contexts_not_converged);
+  as_fit_opts o;
+  as_fit_opts_default(&o);
+  o.method = AS_METHOD_REBEL;
+  o.beta = 0.08;
+  ck_assert_int_eq(as_fit_with_reward(&o, &d, r, &res, &e), AS_OK);
+  ck_assert_msg(res.contexts_not_converged == 1 && res.log_pi[1] > -700.0
+                    && res.log_pi[3] < -700.0,
+                "policy stage: %zu not converged, log pi %g %g | %g %g",
+                res.contexts_not_converged, res.log_pi[0], res.log_pi[1],
+                res.log_pi[2], res.log_pi[3]);
+  as_fit_result_free(&res);
+  ck_assert_int_eq(as_fit(&o, &d, &res, &e), AS_OK);
+  ck_assert_msg(res.contexts_not_converged == 2 && res.status == AS_EDIVERGE,
+                "as_fit: %zu contexts not converged (expected the union, 2), "
+                "status %d", res.contexts_not_converged, res.status);
+  as_fit_result_free(&res);
+}
+END_TEST
+
+/* Review finding: the reward stage ignored o->tol / o->max_iter.  With
+ * max_iter = 1 Newton cannot meet tol = 1e-20 from r = 0 on a BT fit with
+ * unequal win rates (one step of a non-quadratic loss), so the reward
+ * method and a two-stage method must both say AS_ENOCONV; with the
+ * defaults the same data converge (the control). */
+START_TEST(test_reward_honours_max_iter)
+{
+  double P[4] = {0, 0.7, 0.3, 0}; /* K = 1, V = 2 */
+  as_data d = {1, 2, 100.0, P, NULL, NULL, NULL};
+  as_fit_opts o;
+  as_fit_opts_default(&o);
+  o.method = AS_METHOD_REWARD;
+  as_fit_result res;
+  as_err e;
+  ck_assert_int_eq(as_fit(&o, &d, &res, &e), AS_OK);
+  ck_assert_msg(res.status == AS_OK, "control: status %d", res.status);
+  as_fit_result_free(&res);
+  o.max_iter = 1;
+  ck_assert_int_eq(as_fit(&o, &d, &res, &e), AS_OK);
+  ck_assert_msg(res.status == AS_ENOCONV && res.contexts_not_converged == 1,
+                "reward, max_iter 1: status %d, %zu", res.status,
+                res.contexts_not_converged);
+  as_fit_result_free(&res);
+  o.method = AS_METHOD_RLHF; /* closed form: only the reward stage iterates */
+  o.lambda = 0.5;
+  ck_assert_int_eq(as_fit(&o, &d, &res, &e), AS_OK);
+  ck_assert_msg(res.status == AS_ENOCONV, "rlhf, max_iter 1: status %d",
+                res.status);
+  as_fit_result_free(&res);
+  double r[2];
+  as_fit_result info;
+  ck_assert_int_eq(as_reward_fit_tol(&d, 0.01, 1e-20, 1, r, &info, &e),
+                   AS_OK);
+  ck_assert_int_eq(info.status, AS_ENOCONV);
+  ck_assert_int_eq(as_reward_fit_tol(&d, 0.01, 1e-20, 0, r, &info, &e),
+                   AS_EINVAL);
+  ck_assert_int_eq(as_reward_fit_tol(&d, 0.01, 1e-20, 5000, r, &info, &e),
+                   AS_OK);
+  ck_assert_int_eq(info.status, AS_OK);
+}
+END_TEST
+
 /* Distill and rebel at λ = 0 from finite unlabelled pairs: the pair terms
  * fix θ_a − θ_b only along edges of the Q graph, so with Q touching only
  * {0,1} and {2,3} the offset between the two blocks is free (the fit keeps
@@ -578,6 +665,8 @@ static Suite *fit_suite(void)
   tcase_add_test(tc, test_rebel_iter_lambda0_drift);
   tcase_add_test(tc, test_finite_data_edge_cases);
   tcase_add_test(tc, test_pairs_unidentified);
+  tcase_add_test(tc, test_not_converged_union);
+  tcase_add_test(tc, test_reward_honours_max_iter);
   suite_add_tcase(s, tc);
   return s;
 }
