@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
+
 #include "cli.h"
 
 #ifndef ALIGNSIM_VERSION
@@ -30,6 +32,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+  /* GSL's default error handler aborts the process; libalignsim checks and
+   * returns every GSL status as an error code instead.  The handler is
+   * process-global state, so it is set here, once, before any thread
+   * starts — never inside the library. */
+  gsl_set_error_handler_off();
   if (argc < 2) {
     usage(stderr);
     return CLI_EXIT_USAGE;

@@ -144,7 +144,10 @@ int as_finite_perturb(const as_instance *inst, const double *g, double d,
     gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
     if (s == NULL)
       return as_err_set(err, AS_ENOMEM, "finite class: out of memory");
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    /* [lo, hi] brackets the root (f(lo) < 0 < f(hi)), so the set-up cannot
+     * signal; failures of an iteration come back as codes.  The library
+     * leaves GSL's process-global error handler alone (the tool turns it
+     * off once in main; a library flipping it would race between threads). */
     int st = gsl_root_fsolver_set(s, &F, lo, hi);
     for (int it = 0; st == GSL_SUCCESS && it < 500; it++) {
       st = gsl_root_fsolver_iterate(s);
@@ -154,7 +157,6 @@ int as_finite_perturb(const as_instance *inst, const double *g, double d,
           || gsl_root_test_interval(a, b, 0.0, 4.0 * DBL_EPSILON) == GSL_SUCCESS)
         break;
     }
-    gsl_set_error_handler(old);
     gsl_root_fsolver_free(s);
     if (st != GSL_SUCCESS)
       return as_err_set(err, AS_ENOCONV,

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_errno.h>
 
 #include "as_config.h"
 #include "as_experiment.h"
@@ -115,8 +114,6 @@ int cli_run_main(int argc, char **argv)
   o.version = ALIGNSIM_VERSION;
   o.command_line = cmd;
 
-  /* GSL's default handler aborts; every caller here checks return codes. */
-  gsl_set_error_handler_off();
   rc = as_experiment_run(cfg, &o, &err);
   int status = CLI_EXIT_OK;
   if (rc != AS_OK) {
