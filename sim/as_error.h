@@ -5,7 +5,12 @@
  * as_err) a one-line message saying what went wrong.  Messages about input
  * files have the form "FILE:LINE: what is wrong" so the command-line tool
  * can print them unchanged.  Memory a function allocated is freed before it
- * returns an error (as GSL does). */
+ * returns an error (as GSL does).
+ *
+ * GSL reports errors through a process-global handler that aborts by
+ * default.  The library never changes it (that would race between
+ * threads); a program that wants GSL failures back as codes, as the
+ * alignsim tool does, calls gsl_set_error_handler_off() once at start-up. */
 #ifndef AS_ERROR_H
 #define AS_ERROR_H
 

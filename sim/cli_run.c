@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "as_config.h"
 #include "as_experiment.h"
 #include "cli.h"
