@@ -468,6 +468,68 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
 
 /* bad (K entries, may be NULL) receives 1 for each context whose policy
  * solve is not AS_OK (as_fit's union with the reward fit's). */
+/* PMLE with λ > 0 is not convex in θ (SPEC §3, E6): Newton can stop at a
+ * stationary point while the objective keeps falling as a set S of
+ * responses is sent to probability 0.  Only a set that beat nobody outside
+ * it can escape (otherwise a BT term grows without bound), so for each y
+ * take S = y and everything y beat, transitively, and evaluate the
+ * objective along θ_S − T.  A value below f(θ̂) exhibits a better point:
+ * θ̂ is then not the minimiser, whatever the limit is.  The test is
+ * one-sided (other escaping sets are not tried); it never declares a
+ * point optimal.  Sets *found to 1 when a lower point was found. */
+static int pmle_escape_check(const as_ctx_data *c, const double *th,
+                             int *found)
+{
+  size_t V = c->V;
+  double f0;
+  *found = 0;
+  if (as_obj_pmle.eval(c, th, &f0, NULL, NULL) != AS_OK || !isfinite(f0))
+    return AS_OK;
+  double *work = malloc(V * sizeof *work);
+  unsigned char *inS = malloc(V);
+  size_t *stack = malloc(V * sizeof *stack);
+  if (work == NULL || inS == NULL || stack == NULL) {
+    free(work);
+    free(inS);
+    free(stack);
+    return AS_ENOMEM;
+  }
+  double tol = 1e-12 * (1.0 + fabs(f0));
+  /* shifts in units of 1/β so that βT spans a useful range */
+  static const double T_units[] = {2.0, 8.0, 32.0, 128.0};
+  for (size_t y = 0; y < V && !*found; y++) {
+    memset(inS, 0, V);
+    size_t top = 0, size = 0;
+    inS[y] = 1;
+    stack[top++] = y;
+    while (top > 0) {
+      size_t a = stack[--top];
+      size++;
+      for (size_t b = 0; b < V; b++)
+        if (b != a && !inS[b] && c->P[a * V + b] > 0.0) {
+          inS[b] = 1;
+          stack[top++] = b;
+        }
+    }
+    if (size == V) /* shifting every response is the gauge */
+      continue;
+    for (size_t k = 0; k < sizeof T_units / sizeof T_units[0]; k++) {
+      double T = T_units[k] / fmin(c->beta, 1.0), f;
+      for (size_t i = 0; i < V; i++)
+        work[i] = th[i] - (inS[i] ? T : 0.0);
+      if (as_obj_pmle.eval(c, work, &f, NULL, NULL) == AS_OK &&
+          f < f0 - tol) {
+        *found = 1;
+        break;
+      }
+    }
+  }
+  free(work);
+  free(inS);
+  free(stack);
+  return AS_OK;
+}
+
 static int fit_core(const as_fit_opts *o, const as_data *d,
                     const double *reward, as_fit_result *res,
                     unsigned char *bad, as_err *err)
@@ -694,6 +756,17 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
         }
         if (mle_type && no_mle[x])
           si.status = AS_EDIVERGE;
+        if (m == AS_METHOD_PMLE && lambda > 0.0 && si.status == AS_OK) {
+          int lower = 0;
+          if ((rc = pmle_escape_check(&c, tx, &lower)) != AS_OK) {
+            as_err_set(err, rc, "as_fit: out of memory");
+            break;
+          }
+          if (lower) {
+            si.status = AS_ENOCONV;
+            res->pmle_escapes++;
+          }
+        }
       }
       as_log_softmax(tx, V, res->log_pi + x * V);
       /* A probability below e^-700 is at the edge of double underflow,

@@ -84,6 +84,10 @@ typedef struct as_fit_result {
    * π_ref; a response never drawn into M keeps its start logit).  0 for
    * every other method and for λ > 0 (KL_ref pins every logit). */
   size_t pairs_unidentified;
+  size_t pmle_escapes;   /* PMLE, λ > 0: contexts where a point with a lower
+                            objective was found by sending a set of responses
+                            towards probability 0 (not the minimiser;
+                            reported as not converged) */
 } as_fit_result;
 
 void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */
@@ -111,7 +115,13 @@ void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */
  *   local minimiser exists (V = 2, one "0 beats 1", uniform π_ref, β = 0.5,
  *   λ = 0.8: AS_OK at Δθ ≈ 1.26, F − F(∞) ≈ +0.0044 there and > 0 for
  *   every Δθ, so the infimum is only approached as Δθ → ∞).
- *   No exact test is implemented; runs that do escape are reported
+ *   For PMLE at λ > 0 every converged context is then tested one-sidedly:
+ *   for each response y the set S of y and everything y beat
+ *   (transitively) is shifted down (θ_S − T); a lower objective there
+ *   exhibits a better point, and the context is reported AS_ENOCONV and
+ *   counted in pmle_escapes.  Escapes of other sets are not tested, so
+ *   AS_OK still means "local minimiser, no lower point found along those
+ *   rays"; runs that do escape by themselves are reported too
  *   (AS_ENOCONV/AS_EDIVERGE: the step never vanishes, or a probability
  *   falls below e^-700).
  * - A context without data at λ = 0 (or a response no term touches) is

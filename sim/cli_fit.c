@@ -178,7 +178,10 @@ static void usage(FILE *f)
 "failing the win-graph criterion), reward_unidentified,\n"
 "pairs_unidentified (distill, rebel at lambda 0: contexts whose unlabelled\n"
 "pairs do not connect every response; the policy there is not identified\n"
-"and keeps pi_ref's offsets), theta_norm,\n"
+"and keeps pi_ref's offsets), pmle_escapes (pmle at lambda > 0: contexts\n"
+"where a lower objective was found by sending responses towards 0 - the\n"
+"fit is then not the minimiser and is reported not converged),\n"
+"theta_norm,\n"
 "no_mle_contexts (their list, comma-separated, or -), class, reward_class\n"
 "(- when the method fits no reward); finite: class_size and class_member\n"
 "(the member returned) and, for a finite reward class, reward_member;\n"
@@ -593,6 +596,7 @@ static void print_status(const as_fit_result *r)
   printf("reward_no_mle %zu\n", r->reward_no_mle);
   printf("reward_unidentified %zu\n", r->reward_unidentified);
   printf("pairs_unidentified %zu\n", r->pairs_unidentified);
+  printf("pmle_escapes %zu\n", r->pmle_escapes);
   printf("theta_norm %.17g\n", r->theta_norm);
 }
 

@@ -478,5 +478,18 @@ for m in distill rebel; do
   check "$m: lambda > 0 pins them" test "$(value pairs_unidentified "$T/pu-$m.out")" = 0
 done
 
+# PMLE at lambda > 0 is not convex: with beta < 1 a lone "0 beats 1" has its
+# infimum at infinity while Newton stops at a stationary point.  That point
+# must not be reported as converged (tests/test_fit.c proves it is not the
+# minimiser); at beta = 2 the stationary point is the minimiser.
+printf '0\t0\t1\n' >"$T/esc.tsv"
+"$A" fit --method pmle --beta 0.5 --lambda 0.8 --V 2 --comparisons "$T/esc.tsv" \
+  --out "$T/esc.out" >"$T/esc.txt" 2>"$T/esc.err"
+check "pmle escape: counted" test "$(value pmle_escapes "$T/esc.txt")" = 1
+check "pmle escape: not reported ok" test "$(value status "$T/esc.txt")" = no-convergence
+"$A" fit --method pmle --beta 2 --lambda 0.8 --V 2 --comparisons "$T/esc.tsv" \
+  --out "$T/esc.out" >"$T/esc.txt" 2>"$T/esc.err"
+check "pmle beta 2: ok, no escape" test "$(value status "$T/esc.txt") $(value pmle_escapes "$T/esc.txt")" = "ok 0"
+
 echo "$pass passed, $fail failed"
 test "$fail" -eq 0

@@ -599,6 +599,62 @@ END_TEST
  * that block is shifted, so the policy is not identified and must be
  * counted, not returned as an unremarked "ok".  λ > 0 (KL_ref pins every
  * logit) and a connected Q count 0. */
+/* PMLE at λ > 0 is not convex (SPEC §3, E6).  V = 2, one "0 beats 1",
+ * uniform π_ref, ρ = 1: F(t) = −log σ(βt) + λ KL(softmax(t, 0) ‖ U) with
+ * t = θ_0 − θ_1, written out here independently of the library.  At
+ * β = 0.5, λ = 0.8 Newton stops at a stationary point, but F keeps falling
+ * towards its limit λ log 2 as t → ∞; the fit must not say "ok".  At
+ * β = 2 the stationary point is the minimiser and must stay "ok". */
+static double esc_F(double t, double beta, double lambda)
+{
+  double p0 = 1.0 / (1.0 + exp(-t)), p1 = 1.0 - p0;
+  double kl = 0.0;
+  if (p0 > 0.0)
+    kl += p0 * log(2.0 * p0);
+  if (p1 > 0.0)
+    kl += p1 * log(2.0 * p1);
+  return log1p(exp(-beta * t)) + lambda * kl;
+}
+
+START_TEST(test_pmle_escape_reported)
+{
+  double P[4] = {0.0, 1.0, 0.0, 0.0}; /* P[0][1]: 0 beats 1 */
+  double lref[2] = {-M_LN2, -M_LN2};
+  as_data d = {.K = 1, .V = 2, .n = 1, .P = P, .log_ref = lref};
+  as_fit_opts o;
+  as_fit_opts_default(&o);
+  o.method = AS_METHOD_PMLE;
+  o.lambda = 0.8;
+  o.beta = 0.5;
+  as_fit_result res;
+  ck_assert_int_eq(as_fit(&o, &d, &res, NULL), AS_OK);
+  double t = res.log_pi[0] - res.log_pi[1];
+  /* the independent route: a far point is lower than the returned one */
+  ck_assert_msg(esc_F(60.0, 0.5, 0.8) < esc_F(t, 0.5, 0.8),
+                "premise: F(60) = %.17g not below F(t = %g) = %.17g",
+                esc_F(60.0, 0.5, 0.8), t, esc_F(t, 0.5, 0.8));
+  ck_assert_msg(res.status == AS_ENOCONV && res.pmle_escapes == 1 &&
+                    res.contexts_not_converged == 1,
+                "beta 0.5: status %d, pmle_escapes %zu (t = %g)", res.status,
+                res.pmle_escapes, t);
+  as_fit_result_free(&res);
+
+  o.beta = 2.0;
+  ck_assert_int_eq(as_fit(&o, &d, &res, NULL), AS_OK);
+  t = res.log_pi[0] - res.log_pi[1];
+  ck_assert_msg(res.status == AS_OK && res.pmle_escapes == 0,
+                "beta 2: status %d, pmle_escapes %zu", res.status,
+                res.pmle_escapes);
+  /* and it is the global minimiser on a fine grid out to t = 200 */
+  double ft = esc_F(t, 2.0, 0.8);
+  for (double u = -20.0; u <= 200.0; u += 0.01)
+    ck_assert_msg(esc_F(u, 2.0, 0.8) >= ft - 1e-12,
+                  "beta 2: F(%g) = %.17g below F(t = %g) = %.17g", u,
+                  esc_F(u, 2.0, 0.8), t, ft);
+  as_fit_result_free(&res);
+}
+END_TEST
+
 START_TEST(test_pairs_unidentified)
 {
   enum { V4 = 4 };
@@ -659,6 +715,7 @@ static Suite *fit_suite(void)
   tcase_add_test(tc, test_cell_probs_cross_check);
   tcase_add_test(tc, test_population_solutions);
   tcase_add_test(tc, test_pmle_kl_stationary);
+  tcase_add_test(tc, test_pmle_escape_reported);
   tcase_add_test(tc, test_scale_free_contexts);
   tcase_add_test(tc, test_dpo_trace_runaway);
   tcase_add_test(tc, test_invalid_options);
