@@ -461,8 +461,7 @@ static double rho_of(const as_data *d, size_t x)
 }
 
 /* λ E_ρ KL(π ‖ π_ref); 0 when λ = 0 (so an unused π_ref cannot make ∞·0). */
-static double kl_ref_term(const as_data *d, const double *lp, double lambda,
-                          double *ref_uniform)
+static double kl_ref_term(const as_data *d, const double *lp, double lambda)
 {
   if (lambda == 0.0)
     return 0.0;
@@ -472,8 +471,9 @@ static double kl_ref_term(const as_data *d, const double *lp, double lambda,
     double w = rho_of(d, x);
     if (w == 0.0)
       continue;
-    const double *ref = d->log_ref == NULL ? ref_uniform : d->log_ref + x * V;
-    s += w * as_kl(lp + x * V, ref, V);
+    /* no π_ref means uniform: KL(π‖U) = log V − H(π) */
+    s += w * (d->log_ref == NULL ? log((double)V) - as_entropy(lp + x * V, V)
+                                 : as_kl(lp + x * V, d->log_ref + x * V, V));
   }
   return lambda * s;
 }
@@ -508,17 +508,6 @@ static int check_reward(const double *reward, size_t n, const char *who,
       return as_err_set(err, AS_EINVAL, "%s: reward[%zu] = %g is not finite",
                         who, i, reward[i]);
   return AS_OK;
-}
-
-/* log of the uniform π_ref row (kl_ref_term's stand-in for a NULL
- * log_ref); NULL on ENOMEM. */
-static double *uniform_row_new(size_t V)
-{
-  double *u = malloc(V * sizeof(double));
-  if (u != NULL)
-    for (size_t y = 0; y < V; y++)
-      u[y] = -log((double)V);
-  return u;
 }
 
 /* Records values[m] and keeps the first strict minimiser. */
@@ -572,20 +561,16 @@ int as_finite_pmle(const as_finite_class *c, const as_data *d, double beta,
   if (d->P == NULL)
     return as_err_set(err, AS_EINVAL, "%s: no labelled weights P", who);
   size_t K = c->K, V = c->V;
-  double *unif = uniform_row_new(V);
-  if (unif == NULL)
-    return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
   double best = INFINITY;
   for (size_t m = 0; m < c->M; m++) {
     const double *lp = as_finite_member(c, m);
     double v = 0.0;
     for (size_t x = 0; x < K; x++)
       v += bt_loss_ctx(d->P + x * V * V, lp + x * V, beta, V);
-    v += kl_ref_term(d, lp, lambda, unif);
+    v += kl_ref_term(d, lp, lambda);
     if ((rc = record(v, m, values, &best, argmin, who, err)) != AS_OK)
       break;
   }
-  free(unif);
   return rc;
 }
 
@@ -657,9 +642,6 @@ int as_finite_distill(const as_finite_class *c, const as_data *d,
   size_t K = c->K, V = c->V;
   if ((rc = check_reward(reward, K * V, who, err)) != AS_OK)
     return rc;
-  double *unif = uniform_row_new(V);
-  if (unif == NULL)
-    return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
   double best = INFINITY;
   for (size_t m = 0; m < c->M; m++) {
     const double *lp = as_finite_member(c, m);
@@ -675,11 +657,10 @@ int as_finite_distill(const as_finite_class *c, const as_data *d,
           v += q * bern_kl(r[a] - r[b], isnan(t) ? 0.0 : beta * t);
         }
     }
-    v += kl_ref_term(d, lp, lambda, unif);
+    v += kl_ref_term(d, lp, lambda);
     if ((rc = record(v, m, values, &best, argmin, who, err)) != AS_OK)
       break;
   }
-  free(unif);
   return rc;
 }
 
@@ -698,9 +679,6 @@ int as_finite_rkl(const as_finite_class *c, const as_data *d,
   size_t K = c->K, V = c->V;
   if ((rc = check_reward(reward, K * V, who, err)) != AS_OK)
     return rc;
-  double *unif = uniform_row_new(V);
-  if (unif == NULL)
-    return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
   double best = INFINITY;
   for (size_t m = 0; m < c->M; m++) {
     const double *lp = as_finite_member(c, m);
@@ -717,10 +695,9 @@ int as_finite_rkl(const as_finite_class *c, const as_data *d,
       }
       v -= w * e; /* −E_π r − γH(π) = −Σ π (r − γ log π) */
     }
-    v += kl_ref_term(d, lp, lambda, unif);
+    v += kl_ref_term(d, lp, lambda);
     if ((rc = record(v, m, values, &best, argmin, who, err)) != AS_OK)
       break;
   }
-  free(unif);
   return rc;
 }

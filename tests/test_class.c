@@ -284,6 +284,21 @@ START_TEST(test_counts_and_scaling)
                   "member %zu: enumeration %.15g literal %.15g as_obj_pmle %.15g",
                   m, v1[m], lit, obj);
   }
+  /* No π_ref means uniform: the closed form log V − H(π) used then must
+   * equal the KL against an explicit uniform table. */
+  double *lu = malloc(K * V * sizeof(double)), vn[7], vu[7];
+  for (size_t i = 0; i < K * V; i++)
+    lu[i] = -log((double)V);
+  as_data dn = {K, V, 500, P, NULL, inst->log_rho, NULL};
+  as_data du = {K, V, 500, P, NULL, inst->log_rho, lu};
+  ck_assert_int_eq(as_finite_pmle(c, &dn, beta, lambda, vn, &a1, &e), AS_OK);
+  ck_assert_int_eq(as_finite_pmle(c, &du, beta, lambda, vu, &a7, &e), AS_OK);
+  ck_assert_uint_eq(a1, a7);
+  for (size_t m = 0; m < c->M; m++)
+    ck_assert_msg(fabs(vn[m] - vu[m]) <= 1e-13 * (1.0 + fabs(vu[m])),
+                  "member %zu: uniform by default %.17g, explicit %.17g", m,
+                  vn[m], vu[m]);
+  free(lu);
   free(P);
   free(P7);
   as_counts_free(N);
