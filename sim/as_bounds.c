@@ -300,3 +300,171 @@ int as_bounds_theorem14(double R_max, double beta, double delta,
   out->kl = as_bounds_step_kl(out->reward_sq_target, out->B_v, beta);
   return AS_OK;
 }
+
+/* ---- the sharp chain (proofs/hellinger-logit.md) ------------------------ */
+
+double as_bounds_hl_const(double B)
+{
+  return 16.0 * (1.0 + cosh(B));
+}
+
+double as_bounds_tail_sharp(double class_size, double delta, double n)
+{
+  double N = class_size - 1.0;
+  if (!(N >= 1.0) || delta >= N)
+    return 0.0;
+  return -expm1(log(delta / N) / n);
+}
+
+/* E_{ρ,μ}[f²] ≤ E_{μ,μ}[(f(y) − f(y'))²]/2 ≤ c_HL(B_σ)·E[h²]/2. */
+static double hl_factor(double B_sigma)
+{
+  return 0.5 * as_bounds_hl_const(B_sigma);
+}
+
+static void chain_sharp(double B_sigma, double B_v, double beta, double delta,
+                        double coverage, double class_size, double n,
+                        as_bounds_chain *out)
+{
+  memset(out, 0, sizeof *out);
+  out->beta = beta;
+  out->delta = delta;
+  out->n = n;
+  out->B_sigma = B_sigma;
+  out->B_v = B_v;
+  out->coverage = coverage;
+  out->log_term_n = log(class_size / delta);
+  out->c1 = as_bounds_hellinger_const();
+  out->kappa = as_bounds_kappa(B_sigma);
+  out->phi = as_bounds_phi(B_v);
+  out->rate = as_bounds_tail_sharp(class_size, delta, n);
+  out->hel_sq = out->rate;
+  out->lemma8 = hl_factor(B_sigma);
+  out->lemma9 = out->phi / (beta * beta);
+  out->reward_sq_mu = out->hel_sq == 0.0 ? 0.0 : out->lemma8 * out->hel_sq;
+  out->reward_sq_target = as_bounds_step_coverage(out->reward_sq_mu, coverage);
+  out->kl = as_bounds_step_kl(out->reward_sq_target, B_v, beta);
+}
+
+int as_bounds_theorem4_sharp(double R_max, double beta, double delta,
+                             double coverage, double class_size, double n,
+                             as_bounds_chain *out, as_err *err)
+{
+  int rc;
+  if ((rc = check_nonneg("R_max", R_max, err)) ||
+      (rc = check_common(beta, delta, coverage, n, err)) ||
+      (rc = check_size("class_size", class_size, err)))
+    return rc;
+  chain_sharp(2.0 * R_max, 2.0 * R_max / beta, beta, delta, coverage,
+              class_size, n, out);
+  return AS_OK;
+}
+
+int as_bounds_instance_sharp(double B_sigma, double B_v, double beta,
+                             double delta, double coverage, double class_size,
+                             double n, as_bounds_chain *out, as_err *err)
+{
+  int rc;
+  if ((rc = check_nonneg("B_sigma", B_sigma, err)) ||
+      (rc = check_nonneg("B_v", B_v, err)) ||
+      (rc = check_common(beta, delta, coverage, n, err)) ||
+      (rc = check_size("class_size", class_size, err)))
+    return rc;
+  chain_sharp(B_sigma, B_v, beta, delta, coverage, class_size, n, out);
+  return AS_OK;
+}
+
+int as_bounds_class_exact(double ratio, double class_size, double delta,
+                          double n, as_bounds_chain *out, as_err *err)
+{
+  int rc;
+  if ((rc = check_delta(delta, err)) || (rc = check_pos("n", n, err)) ||
+      (rc = check_size("class_size", class_size, err)))
+    return rc;
+  if (isnan(ratio) || !(ratio >= 0.0))
+    return as_err_set(err, AS_EINVAL, "as_bounds: ratio = %g must be >= 0",
+                      ratio);
+  memset(out, 0, sizeof *out);
+  out->delta = delta;
+  out->n = n;
+  out->log_term_n = log(class_size / delta);
+  out->c1 = as_bounds_hellinger_const();
+  out->rate = out->hel_sq = as_bounds_tail_sharp(class_size, delta, n);
+  out->lemma8 = ratio; /* KL/h² of the worst member replaces steps (ii)–(iii) */
+  out->coverage = 1.0;
+  out->lemma9 = 1.0;
+  out->kl = out->hel_sq == 0.0 ? 0.0 : ratio * out->hel_sq;
+  return AS_OK;
+}
+
+int as_bounds_two_stage_sharp(double B_sigma, double B_pair, double B_v,
+                              double beta, double delta, double coverage_m,
+                              double coverage_n, double size_Pi,
+                              double size_R, double n, double m,
+                              as_bounds_chain *out, as_err *err)
+{
+  int rc;
+  if ((rc = check_nonneg("B_sigma", B_sigma, err)) ||
+      (rc = check_nonneg("B_pair", B_pair, err)) ||
+      (rc = check_nonneg("B_v", B_v, err)) ||
+      (rc = check_nonneg("coverage_m", coverage_m, err)) ||
+      (rc = check_nonneg("coverage_n", coverage_n, err)))
+    return rc;
+  if ((rc = two_stage_setup(B_sigma / 2.0, beta, delta, size_Pi, size_R, n,
+                            m, out, err)))
+    return rc;
+  /* two_stage_setup filled the paper chain's worst-case fields: redo */
+  out->B_sigma = B_sigma;
+  out->B_v = B_v;
+  out->B_pair = B_pair;
+  out->kappa = as_bounds_kappa(B_sigma);
+  out->phi = as_bounds_phi(B_v);
+  out->c1 = as_bounds_hellinger_const();
+  out->coverage = coverage_m;
+  out->coverage_R = coverage_n;
+  out->pref_sq_reward = out->pref_sq_distill = 0.0;
+  out->hel_sq = as_bounds_tail_sharp(size_R, delta / 2.0, n);
+  out->hel_sq_m = as_bounds_tail_sharp(size_Pi, delta / 2.0, m);
+  out->lemma8 = hl_factor(B_sigma);
+  out->lemma9 = out->phi / (beta * beta);
+  /* E_{ν,ν}[(Δg)²] ≤ B_pair²·P(Δg ≠ 0) = 2 Var_ν g */
+  out->reward_sq_m = out->hel_sq_m == 0.0 ? 0.0
+                                          : 0.5 * B_pair * B_pair * out->hel_sq_m;
+  out->reward_sq_mu = out->hel_sq == 0.0 ? 0.0 : out->lemma8 * out->hel_sq;
+  double a = out->reward_sq_m == 0.0 ? 0.0 : coverage_m * out->reward_sq_m;
+  double b = out->reward_sq_mu == 0.0 ? 0.0 : coverage_n * out->reward_sq_mu;
+  double s = sqrt(a) + sqrt(b);
+  out->reward_sq_target = s * s;
+  out->kl = as_bounds_step_kl(out->reward_sq_target, B_v, beta);
+  out->rate = out->hel_sq;
+  return AS_OK;
+}
+
+int as_bounds_theorem6_sharp(double R_max, double beta, double delta,
+                             double coverage, double size_Pi, double size_R,
+                             double n, double m, as_bounds_chain *out,
+                             as_err *err)
+{
+  int rc;
+  if ((rc = check_nonneg("R_max", R_max, err)) ||
+      (rc = check_pos("beta", beta, err)))
+    return rc;
+  return as_bounds_two_stage_sharp(2.0 * R_max, 4.0 * R_max,
+                                   2.0 * R_max / beta, beta, delta, coverage,
+                                   coverage, size_Pi, size_R, n, m, out, err);
+}
+
+int as_bounds_theorem14_sharp(double R_max, double beta, double delta,
+                              double coverage_prime, double coverage_R,
+                              double size_Pi, double size_R, double n,
+                              double m, as_bounds_chain *out, as_err *err)
+{
+  int rc;
+  if ((rc = check_nonneg("R_max", R_max, err)) ||
+      (rc = check_pos("beta", beta, err)))
+    return rc;
+  return as_bounds_two_stage_sharp(2.0 * R_max, 4.0 * R_max,
+                                   2.0 * R_max / beta, beta, delta,
+                                   coverage_prime, coverage_R, size_Pi,
+                                   size_R, n, m, out, err);
+}

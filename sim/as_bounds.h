@@ -111,6 +111,12 @@ typedef struct as_bounds_chain {
   double rate;        /* log_term_n / n                                   */
   double lemma8;      /* 1/(2 κ²)                                         */
   double lemma9;      /* φ(B_v)/β²                                        */
+  /* sharp chain only (as_bounds_*_sharp, as_bounds_class_exact; 0 in the
+   * paper chain): */
+  double hel_sq;      /* Prop. 12 sharp tail: bound on E[h²] (stage 1)    */
+  double hel_sq_m;    /* Thm 6/14: bound on the disagreement probability  */
+  double B_pair;      /* Thm 6/14: range of |Δ(r̄_π̂ − r̄_r̂)| (m-term)   */
+  double reward_sq_m; /* Thm 6/14: bound on Var_ν(r_π̂ − r_r̂), ν = μ or μ' */
 } as_bounds_chain;
 
 /* Theorem 4 (PMLE over a finite Π at λ = 0, proofs/thm4-pmle.md): with
@@ -161,5 +167,81 @@ int as_bounds_theorem14(double R_max, double beta, double delta,
                         double coverage_prime, double coverage_R,
                         double size_Pi, double size_R, double n, double m,
                         as_bounds_chain *out, as_err *err);
+
+/* ---- the sharp chain (proofs/hellinger-logit.md, proofs/README.md
+ * "Sharp chain") --------------------------------------------------------
+ * Three changes against the paper chain above, each proved in proofs/:
+ *   (i)  Prop. 12 with the exact tail and the union over the |Π| − 1
+ *        members other than π*:  E[h²(P_π̂, P_π*)] ≤ ε = 1 − (δ/(|Π|−1))^{1/n}
+ *        (≤ log((|Π|−1)/δ)/n; ε = 0 when |Π| = 1);
+ *   (ii) Hellinger → logit in one step (replacing Bernoulli TV + Lemma 8):
+ *        (a − b)² ≤ 16(1 + cosh B) h²(σ(a), σ(b)) for |a|, |b| ≤ B, hence
+ *        E_{ρ,μ}[f²] ≤ 8(1 + cosh B_σ) · E[h²];
+ *   (iii) B_v is the one-sided range max (r̄_π − r̄_π*)/β (Lemma 9 needs
+ *        only u ≤ B) — a caller's choice, as before.
+ * In the chain struct the factors keep their product: kl = rate · c1 ·
+ * lemma8 · coverage · lemma9 with rate = ε, c1 = c_H = 1 and lemma8 =
+ * 8(1 + cosh B_σ) (the Hellinger→logit factor). */
+
+/* c_HL(B) = 16(1 + cosh B) = 32 cosh²(B/2): (a − b)² ≤ c_HL(B)·h² for
+ * |a|, |b| ≤ B, h² = 1 − √(σ(a)σ(b)) − √(σ(−a)σ(−b)); tight as a, b → B.
+ * The paper chain's Bernoulli step + Lemma 8 give c₁/κ(B)² = 4(2 + 2 cosh B)²
+ * = 32 cosh⁴(B/2) in its place: the sharp step gains cosh²(B/2). */
+double as_bounds_hl_const(double B);
+
+/* ε(size, δ, n) = 1 − (δ/(size − 1))^{1/n} = −expm1(log(δ/(size−1))/n),
+ * 0 for size ≤ 1 (no competitor of π*).  Requires δ < size − 1 to be
+ * useful; for δ ≥ size − 1 the union bound is vacuous in the other
+ * direction and ε = 0 is still right (probability of any competitor
+ * winning ≤ (size−1)(1−ε)^n ≤ δ already at ε = 0). */
+double as_bounds_tail_sharp(double class_size, double delta, double n);
+
+/* Theorem 4, sharp chain, worst-case ranges (B_σ = 2R_max,
+ * B_v = 2R_max/β):
+ *   E_ρ KL(π*‖π̂) ≤ C_Π φ(2R_max/β) 8(1 + cosh 2R_max) ε(|Π|, δ, n) / β²
+ *                = 16 cosh²(R_max) φ(2R_max/β) C_Π ε / β². */
+int as_bounds_theorem4_sharp(double R_max, double beta, double delta,
+                             double coverage, double class_size, double n,
+                             as_bounds_chain *out, as_err *err);
+
+/* The same with measured ranges (instance form): B_σ as in
+ * as_bounds_instance, B_v one-sided. */
+int as_bounds_instance_sharp(double B_sigma, double B_v, double beta,
+                             double delta, double coverage, double class_size,
+                             double n, as_bounds_chain *out, as_err *err);
+
+/* Class-exact form (proofs/README.md "Class-exact form"): on Prop. 12's
+ * sharp event E[h²(π̂)] ≤ ε, so for a finite class
+ *   E_ρ KL(π*‖π̂) ≤ ratio · ε,  ratio = max_{π ∈ Π, π ≠ π*} E_ρ KL(π*‖π) / E[h²(P_π, P_π*)]
+ * (as_theory_class_ratio).  ratio may be +inf (a member with the same
+ * preferences as π* but another policy); the bound is then +inf. */
+int as_bounds_class_exact(double ratio, double class_size, double delta,
+                          double n, as_bounds_chain *out, as_err *err);
+
+/* Theorems 6 and 14, sharp chain (proofs/thm6-distill.md "Sharp form"):
+ * stage 1 (δ/2): E_μ[(r̄_r̂ − r̄_π*)²] ≤ 8(1 + cosh B_σ) ε(|Π_R|, δ/2, n);
+ * stage 2 (δ/2): π̂ agrees with P_r̂ on all m pairs drawn from ν (μ for
+ *   Thm 6, μ' for Thm 14), so with g = r̄_π̂ − r̄_r̂ and |Δg| ≤ B_pair:
+ *   Var_ν g ≤ B_pair² ε(|Π|, δ/2, m) / 2;
+ * then Minkowski in L²(ρ×π*):
+ *   E_{ρ,π*}[f²] ≤ (√(coverage_m · Var_ν g) + √(coverage_n · stage 1))²,
+ * with (coverage_m, coverage_n) = (C_Π, C_Π) for Thm 6 and (C'_Π, C_{Π_R})
+ * for Thm 14; then Lemma 9: KL ≤ φ(B_v)/β² · E_{ρ,π*}[f²].
+ * Worst case: B_σ = 2R_max, B_pair = 4R_max, B_v = 2R_max/β. */
+int as_bounds_two_stage_sharp(double B_sigma, double B_pair, double B_v,
+                              double beta, double delta, double coverage_m,
+                              double coverage_n, double size_Pi,
+                              double size_R, double n, double m,
+                              as_bounds_chain *out, as_err *err);
+
+/* Worst-case (theorem-form) wrappers of the above. */
+int as_bounds_theorem6_sharp(double R_max, double beta, double delta,
+                             double coverage, double size_Pi, double size_R,
+                             double n, double m, as_bounds_chain *out,
+                             as_err *err);
+int as_bounds_theorem14_sharp(double R_max, double beta, double delta,
+                              double coverage_prime, double coverage_R,
+                              double size_Pi, double size_R, double n,
+                              double m, as_bounds_chain *out, as_err *err);
 
 #endif

@@ -102,24 +102,50 @@ static int pmle_summary(const as_instance *inst, const as_finite_class *Pi,
   s->ranges = s->ranges_R = s->ranges_Pi;
   rc = as_theory_coverage(inst, Pi, NULL, NULL, &s->C_Pi, &s->C_Pi_argmax,
                           NULL, err);
+  if (rc == AS_OK)
+    rc = as_theory_class_ratio(inst, Pi, beta, &s->ratio_Pi, NULL, err);
+  s->ratio_R = s->ratio_Pi;
   s->C_R = s->C_Pi;
   s->C_R_argmax = s->C_Pi_argmax;
   s->C_prime = NAN;
   return rc;
 }
 
-/* Both Theorem 4 bounds of one (instance, Π, β, n). */
+/* The five Theorem 4 bounds E3 reports, in this order: paper chain
+ * (theorem, instance), sharp chain (theorem, instance), class-exact. */
+enum { B_THM, B_INST, B_THM_SHARP, B_INST_SHARP, B_CLASS, B_COUNT };
+static const as_theory_bound_kind bound_kinds[B_COUNT] = {
+    AS_THEORY_THM4, AS_THEORY_THM4_INSTANCE, AS_THEORY_THM4_SHARP,
+    AS_THEORY_THM4_INSTANCE_SHARP, AS_THEORY_THM4_CLASS};
+
 static int bounds_of(const as_theory_summary *s, double delta, double n,
-                     double *thm, double *inst_form, as_err *err)
+                     double b[B_COUNT], as_err *err)
 {
-  as_bounds_chain ch;
-  int rc = as_theory_bound(s, AS_THEORY_THM4, delta, n, NAN, &ch, err);
+  for (int k = 0; k < B_COUNT; k++) {
+    as_bounds_chain ch;
+    int rc = as_theory_bound(s, bound_kinds[k], delta, n, NAN, &ch, err);
+    if (rc != AS_OK)
+      return rc;
+    b[k] = ch.kl;
+  }
+  return AS_OK;
+}
+
+/* PMLE by enumeration on the data of (β index bi, n index ni, replicate):
+ * the (β, n) pair's stream, so every |Π| sees the same data (paired). */
+static int fit_hat(const as_config *cfg, size_t bi, size_t ni, long rep,
+                   const as_instance *inst, const as_finite_class *Pi,
+                   double *P, size_t *hat, as_err *err)
+{
+  double n = (double)cfg->n[ni];
+  int rc = as_tab_labelled(cfg, as_experiment_stream(bi * cfg->n_n + ni,
+                                                     AS_STREAM_DATA),
+                           rep, inst, cfg->beta[bi], n, P, err);
   if (rc != AS_OK)
     return rc;
-  *thm = ch.kl;
-  rc = as_theory_bound(s, AS_THEORY_THM4_INSTANCE, delta, n, NAN, &ch, err);
-  *inst_form = ch.kl;
-  return rc;
+  as_data d;
+  as_tab_data_init(&d, inst, n, P, NULL);
+  return as_finite_pmle(Pi, &d, cfg->beta[bi], 0.0, NULL, hat, err);
 }
 
 static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
@@ -145,22 +171,15 @@ static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
     goto done;
   for (size_t ni = 0; ni < cfg->n_n; ni++) {
     double n = (double)cfg->n[ni];
-    /* the (β, n) pair's stream: every |Π| sees the same data (paired) */
-    if ((rc = as_tab_labelled(cfg, as_experiment_stream(bi * cfg->n_n + ni,
-                                                        AS_STREAM_DATA),
-                              rep, inst, beta, n, P, err)) != AS_OK)
-      goto done;
-    as_data d;
-    as_tab_data_init(&d, inst, n, P, NULL);
     size_t hat;
-    if ((rc = as_finite_pmle(Pi, &d, beta, 0.0, NULL, &hat, err)) != AS_OK)
+    if ((rc = fit_hat(cfg, bi, ni, rep, inst, Pi, P, &hat, err)) != AS_OK)
       goto done;
     as_metrics met;
     if ((rc = as_metrics_compute(inst, beta, as_finite_member(Pi, hat), NULL,
                                  &met, err)) != AS_OK)
       goto done;
-    double thm, bi_form;
-    if ((rc = bounds_of(&s, cfg->delta, n, &thm, &bi_form, err)) != AS_OK)
+    double b[B_COUNT];
+    if ((rc = bounds_of(&s, cfg->delta, n, b, err)) != AS_OK)
       goto done;
     as_result_row row;
     as_result_row_init(&row, cell, rep, "pmle", n, beta);
@@ -169,7 +188,7 @@ static int fin_run_unit(const as_config *cfg, size_t cell, long rep,
     row.iterations = (long)Pi->M; /* members enumerated */
     row.theta_norm = NAN;
     row.status = AS_OK;
-    row.aux = bi_form;
+    row.aux = b[B_INST];
     if (as_rows_push(out, &row) != AS_OK) {
       rc = as_err_set(err, AS_ENOMEM, "out of memory");
       goto done;
@@ -182,16 +201,11 @@ done:
   return rc;
 }
 
-/* ⌈q·k⌉-th smallest of v (sorted in place), k ≥ 1. */
-static double quantile_inv_cdf(double *v, size_t k, double q)
+/* ⌈q·k⌉ (1-based rank of the inverse-CDF quantile), within [1, k]. */
+static size_t quantile_rank(size_t k, double q)
 {
-  gsl_sort(v, 1, k);
   size_t j = (size_t)ceil(q * (double)k - 1e-12);
-  if (j < 1)
-    j = 1;
-  if (j > k)
-    j = k;
-  return v[j - 1];
+  return j < 1 ? 1 : (j > k ? k : j);
 }
 
 static double median_of(double *v, size_t k)
@@ -205,35 +219,102 @@ static void put(FILE *f, double v, int last)
   fprintf(f, "%.17g%c", v, last ? '\n' : ',');
 }
 
-/* summary.csv: recomputes each replicate's theorem-form bound (the rows
- * carry the instance form in aux; both come from the same
- * pmle_summary call as in fin_run_unit, and the instance form is
- * checked against aux). */
-static int fin_write_summary(FILE *f, const as_config *cfg,
-                             const as_rows *rows, as_err *err)
+/* Slack budget of one cell (proofs/README.md "Slack budget"): the factors
+ * of the sharp instance form for the replicate at the (1−δ)-quantile
+ * (its π̂ refitted from the same data), which multiply to the cell's
+ * slack_sharp; and those of the class-exact form, to slack_class. */
+enum { G_TAIL, G_HL, G_RANGES, G_COVERAGE, G_KL, G_REPLICATE, G_THEOREM,
+       G_RATIO, G_CLASS_REPLICATE, G_COUNT };
+static const char *const budget_names[G_COUNT] = {
+    "budget_tail", "budget_hellinger_logit", "budget_ranges",
+    "budget_coverage", "budget_kl_square", "budget_replicate",
+    "theorem_over_instance", "class_budget_ratio", "class_budget_replicate"};
+
+static int cell_budget(const as_config *cfg, size_t cell, size_t ni,
+                       long rep, const double bmin[B_COUNT], double kl_q,
+                       double g[G_COUNT], as_err *err)
 {
-  size_t R = (size_t)cfg->replicates, cells = fin_n_cells(cfg);
-  size_t nn = cfg->n_n;
-  if (rows->count != cells * R * nn)
-    return as_err_set(err, AS_EINVAL, "finite summary: %zu rows for %zu "
-                      "units of %zu n", rows->count, cells * R, nn);
-  double q = 1.0 - cfg->delta;
-  fputs("n,class_size,delta,kl_quantile,bound,slack,bound_instance,"
-        "slack_instance,beta,replicates,violations,violations_instance,"
-        "kl_median,kl_mean,kl_max,frac_pi_star,bound_median,"
-        "bound_instance_median,C_Pi_median,R_max_median\n", f);
-  /* thm[(cell·R + rep)·nn + ni]: the row index of that unit's row */
-  double *thm = malloc(cells * R * nn * sizeof *thm);
-  double *cpi = malloc(cells * R * sizeof *cpi);
-  double *rmx = malloc(cells * R * sizeof *rmx);
-  double *v = malloc(R * sizeof *v), *w = malloc(R * sizeof *w);
-  int rc = AS_OK;
-  if (thm == NULL || cpi == NULL || rmx == NULL || v == NULL || w == NULL) {
+  size_t bi, si;
+  fin_cell(cfg, cell, &bi, &si);
+  double beta = cfg->beta[bi], n = (double)cfg->n[ni];
+  for (int k = 0; k < G_COUNT; k++)
+    g[k] = NAN;
+  if (!(kl_q > 0.0))
+    return AS_OK; /* π̂ = π* at the quantile: no slack to explain */
+  as_instance *inst;
+  as_finite_class *Pi;
+  int rc = as_tab_draw_instance_class(cfg, rep, size_at(cfg, si), &inst, &Pi,
+                                      err);
+  if (rc != AS_OK)
+    return rc;
+  double *P = malloc(inst->K * inst->V * inst->V * sizeof *P);
+  as_theory_summary s;
+  as_theory_chain q;
+  as_bounds_chain bs, bt, bc;
+  size_t hat;
+  if (P == NULL)
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
-    goto done;
+  if (rc == AS_OK)
+    rc = pmle_summary(inst, Pi, beta, &s, err);
+  if (rc == AS_OK)
+    rc = fit_hat(cfg, bi, ni, rep, inst, Pi, P, &hat, err);
+  if (rc == AS_OK)
+    rc = as_theory_chain_member(inst, as_finite_member(Pi, hat), beta, &q,
+                                err);
+  if (rc == AS_OK)
+    rc = as_theory_bound(&s, AS_THEORY_THM4_INSTANCE_SHARP, cfg->delta, n,
+                         NAN, &bs, err);
+  if (rc == AS_OK)
+    rc = as_theory_bound(&s, AS_THEORY_THM4_SHARP, cfg->delta, n, NAN, &bt,
+                         err);
+  if (rc == AS_OK)
+    rc = as_theory_bound(&s, AS_THEORY_THM4_CLASS, cfg->delta, n, NAN, &bc,
+                         err);
+  if (rc == AS_OK && q.kl != kl_q)
+    rc = as_err_set(err, AS_EINVAL, "finite summary: refitted KL %.17g of "
+                    "replicate %ld differs from the run's %.17g", q.kl, rep,
+                    kl_q);
+  if (rc == AS_OK) {
+    double hl_q = 0.5 * as_bounds_hl_const(q.B_sigma);
+    double phi_q = as_bounds_phi(q.B_v_up);
+    g[G_TAIL] = bs.hel_sq / q.hellinger2;
+    g[G_HL] = hl_q * q.hellinger2 / q.reward_sq_mu;
+    g[G_RANGES] = (bs.lemma8 / hl_q) * (bs.phi / phi_q);
+    g[G_COVERAGE] = bs.coverage * q.reward_sq_mu / q.reward_sq_target;
+    g[G_KL] = phi_q * q.reward_sq_target / (beta * beta * q.kl);
+    g[G_REPLICATE] = bmin[B_INST_SHARP] / bs.kl;
+    g[G_THEOREM] = bt.kl / bs.kl;
+    g[G_RATIO] = bc.lemma8 / (q.kl / q.hellinger2);
+    g[G_CLASS_REPLICATE] = bmin[B_CLASS] / bc.kl;
   }
-  /* per unit (β, |Π|, replicate): one summary, bounds for every n */
-  for (size_t cell = 0; cell < cells && rc == AS_OK; cell++)
+  free(P);
+  as_finite_free(Pi);
+  as_instance_free(inst);
+  return rc;
+}
+
+typedef struct rep_kl {
+  double kl;
+  long rep;
+} rep_kl;
+
+static int by_kl_then_rep(const void *a, const void *b)
+{
+  const rep_kl *x = a, *y = b;
+  if (x->kl != y->kl)
+    return x->kl < y->kl ? -1 : 1;
+  return (x->rep > y->rep) - (x->rep < y->rep);
+}
+
+/* Per unit (β, |Π|, replicate): recomputes every bound for every n (rows
+ * carry the paper-chain instance form in aux; it is checked against it),
+ * the unit's C_Π and R_max. */
+static int unit_bounds(const as_config *cfg, const as_rows *rows,
+                       double *bnd, double *cpi, double *rmx, as_err *err)
+{
+  size_t R = (size_t)cfg->replicates, nn = cfg->n_n;
+  int rc = AS_OK;
+  for (size_t cell = 0; cell < fin_n_cells(cfg) && rc == AS_OK; cell++)
     for (size_t rep = 0; rep < R && rc == AS_OK; rep++) {
       size_t bi, si, u = cell * R + rep;
       fin_cell(cfg, cell, &bi, &si);
@@ -251,72 +332,128 @@ static int fin_write_summary(FILE *f, const as_config *cfg,
       }
       for (size_t ni = 0; ni < nn && rc == AS_OK; ni++) {
         const as_result_row *row = &rows->row[u * nn + ni];
-        double bform;
-        rc = bounds_of(&s, cfg->delta, (double)cfg->n[ni], &thm[u * nn + ni],
-                       &bform, err);
-        if (rc == AS_OK && (bform != row->aux || row->n != (double)cfg->n[ni]))
+        double *b = bnd + (u * nn + ni) * B_COUNT;
+        rc = bounds_of(&s, cfg->delta, (double)cfg->n[ni], b, err);
+        if (rc == AS_OK && (b[B_INST] != row->aux ||
+                            row->n != (double)cfg->n[ni]))
           rc = as_err_set(err, AS_EINVAL, "finite summary: cell %zu "
                           "replicate %zu n %g: bound %.17g differs from the "
                           "run's %.17g (n %g)", cell, rep,
-                          (double)cfg->n[ni], bform, row->aux, row->n);
+                          (double)cfg->n[ni], b[B_INST], row->aux, row->n);
       }
       as_finite_free(Pi);
       as_instance_free(inst);
     }
+  return rc;
+}
+
+/* summary.csv: today's columns first (paper chain: bound = theorem form,
+ * bound_instance), then the sharp chain's theorem and instance forms, the
+ * class-exact form, their violations, and the cell's slack budget. */
+static int fin_write_summary(FILE *f, const as_config *cfg,
+                             const as_rows *rows, as_err *err)
+{
+  size_t R = (size_t)cfg->replicates, cells = fin_n_cells(cfg);
+  size_t nn = cfg->n_n;
+  if (rows->count != cells * R * nn)
+    return as_err_set(err, AS_EINVAL, "finite summary: %zu rows for %zu "
+                      "units of %zu n", rows->count, cells * R, nn);
+  double q = 1.0 - cfg->delta;
+  fputs("n,class_size,delta,kl_quantile,bound,slack,bound_instance,"
+        "slack_instance,beta,replicates,violations,violations_instance,"
+        "kl_median,kl_mean,kl_max,frac_pi_star,bound_median,"
+        "bound_instance_median,C_Pi_median,R_max_median,"
+        "bound_thm_sharp,slack_thm_sharp,bound_sharp,slack_sharp,"
+        "bound_class,slack_class,violations_thm_sharp,violations_sharp,"
+        "violations_class", f);
+  for (int k = 0; k < G_COUNT; k++)
+    fprintf(f, ",%s", budget_names[k]);
+  fputc('\n', f);
+  double *bnd = malloc(cells * R * nn * B_COUNT * sizeof *bnd);
+  double *cpi = malloc(cells * R * sizeof *cpi);
+  double *rmx = malloc(cells * R * sizeof *rmx);
+  double *v = malloc(R * sizeof *v), *w = malloc(R * sizeof *w);
+  rep_kl *order = malloc(R * sizeof *order);
+  int rc = AS_OK;
+  if (bnd == NULL || cpi == NULL || rmx == NULL || v == NULL || w == NULL ||
+      order == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    goto done;
+  }
+  rc = unit_bounds(cfg, rows, bnd, cpi, rmx, err);
   for (size_t cell = 0; cell < cells && rc == AS_OK; cell++)
-    for (size_t ni = 0; ni < nn; ni++) {
+    for (size_t ni = 0; ni < nn && rc == AS_OK; ni++) {
       size_t bi, si;
       fin_cell(cfg, cell, &bi, &si);
-      long viol = 0, viol_i = 0, star = 0;
-      double bmin = INFINITY, bimin = INFINITY, sum = 0;
+      long viol[B_COUNT] = {0}, star = 0;
+      double bmin[B_COUNT], sum = 0;
+      for (int k = 0; k < B_COUNT; k++)
+        bmin[k] = INFINITY;
       for (size_t r = 0; r < R; r++) {
         size_t k = (cell * R + r) * nn + ni;
-        const as_result_row *row = &rows->row[k];
-        double kl = row->metrics[0], b = thm[k], bi_ = row->aux;
-        viol += !(kl <= b);
-        viol_i += !(kl <= bi_);
+        double kl = rows->row[k].metrics[0];
+        for (int j = 0; j < B_COUNT; j++) {
+          viol[j] += !(kl <= bnd[k * B_COUNT + j]);
+          bmin[j] = fmin(bmin[j], bnd[k * B_COUNT + j]);
+        }
         star += kl == 0.0;
-        bmin = fmin(bmin, b);
-        bimin = fmin(bimin, bi_);
         sum += kl;
-        v[r] = kl;
+        order[r].kl = kl;
+        order[r].rep = (long)r;
       }
-      double klq = quantile_inv_cdf(v, R, q), klmax = v[R - 1];
+      qsort(order, R, sizeof *order, by_kl_then_rep);
+      size_t jq = quantile_rank(R, q);
+      double klq = order[jq - 1].kl, klmax = order[R - 1].kl;
+      for (size_t r = 0; r < R; r++)
+        v[r] = order[r].kl;
       double klmed = median_of(v, R);
+      double g[G_COUNT];
+      rc = cell_budget(cfg, cell, ni, order[jq - 1].rep, bmin, klq, g, err);
+      if (rc != AS_OK)
+        break;
       fprintf(f, "%llu,%ld,", (unsigned long long)cfg->n[ni],
               size_at(cfg, si));
       put(f, cfg->delta, 0);
       put(f, klq, 0);
-      put(f, bmin, 0);
-      put(f, bmin / klq, 0); /* +inf when π̂ = π* in ≥ 1−δ of replicates */
-      put(f, bimin, 0);
-      put(f, bimin / klq, 0);
+      put(f, bmin[B_THM], 0);
+      put(f, bmin[B_THM] / klq, 0); /* +inf when π̂ = π* in ≥ 1−δ of reps */
+      put(f, bmin[B_INST], 0);
+      put(f, bmin[B_INST] / klq, 0);
       put(f, cfg->beta[bi], 0);
-      fprintf(f, "%zu,%ld,%ld,", R, viol, viol_i);
+      fprintf(f, "%zu,%ld,%ld,", R, viol[B_THM], viol[B_INST]);
       put(f, klmed, 0);
       put(f, sum / (double)R, 0);
       put(f, klmax, 0);
       put(f, (double)star / (double)R, 0);
       for (size_t r = 0; r < R; r++) {
         size_t k = (cell * R + r) * nn + ni;
-        v[r] = thm[k];
-        w[r] = rows->row[k].aux;
+        v[r] = bnd[k * B_COUNT + B_THM];
+        w[r] = bnd[k * B_COUNT + B_INST];
       }
       put(f, median_of(v, R), 0);
       put(f, median_of(w, R), 0);
       memcpy(v, cpi + cell * R, R * sizeof *v);
       memcpy(w, rmx + cell * R, R * sizeof *w);
       put(f, median_of(v, R), 0);
-      put(f, median_of(w, R), 1);
+      put(f, median_of(w, R), 0);
+      for (int k = B_THM_SHARP; k < B_COUNT; k++) {
+        put(f, bmin[k], 0);
+        put(f, bmin[k] / klq, 0);
+      }
+      fprintf(f, "%ld,%ld,%ld,", viol[B_THM_SHARP], viol[B_INST_SHARP],
+              viol[B_CLASS]);
+      for (int k = 0; k < G_COUNT; k++)
+        put(f, g[k], k == G_COUNT - 1);
     }
   if (rc == AS_OK && ferror(f))
     rc = as_err_set(err, AS_EIO, "finite summary: write error");
 done:
-  free(thm);
+  free(bnd);
   free(cpi);
   free(rmx);
   free(v);
   free(w);
+  free(order);
   return rc;
 }
 

@@ -202,7 +202,7 @@ static void fold_ranges(const as_instance *inst, const double *l, double beta,
   for (size_t x = 0; x < K; x++) {
     if (inst->log_rho[x] == -INFINITY)
       continue;
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = INFINITY, hi = -INFINITY, lo_all = INFINITY, hi_all = -INFINITY;
     for (size_t y = 0; y < V; y++) {
       double v = rbar[x * V + y];
       r->R_max = fmax(r->R_max, fabs(v));
@@ -210,11 +210,17 @@ static void fold_ranges(const as_instance *inst, const double *l, double beta,
         lo = fmin(lo, v);
         hi = fmax(hi, v);
       }
-      if (with_v)
-        r->B_v = fmax(r->B_v, fabs(v - rbar_star[x * V + y]) / beta);
+      lo_all = fmin(lo_all, v);
+      hi_all = fmax(hi_all, v);
+      if (with_v) {
+        double u = (v - rbar_star[x * V + y]) / beta;
+        r->B_v = fmax(r->B_v, fabs(u));
+        r->B_v_up = fmax(r->B_v_up, u);
+      }
     }
     if (hi >= lo)
       r->B_sigma = fmax(r->B_sigma, hi - lo);
+    r->B_sigma_all = fmax(r->B_sigma_all, hi_all - lo_all);
   }
 }
 
@@ -231,7 +237,7 @@ int as_theory_measure_ranges(const as_instance *inst, const as_finite_class *c,
     free(rb);
     return as_err_set(err, AS_ENOMEM, "ranges: out of memory");
   }
-  as_theory_ranges r = {0.0, 0.0, 0.0};
+  as_theory_ranges r = {0.0, 0.0, 0.0, 0.0, 0.0};
   fold_ranges(inst, inst->log_pi_star, beta, 0, rs, NULL, &r);
   for (size_t m = 0; m < c->M; m++)
     fold_ranges(inst, as_finite_member(c, m), beta, 1, rb, rs, &r);
@@ -265,13 +271,19 @@ int as_theory_summarise(const as_instance *inst, const as_finite_class *Pi,
   s.ranges.R_max = fmax(rp.R_max, s.ranges_R.R_max);
   s.ranges.B_sigma = fmax(rp.B_sigma, s.ranges_R.B_sigma);
   s.ranges.B_v = fmax(rp.B_v, s.ranges_R.B_v);
+  s.ranges.B_v_up = fmax(rp.B_v_up, s.ranges_R.B_v_up);
+  s.ranges.B_sigma_all = fmax(rp.B_sigma_all, s.ranges_R.B_sigma_all);
   if ((rc = as_theory_coverage(inst, Pi, NULL, NULL, &s.C_Pi, &s.C_Pi_argmax,
                                NULL, err)) != AS_OK
       || (rc = as_theory_coverage(inst, PR, NULL, NULL, &s.C_R, &s.C_R_argmax,
                                   NULL, err)) != AS_OK
       || (rc = as_theory_coverage(inst, Pi, PR, inst->log_mu2, &s.C_prime,
                                   &s.C_prime_argmax_pi, &s.C_prime_argmax_r,
-                                  err)) != AS_OK)
+                                  err)) != AS_OK
+      || (rc = as_theory_class_ratio(inst, Pi, beta, &s.ratio_Pi, NULL, err))
+             != AS_OK
+      || (rc = as_theory_class_ratio(inst, PR, beta, &s.ratio_R, NULL, err))
+             != AS_OK)
     return rc;
   *out = s;
   return AS_OK;
@@ -282,7 +294,10 @@ int as_theory_summarise(const as_instance *inst, const as_finite_class *Pi,
 const char *as_theory_bound_name(as_theory_bound_kind k)
 {
   static const char *const names[AS_THEORY_BOUND_COUNT] = {
-      "thm4", "thm4-instance", "thm7", "thm7-instance", "thm6", "thm14"};
+      "thm4", "thm4-instance", "thm7", "thm7-instance", "thm6", "thm14",
+      "thm4-sharp", "thm4-instance-sharp", "thm4-class", "thm7-sharp",
+      "thm7-instance-sharp", "thm7-class", "thm6-sharp",
+      "thm6-instance-sharp", "thm14-sharp", "thm14-instance-sharp"};
   return (unsigned)k < AS_THEORY_BOUND_COUNT ? names[k] : "unknown";
 }
 
@@ -310,6 +325,38 @@ int as_theory_bound(const as_theory_summary *s, as_theory_bound_kind k,
   case AS_THEORY_THM14:
     return as_bounds_theorem14(s->ranges.R_max, b, delta, s->C_prime, s->C_R,
                                P, PR, n, m, out, err);
+  case AS_THEORY_THM4_SHARP:
+    return as_bounds_theorem4_sharp(s->ranges.R_max, b, delta, s->C_Pi, P, n,
+                                    out, err);
+  case AS_THEORY_THM4_INSTANCE_SHARP:
+    return as_bounds_instance_sharp(s->ranges_Pi.B_sigma, s->ranges_Pi.B_v_up,
+                                    b, delta, s->C_Pi, P, n, out, err);
+  case AS_THEORY_THM4_CLASS:
+    return as_bounds_class_exact(s->ratio_Pi, P, delta, n, out, err);
+  case AS_THEORY_THM7_SHARP:
+    return as_bounds_theorem4_sharp(s->ranges_R.R_max, b, delta, s->C_R, PR,
+                                    n, out, err);
+  case AS_THEORY_THM7_INSTANCE_SHARP:
+    return as_bounds_instance_sharp(s->ranges_R.B_sigma, s->ranges_R.B_v_up,
+                                    b, delta, s->C_R, PR, n, out, err);
+  case AS_THEORY_THM7_CLASS:
+    return as_bounds_class_exact(s->ratio_R, PR, delta, n, out, err);
+  case AS_THEORY_THM6_SHARP:
+    return as_bounds_theorem6_sharp(s->ranges.R_max, b, delta, s->C_Pi, P, PR,
+                                    n, m, out, err);
+  case AS_THEORY_THM6_INSTANCE_SHARP:
+    return as_bounds_two_stage_sharp(
+        s->ranges_R.B_sigma, s->ranges_Pi.B_sigma + s->ranges_R.B_sigma,
+        s->ranges_Pi.B_v_up, b, delta, s->C_Pi, s->C_Pi, P, PR, n, m, out,
+        err);
+  case AS_THEORY_THM14_SHARP:
+    return as_bounds_theorem14_sharp(s->ranges.R_max, b, delta, s->C_prime,
+                                     s->C_R, P, PR, n, m, out, err);
+  case AS_THEORY_THM14_INSTANCE_SHARP:
+    return as_bounds_two_stage_sharp(
+        s->ranges_R.B_sigma, s->ranges_Pi.B_sigma_all + s->ranges_R.B_sigma_all,
+        s->ranges_Pi.B_v_up, b, delta, s->C_prime, s->C_R, P, PR, n, m, out,
+        err);
   default:
     return as_err_set(err, AS_EINVAL, "theory: bound kind %d unknown",
                       (int)k);
@@ -354,6 +401,7 @@ int as_theory_chain_member(const as_instance *inst, const double *log_pi,
       fst += ps * f * f;
       sch += ps * as_bounds_phi(v) * v * v; /* e^v − 1 − v, no cancellation */
       c.B_v = fmax(c.B_v, fabs(v));
+      c.B_v_up = fmax(c.B_v_up, v);
       if (lmu[y] == -INFINITY)
         continue;
       double my = exp(lmu[y]);
@@ -391,5 +439,94 @@ int as_theory_chain_member(const as_instance *inst, const double *log_pi,
   free(rb);
   free(rs);
   *out = c;
+  return AS_OK;
+}
+
+/* ---- class-exact forms ----------------------------------------------------- */
+
+int as_theory_class_ratio(const as_instance *inst, const as_finite_class *c,
+                          double beta, double *ratio, size_t *argmax,
+                          as_err *err)
+{
+  int rc = check_instance(inst, beta, err);
+  if (rc != AS_OK || (rc = check_class(inst, c, "Pi", err)) != AS_OK)
+    return rc;
+  double best = 0.0;
+  size_t arg = c->M;
+  for (size_t m = 0; m < c->M; m++) {
+    as_theory_chain ch;
+    if ((rc = as_theory_chain_member(inst, as_finite_member(c, m), beta, &ch,
+                                     err)) != AS_OK)
+      return rc;
+    if (ch.kl <= 0.0)
+      continue; /* π* itself (KL = 0 up to rounding: nothing to bound) */
+    double r = ch.hellinger2 > 0.0 ? ch.kl / ch.hellinger2 : INFINITY;
+    if (r > best || arg == c->M) {
+      best = r;
+      arg = m;
+    }
+  }
+  *ratio = best;
+  if (argmax != NULL)
+    *argmax = arg;
+  return AS_OK;
+}
+
+/* ν×ν-mass of the pairs (y, y') on which the logits of a and b differ,
+ * averaged over ρ (a, b: log tables). */
+static double disagreement(const as_instance *inst, const double *a,
+                           const double *b, const double *log_nu)
+{
+  size_t K = inst->K, V = inst->V;
+  double dis = 0.0;
+  for (size_t x = 0; x < K; x++) {
+    double w = rho_at(inst, x), s = 0.0;
+    if (w == 0.0)
+      continue;
+    const double *la = a + x * V, *lb = b + x * V, *nu = log_nu + x * V;
+    for (size_t y = 0; y < V; y++)
+      for (size_t z = 0; z < V; z++) {
+        if (nu[y] == -INFINITY || nu[z] == -INFINITY || y == z)
+          continue;
+        double ta = la[y] - la[z], tb = lb[y] - lb[z];
+        if (fabs(ta - tb) > 1e-9 * fmax(1.0, fmax(fabs(ta), fabs(tb))))
+          s += exp(nu[y] + nu[z]);
+      }
+    dis += w * s;
+  }
+  return dis;
+}
+
+int as_theory_two_stage_ball(const as_instance *inst,
+                             const as_finite_class *Pi,
+                             const as_finite_class *R, const double *log_nu,
+                             double beta, double eps_n, double eps_m,
+                             double *kl_max, as_err *err)
+{
+  int rc = check_instance(inst, beta, err);
+  if (rc != AS_OK || (rc = check_class(inst, Pi, "Pi", err)) != AS_OK
+      || (rc = check_class(inst, R, "Pi_R", err)) != AS_OK)
+    return rc;
+  if (log_nu == NULL)
+    log_nu = inst->log_mu;
+  double best = 0.0;
+  for (size_t j = 0; j < R->M; j++) {
+    as_theory_chain cr;
+    if ((rc = as_theory_chain_member(inst, as_finite_member(R, j), beta, &cr,
+                                     err)) != AS_OK)
+      return rc;
+    if (cr.hellinger2 > eps_n)
+      continue; /* excluded by stage 1's event */
+    for (size_t i = 0; i < Pi->M; i++) {
+      const double *lp = as_finite_member(Pi, i);
+      if (disagreement(inst, lp, as_finite_member(R, j), log_nu) > eps_m)
+        continue; /* excluded by stage 2's event */
+      as_theory_chain cp;
+      if ((rc = as_theory_chain_member(inst, lp, beta, &cp, err)) != AS_OK)
+        return rc;
+      best = fmax(best, cp.kl);
+    }
+  }
+  *kl_max = best;
   return AS_OK;
 }

@@ -68,6 +68,12 @@ int as_theory_coverage(const as_instance *inst, const as_finite_class *A,
  *             of v in the Lemma 9 step (≤ 2R_max/β). */
 typedef struct as_theory_ranges {
   double R_max, B_sigma, B_v;
+  /* for the sharp chain (as_bounds.h):
+   *   B_v_up      = max over π ∈ Π, x, y ∈ supp π* of (r̄_π − r̄_π*)/β
+   *                 (one-sided: Lemma 9 needs only u ≤ B; ≤ B_v);
+   *   B_sigma_all = B_sigma over every y, y' (not only supp μ): the logit
+   *                 range under any μ' (Theorem 14's m-term). */
+  double B_v_up, B_sigma_all;
 } as_theory_ranges;
 
 int as_theory_measure_ranges(const as_instance *inst, const as_finite_class *c,
@@ -86,6 +92,8 @@ typedef struct as_theory_summary {
   size_t C_R_argmax;
   double C_prime;            /* Theorem 14: C(Π, Π_R; μ')                   */
   size_t C_prime_argmax_pi, C_prime_argmax_r;
+  double ratio_Pi;           /* class-exact: as_theory_class_ratio over Π   */
+  double ratio_R;            /* the same over Π_R (Theorem 7)              */
 } as_theory_summary;
 
 /* R may be NULL: the reward class is then Π's own induced class
@@ -110,10 +118,27 @@ typedef enum {
   AS_THEORY_THM7_INSTANCE,
   AS_THEORY_THM6,
   AS_THEORY_THM14,
+  /* the sharp chain (as_bounds.h "sharp chain"), theorem, instance and
+   * class-exact forms; instance forms use the one-sided B_v_up, and the
+   * two-stage instance forms B_pair = B_σ(Π) + B_σ(Π_R) (over supp μ for
+   * Theorem 6, over all responses for Theorem 14, whose μ' is arbitrary) */
+  AS_THEORY_THM4_SHARP,
+  AS_THEORY_THM4_INSTANCE_SHARP,
+  AS_THEORY_THM4_CLASS,
+  AS_THEORY_THM7_SHARP,
+  AS_THEORY_THM7_INSTANCE_SHARP,
+  AS_THEORY_THM7_CLASS,
+  AS_THEORY_THM6_SHARP,
+  AS_THEORY_THM6_INSTANCE_SHARP,
+  AS_THEORY_THM14_SHARP,
+  AS_THEORY_THM14_INSTANCE_SHARP,
   AS_THEORY_BOUND_COUNT
 } as_theory_bound_kind;
 
-/* "thm4", "thm4-instance", "thm7", "thm7-instance", "thm6", "thm14". */
+/* "thm4", "thm4-instance", "thm7", "thm7-instance", "thm6", "thm14",
+ * then the sharp kinds "thm4-sharp", "thm4-instance-sharp", "thm4-class",
+ * "thm7-sharp", "thm7-instance-sharp", "thm7-class", "thm6-sharp",
+ * "thm6-instance-sharp", "thm14-sharp", "thm14-instance-sharp". */
 const char *as_theory_bound_name(as_theory_bound_kind k);
 
 int as_theory_bound(const as_theory_summary *s, as_theory_bound_kind k,
@@ -130,11 +155,35 @@ int as_theory_bound(const as_theory_summary *s, as_theory_bound_kind k,
  *   schulman     E_ρ E_{π*}[e^v − 1 − v]    (≥ KL: normaliser dropped)
  *   kl           E_ρ KL(π*‖π)
  *   B_sigma      max over x, y, y' ∈ supp μ of |r̄(y) − r̄(y')| for π and π*
- *   B_v          max over x, y ∈ supp π* of |v| */
+ *   B_v          max over x, y ∈ supp π* of |v|
+ *   B_v_up       max over x, y ∈ supp π* of v (one-sided; ≥ 0) */
 typedef struct as_theory_chain {
   double pref_sq, hellinger2, pair_sq, reward_sq_mu, reward_sq_target;
-  double schulman, kl, B_sigma, B_v;
+  double schulman, kl, B_sigma, B_v, B_v_up;
 } as_theory_chain;
+
+/* Class-exact ratio: max over π ∈ c with E[h²(P_π, P_π*)] > 0 or
+ * KL(π*‖π) > 0 of E_ρ KL(π*‖π) / E_{ρ,μ,μ}[h²(P_π, P_π*)] (h² as in
+ * as_theory_chain below); +inf for a member with h² = 0 < KL; 0 when
+ * every member is π*.  *argmax (may be NULL) gets the maximiser (c->M if
+ * none).  O(|c|·K·V²). */
+int as_theory_class_ratio(const as_instance *inst, const as_finite_class *c,
+                          double beta, double *ratio, size_t *argmax,
+                          as_err *err);
+
+/* Class-exact form of Theorems 6 and 14 (proofs/thm6-distill.md, "Sharp
+ * form"): on the two events of the proof, r̂ ∈ Π_R has
+ * E_{ρ,μ,μ}[h²(P_r̂, P_π*)] ≤ eps_n and π̂ ∈ Π disagrees with P_r̂ on a
+ * ν×ν-mass ≤ eps_m of pairs (ν = log_nu, NULL for μ), so
+ *   E_ρ KL(π*‖π̂) ≤ max { E_ρ KL(π*‖π) : π ∈ Π, ∃ r ∈ Π_R with
+ *                        h²(r) ≤ eps_n and dis_ν(π, r) ≤ eps_m }.
+ * Two logits count as equal within 1e-9·max(1, |logit|).
+ * O(|Π|·|Π_R|·K·V²). */
+int as_theory_two_stage_ball(const as_instance *inst,
+                             const as_finite_class *Pi,
+                             const as_finite_class *R, const double *log_nu,
+                             double beta, double eps_n, double eps_m,
+                             double *kl_max, as_err *err);
 
 int as_theory_chain_member(const as_instance *inst, const double *log_pi,
                            double beta, as_theory_chain *out, as_err *err);
