@@ -380,6 +380,10 @@ START_TEST(test_chain_steps_hold)
     ck_assert_msg(kl <= as_bounds_step_kl(fstar, Bv, beta) * (1 + 1e-12),
                   "rep %d: KL = %g > step(iii) %g", rep, kl,
                   as_bounds_step_kl(fstar, Bv, beta));
+    /* sharp (ii): E_μ f² ≤ 8(1 + cosh B_σ) E h² (Hellinger → logit) */
+    ck_assert_msg(fmu <= 0.5 * as_bounds_hl_const(Bs) * hel * (1 + 1e-12),
+                  "rep %d: E_mu f^2 = %g > sharp step %g", rep, fmu,
+                  0.5 * as_bounds_hl_const(Bs) * hel);
     /* (iv) with the exact coverage ratio is an equality */
     ck_rel(as_bounds_step_coverage(fmu, fstar / fmu), fstar, 1e-12,
            "step (iv) with exact ratio");
@@ -425,6 +429,137 @@ START_TEST(test_instance_le_worst_case)
 }
 END_TEST
 
+
+/* ---- the sharp chain (proofs/hellinger-logit.md) -------------------------- */
+
+/* h²(σ(a), σ(b)) = 1 − √(σ(a)σ(b)) − √(σ(−a)σ(−b)), written with the
+ * halves (√p − √q)² so that tiny values keep their digits. */
+static double hel_logit(double a, double b)
+{
+  double p = 1.0 / (1.0 + exp(-a)), q = 1.0 / (1.0 + exp(-b));
+  double s = sqrt(p) - sqrt(q), t = sqrt(1.0 - p) - sqrt(1.0 - q);
+  return 0.5 * (s * s + t * t);
+}
+
+/* Values from mpmath at 50 digits (the script is in proofs/README.md,
+ * "Pinned values"): the sharp constants and every sharp form. */
+START_TEST(test_sharp_pinned)
+{
+  as_bounds_chain ch;
+  as_err err;
+  ck_rel(as_bounds_hl_const(2.0), 76.195131057338103352995415644, 1e-15,
+         "c_HL(2) = 16(1 + cosh 2)");
+  ck_rel(as_bounds_tail_sharp(10.0, 0.05, 1000.0),
+         0.0051794967597659091459426904248, 1e-14,
+         "tail 1 - (delta/(|Pi|-1))^(1/n)");
+  ck_assert(as_bounds_tail_sharp(1.0, 0.05, 10.0) == 0.0);
+  ck_assert_int_eq(as_bounds_theorem4_sharp(1, 1, 0.05, 2, 10, 1000, &ch,
+                                            &err), AS_OK);
+  ck_rel(ch.kl, 0.43303791856379212551210050334, 1e-13, "thm4 sharp pinned");
+  ck_rel(ch.rate * ch.c1 * ch.lemma8 * ch.coverage * ch.lemma9, ch.kl, 1e-14,
+         "sharp factors multiply to the bound");
+  as_bounds_theorem4_sharp(0.5, 0.25, 0.1, 3, 100, 5000, &ch, &err);
+  ck_rel(ch.kl, 4.1732262463886888682998823371, 1e-13, "thm4 sharp pinned 2");
+  as_bounds_instance_sharp(3.0, 1.5, 1.0, 0.05, 1.2, 64, 1000, &ch, &err);
+  ck_rel(ch.kl, 0.66567177716315457898891749685, 1e-13,
+         "instance sharp pinned");
+  as_bounds_class_exact(2.5, 16, 0.05, 300, &ch, &err);
+  ck_rel(ch.kl, 0.047082521581939651804227268773, 1e-13,
+         "class-exact pinned");
+  as_bounds_theorem6_sharp(1, 1, 0.05, 2, 100, 10, 1000, 4000, &ch, &err);
+  ck_rel(ch.kl, 0.79398672978791407134906061502, 1e-13, "thm6 sharp pinned");
+  as_bounds_theorem14_sharp(1, 1, 0.05, 1.5, 3, 100, 10, 1000, 4000, &ch,
+                            &err);
+  ck_rel(ch.kl, 1.0464370240197592967310055367, 1e-13, "thm14 sharp pinned");
+  as_bounds_two_stage_sharp(2.5, 3.0, 1.2, 0.7, 0.1, 1.3, 2.0, 30, 8, 500,
+                            2000, &ch, &err);
+  ck_rel(ch.kl, 2.2695985203966955646486435884, 1e-13,
+         "two-stage instance sharp pinned");
+  /* the headline constant: 16 cosh²(R) φ(2R/β)/β² at R = β = 1 */
+  ck_rel(16.0 * pow(cosh(1.0), 2) * as_bounds_phi(2.0),
+         41.803088084503750775197835257, 1e-14, "sharp constant R = beta = 1");
+}
+END_TEST
+
+/* The sharp forms never exceed the paper chain: the Hellinger→logit step
+ * gains cosh²(B/2) ≥ 1 and the tail ε ≤ log((|Π|−1)/δ)/n < log(|Π|/δ)/n. */
+START_TEST(test_sharp_le_paper)
+{
+  as_err err;
+  static const double Rs[] = {0.0, 0.3, 1.0, 2.5, 5.0};
+  static const double ns[] = {1.0, 10.0, 1e3, 1e6};
+  for (size_t i = 0; i < 5; i++)
+    for (size_t j = 0; j < 4; j++) {
+      as_bounds_chain a, b;
+      as_bounds_theorem4(Rs[i], 0.8, 0.05, 1.7, 64, ns[j], &a, &err);
+      as_bounds_theorem4_sharp(Rs[i], 0.8, 0.05, 1.7, 64, ns[j], &b, &err);
+      ck_assert_msg(b.kl < a.kl, "R %g n %g: sharp %g >= paper %g", Rs[i],
+                    ns[j], b.kl, a.kl);
+      /* the step gain is exactly cosh²(R) (B_σ = 2R), the tail gain ≥ 1 */
+      ck_rel(a.lemma8 * a.c1 / b.lemma8, pow(cosh(Rs[i]), 2), 1e-13,
+             "Hellinger-logit gain cosh^2(B/2)");
+      ck_assert(b.rate <= log(63 / 0.05) / ns[j]);
+    }
+}
+END_TEST
+
+/* The lemma itself on random and near-tight points, in double precision
+ * (the rigorous proof is check_lemmas hellinger-logit): (a − b)² ≤
+ * c_HL(B) h², and the ratio approaches 1 near the corner a, b → B. */
+START_TEST(test_hellinger_logit_lemma)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 20261202);
+  for (int k = 0; k < 200000; k++) {
+    double B = 12.0 * gsl_rng_uniform(r);
+    double a = B * (2 * gsl_rng_uniform(r) - 1);
+    double b = B * (2 * gsl_rng_uniform(r) - 1);
+    double lhs = (a - b) * (a - b), rhs = as_bounds_hl_const(B) * hel_logit(a, b);
+    ck_assert_msg(lhs <= rhs * (1 + 1e-9), "a %g b %g B %g: %g > %g", a, b, B,
+                  lhs, rhs);
+  }
+  gsl_rng_free(r);
+  static const double Bs[] = {0.5, 2.0, 6.0, 10.0};
+  for (int i = 0; i < 4; i++) {
+    double B = Bs[i], a = B, b = B - 1e-4;
+    double ratio = (a - b) * (a - b) / (as_bounds_hl_const(B) * hel_logit(a, b));
+    ck_assert_msg(ratio > 0.999 && ratio <= 1.0, "B %g: ratio %g not tight",
+                  B, ratio);
+    /* the paper chain's constant c₁/κ² is cosh²(B/2) times looser */
+    double kap = as_bounds_kappa(B);
+    ck_rel(as_bounds_c1() / (kap * kap) / as_bounds_hl_const(B),
+           pow(cosh(B / 2), 2), 1e-12, "paper / sharp = cosh^2(B/2)");
+  }
+}
+END_TEST
+
+START_TEST(test_sharp_bad_input)
+{
+  as_bounds_chain ch;
+  as_err err;
+  ck_assert_int_eq(as_bounds_theorem4_sharp(1, 1, 1.5, 1, 10, 100, &ch, &err),
+                   AS_EINVAL);
+  ck_assert_int_eq(as_bounds_instance_sharp(1, -1, 1, 0.1, 1, 10, 100, &ch,
+                                            &err), AS_EINVAL);
+  ck_assert_msg(strstr(err.msg, "B_v") != NULL, "message: %s", err.msg);
+  ck_assert_int_eq(as_bounds_class_exact(NAN, 10, 0.1, 100, &ch, &err),
+                   AS_EINVAL);
+  ck_assert_int_eq(as_bounds_class_exact(1, 10, 0.1, 0, &ch, &err),
+                   AS_EINVAL);
+  ck_assert_int_eq(as_bounds_two_stage_sharp(1, 2, 1, 1, 0.1, 1, 1, 5, 10,
+                                             100, 100, &ch, &err),
+                   AS_EINVAL); /* |Π_R| > |Π| */
+  ck_assert_int_eq(as_bounds_theorem6_sharp(1, 1, 0.1, 1, 10, 5, 100, 0, &ch,
+                                            &err), AS_EINVAL);
+  /* +inf ratio stays +inf, a one-member class gives 0 */
+  ck_assert_int_eq(as_bounds_class_exact(INFINITY, 10, 0.1, 100, &ch, &err),
+                   AS_OK);
+  ck_assert(isinf(ch.kl));
+  as_bounds_class_exact(INFINITY, 1, 0.1, 100, &ch, &err);
+  ck_assert(ch.kl == 0.0);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("bounds");
@@ -442,6 +577,10 @@ int main(void)
   tcase_add_test(tc, test_chain_steps_hold);
   tcase_add_test(tc, test_instance_le_worst_case);
   tcase_add_test(tc, test_step_reward_zero);
+  tcase_add_test(tc, test_sharp_pinned);
+  tcase_add_test(tc, test_sharp_le_paper);
+  tcase_add_test(tc, test_hellinger_logit_lemma);
+  tcase_add_test(tc, test_sharp_bad_input);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
