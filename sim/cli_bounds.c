@@ -39,9 +39,15 @@ static void usage(FILE *f)
 "  C_Pi_R                   coverage of the reward-induced class (Thm 7)\n"
 "  C_prime                  Theorem 14's coefficient (mu' = instance mu2)\n"
 "  prop15_gamma             Proposition 15's Gamma(4 R_max/beta)\n"
-"and one row per (theorem, n) with the bound and its factors:\n"
-"  bound = rate * c1 * lemma8 * coverage * lemma9 for thm4, thm7 and the\n"
-"  instance forms; thm6 and thm14 add the m-term (see proofs/).\n"
+"  class_ratio_Pi(_R)       max over the class of KL(pi*||pi)/h^2 (class-exact)\n"
+"then a table of every bound by form (rows) and theorem (columns):\n"
+"  paper-theorem, paper-instance   the published chain (kept for comparison)\n"
+"  sharp-theorem, sharp-instance   the sharp chain (Hellinger -> logit in one\n"
+"                                  step, exact tail of Prop. 12, one-sided B_v)\n"
+"  class-exact                     by enumeration over the class\n"
+"and one row per (theorem kind, n) with the bound and its factors:\n"
+"  bound = rate * c1 * lemma8 * coverage * lemma9 for the single-stage\n"
+"  kinds; thm6 and thm14 add the m-term (see proofs/).\n"
 "\n"
 "options [default]:\n"
 "  --delta D        failure probability, 0 < D < 1 [the config's delta,\n"
@@ -145,6 +151,14 @@ static int build_class(const as_config *cfg, const as_instance *inst,
   return as_finite_generate(inst, cc->distances, nd, per, r, out, err);
 }
 
+/* The two-stage kinds (Theorems 6 and 14) need a finite m. */
+static int needs_m(int k)
+{
+  return k == AS_THEORY_THM6 || k == AS_THEORY_THM14 ||
+         k == AS_THEORY_THM6_SHARP || k == AS_THEORY_THM6_INSTANCE_SHARP ||
+         k == AS_THEORY_THM14_SHARP || k == AS_THEORY_THM14_INSTANCE_SHARP;
+}
+
 static void print_row(const char *thm, const as_bounds_chain *b)
 {
   printf("%s\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g"
@@ -152,6 +166,80 @@ static void print_row(const char *thm, const as_bounds_chain *b)
          thm, b->n, b->m, b->kl, b->rate, b->c1, b->lemma8, b->coverage,
          b->lemma9, b->coverage_R, b->B_sigma, b->B_v, b->kappa, b->phi,
          b->pref_sq, b->reward_sq_mu);
+}
+
+/* The compact table: one row per (form, n), one column per theorem.  A
+ * form's kinds per theorem (thm4, thm7, thm6, thm14); -1 = the class-exact
+ * two-stage form, computed by as_theory_two_stage_ball. */
+#define BALL (-1)
+static const struct {
+  const char *name;
+  int kind[4];
+} forms[] = {
+    {"paper-theorem", {AS_THEORY_THM4, AS_THEORY_THM7, AS_THEORY_THM6,
+                       AS_THEORY_THM14}},
+    {"paper-instance", {AS_THEORY_THM4_INSTANCE, AS_THEORY_THM7_INSTANCE, -2,
+                        -2}},
+    {"sharp-theorem", {AS_THEORY_THM4_SHARP, AS_THEORY_THM7_SHARP,
+                       AS_THEORY_THM6_SHARP, AS_THEORY_THM14_SHARP}},
+    {"sharp-instance", {AS_THEORY_THM4_INSTANCE_SHARP,
+                        AS_THEORY_THM7_INSTANCE_SHARP,
+                        AS_THEORY_THM6_INSTANCE_SHARP,
+                        AS_THEORY_THM14_INSTANCE_SHARP}},
+    {"class-exact", {AS_THEORY_THM4_CLASS, AS_THEORY_THM7_CLASS, BALL,
+                     BALL}},
+};
+
+/* One cell of the compact table: NAN where the form does not exist (the
+ * paper chain has no instance form of 6/14) or m is not finite. */
+static int form_value(const as_instance *inst, const as_finite_class *Pi,
+                      const as_finite_class *R, const as_theory_summary *s,
+                      int kind, int thm, double delta, double n, double m,
+                      double *out, as_err *err)
+{
+  *out = NAN;
+  if (kind == -2 || (thm >= 2 && isnan(m)))
+    return AS_OK;
+  if (kind == BALL) {
+    const as_finite_class *PR = R != NULL ? R : Pi;
+    double en = as_bounds_tail_sharp((double)PR->M, delta / 2.0, n);
+    double em = as_bounds_tail_sharp((double)Pi->M, delta / 2.0, m);
+    return as_theory_two_stage_ball(inst, Pi, PR,
+                                    thm == 3 ? inst->log_mu2 : NULL, s->beta,
+                                    en, em, out, err);
+  }
+  as_bounds_chain ch;
+  int rc = as_theory_bound(s, (as_theory_bound_kind)kind, delta, n, m, &ch,
+                           err);
+  *out = ch.kl;
+  return rc;
+}
+
+static int print_forms(const as_instance *inst, const as_finite_class *Pi,
+                       const as_finite_class *R, const as_theory_summary *s,
+                       const as_config *cfg, double delta, as_err *err)
+{
+  double m = cfg->m_population ? NAN : (double)cfg->m;
+  printf("# E KL(pi*||pi_hat) <= bound, w.p. >= 1 - delta; paper = the "
+         "published chain, sharp = proofs/hellinger-logit.md;\n"
+         "# theorem: R_max only; instance: measured ranges; class-exact: "
+         "by enumeration over the class\n");
+  printf("form\tn\tthm4\tthm7\tthm6\tthm14\n");
+  for (size_t i = 0; i < cfg->n_n; i++)
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+      double v[4];
+      for (int t = 0; t < 4; t++) {
+        int rc = form_value(inst, Pi, R, s, forms[f].kind[t], t, delta,
+                            (double)cfg->n[i], m, &v[t], err);
+        if (rc != AS_OK)
+          return rc;
+      }
+      printf("%s\t%.6g", forms[f].name, (double)cfg->n[i]);
+      for (int t = 0; t < 4; t++) /* "-": no such form */
+        isnan(v[t]) ? printf("\t-") : printf("\t%.4g", v[t]);
+      putchar('\n');
+    }
+  return AS_OK;
 }
 
 int cli_bounds_main(int argc, char **argv)
@@ -257,8 +345,7 @@ int cli_bounds_main(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg->n_n; i++)
       for (int k = 0; k < AS_THEORY_BOUND_COUNT; k++) {
-        if ((k == AS_THEORY_THM6 || k == AS_THEORY_THM14)
-            && cfg->m_population)
+        if (needs_m(k) && cfg->m_population)
           continue;
         as_bounds_chain ch;
         if ((rc = as_theory_bound(&sums[b], (as_theory_bound_kind)k, delta,
@@ -313,14 +400,27 @@ int cli_bounds_main(int argc, char **argv)
     printf("prop15_gamma\t%.17g\t# Gamma(4 R_max/beta): KL(pi_hat||pi*) <= "
            "Gamma * KL(pi*||pi_hat); reverse-KL bound = Gamma * bound\n",
            as_bounds_prop15_gamma(4.0 * s.ranges.R_max / beta));
+    printf("B_v_up\t%.17g\t# one-sided range of v (sharp instance forms)\n",
+           s.ranges_Pi.B_v_up);
+    printf("class_ratio_Pi\t%.17g\t# max KL/h^2 over Pi (class-exact)\n",
+           s.ratio_Pi);
+    printf("class_ratio_Pi_R\t%.17g\t# max KL/h^2 over Pi_R\n", s.ratio_R);
+    if ((rc = print_forms(inst, Pi, R, &s, cfg, delta, &e)) != AS_OK) {
+      fprintf(stderr, "alignsim: %s\n", e.msg);
+      status = CLI_EXIT_FAIL;
+      goto out;
+    }
+    printf("# every bound with its factors (bound = rate * c1 * lemma8 * "
+           "coverage * lemma9 for the single-stage kinds;\n# sharp kinds: "
+           "rate = Prop. 12's exact tail, c1 = 1, lemma8 = 8(1 + cosh "
+           "B_sigma); class: lemma8 = max KL/h^2)\n");
     printf("theorem\tn\tm\tbound\trate\tc1\tlemma8\tcoverage\tlemma9"
            "\tcoverage_R\tB_sigma\tB_v\tkappa\tphi\tpref_sq\treward_sq_mu\n");
     for (size_t i = 0; i < cfg->n_n; i++) {
       double n = (double)cfg->n[i];
       double m = cfg->m_population ? NAN : (double)cfg->m;
       for (int k = 0; k < AS_THEORY_BOUND_COUNT; k++) {
-        if ((k == AS_THEORY_THM6 || k == AS_THEORY_THM14)
-            && cfg->m_population)
+        if (needs_m(k) && cfg->m_population)
           continue; /* two-stage bounds need a finite m */
         as_bounds_chain ch;
         if ((rc = as_theory_bound(&s, (as_theory_bound_kind)k, delta, n, m,

@@ -50,6 +50,24 @@ check "pi* is member 0 (Assumption 1)" test "$(vals pi_star_member)" = 0
 check "pi* in Pi_R (Assumption 5)" test "$(vals pi_star_in_Pi_R)" = yes
 
 
+# The table of forms: five forms per n and beta, ordered as the proofs
+# make them for Theorems 4 and 7 (class-exact <= sharp instance <= sharp
+# theorem <= paper theorem; sharp instance <= paper instance).
+awk -F'\t' '$1 ~ /^(paper|sharp)-|^class-exact$/' "$T/out" >"$T/forms"
+check "form table: 5 forms x 3 n x 2 beta" test "$(wc -l <"$T/forms")" -eq 30
+check "forms ordered for thm4 and thm7" awk -F'\t' '
+  { v[$1] = $0; f[$1, 3] = $3; f[$1, 4] = $4 }
+  $1 == "class-exact" { for (c = 3; c <= 4; c++)
+      if (!(f["class-exact", c] <= f["sharp-instance", c] &&
+            f["sharp-instance", c] <= f["sharp-theorem", c] &&
+            f["sharp-theorem", c] <= f["paper-theorem", c] &&
+            f["sharp-instance", c] <= f["paper-instance", c])) bad = 1; rows++ }
+  END { exit bad || rows != 6 }' "$T/forms"
+check "sharp thm6 and thm14 below the paper chain" awk -F'\t' '
+  $1 == "paper-theorem" { p6 = $5; p14 = $6 }
+  $1 == "sharp-theorem" { if (!($5 < p6 && $6 < p14)) bad = 1; rows++ }
+  END { exit bad || rows != 6 }' "$T/forms"
+
 # delta comes from the config unless --delta overrides it, and the
 # theorem-form bound moves with log(|Pi|/delta).
 check "default delta is the config's (0.05)" test "$(vals delta)" = 0.05

@@ -75,6 +75,25 @@ check "kl_quantile and violations_instance match an independent recount" \
   cmp -s "$T/recomputed" "$T/reported"
 check "bound holds in >= 1-delta of replicates (instance form), every cell" \
   awk -F, 'NR > 1 { if ($12 > 0.1 * $10 || $11 > 0.1 * $10) bad = 1 } END { exit bad }' "$S"
+# The sharp chain and the class-exact form (proofs/hellinger-logit.md):
+# per cell, minimum bounds ordered class <= sharp instance <= sharp theorem
+# <= paper theorem, sharp instance <= paper instance, and the slack budget
+# multiplies back to slack_sharp and slack_class.
+sc() { head -1 "$S" | tr ',' '\n' | grep -n -x "$1" | cut -d: -f1; }
+check "bound_class <= bound_sharp <= bound_thm_sharp <= bound, bound_sharp <= bound_instance" \
+  awk -F, -v a="$(sc bound_class)" -v b="$(sc bound_sharp)" -v c="$(sc bound_thm_sharp)" \
+    'NR > 1 { if (!($a <= $b && $b <= $c && $c <= $5 && $b <= $7)) bad = 1; rows++ } END { exit bad || rows != 6 }' "$S"
+check "no violations in any form" \
+  awk -F, -v a="$(sc violations_thm_sharp)" -v b="$(sc violations_sharp)" -v c="$(sc violations_class)" \
+    'NR > 1 { if ($a + $b + $c + $11 + $12 > 0) bad = 1 } END { exit bad }' "$S"
+bud=$(sc budget_tail)
+check "slack budget multiplies to slack_sharp and slack_class" \
+  awk -F, -v g="$bud" -v s="$(sc slack_sharp)" -v t="$(sc slack_class)" \
+    'NR > 1 && $4 > 0 { p = $g * $(g+1) * $(g+2) * $(g+3) * $(g+4) * $(g+5)
+       q = $g * $(g+7) * $(g+8); n++
+       if (((p - $s) / $s)^2 > 1e-20 || ((q - $t) / $t)^2 > 1e-20) bad = 1
+       for (k = g + 1; k < g + 5; k++) if (!($k >= 1 - 1e-12)) bad = 1 }
+     END { exit bad || n == 0 }' "$S"
 # `alignsim bounds` on the same config (class.size = 7): replicate 3's
 # thm4-instance bound at n = 300 equals results.csv's aux for that unit.
 "$A" bounds "$T/e3.cfg" --replicate 3 --delta 0.1 >"$T/bounds" 2>"$T/berr"
