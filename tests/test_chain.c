@@ -34,9 +34,12 @@
 #define SLACK (1.0 + 1e-12)
 
 /* Largest quantity/bound ratio seen per step (tightness). */
-enum { S_HEL, S_L8, S_COV, S_SCH, S_L9, S_ALL, S_N };
+enum { S_HEL, S_L8, S_COV, S_SCH, S_L9, S_ALL, S_HL, S_L9U, S_RATIO,
+       S_SHARP, S_N };
 static const char *step_name[S_N] = {"hellinger", "lemma8", "coverage",
-                                     "schulman", "lemma9", "composite"};
+                                     "schulman", "lemma9", "composite",
+                                     "hel-logit", "lemma9-up", "cls-ratio",
+                                     "sharp"};
 
 static void le(double q, double bound, const char *what, double *tight,
                const char *ctx)
@@ -48,8 +51,18 @@ static void le(double q, double bound, const char *what, double *tight,
     *tight = q / bound;
 }
 
-/* max over x (ρ > 0), y of |v|, v = (ℓ_π − ℓ*) − E_μ(ℓ_π − ℓ*). */
+/* max over x (ρ > 0), y of |v| (one_sided = 0) or of v (one_sided = 1),
+ * v = (ℓ_π − ℓ*) − E_μ(ℓ_π − ℓ*). */
+static double max_v_side(const as_instance *inst, const double *lp,
+                         int one_sided);
+
 static double max_v(const as_instance *inst, const double *lp)
+{
+  return max_v_side(inst, lp, 0);
+}
+
+static double max_v_side(const as_instance *inst, const double *lp,
+                         int one_sided)
 {
   double best = 0.0;
   size_t V = inst->V;
@@ -61,11 +74,19 @@ static double max_v(const as_instance *inst, const double *lp)
       if (inst->log_mu[x * V + y] > -INFINITY)
         mean += exp(inst->log_mu[x * V + y])
                 * (lp[x * V + y] - inst->log_pi_star[x * V + y]);
-    for (size_t y = 0; y < V; y++)
-      best = fmax(best,
-                  fabs(lp[x * V + y] - inst->log_pi_star[x * V + y] - mean));
+    for (size_t y = 0; y < V; y++) {
+      double v = lp[x * V + y] - inst->log_pi_star[x * V + y] - mean;
+      best = fmax(best, one_sided ? v : fabs(v));
+    }
   }
   return best;
+}
+
+/* E_μ f² ≤ 8(1 + cosh B) h² (Hellinger → logit); 0 at h² = 0 even where
+ * cosh B overflows (B ≳ 710). */
+static double hl_step(double h2, double B)
+{
+  return h2 == 0.0 ? 0.0 : 0.5 * as_bounds_hl_const(B) * h2;
 }
 
 static void run_class(size_t K, size_t V, double beta, as_mu_kind mu,
@@ -94,6 +115,9 @@ static void run_class(size_t K, size_t V, double beta, as_mu_kind mu,
                    AS_OK);
   ck_assert_int_eq(as_theory_measure_ranges(inst, c, beta, &rg, &e), AS_OK);
   double c1h = as_bounds_c1() / as_bounds_hellinger_const();
+  double ratio;
+  ck_assert_int_eq(as_theory_class_ratio(inst, c, beta, &ratio, NULL, &e),
+                   AS_OK);
   for (size_t m = 0; m < c->M; m++) {
     char ctx[160];
     snprintf(ctx, sizeof ctx, "seed %lu K %zu V %zu beta %g mu %d member %zu",
@@ -140,6 +164,24 @@ static void run_class(size_t K, size_t V, double beta, as_mu_kind mu,
             as_bounds_step_reward(ch.pref_sq, 2 * rg.R_max), C),
         2 * rg.R_max / beta, beta);
     le(ch.kl, worst, "KL vs composite chain (theorem ranges)", NULL, ctx);
+    /* the sharp chain (proofs/hellinger-logit.md): Hellinger → logit in
+     * one step, one-sided B_v, class-exact ratio, and the composite */
+    le(ch.reward_sq_mu, hl_step(ch.hellinger2, ch.B_sigma),
+       "E_mu f^2 (Hellinger -> logit, member B_sigma)", &tight[S_HL], ctx);
+    double mu_ = max_v_side(inst, lp, 1);
+    ck_assert_msg(fabs(mu_ - ch.B_v_up) <= 1e-12 * (1 + fabs(mu_)),
+                  "%s: B_v_up %.17g, recomputed max v %.17g", ctx, ch.B_v_up,
+                  mu_);
+    le(ch.B_v_up, rg.B_v_up, "member B_v_up vs class B_v_up", NULL, ctx);
+    le(ch.schulman, as_bounds_step_kl(ch.reward_sq_target, ch.B_v_up, beta),
+       "Schulman vs Lemma 9 (one-sided B_v)", &tight[S_L9U], ctx);
+    le(ch.kl, ratio * ch.hellinger2, "KL vs class ratio * h^2",
+       &tight[S_RATIO], ctx);
+    double sharp = as_bounds_step_kl(
+        as_bounds_step_coverage(hl_step(ch.hellinger2, rg.B_sigma), C),
+        rg.B_v_up, beta);
+    le(ch.kl, sharp, "KL vs sharp composite (class ranges)", &tight[S_SHARP],
+       ctx);
     (*members)++;
   }
   as_finite_free(c);
@@ -180,6 +222,14 @@ START_TEST(test_chain_all_members)
   ck_assert_msg(tight[S_L9] > 0.99, "Lemma 9 never tight: %g", tight[S_L9]);
   ck_assert_msg(tight[S_ALL] > 0.5, "composite never within 2x: %g",
                 tight[S_ALL]);
+  ck_assert_msg(tight[S_HL] > 0.99, "Hellinger->logit never tight: %g",
+                tight[S_HL]);
+  ck_assert_msg(tight[S_L9U] > 0.99, "Lemma 9 (one-sided) never tight: %g",
+                tight[S_L9U]);
+  ck_assert_msg(tight[S_RATIO] > 1.0 - 1e-9, "class ratio not attained: %g",
+                tight[S_RATIO]);
+  ck_assert_msg(tight[S_SHARP] > 0.5, "sharp composite never within 2x: %g",
+                tight[S_SHARP]);
 }
 END_TEST
 
@@ -255,6 +305,85 @@ static double kl_direct(const as_instance *inst, const double *lp,
   return s;
 }
 
+/* ν×ν-mass (averaged over ρ) of the pairs y ≠ z on which the logits of a
+ * and b differ (relative 1e-9): the disagreement probability of stage 2. */
+static double disagree(const as_instance *inst, const double *la,
+                       const double *lb, const double *lnu)
+{
+  size_t K = inst->K, V = inst->V;
+  double s = 0.0;
+  for (size_t x = 0; x < K; x++)
+    for (size_t y = 0; y < V; y++)
+      for (size_t z = 0; z < V; z++) {
+        size_t iy = x * V + y, iz = x * V + z;
+        double ta = la[iy] - la[iz], tb = lb[iy] - lb[iz];
+        if (y != z &&
+            fabs(ta - tb) > 1e-9 * fmax(1.0, fmax(fabs(ta), fabs(tb))))
+          s += exp(inst->log_rho[x] + lnu[iy] + lnu[iz]);
+      }
+  return s;
+}
+
+/* E_{ρ,μ,μ}[h²(P_a, P_b)], h² = ½[(√p − √q)² + (√(1−p) − √(1−q))²]. */
+static double hel_gap(const as_instance *inst, const double *la,
+                      const double *lb, double beta)
+{
+  size_t K = inst->K, V = inst->V;
+  double s = 0.0;
+  for (size_t x = 0; x < K; x++)
+    for (size_t y = 0; y < V; y++)
+      for (size_t z = 0; z < V; z++) {
+        size_t iy = x * V + y, iz = x * V + z;
+        double pa = 1.0 / (1.0 + exp(-beta * (la[iy] - la[iz])));
+        double pb = 1.0 / (1.0 + exp(-beta * (lb[iy] - lb[iz])));
+        double u = sqrt(pa) - sqrt(pb), v = sqrt(1 - pa) - sqrt(1 - pb);
+        s += exp(inst->log_rho[x] + inst->log_mu[iy] + inst->log_mu[iz]) *
+             0.5 * (u * u + v * v);
+      }
+  return s;
+}
+
+/* The sharp two-stage steps of thm6-distill.md "Sharp form" for one pair
+ * (π = la ∈ Π, π_r̂ = lb ∈ Π_R), all deterministic given the realised
+ * disagreement and h². */
+static void sharp_two_stage_pair(const as_instance *inst,
+                                 const as_theory_summary *s, const double *la,
+                                 const double *lb, double beta, double kl,
+                                 const char *ctx)
+{
+  const double *ls = inst->log_pi_star, *lmu = inst->log_mu,
+               *lmu2 = inst->log_mu2;
+  double Bp6 = s->ranges_Pi.B_sigma + s->ranges_R.B_sigma;
+  double Bp14 = s->ranges_Pi.B_sigma_all + s->ranges_R.B_sigma_all;
+  double R = s->ranges.R_max;
+  le(Bp6, 4 * R, "B_pair (mu) vs 4 R_max", NULL, ctx);
+  le(Bp14, 4 * R, "B_pair (all y) vs 4 R_max", NULL, ctx);
+  /* stage 2: Var_ν g ≤ B_pair² dis_ν / 2 */
+  double var6 = centred_sq(inst, la, lb, lmu, lmu, beta);
+  double var14 = centred_sq(inst, la, lb, lmu2, lmu2, beta);
+  double dis6 = disagree(inst, la, lb, lmu), dis14 = disagree(inst, la, lb, lmu2);
+  /* logits equal within 1e-9 relative count as agreeing (disagree()):
+   * allow that much variance on top */
+  double tol = 1e-16 * (1 + Bp14 * Bp14);
+  le(var6, 0.5 * Bp6 * Bp6 * dis6 + tol, "Var_mu g vs B_pair^2 dis/2", NULL,
+     ctx);
+  le(var14, 0.5 * Bp14 * Bp14 * dis14 + tol, "Var_mu' g vs B_pair^2 dis/2",
+     NULL, ctx);
+  /* stage 1: E_μ e² ≤ 8(1 + cosh B_σ(Π_R)) h²(r) */
+  double h2 = hel_gap(inst, lb, ls, beta);
+  double e2 = centred_sq(inst, lb, ls, lmu, lmu, beta);
+  double st1 = hl_step(h2, s->ranges_R.B_sigma);
+  le(e2, st1, "E_mu e^2 vs Hellinger -> logit over Pi_R", NULL, ctx);
+  /* Minkowski + coverage + Lemma 9 (one-sided B_v over Π) */
+  double a6 = sqrt(s->C_Pi * 0.5 * Bp6 * Bp6 * dis6) + sqrt(s->C_Pi * st1);
+  double a14 = sqrt(s->C_prime * 0.5 * Bp14 * Bp14 * dis14) +
+               sqrt(s->C_R * st1);
+  le(kl, as_bounds_step_kl(a6 * a6, s->ranges_Pi.B_v_up, beta),
+     "KL vs sharp Theorem 6 chain", NULL, ctx);
+  le(kl, as_bounds_step_kl(a14 * a14, s->ranges_Pi.B_v_up, beta),
+     "KL vs sharp Theorem 14 chain", NULL, ctx);
+}
+
 static void run_two_stage(size_t K, size_t V, double beta, size_t kR,
                           uint64_t seed, double *tight_cp, size_t *pairs)
 {
@@ -326,6 +455,15 @@ static void run_two_stage(size_t K, size_t V, double beta, size_t kR,
                    2 * s.C_R * as_bounds_step_reward(q1r, Bs);
       le(kl, as_bounds_step_kl(t14, Bv, beta), "KL vs Theorem 14 chain", NULL,
          ctx);
+      sharp_two_stage_pair(inst, &s, la, lb, beta, kl, ctx);
+      /* the class-exact (ball) form contains every realisable pair */
+      double ball;
+      ck_assert_int_eq(as_theory_two_stage_ball(
+                           inst, Pi, PR, lmu2, beta,
+                           hel_gap(inst, lb, ls, beta) * (1 + 1e-9),
+                           disagree(inst, la, lb, lmu2) * (1 + 1e-9), &ball,
+                           &e), AS_OK);
+      le(kl, ball, "KL vs two-stage ball form", NULL, ctx);
       /* Theorem 6, step 5 (triangle on P) and its composite */
       double d1 = pref_gap(inst, la, lb, lmu, beta);
       le(q1, 2 * d1 + 2 * q1r, "Q1 vs Theorem 6 step 5", NULL, ctx);
