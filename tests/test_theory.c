@@ -276,6 +276,12 @@ START_TEST(test_thm14_reduces_and_ranges)
     ck_assert(rg.B_sigma <= 2 * rg.R_max * (1 + 1e-15));
     ck_assert(rg.B_v <= 2 * rg.R_max / beta * (1 + 1e-15));
     ck_assert(rg.R_max > 0.0);
+    /* sharp-chain ranges: one-sided B_v ≤ |·|, B_σ over supp μ ≤ over all
+     * y ≤ 2R_max (μ has full support here, so the two B_σ agree) */
+    ck_assert(rg.B_v_up <= rg.B_v && rg.B_v_up >= 0.0);
+    ck_assert(rg.B_sigma <= rg.B_sigma_all);
+    ck_assert(rg.B_sigma_all <= 2 * rg.R_max * (1 + 1e-15));
+    ck_assert_double_eq_tol(rg.B_sigma, rg.B_sigma_all, 1e-12 * rg.B_sigma);
     as_finite_free(star);
     as_finite_free(c);
     as_instance_free(inst);
@@ -316,6 +322,36 @@ START_TEST(test_bounds_from_summary)
                             1e-12 * b10.kl);
     ck_assert_int_eq(as_theory_bound(&s, AS_THEORY_THM6, 0.05, 1000, NAN,
                                      &b10, &e), AS_EINVAL);
+    ck_assert_int_eq(as_theory_bound(&s, AS_THEORY_THM14_SHARP, 0.05, 1000,
+                                     NAN, &b10, &e), AS_EINVAL);
+    /* the sharp chain: class-exact ≤ sharp instance ≤ sharp theorem ≤
+     * paper theorem, sharp instance ≤ paper instance; Π_R = Π makes 7 = 4;
+     * the sharp two-stage forms lie below the paper ones */
+    ck_assert(b[AS_THEORY_THM4_CLASS].kl <= b[AS_THEORY_THM4_INSTANCE_SHARP].kl);
+    ck_assert(b[AS_THEORY_THM4_INSTANCE_SHARP].kl
+              <= b[AS_THEORY_THM4_SHARP].kl);
+    ck_assert(b[AS_THEORY_THM4_SHARP].kl < b[AS_THEORY_THM4].kl);
+    ck_assert(b[AS_THEORY_THM4_INSTANCE_SHARP].kl
+              < b[AS_THEORY_THM4_INSTANCE].kl);
+    ck_assert(b[AS_THEORY_THM7_CLASS].kl == b[AS_THEORY_THM4_CLASS].kl);
+    ck_assert(b[AS_THEORY_THM7_INSTANCE_SHARP].kl
+              == b[AS_THEORY_THM4_INSTANCE_SHARP].kl);
+    ck_assert(b[AS_THEORY_THM6_SHARP].kl < b[AS_THEORY_THM6].kl);
+    ck_assert(b[AS_THEORY_THM14_SHARP].kl < b[AS_THEORY_THM14].kl);
+    ck_assert(b[AS_THEORY_THM6_INSTANCE_SHARP].kl
+              <= b[AS_THEORY_THM6_SHARP].kl);
+    ck_assert(b[AS_THEORY_THM14_INSTANCE_SHARP].kl
+              <= b[AS_THEORY_THM14_SHARP].kl);
+    /* the class ratio against its definition, member by member */
+    double rmax = 0.0;
+    for (size_t m = 0; m < c->M; m++) {
+      as_theory_chain ch;
+      ck_assert_int_eq(as_theory_chain_member(inst, as_finite_member(c, m),
+                                              beta, &ch, &e), AS_OK);
+      if (ch.kl > 0.0)
+        rmax = fmax(rmax, ch.kl / ch.hellinger2);
+    }
+    ck_assert_double_eq_tol(s.ratio_Pi, rmax, 1e-15 * rmax);
     as_finite_free(c);
     as_instance_free(inst);
   }
