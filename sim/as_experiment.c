@@ -21,6 +21,7 @@ extern const as_experiment_kind as_kind_tabular;   /* as_kind_tabular.c   */
 extern const as_experiment_kind as_kind_smoothing; /* as_kind_smoothing.c */
 extern const as_experiment_kind as_kind_finite;    /* as_kind_finite.c    */
 extern const as_experiment_kind as_kind_mu2;       /* as_kind_mu2.c (E7)  */
+extern const as_experiment_kind as_kind_two_stage; /* as_kind_two_stage.c */
 extern const as_experiment_kind as_kind_coverage;  /* as_kind_coverage.c  */
 extern const as_experiment_kind as_kind_dpo;       /* as_kind_dpo.c       */
 
@@ -29,6 +30,7 @@ static const as_experiment_kind *const kinds[] = {
   &as_kind_smoothing,
   &as_kind_finite,
   &as_kind_mu2,
+  &as_kind_two_stage,
   &as_kind_coverage,
   &as_kind_dpo,
 };

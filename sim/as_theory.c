@@ -509,24 +509,86 @@ int as_theory_two_stage_ball(const as_instance *inst,
     return rc;
   if (log_nu == NULL)
     log_nu = inst->log_mu;
+  double *kl = malloc(Pi->M * sizeof *kl); /* NAN: not computed yet */
+  if (kl == NULL)
+    return as_err_set(err, AS_ENOMEM, "ball: out of memory");
+  for (size_t i = 0; i < Pi->M; i++)
+    kl[i] = NAN;
   double best = 0.0;
-  for (size_t j = 0; j < R->M; j++) {
+  for (size_t j = 0; j < R->M && rc == AS_OK; j++) {
     as_theory_chain cr;
     if ((rc = as_theory_chain_member(inst, as_finite_member(R, j), beta, &cr,
                                      err)) != AS_OK)
-      return rc;
+      break;
     if (cr.hellinger2 > eps_n)
       continue; /* excluded by stage 1's event */
-    for (size_t i = 0; i < Pi->M; i++) {
+    for (size_t i = 0; i < Pi->M && rc == AS_OK; i++) {
       const double *lp = as_finite_member(Pi, i);
+      if (!isnan(kl[i]) && kl[i] <= best)
+        continue; /* cannot raise the maximum */
       if (disagreement(inst, lp, as_finite_member(R, j), log_nu) > eps_m)
         continue; /* excluded by stage 2's event */
-      as_theory_chain cp;
-      if ((rc = as_theory_chain_member(inst, lp, beta, &cp, err)) != AS_OK)
-        return rc;
-      best = fmax(best, cp.kl);
+      if (isnan(kl[i])) {
+        as_theory_chain cp;
+        if ((rc = as_theory_chain_member(inst, lp, beta, &cp, err)) != AS_OK)
+          break;
+        kl[i] = cp.kl;
+      }
+      best = fmax(best, kl[i]);
     }
   }
-  *kl_max = best;
+  free(kl);
+  if (rc == AS_OK)
+    *kl_max = best;
+  return rc;
+}
+
+int as_theory_pair_member(const as_instance *inst, const double *log_a,
+                          const double *log_b, const double *log_nu,
+                          double beta, as_theory_pair *out, as_err *err)
+{
+  int rc = check_instance(inst, beta, err);
+  if (rc != AS_OK)
+    return rc;
+  if (log_nu == NULL)
+    log_nu = inst->log_mu;
+  size_t K = inst->K, V = inst->V;
+  double *ra = malloc(K * V * sizeof(double)), *rb = malloc(K * V * sizeof(double));
+  if (ra == NULL || rb == NULL) {
+    free(ra);
+    free(rb);
+    return as_err_set(err, AS_ENOMEM, "pair: out of memory");
+  }
+  as_theory_centred_reward(K, V, log_a, inst->log_mu, beta, ra);
+  as_theory_centred_reward(K, V, log_b, inst->log_mu, beta, rb);
+  as_theory_pair o = {0.0, 0.0, 0.0, 0.0};
+  for (size_t x = 0; x < K; x++) {
+    double w = rho_at(inst, x);
+    if (w == 0.0)
+      continue;
+    const double *nu = log_nu + x * V, *ls = inst->log_pi_star + x * V;
+    const double *lm = inst->log_mu + x * V;
+    double mean = 0.0, var = 0.0, tg = 0.0, ms = 0.0;
+    for (size_t y = 0; y < V; y++) {
+      double g = ra[x * V + y] - rb[x * V + y];
+      if (nu[y] > -INFINITY)
+        mean += exp(nu[y]) * g;
+      tg += exp(ls[y]) * g * g;
+      if (lm[y] > -INFINITY)
+        ms += exp(lm[y]) * g * g;
+    }
+    for (size_t y = 0; y < V; y++)
+      if (nu[y] > -INFINITY) {
+        double c = ra[x * V + y] - rb[x * V + y] - mean;
+        var += exp(nu[y]) * c * c;
+      }
+    o.var_nu += w * var;
+    o.target_sq += w * tg;
+    o.mu_sq += w * ms;
+  }
+  o.dis = disagreement(inst, log_a, log_b, log_nu);
+  free(ra);
+  free(rb);
+  *out = o;
   return AS_OK;
 }

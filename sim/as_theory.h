@@ -185,6 +185,22 @@ int as_theory_two_stage_ball(const as_instance *inst,
                              double beta, double eps_n, double eps_m,
                              double *kl_max, as_err *err);
 
+/* Quantities of the sharp two-stage chain for one pair (a = π̂ ∈ Π,
+ * b = π_r̂ ∈ Π_R), g = r̄_a − r̄_b (μ-centred), ν = log_nu (NULL: μ):
+ *   var_nu     E_ρ Var_ν(g)        (≤ B_pair² dis/2)
+ *   target_sq  E_{ρ,π*}[g²]        (≤ C' var_nu, Theorem 14)
+ *   mu_sq      E_{ρ,μ}[g²]
+ *   dis        ν×ν-mass of the pairs y ≠ y' whose logits differ (relative
+ *              1e-9; counting near-equal logits as equal errs on the safe
+ *              side of the ball form). */
+typedef struct as_theory_pair {
+  double var_nu, target_sq, mu_sq, dis;
+} as_theory_pair;
+
+int as_theory_pair_member(const as_instance *inst, const double *log_a,
+                          const double *log_b, const double *log_nu,
+                          double beta, as_theory_pair *out, as_err *err);
+
 int as_theory_chain_member(const as_instance *inst, const double *log_pi,
                            double beta, as_theory_chain *out, as_err *err);
 
