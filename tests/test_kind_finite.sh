@@ -108,6 +108,57 @@ check "same instance/class seeding as alignsim bounds ($bb vs $rb)" \
 "$A" run "$T/a/manifest" --out "$T/c" --threads 2 --quiet --no-plots >/dev/null 2>&1
 check "e3 manifest re-runs to the same results.csv" cmp -s "$T/a/results.csv" "$T/c/results.csv"
 
+# ---- E3-distill (Theorems 6, 7, 14 on finite classes, finite m), small
+cat >"$T/e3d.cfg" <<'EOF'
+experiment = "e3dt";
+kind = "finite-distill";
+instance = { K = 3; V = 5; logit_scale = 2.0;
+             mu = { sharpness = -0.5; noise = 0.5; }; };
+beta = 1.0;
+n = [100, 3000];
+lambda = [0.0];
+methods = ["distill", "rkl"];
+mu2_sweep = ["same", "star"];
+m_sweep = [3, 30];
+replicates = 20;
+seed = 5;
+delta = 0.1;
+class = { type = "finite"; distances = [0.01, 0.1, 1.0]; sizes = [4, 16]; };
+EOF
+"$A" run "$T/e3d.cfg" --out "$T/d1" --threads 1 --quiet --no-plots >/dev/null 2>"$T/err"
+check "e3-distill run exits 0" test $? -eq 0
+check "e3-distill: no stderr" test ! -s "$T/err"
+"$A" run "$T/e3d.cfg" --out "$T/d2" --threads 2 --quiet --no-plots >/dev/null 2>&1
+check "e3-distill summary identical for --threads 1 and 2" cmp -s "$T/d1/summary.csv" "$T/d2/summary.csv"
+D="$T/d1/summary.csv"
+dc() { head -1 "$D" | tr ',' '\n' | grep -n -x "$1" | cut -d: -f1; }
+# rows: (mu', m, n) = 2 x 2 x 2 cells, thm14 and thm7 each, thm6 where mu' = mu
+check "e3-distill: 20 summary rows" test "$(($(wc -l <"$D") - 1))" -eq 20
+check "e3-distill: no violations in any form" \
+  awk -F, -v a="$(dc violations_paper)" -v b="$(dc violations_thm_sharp)" \
+    -v c="$(dc violations_sharp)" -v d="$(dc violations_class)" \
+    'NR > 1 { if ($a + $b + $c + $d > 0) bad = 1 } END { exit bad }' "$D"
+check "e3-distill: sharp instance <= sharp theorem <= paper; class <= sharp instance for thm7" \
+  awk -F, -v p="$(dc bound_paper)" -v t="$(dc bound_thm_sharp)" -v s="$(dc bound_sharp)" \
+    -v c="$(dc bound_class)" -v th="$(dc theorem)" \
+    'NR > 1 { if (!($s <= $t && $t <= $p)) bad = 1
+              if ($th == "thm7" && !($c <= $s)) bad = 1 } END { exit bad }' "$D"
+g=$(dc budget_tail)
+check "e3-distill: slack budget multiplies to slack_sharp" \
+  awk -F, -v g="$g" -v s="$(dc slack_sharp)" \
+    'NR > 1 && $g != "nan" { p = 1; for (k = g; k < g + 7; k++) p *= $k; n++
+       if (((p - $s) / $s)^2 > 1e-18) bad = 1
+       for (k = g + 1; k < g + 6; k++) if (!($k >= 1 - 1e-12)) bad = 1 }
+     END { exit bad || n == 0 }' "$D"
+# RKL returns the fitted reward's policy: its KL per (replicate, n) does not
+# depend on (mu', m) (the labelled data are shared by every cell)
+R2="$T/d1/results.csv"
+rc2() { head -1 "$R2" | tr ',' '\n' | grep -n -x "$1" | cut -d: -f1; }
+check "e3-distill: rkl KL independent of (mu', m) per (replicate, n)" \
+  awk -F, -v me="$(rc2 method)" -v re="$(rc2 replicate)" -v nn="$(rc2 n)" -v k="$(rc2 fwd_kl)" \
+    'NR > 1 && $me == "rkl" { key = $re "," $nn; if (key in v && v[key] != $k) bad = 1; v[key] = $k }
+     END { exit bad }' "$R2"
+
 # ---- E7, small
 cat >"$T/e7.cfg" <<'EOF'
 experiment = "e7t";
