@@ -185,15 +185,14 @@ int as_bounds_theorem14(double R_max, double beta, double delta,
 
 /* c_HL(B) = 16(1 + cosh B) = 32 cosh²(B/2): (a − b)² ≤ c_HL(B)·h² for
  * |a|, |b| ≤ B, h² = 1 − √(σ(a)σ(b)) − √(σ(−a)σ(−b)); tight as a, b → B.
- * The paper chain's Bernoulli step + Lemma 8 give c₁/κ(B)² = 4(2 + 2 cosh B)²
+ * The paper chain's Bernoulli step + Lemma 8 give c₁/κ(B)² = 2(2 + 2 cosh B)²
  * = 32 cosh⁴(B/2) in its place: the sharp step gains cosh²(B/2). */
 double as_bounds_hl_const(double B);
 
 /* ε(size, δ, n) = 1 − (δ/(size − 1))^{1/n} = −expm1(log(δ/(size−1))/n),
- * 0 for size ≤ 1 (no competitor of π*).  Requires δ < size − 1 to be
- * useful; for δ ≥ size − 1 the union bound is vacuous in the other
- * direction and ε = 0 is still right (probability of any competitor
- * winning ≤ (size−1)(1−ε)^n ≤ δ already at ε = 0). */
+ * Prop. 12's sharp tail (proofs/prop12-mle.md): the union runs over the
+ * size − 1 competitors of π*.  0 for size < 2 (no competitor) and for
+ * δ ≥ size − 1 (the union bound then holds at ε = 0). */
 double as_bounds_tail_sharp(double class_size, double delta, double n);
 
 /* Theorem 4, sharp chain, worst-case ranges (B_σ = 2R_max,
