@@ -140,9 +140,8 @@ static int check_size(const char *name, double s, as_err *err)
   return AS_OK;
 }
 
-/* The single-stage chain (i) → (ii) → (iv) → (iii) shared by Theorems 4, 7
- * and the instance form. */
-static void chain_single(double B_sigma, double B_v, double beta, double delta,
+/* The inputs and constants every single-stage chain records. */
+static void chain_inputs(double B_sigma, double B_v, double beta, double delta,
                          double coverage, double class_size, double n,
                          as_bounds_chain *out)
 {
@@ -154,16 +153,25 @@ static void chain_single(double B_sigma, double B_v, double beta, double delta,
   out->B_v = B_v;
   out->coverage = coverage;
   out->log_term_n = log(class_size / delta);
-  out->c1 = as_bounds_c1();
   out->kappa = as_bounds_kappa(B_sigma);
   out->phi = as_bounds_phi(B_v);
+  out->lemma9 = out->phi / (beta * beta);
+}
+
+/* The single-stage chain (i) → (ii) → (iv) → (iii) shared by Theorems 4, 7
+ * and the instance form. */
+static void chain_single(double B_sigma, double B_v, double beta, double delta,
+                         double coverage, double class_size, double n,
+                         as_bounds_chain *out)
+{
+  chain_inputs(B_sigma, B_v, beta, delta, coverage, class_size, n, out);
+  out->c1 = as_bounds_c1();
   out->pref_sq = as_bounds_step_pref(class_size, delta, n);
   out->reward_sq_mu = as_bounds_step_reward(out->pref_sq, B_sigma);
   out->reward_sq_target = as_bounds_step_coverage(out->reward_sq_mu, coverage);
   out->kl = as_bounds_step_kl(out->reward_sq_target, B_v, beta);
   out->rate = out->log_term_n / n;
   out->lemma8 = 1.0 / (2.0 * out->kappa * out->kappa);
-  out->lemma9 = out->phi / (beta * beta);
 }
 
 static int check_common(double beta, double delta, double coverage, double n,
@@ -178,32 +186,46 @@ static int check_common(double beta, double delta, double coverage, double n,
   return AS_OK;
 }
 
+typedef void (*chain_fn)(double B_sigma, double B_v, double beta,
+                         double delta, double coverage, double class_size,
+                         double n, as_bounds_chain *out);
+
+/* Checks the inputs of a single-stage form, then runs chain `f` with the
+ * ranges (B_σ, B_v) — the worst case (2R_max, 2R_max/β) when worst. */
+static int single_stage(chain_fn f, int worst, double B_sigma, double B_v,
+                        double beta, double delta, double coverage,
+                        double class_size, double n, as_bounds_chain *out,
+                        as_err *err)
+{
+  int rc;
+  if ((rc = worst ? check_nonneg("R_max", B_sigma, err)
+                  : check_nonneg("B_sigma", B_sigma, err)) ||
+      (!worst && (rc = check_nonneg("B_v", B_v, err))) ||
+      (rc = check_common(beta, delta, coverage, n, err)) ||
+      (rc = check_size("class_size", class_size, err)))
+    return rc;
+  if (worst) { /* B_sigma holds R_max here */
+    B_v = 2.0 * B_sigma / beta;
+    B_sigma = 2.0 * B_sigma;
+  }
+  f(B_sigma, B_v, beta, delta, coverage, class_size, n, out);
+  return AS_OK;
+}
+
 int as_bounds_theorem4(double R_max, double beta, double delta,
                        double coverage, double class_size, double n,
                        as_bounds_chain *out, as_err *err)
 {
-  int rc;
-  if ((rc = check_nonneg("R_max", R_max, err)) ||
-      (rc = check_common(beta, delta, coverage, n, err)) ||
-      (rc = check_size("class_size", class_size, err)))
-    return rc;
-  chain_single(2.0 * R_max, 2.0 * R_max / beta, beta, delta, coverage,
-               class_size, n, out);
-  return AS_OK;
+  return single_stage(chain_single, 1, R_max, NAN, beta, delta, coverage,
+                      class_size, n, out, err);
 }
 
 int as_bounds_instance(double B_sigma, double B_v, double beta, double delta,
                        double coverage, double class_size, double n,
                        as_bounds_chain *out, as_err *err)
 {
-  int rc;
-  if ((rc = check_nonneg("B_sigma", B_sigma, err)) ||
-      (rc = check_nonneg("B_v", B_v, err)) ||
-      (rc = check_common(beta, delta, coverage, n, err)) ||
-      (rc = check_size("class_size", class_size, err)))
-    return rc;
-  chain_single(B_sigma, B_v, beta, delta, coverage, class_size, n, out);
-  return AS_OK;
+  return single_stage(chain_single, 0, B_sigma, B_v, beta, delta, coverage,
+                      class_size, n, out, err);
 }
 
 int as_bounds_theorem7(double R_max, double beta, double delta,
@@ -326,21 +348,11 @@ static void chain_sharp(double B_sigma, double B_v, double beta, double delta,
                         double coverage, double class_size, double n,
                         as_bounds_chain *out)
 {
-  memset(out, 0, sizeof *out);
-  out->beta = beta;
-  out->delta = delta;
-  out->n = n;
-  out->B_sigma = B_sigma;
-  out->B_v = B_v;
-  out->coverage = coverage;
-  out->log_term_n = log(class_size / delta);
+  chain_inputs(B_sigma, B_v, beta, delta, coverage, class_size, n, out);
   out->c1 = as_bounds_hellinger_const();
-  out->kappa = as_bounds_kappa(B_sigma);
-  out->phi = as_bounds_phi(B_v);
   out->rate = as_bounds_tail_sharp(class_size, delta, n);
   out->hel_sq = out->rate;
   out->lemma8 = hl_factor(B_sigma);
-  out->lemma9 = out->phi / (beta * beta);
   out->reward_sq_mu = out->hel_sq == 0.0 ? 0.0 : out->lemma8 * out->hel_sq;
   out->reward_sq_target = as_bounds_step_coverage(out->reward_sq_mu, coverage);
   out->kl = as_bounds_step_kl(out->reward_sq_target, B_v, beta);
@@ -350,28 +362,16 @@ int as_bounds_theorem4_sharp(double R_max, double beta, double delta,
                              double coverage, double class_size, double n,
                              as_bounds_chain *out, as_err *err)
 {
-  int rc;
-  if ((rc = check_nonneg("R_max", R_max, err)) ||
-      (rc = check_common(beta, delta, coverage, n, err)) ||
-      (rc = check_size("class_size", class_size, err)))
-    return rc;
-  chain_sharp(2.0 * R_max, 2.0 * R_max / beta, beta, delta, coverage,
-              class_size, n, out);
-  return AS_OK;
+  return single_stage(chain_sharp, 1, R_max, NAN, beta, delta, coverage,
+                      class_size, n, out, err);
 }
 
 int as_bounds_instance_sharp(double B_sigma, double B_v, double beta,
                              double delta, double coverage, double class_size,
                              double n, as_bounds_chain *out, as_err *err)
 {
-  int rc;
-  if ((rc = check_nonneg("B_sigma", B_sigma, err)) ||
-      (rc = check_nonneg("B_v", B_v, err)) ||
-      (rc = check_common(beta, delta, coverage, n, err)) ||
-      (rc = check_size("class_size", class_size, err)))
-    return rc;
-  chain_sharp(B_sigma, B_v, beta, delta, coverage, class_size, n, out);
-  return AS_OK;
+  return single_stage(chain_sharp, 0, B_sigma, B_v, beta, delta, coverage,
+                      class_size, n, out, err);
 }
 
 int as_bounds_class_exact(double ratio, double class_size, double delta,
