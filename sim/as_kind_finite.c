@@ -36,6 +36,7 @@
 #include "as_experiment.h"
 #include "as_finite.h"
 #include "as_metrics.h"
+#include "as_quantile.h"
 #include "as_tabular.h"
 #include "as_theory.h"
 
@@ -201,13 +202,6 @@ done:
   return rc;
 }
 
-/* ⌈q·k⌉ (1-based rank of the inverse-CDF quantile), within [1, k]. */
-static size_t quantile_rank(size_t k, double q)
-{
-  size_t j = (size_t)ceil(q * (double)k - 1e-12);
-  return j < 1 ? 1 : (j > k ? k : j);
-}
-
 static double median_of(double *v, size_t k)
 {
   gsl_sort(v, 1, k);
@@ -293,19 +287,6 @@ static int cell_budget(const as_config *cfg, size_t cell, size_t ni,
   return rc;
 }
 
-typedef struct rep_kl {
-  double kl;
-  long rep;
-} rep_kl;
-
-static int by_kl_then_rep(const void *a, const void *b)
-{
-  const rep_kl *x = a, *y = b;
-  if (x->kl != y->kl)
-    return x->kl < y->kl ? -1 : 1;
-  return (x->rep > y->rep) - (x->rep < y->rep);
-}
-
 /* Per unit (β, |Π|, replicate): recomputes every bound for every n (rows
  * carry the paper-chain instance form in aux; it is checked against it),
  * the unit's C_Π and R_max. */
@@ -373,7 +354,7 @@ static int fin_write_summary(FILE *f, const as_config *cfg,
   double *cpi = malloc(cells * R * sizeof *cpi);
   double *rmx = malloc(cells * R * sizeof *rmx);
   double *v = malloc(R * sizeof *v), *w = malloc(R * sizeof *w);
-  rep_kl *order = malloc(R * sizeof *order);
+  as_rep_value *order = malloc(R * sizeof *order);
   int rc = AS_OK;
   if (bnd == NULL || cpi == NULL || rmx == NULL || v == NULL || w == NULL ||
       order == NULL) {
@@ -398,14 +379,14 @@ static int fin_write_summary(FILE *f, const as_config *cfg,
         }
         star += kl == 0.0;
         sum += kl;
-        order[r].kl = kl;
+        order[r].value = kl;
         order[r].rep = (long)r;
       }
-      qsort(order, R, sizeof *order, by_kl_then_rep);
-      size_t jq = quantile_rank(R, q);
-      double klq = order[jq - 1].kl, klmax = order[R - 1].kl;
+      as_quantile_sort(order, R);
+      size_t jq = as_quantile_rank(R, q);
+      double klq = order[jq - 1].value, klmax = order[R - 1].value;
       for (size_t r = 0; r < R; r++)
-        v[r] = order[r].kl;
+        v[r] = order[r].value;
       double klmed = median_of(v, R);
       double g[G_COUNT];
       rc = cell_budget(cfg, cell, ni, order[jq - 1].rep, bmin, klq, g, err);

@@ -44,6 +44,7 @@
 #include "as_finite.h"
 #include "as_math.h"
 #include "as_metrics.h"
+#include "as_quantile.h"
 #include "as_tabular.h"
 #include "as_theory.h"
 
@@ -376,19 +377,6 @@ static int cell_budget(const as_config *cfg, size_t cell, size_t ni, int t,
   return rc;
 }
 
-typedef struct rep_kl {
-  double kl;
-  long rep;
-} rep_kl;
-
-static int by_kl_then_rep(const void *a, const void *b)
-{
-  const rep_kl *x = a, *y = b;
-  if (x->kl != y->kl)
-    return x->kl < y->kl ? -1 : 1;
-  return (x->rep > y->rep) - (x->rep < y->rep);
-}
-
 static void put(FILE *f, double v, int last)
 {
   fprintf(f, "%.17g%c", v, last ? '\n' : ',');
@@ -457,7 +445,7 @@ static int ts_write_summary(FILE *f, const as_config *cfg,
     fprintf(f, ",%s", budget_names[k]);
   fputc('\n', f);
   double *bnd = malloc(cells * R * nn * T_COUNT * F_COUNT * sizeof *bnd);
-  rep_kl *order = malloc(R * sizeof *order);
+  as_rep_value *order = malloc(R * sizeof *order);
   int rc = AS_OK;
   if (bnd == NULL || order == NULL)
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
@@ -481,15 +469,14 @@ static int ts_write_summary(FILE *f, const as_config *cfg,
             viol[j] += !(kl <= b[j]);
             bmin[j] = fmin(bmin[j], b[j]);
           }
-          order[r].kl = kl;
+          order[r].value = kl;
           order[r].rep = (long)r;
         }
-        qsort(order, R, sizeof *order, by_kl_then_rep);
-        size_t jq = (size_t)ceil(q * (double)R - 1e-12);
-        jq = jq < 1 ? 1 : (jq > R ? R : jq);
-        double klq = order[jq - 1].kl;
-        double klmed = R % 2 ? order[R / 2].kl
-                             : 0.5 * (order[R / 2 - 1].kl + order[R / 2].kl);
+        as_quantile_sort(order, R);
+        size_t jq = as_quantile_rank(R, q);
+        double klq = order[jq - 1].value;
+        double klmed = R % 2 ? order[R / 2].value
+                             : 0.5 * (order[R / 2 - 1].value + order[R / 2].value);
         double g[G_COUNT];
         rc = cell_budget(cfg, cell, ni, t, order[jq - 1].rep, bmin[F_INST],
                          klq, g, err);
