@@ -26,7 +26,15 @@
  * bound = the smallest Theorem 4 bound over the replicates (each replicate
  * has its own instance, hence its own C_Π and R_max).  kl_quantile ≤ bound
  * therefore implies that at least a 1−δ fraction of replicates satisfy
- * their own bound; `violations` counts the replicates that do not. */
+ * their own bound; `violations` counts the replicates that do not.
+ * After those (the paper chain, unchanged) come the sharp chain's theorem
+ * and instance forms and the class-exact form (as_theory.h kinds
+ * THM4_SHARP, THM4_INSTANCE_SHARP, THM4_CLASS) with their slacks and
+ * violations, and the slack budget of the sharp instance form: the
+ * replicate at the quantile (as_quantile.h) is refitted from the same
+ * data and its exact chain quantities (as_theory_chain_member) split the
+ * cell's slack into one factor per proof step (proofs/README.md "Slack
+ * budget"; figure e3-budget). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
