@@ -150,6 +150,12 @@ check "e3-distill: slack budget multiplies to slack_sharp" \
        if (((p - $s) / $s)^2 > 1e-18) bad = 1
        for (k = g + 1; k < g + 6; k++) if (!($k >= 1 - 1e-12)) bad = 1 }
      END { exit bad || n == 0 }' "$D"
+sed 's/sizes = \[4, 16\]/sizes = [4, 7]/' "$T/e3d.cfg" >"$T/e3d-bad.cfg"
+"$A" run "$T/e3d-bad.cfg" --out "$T/dbad" --quiet --no-plots >/dev/null 2>"$T/err"
+check "e3-distill: |Pi| not a multiple of |Pi_R| is exit 2" test $? -eq 2
+check "e3-distill: the message names the file and the rule" \
+  grep -q "e3d-bad.cfg: kind 'finite-distill' needs .*multiple of" "$T/err"
+check "e3-distill: no output left behind on bad input" test ! -e "$T/dbad/summary.csv"
 # RKL returns the fitted reward's policy: its KL per (replicate, n) does not
 # depend on (mu', m) (the labelled data are shared by every cell)
 R2="$T/d1/results.csv"
