@@ -352,8 +352,10 @@ static void claims_e4(claims *c, const csv *s, const csv *res)
   }
   double kl = csv_num(s, (size_t)best, "fwd_kl_median");
   double fl = csv_num(s, (size_t)best, "rlhf_floor_median");
-  claim(c, kl >= fl * (1 - 1e-9) && kl <= 1.1 * fl, "the minimum over lambda "
-        "of RLHF's median forward KL is within 10% above F_RLHF",
+  /* within, not above: with finite n the fitted reward's noise can put a
+   * replicate below its floor (docs/reference.md §6, E1) */
+  claim(c, fabs(kl / fl - 1) <= 0.1, "the minimum over lambda of RLHF's "
+        "median forward KL is within 10% of F_RLHF",
         "minimum %.4g at lambda = %.4g; F_RLHF median %.4g", kl,
         csv_num(s, (size_t)best, "lambda"), fl);
   double h = csv_num(s, (size_t)lo, "entropy_median");

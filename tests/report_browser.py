@@ -39,6 +39,7 @@ class Browser:
                 "--disable-background-networking",
                 "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--no-default-browser-check",
+                "--disable-dev-shm-usage",  # small /dev/shm in containers
                 f"--user-data-dir={profile}", "--remote-debugging-pipe",
                 "--window-size=1280,1000", "about:blank"]
 
