@@ -144,6 +144,13 @@ static double csv_num(const csv *t, size_t r, const char *name)
   return s[0] == '\0' || *end != '\0' ? NAN : v;
 }
 
+/* The summary column "<aux>_median" of the kind-specific column, the last
+ * of results.csv (experiments/README.md: `aux`, `dpo_step`, ...). */
+static void aux_median_name(const csv *res, char *out, size_t len)
+{
+  snprintf(out, len, "%s_median", res->field[res->ncol - 1]);
+}
+
 /* ------------------------------------------------------------ HTML */
 
 static void put_escaped(FILE *f, const char *s, size_t n)
@@ -433,7 +440,8 @@ static void claims_e5(claims *c, const csv *s, const csv *res)
 /* E6: DPO's forward KL grows along training at every beta. */
 static void claims_e6(claims *c, const csv *s, const csv *res)
 {
-  (void)res;
+  char step[128];
+  aux_median_name(res, step, sizeof step);
   long ck = csv_col(s, "row"), cm = csv_col(s, "method"),
        cb = csv_col(s, "beta");
   size_t betas = 0, grew = 0;
@@ -455,9 +463,9 @@ static void claims_e6(claims *c, const csv *s, const csv *res)
           || strcmp(csv_str(s, q, cm), "dpo") != 0
           || strcmp(csv_str(s, q, cb), csv_str(s, r, cb)) != 0)
         continue;
-      if (csv_num(s, q, "aux_median") < csv_num(s, first, "aux_median"))
+      if (csv_num(s, q, step) < csv_num(s, first, step))
         first = q;
-      if (csv_num(s, q, "aux_median") > csv_num(s, last, "aux_median"))
+      if (csv_num(s, q, step) > csv_num(s, last, step))
         last = q;
     }
     double a = csv_num(s, first, "fwd_kl_median"),
@@ -636,21 +644,23 @@ static void put_cell_str(FILE *f, const csv *t, size_t r, const char *col)
   fputs("</td>", f);
 }
 
-static void write_summary(FILE *f, const csv *s)
+static void write_summary(FILE *f, const csv *s, const char *aux)
 {
   static const char *const keys[] = {"method", "n", "beta", "lambda",
                                      "count", "not_converged"};
   static const char *const stats[] = {
       "fwd_kl_median", "fwd_kl_q10", "fwd_kl_q90", "rev_kl_median",
       "entropy_median", "kl_ref_median", "win_rate_median",
-      "reward_score_median", "rlhf_floor_median", "aux_median"};
+      "reward_score_median", "rlhf_floor_median"};
   fputs("<h2 id=\"summary\">Summary (medians over replicates)</h2>\n"
         "<table id=\"summary-table\">\n<tr>", f);
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     fprintf(f, "<th>%s</th>", keys[i]);
   for (size_t i = 0; i < sizeof stats / sizeof stats[0]; i++)
     fprintf(f, "<th>%s</th>", stats[i]);
-  fputs("</tr>\n", f);
+  fputs("<th>", f);
+  put_text(f, aux);
+  fputs("</th></tr>\n", f);
   long ck = csv_col(s, "row");
   for (size_t r = 1; r < s->nrow; r++) {
     if (strcmp(csv_str(s, r, ck), "stat") != 0)
@@ -660,6 +670,7 @@ static void write_summary(FILE *f, const csv *s)
       put_cell_str(f, s, r, keys[i]);
     for (size_t i = 0; i < sizeof stats / sizeof stats[0]; i++)
       put_cell_num(f, s, r, stats[i]);
+    put_cell_num(f, s, r, aux);
     fputs("</tr>\n", f);
   }
   fputs("</table>\n<p>na: a metric the method does not have (no reward "
@@ -785,7 +796,9 @@ static int write_page(FILE *f, const char *dir, const char *manifest,
   int rc = write_figures(f, dir, err);
   if (rc != AS_OK)
     return rc;
-  write_summary(f, s);
+  char aux[128];
+  aux_median_name(res, aux, sizeof aux);
+  write_summary(f, s, aux);
   write_results_head(f, res);
   if (table != NULL)
     put_pre(f, "table.txt (mean ± s.e.)", table);
