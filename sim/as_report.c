@@ -644,8 +644,38 @@ static void put_cell_str(FILE *f, const csv *t, size_t r, const char *col)
   fputs("</td>", f);
 }
 
+/* A summary.csv in a kind's own layout (no `row` column: E3's bound table,
+ * E7's per-mu' table): every column, numbers to 6 digits. */
+static void write_summary_verbatim(FILE *f, const csv *s)
+{
+  fputs("<h2 id=\"summary\">Summary (summary.csv)</h2>\n<div class=\"wide\">"
+        "<table id=\"summary-table\">\n<tr>", f);
+  for (size_t c = 0; c < s->ncol; c++) {
+    fputs("<th>", f);
+    put_text(f, s->field[c]);
+    fputs("</th>", f);
+  }
+  fputs("</tr>\n", f);
+  for (size_t r = 1; r < s->nrow; r++) {
+    fputs("<tr>", f);
+    for (size_t c = 0; c < s->ncol; c++) {
+      double v = csv_num(s, r, s->field[c]);
+      if (isnan(v) && strcmp(csv_str(s, r, (long)c), "nan") != 0)
+        put_cell_str(f, s, r, s->field[c]);
+      else
+        put_cell_num(f, s, r, s->field[c]);
+    }
+    fputs("</tr>\n", f);
+  }
+  fputs("</table></div>\n", f);
+}
+
 static void write_summary(FILE *f, const csv *s, const char *aux)
 {
+  if (csv_col(s, "row") < 0) {
+    write_summary_verbatim(f, s);
+    return;
+  }
   static const char *const keys[] = {"method", "n", "beta", "lambda",
                                      "count", "not_converged"};
   static const char *const stats[] = {

@@ -14,8 +14,9 @@ fails when
     nothing drawn, is a white box;
   - the first data row of the results table does not show the values of
     the first row of RUNDIR/results.csv (the page shows the file's fields
-    verbatim), or the summary table's first fwd_kl_median is not the
-    summary.csv value to the 6 significant digits shown.
+    verbatim), or the summary table's first fwd_kl_median (the first
+    column, for a kind with its own summary layout) is not the summary.csv
+    value to the 6 significant digits shown.
 Only the Python standard library is used (the PNG decoder below handles
 the 8-bit RGB/RGBA non-interlaced images Chromium produces).
 """
@@ -222,12 +223,20 @@ def check(chromium, rundir):
         print(f"results row 1: fwd_kl {shown.get('fwd_kl')} "
               f"(results.csv {first['fwd_kl']})")
         with open(os.path.join(rundir, "summary.csv"), newline="") as f:
-            srow = next(r for r in csv.DictReader(f) if r["row"] == "stat")
-        cell = js(b, session, """document.querySelector(
-            '#summary-table td[data-col=fwd_kl_median]').textContent""")
-        want = f"{float(srow['fwd_kl_median']):.6g}"
+            rows = list(csv.DictReader(f))
+        # the standard layout has a `row` column (stat/rate rows); a kind's
+        # own layout is shown verbatim: check its first column
+        srow = next(r for r in rows if r.get("row", "stat") == "stat")
+        col = "fwd_kl_median" if "row" in srow else next(iter(srow))
+        cell = js(b, session, f"""document.querySelector(
+            '#summary-table td[data-col={col}]').textContent""")
+        try:
+            v = float(srow[col])
+            want = "na" if v != v else f"{v:.6g}"
+        except ValueError:
+            want = srow[col]
         if cell != want:
-            problems.append(f"summary table: fwd_kl_median shows {cell!r}, "
+            problems.append(f"summary table: {col} shows {cell!r}, "
                             f"summary.csv gives {want!r}")
     finally:
         b.close()
