@@ -417,8 +417,11 @@ static int write_table(FILE *f, const as_config *cfg, const group *g,
     fprintf(f, "%-11s %10.4g %6.3g %10.4g", gp->method, gp->n, gp->beta, lam);
     for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
       char cell[64];
-      snprintf(cell, sizeof cell, "%.4g ± %.2g", gp->s[cols[c].mi].mean,
-               gp->s[cols[c].mi].se);
+      if (isnan(gp->s[cols[c].mi].mean)) /* e.g. no reward model: na */
+        snprintf(cell, sizeof cell, "na");
+      else
+        snprintf(cell, sizeof cell, "%.4g ± %.2g", gp->s[cols[c].mi].mean,
+                 gp->s[cols[c].mi].se);
       fprintf(f, " %24s", cell);
     }
     fputc('\n', f);

@@ -17,6 +17,17 @@ int cli_sample_main(int argc, char **argv);
 int cli_fit_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_bounds_main(int argc, char **argv);
+int cli_report_main(int argc, char **argv);
+
+/* cli_paths.c.  The gnuplot scripts' directory: $ALIGNSIM_PLOTS when set;
+ * else, for the uninstalled binary in the build directory it was compiled
+ * for, the source tree's plots/; else the installed copy relative to the
+ * executable (bindir/../share/alignsim/plots).  buf (at least PATH_MAX
+ * bytes) holds the path unless the variable's value is returned. */
+const char *cli_plots_dir(char *buf, size_t len);
+/* The number of online CPUs (sysconf), at least 1 and at most 1024 (the
+ * --threads limit): the default of --threads. */
+long cli_online_cpus(void);
 
 /* Shared value parsers: they print "alignsim: --FLAG: 'VALUE' is not ..."
  * to stderr and return nonzero on failure (no silent clamping). */

@@ -109,7 +109,10 @@ static void usage(FILE *f)
 "log-probability, or for 'reward' the learned reward, and FILE.manifest\n"
 "(key = value: version, date, command line, method, class, every option as\n"
 "parsed with its default, input paths, K, V, n, status); the two appear\n"
-"together, and neither when the command fails.\n"
+"together, and neither when the command fails.  Rows with winner = loser\n"
+"(the same response drawn twice) are legal: they count in n and carry no\n"
+"information, every loss being constant in theta on them\n"
+"(docs/reference.md §2).\n"
 "\n"
 "methods and the options each uses (--beta: all, default 1; an option a\n"
 "method does not use is ignored, with a note on stderr):\n"
@@ -1048,8 +1051,14 @@ int cli_fit_main(int argc, char **argv)
     goto out;
   }
   if (inst != NULL)
-    for (int i = 0; i < AS_METRICS_COUNT; i++)
-      printf("%s %.17g\n", as_metrics_names[i], mv[i]);
+    for (int i = 0; i < AS_METRICS_COUNT; i++) {
+      /* a method without a reward model has no reward score: "na", not
+       * "nan" (docs/reference.md §4) */
+      if (isnan(mv[i]) && res.reward == NULL)
+        printf("%s na\n", as_metrics_names[i]);
+      else
+        printf("%s %.17g\n", as_metrics_names[i], mv[i]);
+    }
   print_status(&res);
   if (print_no_mle(&d) != 0) {
     cli_usage_error("out of memory");

@@ -11,35 +11,38 @@
 #ifndef ALIGNSIM_VERSION
 #define ALIGNSIM_VERSION "unknown"
 #endif
-#ifndef ALIGNSIM_PLOTS_DIR
-#define ALIGNSIM_PLOTS_DIR "plots"
-#endif
+#include <limits.h>
+
+#include "as_report.h"
 
 static void usage(FILE *f)
 {
+  char buf[PATH_MAX];
+  const char *plots = cli_plots_dir(buf, sizeof buf);
   fprintf(f,
           "usage: alignsim run CONFIG --out DIR [--threads T] [--seed S]\n"
-          "                    [--no-plots] [--quiet]\n\n"
+          "                    [--no-plots] [--quiet] [--report]\n\n"
           "Runs the experiment described by CONFIG (experiments/README.md\n"
           "documents the format) and writes DIR/results.csv, summary.csv,\n"
           "table.txt, manifest, the plot data and the figures listed in the\n"
-          "config (gnuplot scripts from $ALIGNSIM_PLOTS, default\n"
-          "%s).\n\n"
+          "config (gnuplot scripts from $ALIGNSIM_PLOTS if set, else from\n"
+          "share/alignsim/plots of the installation; here: %s).\n\n"
           "  --out DIR      output directory (created if missing)\n"
-          "  --threads T    worker threads (default 1); results do not\n"
-          "                 depend on T\n"
+          "  --threads T    worker threads (default: the number of online\n"
+          "                 CPUs); results do not depend on T\n"
           "  --seed S       base seed, overriding the config's `seed`\n"
           "  --no-plots     do not run gnuplot\n"
-          "  --quiet        no progress bar\n",
-          ALIGNSIM_PLOTS_DIR);
+          "  --quiet        no progress bar\n"
+          "  --report       also write DIR/report.html (alignsim report)\n",
+          plots);
 }
 
 int cli_run_main(int argc, char **argv)
 {
   const char *file = NULL, *out = NULL;
-  long threads = 1;
+  long threads = cli_online_cpus();
   uint64_t seed = 0;
-  int have_seed = 0, plots = 1, quiet = 0;
+  int have_seed = 0, plots = 1, quiet = 0, report = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -68,6 +71,8 @@ int cli_run_main(int argc, char **argv)
       plots = 0;
     } else if (strcmp(a, "--quiet") == 0) {
       quiet = 1;
+    } else if (strcmp(a, "--report") == 0) {
+      report = 1;
     } else if (a[0] == '-' && a[1] != '\0') {
       return cli_usage_error("run: unknown option '%s' (try 'alignsim run "
                              "--help')", a);
@@ -88,7 +93,7 @@ int cli_run_main(int argc, char **argv)
   as_err_clear(&err);
   int rc = as_config_read(file, &cfg, &err);
   if (rc != AS_OK) {
-    fprintf(stderr, "%s\n", err.msg);
+    fprintf(stderr, "alignsim: %s\n", err.msg);
     return CLI_EXIT_USAGE;
   }
   if (have_seed)
@@ -108,8 +113,8 @@ int cli_run_main(int argc, char **argv)
   o.threads = (int)threads;
   o.progress = !quiet;
   o.plots = plots;
-  const char *pd = getenv("ALIGNSIM_PLOTS");
-  o.plots_dir = pd != NULL && pd[0] != '\0' ? pd : ALIGNSIM_PLOTS_DIR;
+  char plots_buf[PATH_MAX];
+  o.plots_dir = cli_plots_dir(plots_buf, sizeof plots_buf);
   o.version = ALIGNSIM_VERSION;
   o.command_line = cmd;
 
@@ -127,6 +132,12 @@ int cli_run_main(int argc, char **argv)
            out, out);
     for (size_t i = 0; i < cfg->n_figures && plots; i++)
       printf("figure: %s/%s.png (and .svg)\n", out, cfg->figures[i]);
+    if (report && as_report_write(out, &err) != AS_OK) {
+      fprintf(stderr, "alignsim: %s\n", err.msg);
+      status = CLI_EXIT_FAIL;
+    } else if (report) {
+      printf("report: %s/report.html\n", out);
+    }
   }
   free(cmd);
   as_config_free(cfg);
