@@ -46,14 +46,20 @@ int as_io_read_instance(const char *path, as_instance **out, as_err *err);
  * decimal integer (no sign, no exponent) below 2^64; a cell or the total
  * overflowing 2^64 − 1 is an error at the row where it happens; an inferred
  * V must be ≥ 2; a file without data rows is an error only when K or V must
- * be inferred.  The file is read twice (validate, then count), so memory is
- * O(K·V²) whatever the number of rows. */
-/* Largest count table a reader allocates (K·V² cells): an index beyond
- * it is reported as a parse error rather than attempted. */
+ * be inferred.  The file is read once ("-" is standard input, a pipe
+ * works), so memory is O(K·V²) whatever the number of rows; the table
+ * grows with the largest index seen and every growth is checked against
+ * the memory limit (as_limits.h) at the line that asks for it, before it
+ * is allocated ("FILE:LINE: a K x V x V count table (index I) needs ..."). */
+/* Largest count table `alignsim sample` draws (K·V² cells). */
 #define AS_IO_MAX_CELLS ((uint64_t)1 << 26)
 
 int as_io_read_comparisons(const char *path, size_t K, size_t V,
                            as_counts **out, as_err *err);
+/* The same, and when nonzero != NULL a file whose counts are all 0 is an
+ * error at its last line: "FILE:LINE: no NONZERO (all counts are 0)". */
+int as_io_read_counts(const char *path, size_t K, size_t V,
+                      const char *nonzero, as_counts **out, as_err *err);
 int as_io_write_comparisons(const char *path, const as_counts *c, as_err *err);
 
 /* Policy / value table: `context response value` (log-probabilities, or a
