@@ -165,9 +165,9 @@ int as_experiment_compute(const as_config *cfg, int threads, int progress,
         strncat(known, ", ", sizeof known - strlen(known) - 1);
       strncat(known, kinds[i]->name, sizeof known - strlen(known) - 1);
     }
-    return as_err_set(err, AS_ENOTSUP, "%s: experiment kind '%s' is not "
-                      "known (known kinds: %s)", cfg->path, cfg->kind,
-                      known);
+    return as_err_set(err, AS_ENOTSUP, "%s:%d: experiment kind '%s' is not "
+                      "known (known kinds: %s)", cfg->path, cfg->kind_line,
+                      cfg->kind, known);
   }
   int rc = kind->check(cfg, err);
   if (rc != AS_OK)
