@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,16 +43,37 @@ FILE *as_io_open_tmp(const char *path, char *tmp_path, size_t tmp_size,
   if (f == NULL)
     as_err_set(err, AS_EIO, "%s: cannot open for writing: %s", tmp_path,
                strerror(errno));
+  else
+    as_io_track_tmp(tmp_path);   /* removed on SIGINT/SIGTERM */
   return f;
+}
+
+/* The reason of a failed write: stdio keeps only the error flag, and a
+ * full disk must be reported as such, not as "Input/output error". */
+static int write_errno(FILE *f, int e)
+{
+  struct statvfs vfs;
+  if (e == ENOSPC || e == EDQUOT)
+    return e;
+  if (fstatvfs(fileno(f), &vfs) == 0 && vfs.f_bavail == 0)
+    return ENOSPC;
+  return e != 0 ? e : EIO;
 }
 
 int as_io_finish_tmp(FILE *f, const char *tmp_path, as_err *err)
 {
   int bad = ferror(f) != 0;
-  int e = bad ? EIO : 0;
+  int e = bad ? write_errno(f, 0) : 0;
   if (fflush(f) != 0 && !bad) {
     bad = 1;
-    e = errno;
+    e = write_errno(f, errno);
+  }
+  /* Data must reach the disk before the rename makes it visible (ext4 and
+   * xfs may otherwise show an empty file after a crash); fsync is also
+   * where a delayed ENOSPC surfaces. */
+  if (!bad && fsync(fileno(f)) != 0 && errno != EINVAL && errno != EROFS) {
+    bad = 1;
+    e = write_errno(f, errno);
   }
   if (fclose(f) != 0 && !bad) {
     bad = 1;
@@ -59,8 +81,9 @@ int as_io_finish_tmp(FILE *f, const char *tmp_path, as_err *err)
   }
   if (bad) {
     remove(tmp_path);
-    return as_err_set(err, AS_EIO, "%s: write failed: %s", tmp_path,
-                      strerror(e));
+    as_io_untrack_tmp(tmp_path);
+    return as_err_set(err, AS_EIO, "%s: write failed: %s%s", tmp_path,
+                      strerror(e), e == ENOSPC ? " (the disk is full)" : "");
   }
   return AS_OK;
 }
@@ -70,9 +93,11 @@ int as_io_rename_tmp(const char *tmp_path, const char *path, as_err *err)
   if (rename(tmp_path, path) != 0) {
     int e = errno;
     remove(tmp_path);
+    as_io_untrack_tmp(tmp_path);
     return as_err_set(err, AS_EIO, "%s: cannot rename %s onto it: %s", path,
                       tmp_path, strerror(e));
   }
+  as_io_untrack_tmp(tmp_path);
   return AS_OK;
 }
 
@@ -84,6 +109,7 @@ int as_io_commit(FILE *f, const char *tmp_path, const char *path, int ok,
      * failed write must come back as an error, never as AS_OK. */
     fclose(f);
     remove(tmp_path);
+    as_io_untrack_tmp(tmp_path);
     return as_err_set(err, AS_EIO, "%s: write failed, nothing written", path);
   }
   int rc = as_io_finish_tmp(f, tmp_path, err);
@@ -151,94 +177,6 @@ void as_io_rmdir_created(const char *dir, const char *created)
     *slash = '\0';
   }
   free(p);
-}
-
-/* ---------------------------------------------------------------- outset */
-
-FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
-                        as_err *err)
-{
-  if (s->count == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 16;
-    char **t = realloc(s->tmp, cap * sizeof *t);
-    if (t == NULL) {
-      as_err_set(err, AS_ENOMEM, "out of memory");
-      return NULL;
-    }
-    s->tmp = t;
-    char **p = realloc(s->path, cap * sizeof *p);
-    if (p == NULL) {
-      as_err_set(err, AS_ENOMEM, "out of memory");
-      return NULL;
-    }
-    s->path = p;
-    s->cap = cap;
-  }
-  size_t a = dir != NULL ? strlen(dir) : 0, b = strlen(name);
-  size_t tmp_size = a + b + 64; /* DIR/NAME.tmp.PID always fits */
-  char *path = malloc(a + b + 2);
-  char *tmp = malloc(tmp_size);
-  if (path == NULL || tmp == NULL) {
-    free(path);
-    free(tmp);
-    as_err_set(err, AS_ENOMEM, "out of memory");
-    return NULL;
-  }
-  if (dir != NULL) {
-    memcpy(path, dir, a);
-    path[a] = '/';
-    memcpy(path + a + 1, name, b + 1);
-  } else {
-    memcpy(path, name, b + 1);
-  }
-  FILE *f = as_io_open_tmp(path, tmp, tmp_size, err);
-  if (f == NULL) {
-    free(path);
-    free(tmp);
-    return NULL;
-  }
-  s->tmp[s->count] = tmp;
-  s->path[s->count] = path;
-  s->count++;
-  return f;
-}
-
-int as_io_outset_close(as_io_outset *s, FILE *f, as_err *err)
-{
-  int rc = as_io_finish_tmp(f, s->tmp[s->count - 1], err);
-  if (rc != AS_OK) { /* as_io_finish_tmp removed it */
-    s->count--;
-    free(s->tmp[s->count]);
-    free(s->path[s->count]);
-  }
-  return rc;
-}
-
-int as_io_outset_commit(as_io_outset *s, as_err *err)
-{
-  for (size_t i = 0; i < s->count; i++) {
-    int rc = as_io_rename_tmp(s->tmp[i], s->path[i], err);
-    s->tmp[i][0] = '\0'; /* renamed, or removed by as_io_rename_tmp */
-    if (rc != AS_OK) {
-      for (size_t j = 0; j < i; j++)
-        remove(s->path[j]);
-      return rc;
-    }
-  }
-  return AS_OK;
-}
-
-void as_io_outset_free(as_io_outset *s)
-{
-  for (size_t i = 0; i < s->count; i++) {
-    if (s->tmp[i][0] != '\0')
-      remove(s->tmp[i]);
-    free(s->tmp[i]);
-    free(s->path[i]);
-  }
-  free(s->tmp);
-  free(s->path);
-  memset(s, 0, sizeof *s);
 }
 
 /* A writer body, wrapped in the temp-file-and-rename protocol. */

@@ -847,6 +847,11 @@ int cli_fit_main(int argc, char **argv)
   as_method method = o.fo.method;
   int uses_pairs = (method_uses[method] & U_PAIRS) != 0;
 
+  /* an unusable --out is refused before the fit (issue 12) */
+  if (as_io_check_output(o.out, 0, 0.0, &e) != AS_OK) {
+    cli_usage_error("--out: %s", e.msg);
+    goto out;
+  }
   if (o.inst != NULL) {
     if (as_io_read_instance(o.inst, &inst, &e) != AS_OK) {
       cli_usage_error("%s", e.msg);

@@ -286,6 +286,9 @@ int cli_sample_main(int argc, char **argv)
 
   as_err e;
   as_err_clear(&e);
+  /* an unusable --out is refused before anything is drawn (issue 12) */
+  if (as_io_check_output(o.out, 1, 0.0, &e) != AS_OK)
+    return cli_usage_error("--out: %s", e.msg);
   as_instance *inst = as_instance_new(o.ip.K, o.ip.V);
   as_counts *cnt = as_counts_new(o.ip.K, o.ip.V);
   as_counts *unl = o.have_m ? as_counts_new(o.ip.K, o.ip.V) : NULL;

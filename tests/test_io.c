@@ -651,6 +651,10 @@ END_TEST
  * is freed uncommitted, and a rename that fails undoes the renames before
  * it (here the second name is a non-empty directory: rename gives EISDIR,
  * also for root). */
+/* Output sets (as_io.h): files are staged beside DIR, nothing of the set
+ * is visible before the commit, the commit publishes all of them, and a
+ * directory that is not a previous alignsim set (no manifest) is refused
+ * and left untouched. */
 START_TEST(test_outset)
 {
   as_err e;
@@ -666,12 +670,16 @@ START_TEST(test_outset)
   ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
   ck_assert_msg(!exists(path_in("a")) && !exists(path_in("b")),
                 "files visible before the commit");
-  ck_assert_int_eq(dir_entries(), 2); /* the two temp files */
+  ck_assert_int_eq(dir_entries(), 0);  /* staged beside it */
+  ck_assert_msg(exists(s.stage), "no staging directory");
+  char stage[4096];
+  snprintf(stage, sizeof stage, "%s", s.stage);
   as_io_outset_free(&s);               /* not committed */
+  ck_assert_msg(!exists(stage), "staging directory left");
   ck_assert_int_eq(dir_entries(), 0);
 
   memset(&s, 0, sizeof s);
-  const char *names[2] = {"a", "b"};
+  const char *names[2] = {"a", "manifest"};
   for (int i = 0; i < 2; i++) {
     f = as_io_outset_open(&s, dir, names[i], &e);
     ck_assert_ptr_nonnull(f);
@@ -680,27 +688,29 @@ START_TEST(test_outset)
   }
   ck_assert_int_eq(as_io_outset_commit(&s, &e), AS_OK);
   as_io_outset_free(&s);
-  ck_assert_msg(exists(path_in("a")) && exists(path_in("b")),
-                "commit did not rename");
+  ck_assert_msg(exists(path_in("a")) && exists(path_in("manifest")),
+                "commit did not publish");
   ck_assert_int_eq(dir_entries(), 2);
-  ck_assert_int_eq(remove(path_in("a")), 0);
-  ck_assert_int_eq(remove(path_in("b")), 0);
 
-  ck_assert_int_eq(mkdir(path_in("b"), 0777), 0);
-  put("b/keep", "k\n");
+  /* a previous set is replaced as a whole (exchange) */
   memset(&s, 0, sizeof s);
-  for (int i = 0; i < 2; i++) {
-    f = as_io_outset_open(&s, dir, names[i], &e);
-    ck_assert_ptr_nonnull(f);
-    fputs(names[i], f);
-    ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
-  }
-  ck_assert_int_eq(as_io_outset_commit(&s, &e), AS_EIO);
-  ck_assert_msg(strstr(e.msg, "cannot rename") != NULL, "%s", e.msg);
+  f = as_io_outset_open(&s, dir, "manifest", &e);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
+  ck_assert_int_eq(as_io_outset_commit(&s, &e), AS_OK);
   as_io_outset_free(&s);
-  ck_assert_msg(!exists(path_in("a")), "first rename not undone");
-  ck_assert_msg(exists(path_in("b/keep")), "directory in the way touched");
-  ck_assert_int_eq(dir_entries(), 1); /* only the directory b */
+  ck_assert_msg(!exists(path_in("a")), "old set's file left in the new set");
+  ck_assert_int_eq(dir_entries(), 1);
+  ck_assert_int_eq(remove(path_in("manifest")), 0);
+
+  /* a directory holding something else is never replaced */
+  put("keep", "k\n");
+  memset(&s, 0, sizeof s);
+  ck_assert_ptr_null(as_io_outset_open(&s, dir, "a", &e));
+  ck_assert_msg(strstr(e.msg, "no alignsim manifest") != NULL, "%s", e.msg);
+  as_io_outset_free(&s);
+  ck_assert_msg(exists(path_in("keep")), "foreign directory touched");
+  ck_assert_int_eq(dir_entries(), 1);
 }
 END_TEST
 
