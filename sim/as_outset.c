@@ -183,8 +183,8 @@ static long stale_pid(const char *name, const char *base, const char *what)
  * RENAME_EXCHANGE, possibly PARENT/.BASE.old.PID (the previous set, moved
  * aside just before the new one was renamed in).  Staging directories of
  * dead processes are removed; an .old directory is renamed back when the
- * target is missing (the kill fell between the two renames), else
- * removed. */
+ * target is missing or empty (the kill fell between the two renames),
+ * else removed. */
 static void clean_stale(const char *parent, const char *base,
                         const char *target)
 {
@@ -201,14 +201,45 @@ static void clean_stale(const char *parent, const char *base,
     char *p = path_join(parent, e->d_name);
     if (p == NULL)
       continue;
-    struct stat st;
-    if (po && lstat(target, &st) != 0 && errno == ENOENT)
+    /* the target may be missing or an empty directory a caller made */
+    if (po && (rmdir(target) == 0 || errno == ENOENT))
       rename(p, target);
     else
       remove_tree(p);
     free(p);
   }
   closedir(d);
+}
+
+/* Files of a set without a directory: PATH.tmp.PID and PATH.old.PID left
+ * by a killed commit (dead PID) are removed when PATH is written again. */
+static void clean_stale_files(const char *path)
+{
+  char *parent = NULL, *base = NULL;
+  if (split_dir(path, &parent, &base) != 0)
+    return;
+  DIR *d = opendir(parent);
+  size_t lb = strlen(base);
+  struct dirent *e;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    const char *n = e->d_name, *tail = NULL;
+    if (strncmp(n, base, lb) != 0)
+      continue;
+    if (strncmp(n + lb, ".tmp.", 5) == 0 || strncmp(n + lb, ".old.", 5) == 0)
+      tail = n + lb + 5;
+    char *end;
+    long pid = tail != NULL ? strtol(tail, &end, 10) : 0;
+    if (pid <= 0 || *end != '\0' || pid == (long)getpid() || pid_alive(pid))
+      continue;
+    char *p = path_join(parent, n);
+    if (p != NULL)
+      unlink(p);
+    free(p);
+  }
+  if (d != NULL)
+    closedir(d);
+  free(parent);
+  free(base);
 }
 
 /* 1 when DIR is empty or holds an alignsim output set (a `manifest`), so
@@ -377,6 +408,7 @@ FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
     else
       track_set(tmp, 1);
   } else {
+    clean_stale_files(path);
     f = as_io_open_tmp(path, tmp, tmp_size, err);
   }
   if (f == NULL) {
@@ -401,23 +433,37 @@ int as_io_outset_close(as_io_outset *s, FILE *f, as_err *err)
   return rc;
 }
 
-/* Test hook (fault tests, tests/test_outset.sh): ALIGNSIM_FAULT=STEP
- * names a commit step; at it the process sends itself SIGKILL (`kill`) or
- * the step fails as if its rename had (`fail`): "kill:2", "fail:1".
- * Steps count the renames of one commit from 1.  Read here only, so
- * production runs pay one getenv per rename. */
+/* Test hook (fault tests, tests/test_outset.sh): ALIGNSIM_FAULT names a
+ * commit step, counted over the renames of one commit from 1; at it the
+ * process sends itself SIGKILL ("kill:2") or SIGTERM ("term:1"), or the
+ * rename fails with EIO ("fail:1").  "noexchange" makes the file system
+ * look as if it had no RENAME_EXCHANGE (the two-rename fallback), and may
+ * be combined: "noexchange,kill:2".  Read here only: production runs pay
+ * one getenv per rename. */
 static int fault_at(int step)
 {
   const char *f = getenv("ALIGNSIM_FAULT");
   if (f == NULL)
     return 0;
-  int kill_it = strncmp(f, "kill:", 5) == 0, fail_it = strncmp(f, "fail:", 5) == 0;
-  if ((!kill_it && !fail_it) || atoi(f + 5) != step)
-    return 0;
-  if (kill_it)
-    raise(SIGKILL);
-  errno = EIO;
-  return 1;
+  if (strncmp(f, "noexchange,", 11) == 0)
+    f += 11;
+  static const struct { const char *name; int sig; } acts[] = {
+    {"kill:", SIGKILL}, {"term:", SIGTERM}, {"fail:", 0}};
+  for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+    if (strncmp(f, acts[i].name, 5) != 0 || atoi(f + 5) != step)
+      continue;
+    if (acts[i].sig != 0)
+      raise(acts[i].sig);
+    errno = EIO;
+    return 1;
+  }
+  return 0;
+}
+
+static int fault_noexchange(void)
+{
+  const char *f = getenv("ALIGNSIM_FAULT");
+  return f != NULL && strncmp(f, "noexchange", 10) == 0;
 }
 
 static int do_rename(int step, const char *from, const char *to,
@@ -432,8 +478,6 @@ static int do_rename(int step, const char *from, const char *to,
 /* Directory sets: one rename (target absent or empty) or one exchange. */
 static int commit_dir(as_io_outset *s, as_err *err)
 {
-  for (size_t i = 0; i < s->count; i++)
-    track_clear(s->tmp[i]);      /* they move with the directory now */
   const char *t = s->target;
   struct stat st;
   int exists = lstat(t, &st) == 0;
@@ -448,7 +492,9 @@ static int commit_dir(as_io_outset *s, as_err *err)
   if (errno != ENOTEMPTY && errno != EEXIST)
     return as_err_set(err, AS_EIO, "%s: cannot rename %s onto it: %s", t,
                       s->stage, strerror(errno));
-  if (do_rename(1, s->stage, t, RENAME_EXCHANGE) == 0) {
+  if (fault_noexchange())
+    errno = EINVAL;
+  else if (do_rename(1, s->stage, t, RENAME_EXCHANGE) == 0) {
     remove_tree(s->stage);       /* now the previous set */
     goto done;
   }
@@ -478,6 +524,10 @@ static int commit_dir(as_io_outset *s, as_err *err)
   remove_tree(old);
   free(old);
 done:
+  /* (until here a signal removed the staged files: after an exchange the
+   * staging path holds the previous set, which goes anyway) */
+  for (size_t i = 0; i < s->count; i++)
+    track_clear(s->tmp[i]);
   track_clear(s->stage);
   free(s->stage);
   s->stage = NULL;
@@ -541,12 +591,14 @@ static int commit_files(as_io_outset *s, as_err *err)
     done = k + 1;
   }
   for (size_t k = 0; old != NULL && had != NULL && k < n; k++) {
-    if (rc != AS_OK && had[k])
+    /* replaced: file k was renamed over (the seal: moved aside) */
+    int replaced = k < done || k == seal;
+    if (rc != AS_OK && had[k] && replaced)
       rename(old[k], s->path[k]);     /* roll back: the old file returns */
     else if (rc != AS_OK && k < done)
       unlink(s->path[k]);             /* it had no old version */
     else if (had[k])
-      unlink(old[k]);                 /* (4) committed */
+      unlink(old[k]);                 /* (4) committed, or never replaced */
   }
   for (size_t k = 0; old != NULL && k < n; k++)
     free(old[k]);
