@@ -189,7 +189,7 @@ void as_io_outset_free(as_io_outset *s);
  * be writable and absent, empty or a previous alignsim set; the nearest
  * existing ancestor must be a writable directory on a writable file
  * system; and when bytes > 0, about that much space must be free there.
- * AS_EINVAL (wrong kind, foreign directory) or AS_EIO with the reason. */
+ * AS_EINVAL with the reason (an unusable location is bad usage: exit 2). */
 int as_io_check_output(const char *path, int is_dir, double bytes,
                        as_err *err);
 

@@ -274,7 +274,7 @@ int as_io_check_output(const char *path, int is_dir, double bytes,
   if (exists && !is_dir && S_ISDIR(st.st_mode))
     return as_err_set(err, AS_EINVAL, "%s: is a directory", path);
   if (exists && is_dir && access(path, W_OK | X_OK) != 0)
-    return as_err_set(err, AS_EIO, "%s: cannot write in it: %s", path,
+    return as_err_set(err, AS_EINVAL, "%s: cannot write in it: %s", path,
                       strerror(errno));
   if (exists && is_dir && !dir_replaceable(path))
     return as_err_set(err, AS_EINVAL, "%s: exists, is not empty and holds no "
@@ -304,16 +304,16 @@ int as_io_check_output(const char *path, int is_dir, double bytes,
   else if (stat(anc, &st) != 0 || !S_ISDIR(st.st_mode))
     rc = as_err_set(err, AS_EINVAL, "%s: %s is not a directory", path, anc);
   else if (access(anc, W_OK | X_OK) != 0)
-    rc = as_err_set(err, AS_EIO, "%s: cannot write in %s: %s", path, anc,
+    rc = as_err_set(err, AS_EINVAL, "%s: cannot write in %s: %s", path, anc,
                     strerror(errno));
   if (rc == AS_OK) {
     struct statvfs vfs;
     if (statvfs(anc, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
-      rc = as_err_set(err, AS_EIO, "%s: %s is on a read-only file system",
+      rc = as_err_set(err, AS_EINVAL, "%s: %s is on a read-only file system",
                       path, anc);
     else if (statvfs(anc, &vfs) == 0 && bytes > 0 &&
              (double)vfs.f_bavail * (double)vfs.f_frsize < bytes)
-      rc = as_err_set(err, AS_EIO, "%s: no space left on device: about "
+      rc = as_err_set(err, AS_EINVAL, "%s: no space left on device: about "
                       "%.3g bytes needed, %.3g available in %s", path, bytes,
                       (double)vfs.f_bavail * (double)vfs.f_frsize, anc);
   }

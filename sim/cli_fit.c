@@ -900,16 +900,13 @@ int cli_fit_main(int argc, char **argv)
     V = fv;
     x.d = F->d;
   }
-  if (as_io_read_comparisons(o.comp, K, V, &cnt, &e) != AS_OK) {
+  /* "FILE:LINE: no comparisons (all counts are 0)" from the reader */
+  if (as_io_read_counts(o.comp, K, V, "comparisons", &cnt, &e) != AS_OK) {
     cli_usage_error("%s", e.msg);
     goto out;
   }
   K = cnt->K;
   V = cnt->V;
-  if (cnt->n == 0) {
-    cli_usage_error("%s: no comparisons (all counts are 0)", o.comp);
-    goto out;
-  }
   if (uses_pairs && o.mu2 != NULL) {
     size_t mk = 0, mv = 0;
     if (as_io_read_table(o.mu2, &mk, &mv, &mu2, 1, &e) != AS_OK) {
@@ -920,12 +917,9 @@ int cli_fit_main(int argc, char **argv)
       goto out;
   }
   if (uses_pairs && o.unl != NULL) {
-    if (as_io_read_comparisons(o.unl, K, V, &unl, &e) != AS_OK) {
+    if (as_io_read_counts(o.unl, K, V, "unlabelled pairs", &unl, &e) !=
+        AS_OK) {
       cli_usage_error("%s", e.msg);
-      goto out;
-    }
-    if (unl->n == 0) {
-      cli_usage_error("%s: no unlabelled pairs (all counts are 0)", o.unl);
       goto out;
     }
     x.m = unl->n;

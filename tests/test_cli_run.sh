@@ -33,7 +33,7 @@ echo 'replicates2 = 0;' >> "$tmp/bad.cfg"
 rc=$?
 check "unknown key exits 2 (got $rc)" $([ $rc -eq 2 ]; echo $?)
 check "message names FILE:LINE ($(cat "$tmp/e"))" \
-  $(grep -q "^$tmp/bad.cfg:9: unknown key 'replicates2'" "$tmp/e"; echo $?)
+  $(grep -q "^alignsim: $tmp/bad.cfg:9: unknown key 'replicates2'" "$tmp/e"; echo $?)
 check "nothing written" $([ ! -e "$tmp/out1" ]; echo $?)
 
 good | sed 's/^beta = 1.0;/beta = -1.0;/' > "$tmp/bad2.cfg"
