@@ -30,7 +30,7 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; 
 # the set's contents, one line per file: name and checksum (staging and
 # temporaries included, so a leftover shows)
 # (a manifest's date line differs between two runs of one command: left out)
-snap() { (cd "$1" 2>/dev/null && for f in $(ls -A | sort); do echo "$f $(grep -v '^date = ' "$f" | md5sum)"; done); }
+snap() { [ -n "$1" ] && [ -d "$1" ] || return 0; (cd "$1" && for f in $(ls -A | sort); do echo "$f $(grep -v '^date = ' "$f" | md5sum)"; done); }
 leftovers() { find "$T" \( -name '.*.staging.*' -o -name '.*.old.*' -o -name '*.tmp.*' -o -name '*.old.*' \) | wc -l; }
 sample() { "$A" sample --K 2 --V 3 --n 50 "$@"; }
 
@@ -138,6 +138,17 @@ echo "full_rc \$?"
 echo "full_intact \$([ "\$before" = "\$(cd "$M/out" && md5sum * | sort)" ] && echo 1 || echo 0)"
 echo "full_left \$(ls -A "$M" | wc -l)"
 echo "full_msg \$(grep -c 'No space left on device' "$T/full.err")"
+"$A" sample --K 40 --V 40 --n 100000 --seed 2 --out "$M/new" 2>"$T/full2.err"
+echo "new_rc \$?"
+echo "new_left \$(ls -A "$M" | wc -l)"
+echo "new_msg \$(grep -c 'No space left on device' "$T/full2.err")"
+echo "new_eio \$(grep -c 'Input/output error' "$T/full2.err")"
+dd if=/dev/zero of="$M/fill" bs=4k 2>/dev/null   # the disk is now full
+"$A" run "$T/r.cfg" --out "$M/run" --no-plots --quiet 2>"$T/full3.err"
+echo "run_rc \$?"
+echo "run_left \$([ -e "$M/run" ] && echo 1 || echo 0)"
+echo "run_msg \$(grep -c 'No space left on device' "$T/full3.err")"
+rm -f "$M/fill"
 mount -o remount,ro "$M"
 "$A" sample --K 1 --V 2 --n 5 --seed 3 --out "$M/out" 2>"$T/ro.err"
 echo "ro_rc \$?"
@@ -160,6 +171,13 @@ else
   check "full disk: says no space left" test "$(v full_msg)" = 1
   check "full disk: old set intact" test "$(v full_intact)" = 1
   check "full disk: nothing left beside it" test "$(v full_left)" = 1
+  check "full disk, new target: exit 1" test "$(v new_rc)" = 1
+  check "full disk, new target: no space left, not an I/O error" \
+    test "$(v new_msg)" = 1 -a "$(v new_eio)" = 0
+  check "full disk, new target: no empty directory left" test "$(v new_left)" = 1
+  check "full disk, run: exit 1" test "$(v run_rc)" = 1
+  check "full disk, run: says no space left" test "$(v run_msg)" = 1
+  check "full disk, run: no empty directory left" test "$(v run_left)" = 0
   check "read-only target: exit 2 before computing" test "$(v ro_rc)" = 2
   check "read-only target: says read-only" test "$(v ro_msg)" = 1
   check "read-only target: set intact" test "$(v ro_intact)" = 1
