@@ -193,8 +193,11 @@ static void usage(FILE *f)
 "starts reached, best_hits those that reached the kept one (a note on\n"
 "stderr when they disagree, failed or hit it once: never a certified\n"
 "global minimum).\n"
-"A fit that did not converge is reported there and on stderr; with\n"
-"--strict it exits 1 and writes nothing.\n"
+"status is ok, no-convergence, diverged or non-finite (a NaN or infinite\n"
+"log-probability, reward, metric or theta_norm: never ok).  A fit that is\n"
+"not ok is reported there and on stderr; with --strict it exits 1 and\n"
+"writes nothing.  --lambda, --gamma, --ridge, --eta must be <= 1e12,\n"
+"--beta, --beta-dpo, --lr <= 1e6 (beyond, the arithmetic overflows).\n"
 "exit status: 0 ok, 1 failed computation (--strict), 2 bad usage or input.\n",
         f);
 }
