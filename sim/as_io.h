@@ -138,7 +138,8 @@ void as_io_rmdir_created(const char *dir, const char *created);
  * before the next is opened; as_io_outset_commit publishes them all;
  * always end with as_io_outset_free.  Zero-initialise the set.
  *
- * Files in a directory (dir != NULL, one directory per set) are written
+ * Files in a directory (dir != NULL, one directory per set; NAME may have
+ * subdirectories, "shards/0.csv", made as needed) are written
  * into a staging directory beside it, DIR/../.NAME.staging.PID, and the
  * commit swaps that in with one rename (DIR absent or empty) or one
  * renameat2(RENAME_EXCHANGE) (DIR holds a previous set, which is then

@@ -402,6 +402,12 @@ FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
   FILE *f;
   if (dir != NULL) {           /* inside the staging directory */
     snprintf(tmp, tmp_size, "%s/%s", s->stage, name);
+    char *slash = strrchr(tmp, '/');
+    if (strchr(name, '/') != NULL) {  /* NAME in a subdirectory of the set */
+      *slash = '\0';
+      as_io_mkdir_p(tmp, NULL, NULL);
+      *slash = '/';
+    }
     if ((f = fopen(tmp, "w")) == NULL)
       as_err_set(err, AS_EIO, "%s: cannot open for writing: %s", tmp,
                  strerror(errno));
