@@ -21,7 +21,7 @@ set -u
 A=${1:?usage: test_outset.sh ALIGNSIM}
 A=$(cd "$(dirname "$A")" && pwd)/$(basename "$A")
 T=$(mktemp -d /tmp/test_outset.XXXXXX)
-trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'umount "$T/m" 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "PASS: $1"; }
