@@ -12,8 +12,10 @@
 #  3. `fit` (a file set sealed by FILE.manifest): kill -9 at every rename
 #     step and a failed rename at every step.
 #  4. a full disk (a 256 KiB tmpfs, mounted in a user namespace or as root;
-#     skipped with a message where neither is possible): "No space left",
-#     exit 1, old set intact, nothing left behind.
+#     skipped with a message where neither is possible): `sample` is
+#     refused up front (it knows a bound on its files), `run` fails writing
+#     (exit 1); both say "no space left on device", leave the old set
+#     intact and nothing behind (no empty directory).
 #  5. a read-only target (the same tmpfs remounted read-only, or chmod
 #     when not root): refused before any computation, exit 2, set intact.
 # The faults come from the ALIGNSIM_FAULT hook (sim/as_outset.c).
@@ -137,11 +139,11 @@ before=\$(cd "$M/out" && md5sum * | sort)
 echo "full_rc \$?"
 echo "full_intact \$([ "\$before" = "\$(cd "$M/out" && md5sum * | sort)" ] && echo 1 || echo 0)"
 echo "full_left \$(ls -A "$M" | wc -l)"
-echo "full_msg \$(grep -c 'No space left on device' "$T/full.err")"
+echo "full_msg \$(grep -ci 'no space left on device' "$T/full.err")"
 "$A" sample --K 40 --V 40 --n 100000 --seed 2 --out "$M/new" 2>"$T/full2.err"
 echo "new_rc \$?"
 echo "new_left \$(ls -A "$M" | wc -l)"
-echo "new_msg \$(grep -c 'No space left on device' "$T/full2.err")"
+echo "new_msg \$(grep -ci 'no space left on device' "$T/full2.err")"
 echo "new_eio \$(grep -c 'Input/output error' "$T/full2.err")"
 dd if=/dev/zero of="$M/fill" bs=4k 2>/dev/null   # the disk is now full
 "$A" run "$T/r.cfg" --out "$M/run" --no-plots --quiet 2>"$T/full3.err"
@@ -167,11 +169,12 @@ if [ "$drc" -eq 77 ]; then
   echo "SKIP: full disk and read-only tmpfs: cannot mount a tmpfs here (no user namespaces, not root)"
 else
   v() { awk -v k="$1" '$1 == k { print $2 }' "$T/disk.out"; }
-  check "full disk: exit 1" test "$(v full_rc)" = 1
+  # sample knows an upper bound of its files: refused before drawing
+  check "full disk: sample refused up front, exit 2" test "$(v full_rc)" = 2
   check "full disk: says no space left" test "$(v full_msg)" = 1
   check "full disk: old set intact" test "$(v full_intact)" = 1
   check "full disk: nothing left beside it" test "$(v full_left)" = 1
-  check "full disk, new target: exit 1" test "$(v new_rc)" = 1
+  check "full disk, new target: exit 2" test "$(v new_rc)" = 2
   check "full disk, new target: no space left, not an I/O error" \
     test "$(v new_msg)" = 1 -a "$(v new_eio)" = 0
   check "full disk, new target: no empty directory left" test "$(v new_left)" = 1
