@@ -57,7 +57,8 @@ cfg() { # cfg NAME EXTRA...: a small valid config plus lines
 'n = [100];\nlambda = [1.0];\nmethods = ["rkl"];\nreplicates = 1;\n' > "$f"
   for l in "$@"; do printf '%s\n' "$l" >> "$f"; done
 }
-cfg size 'class = { type = "finite"; distances = [0.1]; size = 100000000; };'
+# (a config otherwise valid for kind finite: lambda 0, pmle)
+printf 'experiment = "h";\ninstance = { K = 2; V = 3; };\nbeta = 1.0;\nn = [100];\nlambda = [0.0];\nmethods = ["pmle"];\nreplicates = 1;\nclass = { type = "finite"; distances = [0.1]; size = 100000000; };\n' > "$T/size.cfg"
 ALIGNSIM_MEM_LIMIT=1G run_limited "$T/o" "$T/e" "$A" run "$T/size.cfg" --out "$T/r1" --quiet --no-plots
 check "F1 class size 1e8: exit 2" test $? -eq 2
 check "F1 class size 1e8: line of the class and the figure" \
