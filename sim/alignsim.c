@@ -4,6 +4,11 @@
 
 #include <gsl/gsl_errno.h>
 
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "as_io.h"
+#include "as_limits.h"
 #include "cli.h"
 
 #ifndef ALIGNSIM_VERSION
@@ -25,7 +30,11 @@ static const struct {
 static void usage(FILE *f)
 {
   fprintf(f, "usage: alignsim COMMAND [OPTIONS]\n"
-             "       alignsim --help | --version\n\ncommands:\n");
+             "       alignsim --help | --version\n"
+             "       alignsim --mem-limit SIZE COMMAND ...  (what readers "
+             "may allocate,\n"
+             "         e.g. 8G; default ALIGNSIM_MEM_LIMIT, else half the "
+             "memory)\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\n'alignsim COMMAND --help' describes a command's options.\n");
@@ -38,6 +47,29 @@ int main(int argc, char **argv)
    * process-global state, so it is set here, once, before any thread
    * starts — never inside the library. */
   gsl_set_error_handler_off();
+  /* Temporary files and staging directories go on SIGINT/SIGTERM (as_io.h);
+   * process-global like the GSL handler, so set here, once. */
+  as_io_cleanup_on_signals();
+  /* `alignsim --mem-limit SIZE COMMAND ...`: the readers' memory limit
+   * (as_limits.h) for this command, passed on through the environment. */
+  if (argc >= 2 && strcmp(argv[1], "--mem-limit") == 0) {
+    uint64_t b;
+    if (argc < 3 || as_limits_parse_bytes(argv[2], &b) != 0) {
+      fprintf(stderr, "alignsim: --mem-limit: '%s' is not a size in bytes "
+              "(e.g. 512M, 8G)\n", argc < 3 ? "" : argv[2]);
+      return CLI_EXIT_USAGE;
+    }
+    setenv(AS_MEM_LIMIT_ENV, argv[2], 1);
+    argc -= 2;
+    argv += 2;
+  } else {
+    as_err e;
+    uint64_t b;
+    if (as_limits_mem(&b, &e) != AS_OK) {
+      fprintf(stderr, "alignsim: %s\n", e.msg);
+      return CLI_EXIT_USAGE;
+    }
+  }
   if (argc < 2) {
     usage(stderr);
     return CLI_EXIT_USAGE;

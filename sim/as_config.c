@@ -13,6 +13,7 @@
 
 #include <libconfig.h>
 
+#include "as_limits.h"
 #include "as_metrics.h"
 
 typedef struct parser {
@@ -884,12 +885,74 @@ static int parse_root(const parser *p, const config_setting_t *root,
       return rc;
     if (!valid_stem(str))
       return fail(p, s, "'kind' must be a name of [a-z0-9_-] (\"%s\")", str);
+    c->kind_line = line_of(s);
   } else {
     str = as_class_type_name(c->cls.type);
   }
   if ((c->kind = dup_str(str)) == NULL)
     return as_err_set(p->err, AS_ENOMEM, "out of memory");
   return AS_OK;
+}
+
+/* ---- memory: what the configuration will ask for, refused before any
+ * computation when over the limit (as_limits.h).  The figures are lower
+ * bounds on one worker's tables (SPEC §2: the counts N and M and the cell
+ * probabilities p are K·V² each; policies and instance rows are K·V), so a
+ * refusal is never a false alarm; a class `size` of 1e8 or K = V = 1000
+ * used to be found out only by allocating. */
+static int check_need(const parser *p, const config_setting_t *s,
+                      const char *what, double bytes)
+{
+  char where[AS_ERR_MSG_MAX];
+  int line = line_of(s);
+  if (line > 0)
+    snprintf(where, sizeof where, "%s:%d", p->name, line);
+  else
+    snprintf(where, sizeof where, "%s", p->name);
+  return as_limits_check(where, what, bytes, p->err);
+}
+
+static int check_memory(const parser *p, const config_setting_t *root,
+                        const as_config *c)
+{
+  const config_setting_t *inst = config_setting_get_member(root, "instance");
+  const config_setting_t *cls = config_setting_get_member(root, "class");
+  double K = (double)c->instance.K, V = (double)c->instance.V;
+  char what[160];
+  snprintf(what, sizeof what, "K = %.0f, V = %.0f (3 count tables of K*V*V)",
+           K, V);
+  int rc = check_need(p, inst, what, 8.0 * (3.0 * K * V * V + 16.0 * K * V));
+  if (rc != AS_OK)
+    return rc;
+  double members = (double)c->cls.size;
+  for (size_t i = 0; i < c->cls.n_sizes; i++)
+    members = (double)c->cls.sizes[i] > members ? (double)c->cls.sizes[i]
+                                                : members;
+  if (c->cls.type == AS_CLASS_FINITE) {
+    snprintf(what, sizeof what, "a finite class of %.0f members x K x V",
+             members);
+    if ((rc = check_need(p, cls, what, 8.0 * members * K * V)) != AS_OK)
+      return rc;
+  }
+  if (c->cls.type == AS_CLASS_FEATURES) {
+    snprintf(what, sizeof what, "a feature map of K x V x d = %.0f x %.0f x "
+             "%ld", K, V, c->cls.d);
+    if ((rc = check_need(p, cls, what, 8.0 * K * V * (double)c->cls.d))
+        != AS_OK)
+      return rc;
+  }
+  /* One result row (≈ 256 bytes kept until the summary) per cell. */
+  double rows = (double)c->n_beta * (double)(c->n_n + (c->population != 0))
+                * (double)(c->n_lambda ? c->n_lambda : 1)
+                * (double)(c->n_methods ? c->n_methods : 1)
+                * (double)c->replicates
+                * (double)(c->cls.n_sizes ? c->cls.n_sizes : 1)
+                * (double)(c->n_m_sweep ? c->n_m_sweep : 1)
+                * (double)(c->n_mu2_sweep ? c->n_mu2_sweep : 1)
+                * (double)(c->n_mu_power ? c->n_mu_power : 1);
+  snprintf(what, sizeof what, "the grid of %.4g result rows", rows);
+  return check_need(p, config_setting_get_member(root, "replicates"), what,
+                    256.0 * rows);
 }
 
 static as_config *config_new(const char *name)
@@ -1026,6 +1089,8 @@ int as_config_parse_string(const char *text, const char *name,
     return as_err_set(err, AS_ENOMEM, "out of memory");
   }
   int rc = parse_root(&p, config_root_setting(&cf), c);
+  if (rc == AS_OK)
+    rc = check_memory(&p, config_root_setting(&cf), c);
   config_destroy(&cf);
   if (rc != AS_OK) {
     as_config_free(c);
@@ -1038,27 +1103,26 @@ int as_config_parse_string(const char *text, const char *name,
 int as_config_read(const char *path, as_config **out, as_err *err)
 {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
+  FILE *f = as_limits_open_input(path, err);   /* "-": standard input */
   if (f == NULL)
-    return as_err_set(err, AS_EIO, "%s: cannot open: %s", path,
-                      strerror(errno));
+    return AS_EIO;
   size_t cap = 4096, len = 0;
   char *buf = malloc(cap);
   if (buf == NULL) {
-    fclose(f);
+    as_limits_close_input(f);
     return as_err_set(err, AS_ENOMEM, "out of memory");
   }
   for (;;) {
     if (len + 1 >= cap) {
       if (cap > ((size_t)64 << 20)) {
         free(buf);
-        fclose(f);
+        as_limits_close_input(f);
         return as_err_set(err, AS_EPARSE, "%s: larger than 64 MiB", path);
       }
       char *nb = realloc(buf, cap * 2);
       if (nb == NULL) {
         free(buf);
-        fclose(f);
+        as_limits_close_input(f);
         return as_err_set(err, AS_ENOMEM, "out of memory");
       }
       buf = nb;
@@ -1070,15 +1134,19 @@ int as_config_read(const char *path, as_config **out, as_err *err)
       break;
   }
   int bad = ferror(f);
-  fclose(f);
+  as_limits_close_input(f);
   if (bad) {
     free(buf);
     return as_err_set(err, AS_EIO, "%s: read error", path);
   }
   buf[len] = '\0';
-  if (strlen(buf) != len) {
+  size_t nul = strlen(buf);
+  if (nul != len) {
+    int line = 1;
+    for (size_t i = 0; i < nul; i++)
+      line += buf[i] == '\n';
     free(buf);
-    return as_err_set(err, AS_EPARSE, "%s: contains a NUL byte", path);
+    return as_err_set(err, AS_EPARSE, "%s:%d: NUL byte in line", path, line);
   }
   int rc = as_config_parse_string(buf, path, out, err);
   free(buf);

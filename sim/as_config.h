@@ -130,6 +130,8 @@ typedef struct as_config {
   /* source line of `figures` (0: absent), for the runner's check that
    * every figure has a script before it computes anything */
   int figures_line;
+  /* source line of `kind` (0: defaulted), for "unknown kind" */
+  int kind_line;
 } as_config;
 
 /* Reads and validates PATH.  On error returns AS_EPARSE (or AS_EIO when the

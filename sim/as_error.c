@@ -33,6 +33,7 @@ const char *as_strerror(int code)
   case AS_EIO: return "io";
   case AS_EPARSE: return "parse";
   case AS_ENOCONV: return "no-convergence";
+  case AS_ENONFINITE: return "non-finite";
   case AS_EDIVERGE: return "diverged";
   case AS_ENOTSUP: return "not-supported";
   default: return "unknown";

@@ -24,7 +24,10 @@ enum {
   AS_EPARSE = 4,   /* malformed input file (message names FILE:LINE)    */
   AS_ENOCONV = 5,  /* an iterative solve stopped before its criterion   */
   AS_EDIVERGE = 6, /* an iteration diverged or has no finite minimiser  */
-  AS_ENOTSUP = 7   /* a combination of options that does not exist     */
+  AS_ENOTSUP = 7,  /* a combination of options that does not exist     */
+  AS_ENONFINITE = 8 /* a result (log-probability, metric, ‖θ‖, objective)
+                       is NaN or infinite where it must be finite: never
+                       "ok" (status "non-finite")                         */
 };
 
 #define AS_ERR_MSG_MAX 512

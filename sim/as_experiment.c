@@ -167,9 +167,9 @@ int as_experiment_compute(const as_config *cfg, int threads, int progress,
         strncat(known, ", ", sizeof known - strlen(known) - 1);
       strncat(known, kinds[i]->name, sizeof known - strlen(known) - 1);
     }
-    return as_err_set(err, AS_ENOTSUP, "%s: experiment kind '%s' is not "
-                      "known (known kinds: %s)", cfg->path, cfg->kind,
-                      known);
+    return as_err_set(err, AS_ENOTSUP, "%s:%d: experiment kind '%s' is not "
+                      "known (known kinds: %s)", cfg->path, cfg->kind_line,
+                      cfg->kind, known);
   }
   int rc = kind->check(cfg, err);
   if (rc != AS_OK)
@@ -334,14 +334,15 @@ int as_experiment_run(const as_config *cfg, const as_run_opts *o,
                         cfg->figures_line, cfg->figures[i], script,
                         strerror(errno));
   }
-  as_rows rows;
-  int rc = as_experiment_compute(cfg, o->threads, o->progress, &rows, err);
+  /* An unusable --out is found before the computation (issue 12); the
+   * output set creates the directory when it commits (as_io.h). */
+  int rc = as_io_check_output(o->out_dir, 1, 0.0, err);
   if (rc != AS_OK)
     return rc;
-  if ((rc = as_io_mkdir_p(o->out_dir, NULL, err)) != AS_OK) {
-    as_rows_clear(&rows);
+  as_rows rows;
+  rc = as_experiment_compute(cfg, o->threads, o->progress, &rows, err);
+  if (rc != AS_OK)
     return rc;
-  }
   as_io_outset set;
   memset(&set, 0, sizeof set);
   const as_experiment_kind *kind = as_experiment_kind_find(cfg->kind);

@@ -18,6 +18,7 @@
 #include <glpk.h>
 
 #include "as_io.h"
+#include "as_limits.h"
 #include "as_math.h"
 
 /* Relative size below which a Hessian eigenvalue is a flat direction. */
@@ -1119,8 +1120,6 @@ int as_features_fit_reward(const as_features *f, const as_data *d,
 
 /* Largest index accepted (keeps K·V·d far from overflow). */
 #define READ_MAX_INDEX ((size_t)1 << 24)
-/* Largest table allocated (K·V·d doubles). */
-#define READ_MAX_CELLS ((size_t)1 << 28)
 
 static int read_index(const char *s, size_t *v)
 {
@@ -1136,169 +1135,198 @@ static int read_index(const char *s, size_t *v)
 }
 
 typedef struct feat_rec {
-  size_t x, y;
+  size_t x, y, i;   /* i: the row's place in the value array */
   long line;
 } feat_rec;
 
-/* Appends to a growing array of elem-byte items; 0 or -1 (ENOMEM). */
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+static int feat_rec_cmp(const void *pa, const void *pb)
+{
+  const feat_rec *a = pa, *b = pb;
+  if (a->x != b->x)
+    return a->x < b->x ? -1 : 1;
+  if (a->y != b->y)
+    return a->y < b->y ? -1 : 1;
+  return (a->line > b->line) - (a->line < b->line);
+}
+
+/* Appends to a growing array of elem-byte items, within the memory limit
+ * (as_limits.h; WHERE is "FILE:LINE"); AS_OK, AS_EPARSE or AS_ENOMEM. */
+static int grow(void **p, size_t *cap, size_t need, size_t elem,
+                const char *where, as_err *err)
 {
   if (need <= *cap)
-    return 0;
+    return AS_OK;
   size_t nc = *cap == 0 ? 256 : *cap;
   while (nc < need)
     nc *= 2;
+  int rc = as_limits_check(where, "the feature rows so far",
+                           (double)nc * (double)elem, err);
+  if (rc != AS_OK)
+    return rc;
   void *q = realloc(*p, nc * elem);
   if (q == NULL)
-    return -1;
+    return as_err_set(err, AS_ENOMEM, "%s: out of memory", where);
   *p = q;
   *cap = nc;
-  return 0;
+  return AS_OK;
+}
+
+typedef struct feat_read {
+  const char *path;
+  feat_rec *recs;
+  double *vals;
+  size_t n, rcap, vcap, d;
+  long last;
+} feat_read;
+
+/* One data line (nt ≥ 1 tokens) into fr; AS_OK or an error naming it. */
+static int feat_line(feat_read *fr, long lineno, char **tok, size_t nt,
+                     size_t Kfix, size_t Vfix, as_err *err)
+{
+  const char *path = fr->path;
+  if (fr->d == 0) {
+    if (nt < 3)
+      return as_err_set(err, AS_EPARSE, "%s:%ld: expected 'context response "
+                        "f_1 ... f_d' with d >= 1, found %zu field%s", path,
+                        lineno, nt, nt == 1 ? "" : "s");
+    fr->d = nt - 2;
+  } else if (nt != fr->d + 2) {
+    return as_err_set(err, AS_EPARSE, "%s:%ld: expected %zu fields (context "
+                      "response and d = %zu features, as on the first row), "
+                      "found %zu", path, lineno, fr->d + 2, fr->d, nt);
+  }
+  size_t d = fr->d;
+  feat_rec r = {0, 0, fr->n, lineno};
+  if (read_index(tok[0], &r.x) || read_index(tok[1], &r.y))
+    return as_err_set(err, AS_EPARSE, "%s:%ld: context and response must be "
+                      "integers in [0, 2^24) ('%s %s')", path, lineno,
+                      tok[0], tok[1]);
+  if ((Kfix > 0 && r.x >= Kfix) || (Vfix > 0 && r.y >= Vfix))
+    return as_err_set(err, AS_EPARSE, "%s:%ld: context %zu / response %zu "
+                      "out of range (K = %zu, V = %zu)", path, lineno, r.x,
+                      r.y, Kfix, Vfix);
+  char where[4200];
+  snprintf(where, sizeof where, "%s:%ld", path, lineno);
+  int rc;
+  if ((rc = grow((void **)&fr->recs, &fr->rcap, fr->n + 1, sizeof *fr->recs,
+                 where, err)) != AS_OK
+      || (rc = grow((void **)&fr->vals, &fr->vcap, (fr->n + 1) * d,
+                    sizeof *fr->vals, where, err)) != AS_OK)
+    return rc;
+  for (size_t j = 0; j < d; j++) {
+    char *end;
+    double v = strtod(tok[2 + j], &end);
+    if (*end != '\0' || end == tok[2 + j] || !isfinite(v))
+      return as_err_set(err, AS_EPARSE, "%s:%ld: feature %zu '%s' is not a "
+                        "finite number", path, lineno, j + 1, tok[2 + j]);
+    fr->vals[fr->n * d + j] = v;
+  }
+  fr->recs[fr->n++] = r;
+  return AS_OK;
+}
+
+/* Reads every line of f into fr. */
+static int feat_lines(feat_read *fr, FILE *f, size_t Kfix, size_t Vfix,
+                      as_err *err)
+{
+  char *line = NULL, **tok = NULL;
+  size_t lcap = 0, tcap = 0;
+  long lineno = 0;
+  int rc = AS_OK, seen_data = 0;
+  ssize_t len;
+  while (rc == AS_OK && (len = getline(&line, &lcap, f)) != -1) {
+    lineno++;
+    if ((size_t)len != strlen(line)) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: NUL byte in line", fr->path,
+                      lineno);
+      break;
+    }
+    char *hash = strchr(line, '#');
+    if (hash != NULL)
+      *hash = '\0';
+    size_t nt = 0;
+    char *save = NULL, where[4200];
+    snprintf(where, sizeof where, "%s:%ld", fr->path, lineno);
+    for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL && rc == AS_OK;
+         t = strtok_r(NULL, " \t\r\n", &save))
+      if ((rc = grow((void **)&tok, &tcap, nt + 1, sizeof *tok, where,
+                     err)) == AS_OK)
+        tok[nt++] = t;
+    if (rc != AS_OK || nt == 0)
+      continue;
+    /* The project's header rule (as_io.h): a header has no numeric field
+     * at all, so "x1 0 0.5" is a data row with a typo, reported below. */
+    if (!seen_data++ && as_io_fields_are_header((const char *const *)tok, nt))
+      continue;
+    rc = feat_line(fr, lineno, tok, nt, Kfix, Vfix, err);
+  }
+  if (rc == AS_OK && ferror(f))
+    rc = as_err_set(err, AS_EIO, "%s:%ld: read error", fr->path, lineno + 1);
+  fr->last = lineno;
+  free(line);
+  free(tok);
+  return rc;
+}
+
+/* The sorted rows must be exactly the K×V grid, checked before anything
+ * of size K·V is allocated (a 2-line file naming context 16383 and
+ * response 16383 used to allocate two 2 GiB tables first). */
+static int feat_check_grid(const feat_read *fr, size_t K, size_t V,
+                           as_err *err)
+{
+  const feat_rec *r = fr->recs;
+  for (size_t i = 1; i < fr->n; i++)
+    if (r[i].x == r[i - 1].x && r[i].y == r[i - 1].y)
+      return as_err_set(err, AS_EPARSE, "%s:%ld: context %zu response %zu "
+                        "appears twice (first at line %ld)", fr->path,
+                        r[i].line, r[i].x, r[i].y, r[i - 1].line);
+  if ((double)K * (double)V == (double)fr->n)
+    return AS_OK;
+  size_t i = 0;
+  while (i < fr->n && r[i].x == i / V && r[i].y == i % V)
+    i++;
+  return as_err_set(err, AS_EPARSE, "%s:%ld: context %zu response %zu is "
+                    "missing (every pair of the %zu x %zu grid must appear "
+                    "once)", fr->path, fr->last, i / V, i % V, K, V);
 }
 
 int as_features_read(const char *path, size_t *Kp, size_t *Vp,
                      as_features **out, as_err *err)
 {
   *out = NULL;
-  FILE *f = fopen(path, "r");
+  FILE *f = as_limits_open_input(path, err);
   if (f == NULL)
-    return as_err_set(err, AS_EIO, "%s: cannot open: %s", path,
-                      strerror(errno));
-  feat_rec *recs = NULL;
-  double *vals = NULL;
-  char **tok = NULL;
-  size_t n = 0, rcap = 0, vcap = 0, tcap = 0, d = 0, K = 0, V = 0;
-  char *line = NULL;
-  size_t lcap = 0;
-  long lineno = 0;
-  int rc = AS_OK, seen_data = 0;
-  long *first = NULL;
-  while (getline(&line, &lcap, f) != -1) {
-    lineno++;
-    char *hash = strchr(line, '#');
-    if (hash != NULL)
-      *hash = '\0';
-    size_t nt = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL;
-         t = strtok_r(NULL, " \t\r\n", &save)) {
-      if (grow((void **)&tok, &tcap, nt + 1, sizeof *tok)) {
-        rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
-        goto done;
-      }
-      tok[nt++] = t;
-    }
-    if (nt == 0)
-      continue;
-    if (!seen_data) {
-      seen_data = 1;
-      /* The project's header rule (as_io.h): a header has no numeric field
-       * at all, so "x1 0 0.5" is a data row with a typo, reported below. */
-      if (as_io_fields_are_header((const char *const *)tok, nt))
-        continue;
-    }
-    if (d == 0) {
-      if (nt < 3) {
-        rc = as_err_set(err, AS_EPARSE, "%s:%ld: expected 'context response "
-                        "f_1 ... f_d' with d >= 1, found %zu field%s", path,
-                        lineno, nt, nt == 1 ? "" : "s");
-        goto done;
-      }
-      d = nt - 2;
-    } else if (nt != d + 2) {
-      rc = as_err_set(err, AS_EPARSE, "%s:%ld: expected %zu fields (context "
-                      "response and d = %zu features, as on the first row), "
-                      "found %zu", path, lineno, d + 2, d, nt);
-      goto done;
-    }
-    feat_rec r = {0, 0, lineno};
-    if (read_index(tok[0], &r.x) || read_index(tok[1], &r.y)) {
-      rc = as_err_set(err, AS_EPARSE, "%s:%ld: context and response must be "
-                      "integers in [0, 2^24) ('%s %s')", path, lineno,
-                      tok[0], tok[1]);
-      goto done;
-    }
-    if ((*Kp > 0 && r.x >= *Kp) || (*Vp > 0 && r.y >= *Vp)) {
-      rc = as_err_set(err, AS_EPARSE, "%s:%ld: context %zu / response %zu "
-                      "out of range (K = %zu, V = %zu)", path, lineno, r.x,
-                      r.y, *Kp, *Vp);
-      goto done;
-    }
-    if (grow((void **)&recs, &rcap, n + 1, sizeof *recs)
-        || grow((void **)&vals, &vcap, (n + 1) * d, sizeof *vals)) {
-      rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
-      goto done;
-    }
-    for (size_t j = 0; j < d; j++) {
-      char *end;
-      double v = strtod(tok[2 + j], &end);
-      if (*end != '\0' || end == tok[2 + j] || !isfinite(v)) {
-        rc = as_err_set(err, AS_EPARSE, "%s:%ld: feature %zu '%s' is not a "
-                        "finite number", path, lineno, j + 1, tok[2 + j]);
-        goto done;
-      }
-      vals[n * d + j] = v;
-    }
-    recs[n++] = r;
-    if (r.x + 1 > K)
-      K = r.x + 1;
-    if (r.y + 1 > V)
-      V = r.y + 1;
+    return AS_EIO;
+  feat_read fr = {path, NULL, NULL, 0, 0, 0, 0, 0};
+  int rc = feat_lines(&fr, f, *Kp, *Vp, err);
+  as_limits_close_input(f);
+  size_t K = 0, V = 0, d = fr.d;
+  if (rc == AS_OK && fr.n == 0)
+    rc = as_err_set(err, AS_EPARSE, "%s:%ld: no feature rows", path, fr.last);
+  for (size_t i = 0; rc == AS_OK && i < fr.n; i++) {
+    K = fr.recs[i].x + 1 > K ? fr.recs[i].x + 1 : K;
+    V = fr.recs[i].y + 1 > V ? fr.recs[i].y + 1 : V;
   }
-  if (ferror(f)) {
-    rc = as_err_set(err, AS_EIO, "%s: read error", path);
-    goto done;
-  }
-  if (n == 0) {
-    rc = as_err_set(err, AS_EPARSE, "%s:%ld: no feature rows", path,
-                    lineno);
-    goto done;
-  }
-  if (*Kp > 0)
-    K = *Kp;
-  if (*Vp > 0)
-    V = *Vp;
-  if (V < 2 || K * V > READ_MAX_CELLS / d) {
+  K = *Kp > 0 ? *Kp : K;
+  V = *Vp > 0 ? *Vp : V;
+  if (rc == AS_OK && V < 2)
     rc = as_err_set(err, AS_EPARSE, "%s:%ld: a %zu x %zu table with d = %zu "
-                    "%s", path, lineno, K, V, d,
-                    V < 2 ? "needs V >= 2" : "is too large");
-    goto done;
+                    "needs V >= 2", path, fr.last, K, V, d);
+  if (rc == AS_OK) {
+    qsort(fr.recs, fr.n, sizeof *fr.recs, feat_rec_cmp);
+    rc = feat_check_grid(&fr, K, V, err);
   }
-  first = calloc(K * V, sizeof *first);
-  as_features *F = first ? as_features_new(K, V, d) : NULL;
-  if (F == NULL) {
+  as_features *F = NULL;
+  if (rc == AS_OK && (F = as_features_new(K, V, d)) == NULL)
     rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
-    goto done;
+  for (size_t c = 0; rc == AS_OK && c < fr.n; c++)  /* sorted: c = x·V + y */
+    memcpy(F->phi + c * d, fr.vals + fr.recs[c].i * d, d * sizeof *fr.vals);
+  if (rc == AS_OK) {
+    *Kp = K;
+    *Vp = V;
+    *out = F;
   }
-  for (size_t i = 0; i < n; i++) {
-    size_t c = recs[i].x * V + recs[i].y;
-    if (first[c] != 0) {
-      rc = as_err_set(err, AS_EPARSE, "%s:%ld: context %zu response %zu "
-                      "appears twice (first at line %ld)", path,
-                      recs[i].line, recs[i].x, recs[i].y, first[c]);
-      as_features_free(F);
-      goto done;
-    }
-    first[c] = recs[i].line;
-    memcpy(F->phi + c * d, vals + i * d, d * sizeof *vals);
-  }
-  for (size_t c = 0; c < K * V; c++)
-    if (first[c] == 0) {
-      rc = as_err_set(err, AS_EPARSE, "%s:%ld: context %zu response %zu is "
-                      "missing (every pair of the %zu x %zu grid must appear "
-                      "once)", path, lineno, c / V, c % V, K, V);
-      as_features_free(F);
-      goto done;
-    }
-  *Kp = K;
-  *Vp = V;
-  *out = F;
-done:
-  fclose(f);
-  free(line);
-  free(tok);
-  free(recs);
-  free(vals);
-  free(first);
+  free(fr.recs);
+  free(fr.vals);
   return rc;
 }

@@ -15,6 +15,7 @@
 #include <gsl/gsl_roots.h>
 
 #include "as_io.h"
+#include "as_limits.h"
 #include "as_math.h"
 #include "as_metrics.h"
 
@@ -273,158 +274,193 @@ typedef struct rec {
   long line;
 } rec;
 
-int as_finite_read(const char *path, size_t *Kp, size_t *Vp,
-                   as_finite_class **out, as_err *err)
+static int rec_cmp(const void *pa, const void *pb)
 {
-  *out = NULL;
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    return as_err_set(err, AS_EIO, "%s: cannot open: %s", path,
-                      strerror(errno));
-  rec *recs = NULL;
-  size_t n = 0, cap = 0, M = 0, K = 0, V = 0;
-  char line[1024];
+  const rec *a = pa, *b = pb;
+  if (a->m != b->m)
+    return a->m < b->m ? -1 : 1;
+  if (a->x != b->x)
+    return a->x < b->x ? -1 : 1;
+  if (a->y != b->y)
+    return a->y < b->y ? -1 : 1;
+  return (a->line > b->line) - (a->line < b->line);
+}
+
+/* One data line into *r: AS_OK, or AS_EPARSE naming the line. */
+static int read_rec(const char *path, long lineno, char **tok, int nt,
+                    size_t Kfix, size_t Vfix, rec *r, as_err *err)
+{
+  if (nt != 4)
+    return as_err_set(err, AS_EPARSE, "%s:%ld: expected 4 fields 'member "
+                      "context response log_prob', found %s", path, lineno,
+                      nt > 4 ? "more" : "fewer");
+  r->line = lineno;
+  if (parse_index(tok[0], &r->m) || parse_index(tok[1], &r->x)
+      || parse_index(tok[2], &r->y))
+    return as_err_set(err, AS_EPARSE, "%s:%ld: member, context and response "
+                      "must be non-negative integers ('%s %s %s')", path,
+                      lineno, tok[0], tok[1], tok[2]);
+  if (parse_logp(tok[3], &r->v))
+    return as_err_set(err, AS_EPARSE, "%s:%ld: log_prob '%s' is not a number "
+                      "<= 0 or -inf", path, lineno, tok[3]);
+  if (r->v > READ_NORM_TOL)
+    return as_err_set(err, AS_EPARSE, "%s:%ld: log_prob %g is > 0", path,
+                      lineno, r->v);
+  if ((Kfix > 0 && r->x >= Kfix) || (Vfix > 0 && r->y >= Vfix))
+    return as_err_set(err, AS_EPARSE, "%s:%ld: context %zu / response %zu out "
+                      "of range (K = %zu, V = %zu)", path, lineno, r->x, r->y,
+                      Kfix, Vfix);
+  return AS_OK;
+}
+
+/* The records, sorted, must be exactly the M×K×V grid: a duplicate is
+ * reported at its second line, a gap at the last line.  Checked before
+ * the class is allocated, so a member index of 5e8 in a 3-line file costs
+ * nothing (it used to allocate members × K × V first). */
+static int check_grid(const char *path, long last, rec *recs, size_t n,
+                      size_t M, size_t K, size_t V, as_err *err)
+{
+  qsort(recs, n, sizeof *recs, rec_cmp);
+  for (size_t i = 1; i < n; i++)
+    if (rec_cmp(&recs[i], &recs[i - 1]) != 0 && recs[i].m == recs[i - 1].m
+        && recs[i].x == recs[i - 1].x && recs[i].y == recs[i - 1].y)
+      return as_err_set(err, AS_EPARSE, "%s:%ld: (member %zu, context %zu, "
+                        "response %zu) appears twice", path, recs[i].line,
+                        recs[i].m, recs[i].x, recs[i].y);
+  /* Distinct and in range, so complete iff there are M·K·V of them (the
+   * product is compared in double: it can exceed SIZE_MAX). */
+  if ((double)M * (double)K * (double)V == (double)n)
+    return AS_OK;
+  size_t i = 0, KV = K * V;
+  while (i < n && recs[i].m == i / KV && recs[i].x == (i / V) % K
+         && recs[i].y == i % V)
+    i++;
+  return as_err_set(err, AS_EPARSE, "%s:%ld: (member %zu, context %zu, "
+                    "response %zu) is missing", path, last, i / KV,
+                    (i / V) % K, i % V);
+}
+
+/* Splits line into at most 5 tokens (a 5th means "too many"). */
+static int split_fields(char *line, char **tok)
+{
+  int nt = 0;
+  char *save = NULL;
+  char *hash = strchr(line, '#');
+  if (hash != NULL)
+    *hash = '\0';
+  for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL && nt < 5;
+       t = strtok_r(NULL, " \t\r\n", &save))
+    tok[nt++] = t;
+  return nt;
+}
+
+/* Reads and validates every record; *recs grows within the memory limit. */
+static int read_recs(const char *path, FILE *f, size_t Kfix, size_t Vfix,
+                     rec **recs, size_t *np, long *lastp, as_err *err)
+{
+  char *line = NULL;
+  size_t lcap = 0, n = 0, cap = 0;
   long lineno = 0;
   int rc = AS_OK, seen_data = 0;
-  while (fgets(line, sizeof line, f) != NULL) {
+  ssize_t len;
+  while (rc == AS_OK && (len = getline(&line, &lcap, f)) != -1) {
     lineno++;
-    size_t len = strlen(line);
-    if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
-      rc = as_err_set(err, AS_EPARSE, "%s:%ld: line longer than %zu bytes",
-                      path, lineno, sizeof line - 2);
-      goto done;
+    if ((size_t)len != strlen(line)) {
+      rc = as_err_set(err, AS_EPARSE, "%s:%ld: NUL byte in line", path,
+                      lineno);
+      break;
     }
-    char *hash = strchr(line, '#');
-    if (hash != NULL)
-      *hash = '\0';
     char *tok[5];
-    int nt = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL;
-         t = strtok_r(NULL, " \t\r\n", &save)) {
-      if (nt == 5)
-        break;
-      tok[nt++] = t;
-    }
+    int nt = split_fields(line, tok);
     if (nt == 0)
       continue;
     /* The project's header rule (as_io.h): a header has no numeric field
      * at all, so "x1 0 0 -0.5" is a data row with a typo, reported below. */
-    if (!seen_data && as_io_fields_are_header((const char *const *)tok,
-                                              (size_t)nt)) {
-      seen_data = 1;
+    if (!seen_data++ && as_io_fields_are_header((const char *const *)tok,
+                                                (size_t)nt))
       continue;
-    }
-    seen_data = 1;
-    if (nt != 4) {
-      rc = as_err_set(err, AS_EPARSE,
-                      "%s:%ld: expected 4 fields 'member context response "
-                      "log_prob', found %s", path, lineno,
-                      nt > 4 ? "more" : "fewer");
-      goto done;
-    }
     rec r;
-    r.line = lineno;
-    if (parse_index(tok[0], &r.m) || parse_index(tok[1], &r.x)
-        || parse_index(tok[2], &r.y)) {
-      rc = as_err_set(err, AS_EPARSE,
-                      "%s:%ld: member, context and response must be "
-                      "non-negative integers ('%s %s %s')",
-                      path, lineno, tok[0], tok[1], tok[2]);
-      goto done;
-    }
-    if (parse_logp(tok[3], &r.v)) {
-      rc = as_err_set(err, AS_EPARSE,
-                      "%s:%ld: log_prob '%s' is not a number <= 0 or -inf",
-                      path, lineno, tok[3]);
-      goto done;
-    }
-    if (r.v > READ_NORM_TOL) {
-      rc = as_err_set(err, AS_EPARSE, "%s:%ld: log_prob %g is > 0", path,
-                      lineno, r.v);
-      goto done;
-    }
-    if ((*Kp > 0 && r.x >= *Kp) || (*Vp > 0 && r.y >= *Vp)) {
-      rc = as_err_set(err, AS_EPARSE,
-                      "%s:%ld: context %zu / response %zu out of range "
-                      "(K = %zu, V = %zu)", path, lineno, r.x, r.y, *Kp, *Vp);
-      goto done;
-    }
+    if ((rc = read_rec(path, lineno, tok, nt, Kfix, Vfix, &r, err)) != AS_OK)
+      break;
     if (n == cap) {
       size_t nc = cap == 0 ? 256 : 2 * cap;
-      rec *nr = realloc(recs, nc * sizeof *nr);
-      if (nr == NULL) {
-        rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
-        goto done;
+      char where[4200];
+      snprintf(where, sizeof where, "%s:%ld", path, lineno);
+      rec *nr = NULL;
+      if ((rc = as_limits_check(where, "the class records so far",
+                                (double)nc * sizeof *nr, err)) != AS_OK)
+        break;
+      if ((nr = realloc(*recs, nc * sizeof *nr)) == NULL) {
+        rc = as_err_set(err, AS_ENOMEM, "%s:%ld: out of memory", path,
+                        lineno);
+        break;
       }
-      recs = nr;
+      *recs = nr;
       cap = nc;
     }
-    recs[n++] = r;
-    if (r.m + 1 > M)
-      M = r.m + 1;
-    if (r.x + 1 > K)
-      K = r.x + 1;
-    if (r.y + 1 > V)
-      V = r.y + 1;
+    (*recs)[n++] = r;
   }
-  if (ferror(f)) {
-    rc = as_err_set(err, AS_EIO, "%s: read error", path);
+  if (rc == AS_OK && ferror(f))
+    rc = as_err_set(err, AS_EIO, "%s:%ld: read error", path, lineno + 1);
+  free(line);
+  *np = n;
+  *lastp = lineno;
+  return rc;
+}
+int as_finite_read(const char *path, size_t *Kp, size_t *Vp,
+                   as_finite_class **out, as_err *err)
+{
+  *out = NULL;
+  FILE *f = as_limits_open_input(path, err);
+  if (f == NULL)
+    return AS_EIO;
+  rec *recs = NULL;
+  size_t n = 0, M = 0, K = 0, V = 0;
+  long last = 0;
+  as_finite_class *c = NULL;
+  int rc = read_recs(path, f, *Kp, *Vp, &recs, &n, &last, err);
+  as_limits_close_input(f);
+  if (rc != AS_OK)
     goto done;
-  }
   if (n == 0) {
-    rc = as_err_set(err, AS_EPARSE, "%s:%ld: no records", path, lineno);
+    rc = as_err_set(err, AS_EPARSE, "%s:%ld: no records", path, last);
     goto done;
   }
-  if (*Kp > 0)
-    K = *Kp;
-  if (*Vp > 0)
-    V = *Vp;
+  for (size_t i = 0; i < n; i++) {
+    M = recs[i].m + 1 > M ? recs[i].m + 1 : M;
+    K = recs[i].x + 1 > K ? recs[i].x + 1 : K;
+    V = recs[i].y + 1 > V ? recs[i].y + 1 : V;
+  }
+  K = *Kp > 0 ? *Kp : K;
+  V = *Vp > 0 ? *Vp : V;
   if (V < 2) {
     rc = as_err_set(err, AS_EPARSE, "%s:%ld: V = %zu responses, need >= 2",
-                    path, lineno, V);
+                    path, last, V);
     goto done;
   }
-  as_finite_class *c = as_finite_new(M, K, V);
-  unsigned char *seen = calloc(M * K * V, 1);
-  if (c == NULL || seen == NULL) {
-    as_finite_free(c);
-    free(seen);
+  if ((rc = check_grid(path, last, recs, n, M, K, V, err)) != AS_OK)
+    goto done;
+  /* Complete grid: M·K·V = n records already in memory, so this fits. */
+  if ((c = as_finite_new(M, K, V)) == NULL) {
     rc = as_err_set(err, AS_ENOMEM, "%s: out of memory (%zu x %zu x %zu)",
                     path, M, K, V);
     goto done;
   }
-  for (size_t i = 0; i < n; i++) {
-    size_t k = (recs[i].m * K + recs[i].x) * V + recs[i].y;
-    if (seen[k]) {
-      rc = as_err_set(err, AS_EPARSE,
-                      "%s:%ld: (member %zu, context %zu, response %zu) "
-                      "appears twice", path, recs[i].line, recs[i].m,
-                      recs[i].x, recs[i].y);
-      break;
-    }
-    seen[k] = 1;
-    c->log_pi[k] = recs[i].v;
-  }
-  for (size_t k = 0; rc == AS_OK && k < M * K * V; k++)
-    if (!seen[k])
-      rc = as_err_set(err, AS_EPARSE,
-                      "%s:%ld: (member %zu, context %zu, response %zu) is "
-                      "missing", path, lineno, k / (K * V), (k / V) % K,
-                      k % V);
+  for (size_t i = 0; i < n; i++)   /* sorted: i is the row-major index */
+    c->log_pi[i] = recs[i].v;
   for (size_t row = 0; rc == AS_OK && row < M * K; row++) {
     double *t = c->log_pi + row * V;
     double lse = as_logsumexp(t, V);
     if (!(fabs(lse) <= READ_NORM_TOL)) {
       rc = as_err_set(err, AS_EPARSE,
                       "%s:%ld: member %zu context %zu is not normalised "
-                      "(logsumexp = %.3g, tolerance %g)", path, lineno,
-                      row / K, row % K, lse, READ_NORM_TOL);
+                      "(logsumexp = %.3g, tolerance %g)", path,
+                      recs[row * V].line, row / K, row % K, lse,
+                      READ_NORM_TOL);
       break;
     }
     as_log_softmax(t, V, t);
   }
-  free(seen);
   if (rc != AS_OK) {
     as_finite_free(c);
     goto done;
@@ -434,7 +470,6 @@ int as_finite_read(const char *path, size_t *Kp, size_t *Vp,
   *out = c;
 done:
   free(recs);
-  fclose(f);
   return rc;
 }
 

@@ -93,9 +93,11 @@ static int result_init(as_fit_result *res, size_t K, size_t V, int want_r,
   return AS_OK;
 }
 
-/* Worst status first: EDIVERGE > ENOCONV > OK. */
+/* Worst status first: ENONFINITE > EDIVERGE > ENOCONV > OK. */
 static int status_merge(int a, int b)
 {
+  if (a == AS_ENONFINITE || b == AS_ENONFINITE)
+    return AS_ENONFINITE;
   if (a == AS_EDIVERGE || b == AS_EDIVERGE)
     return AS_EDIVERGE;
   if (a == AS_ENOCONV || b == AS_ENOCONV)
@@ -795,7 +797,47 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
                res->status == AS_EDIVERGE ? "have no finite minimiser or "
                "diverged" : "did not converge", res->criterion,
                res->theta_norm);
+  as_fit_finite_status(res, d->log_ref, err);
   return AS_OK;
+}
+
+int as_fit_finite_status(as_fit_result *res, const double *log_ref,
+                         as_err *err)
+{
+  size_t KV = res->K * res->V;
+  const char *what = NULL;
+  size_t at = 0;
+  double v = 0.0;
+  /* A declared divergence (AS_EDIVERGE: e.g. RLHF at λ = 0 returns its
+   * limit, uniform on argmax r̂, with ‖θ‖ = ∞) keeps its zeros and its
+   * infinite norm; a NaN or +inf is non-finite whatever the status. */
+  int declared = res->status == AS_EDIVERGE;
+  for (size_t i = 0; what == NULL && res->log_pi != NULL && i < KV; i++) {
+    v = res->log_pi[i];
+    int ref_zero = declared || (log_ref != NULL && log_ref[i] == -INFINITY);
+    if (isnan(v) || v == INFINITY || (v == -INFINITY && !ref_zero)) {
+      what = "log pi";
+      at = i;
+    }
+  }
+  for (size_t i = 0; what == NULL && res->reward != NULL && i < KV; i++)
+    if (isnan(v = res->reward[i]) || (!declared && isinf(v))) {
+      what = "reward";
+      at = i;
+    }
+  if (what == NULL && !declared && isinf(res->theta_norm)) {
+    what = "||theta||";
+    v = res->theta_norm;
+  }
+  if (what == NULL)
+    return res->status;
+  res->status = AS_ENONFINITE;
+  if (what[0] == '|')
+    as_err_set(err, AS_ENONFINITE, "non-finite result: %s = %g", what, v);
+  else
+    as_err_set(err, AS_ENONFINITE, "non-finite result: %s = %g at context "
+               "%zu, response %zu", what, v, at / res->V, at % res->V);
+  return res->status;
 }
 
 int as_fit_with_reward(const as_fit_opts *o, const as_data *d,
@@ -864,5 +906,6 @@ int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
   free(bad_p);
   if (info.status != AS_OK && err != NULL && err->code == AS_OK)
     *err = rerr;
+  as_fit_finite_status(res, d->log_ref, err);
   return AS_OK;
 }

@@ -70,7 +70,7 @@ typedef struct as_fit_result {
   size_t K, V;
   double *log_pi;        /* K*V learned log-policy (owned)                   */
   double *reward;        /* K*V learned reward, or NULL (owned)              */
-  int status;            /* AS_OK, AS_ENOCONV or AS_EDIVERGE                 */
+  int status;            /* AS_OK, AS_ENOCONV, AS_EDIVERGE or AS_ENONFINITE  */
   long iterations;       /* largest per-context iteration count              */
   double criterion;      /* largest final stopping criterion over contexts   */
   size_t contexts_not_converged;
@@ -91,6 +91,18 @@ typedef struct as_fit_result {
 } as_fit_result;
 
 void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */
+
+/* Non-finite is never ok: makes res->status AS_ENONFINITE (the worst
+ * status) when a log-probability is NaN or +inf, or -inf where π_ref
+ * (log_ref, K·V; NULL = uniform) has support — a zero the method cannot
+ * produce, e.g. the overflow of `rkl --lambda 1e308` — or a reward or ‖θ‖
+ * (theta_norm; NaN meaning "not computed" is allowed) is NaN or infinite.
+ * A declared divergence (AS_EDIVERGE, whose limit may have zeros and
+ * ‖θ‖ = ∞) becomes non-finite only through a NaN or +inf.
+ * The message goes to err (may be NULL).  Returns res->status.  as_fit
+ * applies it to every result. */
+int as_fit_finite_status(as_fit_result *res, const double *log_ref,
+                         as_err *err);
 
 /* Semantics of the result (tabular class, sim/as_fit.c):
  * - log_pi is always filled; reward holds the learned reward for `reward`

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "as_limits.h"
 #include "as_math.h"
 
 #define MAX_FIELDS 8
@@ -41,16 +43,37 @@ FILE *as_io_open_tmp(const char *path, char *tmp_path, size_t tmp_size,
   if (f == NULL)
     as_err_set(err, AS_EIO, "%s: cannot open for writing: %s", tmp_path,
                strerror(errno));
+  else
+    as_io_track_tmp(tmp_path);   /* removed on SIGINT/SIGTERM */
   return f;
+}
+
+/* The reason of a failed write: stdio keeps only the error flag, and a
+ * full disk must be reported as such, not as "Input/output error". */
+static int write_errno(FILE *f, int e)
+{
+  struct statvfs vfs;
+  if (e == ENOSPC || e == EDQUOT)
+    return e;
+  if (fstatvfs(fileno(f), &vfs) == 0 && vfs.f_bavail == 0)
+    return ENOSPC;
+  return e != 0 ? e : EIO;
 }
 
 int as_io_finish_tmp(FILE *f, const char *tmp_path, as_err *err)
 {
   int bad = ferror(f) != 0;
-  int e = bad ? EIO : 0;
+  int e = bad ? write_errno(f, 0) : 0;
   if (fflush(f) != 0 && !bad) {
     bad = 1;
-    e = errno;
+    e = write_errno(f, errno);
+  }
+  /* Data must reach the disk before the rename makes it visible (ext4 and
+   * xfs may otherwise show an empty file after a crash); fsync is also
+   * where a delayed ENOSPC surfaces. */
+  if (!bad && fsync(fileno(f)) != 0 && errno != EINVAL && errno != EROFS) {
+    bad = 1;
+    e = write_errno(f, errno);
   }
   if (fclose(f) != 0 && !bad) {
     bad = 1;
@@ -58,8 +81,9 @@ int as_io_finish_tmp(FILE *f, const char *tmp_path, as_err *err)
   }
   if (bad) {
     remove(tmp_path);
-    return as_err_set(err, AS_EIO, "%s: write failed: %s", tmp_path,
-                      strerror(e));
+    as_io_untrack_tmp(tmp_path);
+    return as_err_set(err, AS_EIO, "%s: write failed: %s%s", tmp_path,
+                      strerror(e), e == ENOSPC ? " (the disk is full)" : "");
   }
   return AS_OK;
 }
@@ -69,9 +93,11 @@ int as_io_rename_tmp(const char *tmp_path, const char *path, as_err *err)
   if (rename(tmp_path, path) != 0) {
     int e = errno;
     remove(tmp_path);
+    as_io_untrack_tmp(tmp_path);
     return as_err_set(err, AS_EIO, "%s: cannot rename %s onto it: %s", path,
                       tmp_path, strerror(e));
   }
+  as_io_untrack_tmp(tmp_path);
   return AS_OK;
 }
 
@@ -83,6 +109,7 @@ int as_io_commit(FILE *f, const char *tmp_path, const char *path, int ok,
      * failed write must come back as an error, never as AS_OK. */
     fclose(f);
     remove(tmp_path);
+    as_io_untrack_tmp(tmp_path);
     return as_err_set(err, AS_EIO, "%s: write failed, nothing written", path);
   }
   int rc = as_io_finish_tmp(f, tmp_path, err);
@@ -150,94 +177,6 @@ void as_io_rmdir_created(const char *dir, const char *created)
     *slash = '\0';
   }
   free(p);
-}
-
-/* ---------------------------------------------------------------- outset */
-
-FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
-                        as_err *err)
-{
-  if (s->count == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 16;
-    char **t = realloc(s->tmp, cap * sizeof *t);
-    if (t == NULL) {
-      as_err_set(err, AS_ENOMEM, "out of memory");
-      return NULL;
-    }
-    s->tmp = t;
-    char **p = realloc(s->path, cap * sizeof *p);
-    if (p == NULL) {
-      as_err_set(err, AS_ENOMEM, "out of memory");
-      return NULL;
-    }
-    s->path = p;
-    s->cap = cap;
-  }
-  size_t a = dir != NULL ? strlen(dir) : 0, b = strlen(name);
-  size_t tmp_size = a + b + 64; /* DIR/NAME.tmp.PID always fits */
-  char *path = malloc(a + b + 2);
-  char *tmp = malloc(tmp_size);
-  if (path == NULL || tmp == NULL) {
-    free(path);
-    free(tmp);
-    as_err_set(err, AS_ENOMEM, "out of memory");
-    return NULL;
-  }
-  if (dir != NULL) {
-    memcpy(path, dir, a);
-    path[a] = '/';
-    memcpy(path + a + 1, name, b + 1);
-  } else {
-    memcpy(path, name, b + 1);
-  }
-  FILE *f = as_io_open_tmp(path, tmp, tmp_size, err);
-  if (f == NULL) {
-    free(path);
-    free(tmp);
-    return NULL;
-  }
-  s->tmp[s->count] = tmp;
-  s->path[s->count] = path;
-  s->count++;
-  return f;
-}
-
-int as_io_outset_close(as_io_outset *s, FILE *f, as_err *err)
-{
-  int rc = as_io_finish_tmp(f, s->tmp[s->count - 1], err);
-  if (rc != AS_OK) { /* as_io_finish_tmp removed it */
-    s->count--;
-    free(s->tmp[s->count]);
-    free(s->path[s->count]);
-  }
-  return rc;
-}
-
-int as_io_outset_commit(as_io_outset *s, as_err *err)
-{
-  for (size_t i = 0; i < s->count; i++) {
-    int rc = as_io_rename_tmp(s->tmp[i], s->path[i], err);
-    s->tmp[i][0] = '\0'; /* renamed, or removed by as_io_rename_tmp */
-    if (rc != AS_OK) {
-      for (size_t j = 0; j < i; j++)
-        remove(s->path[j]);
-      return rc;
-    }
-  }
-  return AS_OK;
-}
-
-void as_io_outset_free(as_io_outset *s)
-{
-  for (size_t i = 0; i < s->count; i++) {
-    if (s->tmp[i][0] != '\0')
-      remove(s->tmp[i]);
-    free(s->tmp[i]);
-    free(s->path[i]);
-  }
-  free(s->tmp);
-  free(s->path);
-  memset(s, 0, sizeof *s);
 }
 
 /* A writer body, wrapped in the temp-file-and-rename protocol. */
@@ -410,30 +349,16 @@ static int reader_open(reader *r, const char *path, as_err *err)
 {
   memset(r, 0, sizeof *r);
   r->path = path;
-  r->f = fopen(path, "r");
-  if (r->f == NULL)
-    return as_err_set(err, AS_EIO, "%s: cannot open: %s", path,
-                      strerror(errno));
-  return AS_OK;
+  r->f = as_limits_open_input(path, err);
+  return r->f != NULL ? AS_OK : AS_EIO;
 }
 
 static void reader_close(reader *r)
 {
-  if (r->f != NULL)
-    fclose(r->f);
+  as_limits_close_input(r->f);
   free(r->buf);
   r->f = NULL;
   r->buf = NULL;
-}
-
-static int reader_rewind(reader *r, as_err *err)
-{
-  if (fseek(r->f, 0, SEEK_SET) != 0)
-    return as_err_set(err, AS_EIO, "%s: cannot rewind: %s", r->path,
-                      strerror(errno));
-  r->line = 0;
-  r->data_seen = 0;
-  return AS_OK;
 }
 
 /* Reads the next line that holds fields (comments and blank lines
@@ -669,6 +594,11 @@ static int grid_read(const char *path, const grid_spec *spec, size_t *Kp,
       maxy = row.y;
     if (n == cap) {
       size_t nc = cap ? 2 * cap : 64;
+      char where[4200];
+      snprintf(where, sizeof where, "%s:%zu", path, r.line);
+      if ((rc = as_limits_check(where, "the table rows so far",
+                                (double)nc * sizeof *rows, err)) != AS_OK)
+        goto fail;
       grid_row *t = realloc(rows, nc * sizeof *t);
       if (t == NULL) {
         rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
@@ -845,8 +775,109 @@ static int comp_parse(reader *r, size_t K, size_t V, uint64_t f[4],
   return AS_OK;
 }
 
+/* The count table of a one-pass read: dimensions grow (by doubling, at
+ * least to the index seen) while K or V is inferred; each growth is
+ * checked against the memory limit (as_limits.h) at the line that asks
+ * for it, before anything is allocated. */
+typedef struct comp_table {
+  as_counts *c;
+  size_t Kfix, Vfix;   /* given dimensions, 0 when inferred */
+} comp_table;
+
+static int comp_table_fit(reader *r, comp_table *t, uint64_t x, uint64_t m,
+                          as_err *err)
+{
+  size_t K0 = t->c != NULL ? t->c->K : 0, V0 = t->c != NULL ? t->c->V : 0;
+  if (t->c != NULL && x < K0 && m < V0)
+    return AS_OK;
+  /* Indices ≥ 2^32 make K·V² overflow any memory: refused outright. */
+  uint64_t K = x < K0 ? K0 : x + 1, V = m < V0 ? V0 : m + 1;
+  K = K < t->Kfix ? t->Kfix : K;
+  V = V < t->Vfix ? t->Vfix : V;
+  char val[48], where[4200];
+  snprintf(where, sizeof where, "%s:%zu", r->path, r->line);
+  if (K >= ((uint64_t)1 << 32) || V >= ((uint64_t)1 << 32)) {
+    snprintf(val, sizeof val, "%" PRIu64, K >= ((uint64_t)1 << 32) ? x : m);
+    return perr(r, "index too large for a count table", val, err);
+  }
+  double need = (double)K * (double)V * (double)V * sizeof(uint64_t);
+  int by_v = m >= V0 && (x < K0 || m >= x);
+  snprintf(val, sizeof val, "%" PRIu64, by_v ? m : x);
+  char what[160];
+  snprintf(what, sizeof what, "%s (%s) asks for a %" PRIu64 " x %" PRIu64
+           " x %" PRIu64 " count table, which", by_v ? "response" : "context",
+           val, K, V, V);
+  int rc = as_limits_check(where, what, need, err);
+  if (rc != AS_OK)
+    return rc;
+  /* Doubling keeps the number of re-layouts logarithmic; it is given up
+   * where the doubled table would not fit the limit. */
+  uint64_t K2 = t->Kfix || K <= K0 ? K : (2 * K0 > K ? 2 * K0 : K);
+  uint64_t V2 = t->Vfix || V <= V0 ? V : (2 * V0 > V ? 2 * V0 : V);
+  as_err tmp;
+  if (as_limits_check(where, what, (double)K2 * V2 * V2 * 8.0, &tmp) != AS_OK) {
+    K2 = K;
+    V2 = V;
+  }
+  as_counts *n = as_counts_new((size_t)K2, (size_t)V2);
+  if (n == NULL)
+    return as_err_set(err, AS_ENOMEM, "%s: out of memory (%s)", where, what);
+  if (t->c != NULL) {
+    for (size_t a = 0; a < K0; a++)
+      for (size_t w = 0; w < V0; w++)
+        memcpy(&n->N[((size_t)a * V2 + w) * V2], &t->c->N[(a * V0 + w) * V0],
+               V0 * sizeof *n->N);
+    n->n = t->c->n;
+    as_counts_free(t->c);
+  }
+  t->c = n;
+  return AS_OK;
+}
+
+/* Adds one row's count to its cell; overflow is an error at the row. */
+static int comp_add(reader *r, as_counts *c, const uint64_t f[4], as_err *err)
+{
+  size_t V = c->V;
+  uint64_t *cell = &c->N[(f[0] * V + f[1]) * V + f[2]];
+  char val[32];
+  snprintf(val, sizeof val, "%" PRIu64, f[3]);
+  if (f[3] > UINT64_MAX - *cell)
+    return perr(r, "count of this cell, summed over its rows, overflows "
+                "64 bits", val, err);
+  if (f[3] > UINT64_MAX - c->n)
+    return perr(r, "total count overflows 64 bits", val, err);
+  *cell += f[3];
+  c->n += f[3];
+  return AS_OK;
+}
+
+/* Shrinks a grown table to the inferred K × V (1 + the largest index). */
+static int comp_table_trim(comp_table *t, size_t K, size_t V, as_err *err)
+{
+  as_counts *c = t->c;
+  if (c->K == K && c->V == V)
+    return AS_OK;
+  as_counts *n = as_counts_new(K, V);
+  if (n == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  for (size_t a = 0; a < K; a++)
+    for (size_t w = 0; w < V; w++)
+      memcpy(&n->N[(a * V + w) * V], &c->N[(a * c->V + w) * c->V],
+             V * sizeof *n->N);
+  n->n = c->n;
+  as_counts_free(c);
+  t->c = n;
+  return AS_OK;
+}
+
 int as_io_read_comparisons(const char *path, size_t K, size_t V,
                            as_counts **out, as_err *err)
+{
+  return as_io_read_counts(path, K, V, NULL, out, err);
+}
+
+int as_io_read_counts(const char *path, size_t K, size_t V,
+                      const char *nonzero, as_counts **out, as_err *err)
 {
   if (path == NULL || out == NULL)
     return as_err_set(err, AS_EINVAL, "read_comparisons: NULL argument");
@@ -856,105 +887,58 @@ int as_io_read_comparisons(const char *path, size_t K, size_t V,
   if (rc != AS_OK)
     return rc;
   uint64_t f[4], maxx = 0, maxv = 0;
-  size_t nrows = 0, line_maxx = 0, line_maxv = 0;
-  as_counts *c = NULL;
-  /* Pass 1: validate every line and find the largest indices, so the
-   * table is allocated once at its final size. */
+  size_t nrows = 0, line_maxv = 0;
+  comp_table t = {NULL, K, V};
+  if (K != 0 && V != 0 && (rc = comp_table_fit(&r, &t, K - 1, V - 1, err))
+      != AS_OK)
+    goto fail;
+  /* One pass (a pipe works): each row is validated, the table grown to
+   * hold it, and its count added. */
   while ((got = reader_next(&r, err)) > 0) {
     if ((rc = comp_parse(&r, K, V, f, &is_data, err)) != AS_OK)
       goto fail;
     if (!is_data)
       continue;
     nrows++;
-    if (f[0] >= maxx) {
-      maxx = f[0];
-      line_maxx = r.line;
-    }
     uint64_t m = f[1] > f[2] ? f[1] : f[2];
+    maxx = f[0] > maxx ? f[0] : maxx;
     if (m >= maxv) {
       maxv = m;
       line_maxv = r.line;
     }
+    if ((rc = comp_table_fit(&r, &t, f[0], m, err)) != AS_OK ||
+        (rc = comp_add(&r, t.c, f, err)) != AS_OK)
+      goto fail;
   }
   if (got < 0) {
     rc = err != NULL ? err->code : AS_EIO;
     goto fail;
   }
-  /* K·V² cells of 8 bytes: refuse a table beyond AS_IO_MAX_CELLS, which
-   * one mistyped index would otherwise ask for. */
-  if (maxx >= AS_IO_MAX_CELLS || maxv >= AS_IO_MAX_CELLS) {
-    r.line = maxx >= AS_IO_MAX_CELLS ? line_maxx : line_maxv;
-    char val[32];
-    snprintf(val, sizeof val, "%" PRIu64, maxx >= AS_IO_MAX_CELLS ? maxx
-                                                                  : maxv);
-    rc = perr(&r, "index too large (limit 2^26 count cells)", val, err);
+  r.line = r.last_line;
+  if ((K == 0 || V == 0) && nrows == 0) {
+    rc = perr(&r, "no data rows to infer K and V from", NULL, err);
     goto fail;
   }
-  if (K == 0 || V == 0) {
-    if (nrows == 0) {
-      r.line = r.last_line;
-      rc = perr(&r, "no data rows to infer K and V from", NULL, err);
-      goto fail;
-    }
-    if (K == 0)
-      K = (size_t)maxx + 1;
-    if (V == 0) {
-      V = (size_t)maxv + 1;
-      if (V < 2) {
-        r.line = line_maxv;
-        rc = perr(&r, "only response 0 appears: V must be at least 2 "
-                  "(pass V explicitly)", NULL, err);
-        goto fail;
-      }
-    }
-  }
-  if ((uint64_t)K > AS_IO_MAX_CELLS || (uint64_t)V > AS_IO_MAX_CELLS ||
-      (uint64_t)V * V > AS_IO_MAX_CELLS / K) {
-    char val[80];
-    snprintf(val, sizeof val, "K = %zu, V = %zu", K, V);
-    r.line = (uint64_t)V * V > AS_IO_MAX_CELLS ? line_maxv : line_maxx;
-    rc = perr(&r, "index too large: K*V*V exceeds the limit of 2^26 count "
-              "cells", val, err);
+  if (V == 0 && maxv < 1) {
+    r.line = line_maxv;
+    rc = perr(&r, "only response 0 appears: V must be at least 2 (pass V "
+              "explicitly)", NULL, err);
     goto fail;
   }
-  c = as_counts_new(K, V);
-  if (c == NULL) {
-    rc = as_err_set(err, AS_ENOMEM, "%s: out of memory", path);
+  if ((rc = comp_table_trim(&t, K ? K : (size_t)maxx + 1,
+                            V ? V : (size_t)maxv + 1, err)) != AS_OK)
     goto fail;
-  }
-  if ((rc = reader_rewind(&r, err)) != AS_OK)
-    goto fail;
-  /* Pass 2: accumulate; repeated cells are summed, overflow is an error. */
-  c->n = 0;
-  while ((got = reader_next(&r, err)) > 0) {
-    if ((rc = comp_parse(&r, K, V, f, &is_data, err)) != AS_OK)
-      goto fail;
-    if (!is_data)
-      continue;
-    uint64_t *cell = &c->N[(f[0] * V + f[1]) * V + f[2]];
-    char val[32];
-    snprintf(val, sizeof val, "%" PRIu64, f[3]);
-    if (f[3] > UINT64_MAX - *cell) {
-      rc = perr(&r, "count of this cell, summed over its rows, overflows "
-                "64 bits", val, err);
-      goto fail;
-    }
-    if (f[3] > UINT64_MAX - c->n) {
-      rc = perr(&r, "total count overflows 64 bits", val, err);
-      goto fail;
-    }
-    *cell += f[3];
-    c->n += f[3];
-  }
-  if (got < 0) {
-    rc = err != NULL ? err->code : AS_EIO;
+  if (nonzero != NULL && t.c->n == 0) {
+    char what[96];
+    snprintf(what, sizeof what, "no %s (all counts are 0)", nonzero);
+    rc = perr(&r, what, NULL, err);
     goto fail;
   }
   reader_close(&r);
-  *out = c;
+  *out = t.c;
   return AS_OK;
 fail:
-  as_counts_free(c);
+  as_counts_free(t.c);
   reader_close(&r);
   return rc;
 }

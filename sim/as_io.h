@@ -46,14 +46,20 @@ int as_io_read_instance(const char *path, as_instance **out, as_err *err);
  * decimal integer (no sign, no exponent) below 2^64; a cell or the total
  * overflowing 2^64 − 1 is an error at the row where it happens; an inferred
  * V must be ≥ 2; a file without data rows is an error only when K or V must
- * be inferred.  The file is read twice (validate, then count), so memory is
- * O(K·V²) whatever the number of rows. */
-/* Largest count table a reader allocates (K·V² cells): an index beyond
- * it is reported as a parse error rather than attempted. */
+ * be inferred.  The file is read once ("-" is standard input, a pipe
+ * works), so memory is O(K·V²) whatever the number of rows; the table
+ * grows with the largest index seen and every growth is checked against
+ * the memory limit (as_limits.h) at the line that asks for it, before it
+ * is allocated ("FILE:LINE: a K x V x V count table (index I) needs ..."). */
+/* Largest count table `alignsim sample` draws (K·V² cells). */
 #define AS_IO_MAX_CELLS ((uint64_t)1 << 26)
 
 int as_io_read_comparisons(const char *path, size_t K, size_t V,
                            as_counts **out, as_err *err);
+/* The same, and when nonzero != NULL a file whose counts are all 0 is an
+ * error at its last line: "FILE:LINE: no NONZERO (all counts are 0)". */
+int as_io_read_counts(const char *path, size_t K, size_t V,
+                      const char *nonzero, as_counts **out, as_err *err);
 int as_io_write_comparisons(const char *path, const as_counts *c, as_err *err);
 
 /* Policy / value table: `context response value` (log-probabilities, or a
@@ -126,30 +132,76 @@ int as_io_mkdir_p(const char *dir, char **created, as_err *err);
  * as_io_mkdir_p), innermost first; a directory that is not empty stays. */
 void as_io_rmdir_created(const char *dir, const char *created);
 
-/* A set of output files that appear together or not at all (a run's
- * results, `alignsim sample`'s files): each file is written to DIR/NAME's
- * temporary name (as_io_open_tmp) and finished (as_io_finish_tmp) before
- * the next is opened; as_io_outset_commit renames them all into place
- * once every one was written.  Zero-initialise the set; always end with
- * as_io_outset_free, which removes every temporary file not renamed. */
+/* Output sets: files that appear together or not at all (a run's
+ * results, `alignsim sample`'s files, `fit`'s table and manifest).  Each
+ * file is opened (as_io_outset_open) and finished (as_io_outset_close)
+ * before the next is opened; as_io_outset_commit publishes them all;
+ * always end with as_io_outset_free.  Zero-initialise the set.
+ *
+ * Files in a directory (dir != NULL, one directory per set; NAME may have
+ * subdirectories, "shards/0.csv", made as needed) are written
+ * into a staging directory beside it, DIR/../.NAME.staging.PID, and the
+ * commit swaps that in with one rename (DIR absent or empty) or one
+ * renameat2(RENAME_EXCHANGE) (DIR holds a previous set, which is then
+ * removed): a reader of DIR sees the old set or the new set, never a mix,
+ * and a failed commit leaves the old set intact.  DIR is the set: it must
+ * be absent, empty, or a previous alignsim output set (it holds a
+ * `manifest`); anything else is refused, never replaced.  Where the file
+ * system has no RENAME_EXCHANGE the old set is renamed to .NAME.old.PID
+ * first (two renames).  Staging and .old directories left by a killed run
+ * (dead PID) are removed — or, for an .old directory whose target is
+ * missing, renamed back — by the next set written into the same place.
+ *
+ * Files without a directory (dir == NULL: NAME is a path) are siblings of
+ * anything and cannot be swapped as one; the LAST file of such a set (its
+ * manifest) seals it: the old manifest is moved aside first, the other
+ * files renamed in (their old versions kept as hard links until the end),
+ * the new manifest last.  A kill leaves the old complete set or files
+ * without a manifest, never a manifest beside files it does not describe;
+ * a failed rename restores every old file.
+ *
+ * Test hook: ALIGNSIM_FAULT=kill:N (or fail:N) makes the N-th rename of a
+ * commit SIGKILL the process (or fail with EIO); tests/test_outset.sh. */
 typedef struct as_io_outset {
   size_t count, cap;
   char **tmp, **path; /* owned */
+  char *stage, *target, *parent, *base, *created; /* directory sets (owned) */
 } as_io_outset;
 
 /* Opens DIR/NAME's temporary file (NAME itself when dir is NULL); close it
- * with as_io_outset_close. */
+ * with as_io_outset_close.  The first open of a directory set checks DIR
+ * (as_io_check_output), creates its missing parents and the staging
+ * directory, and cleans stale ones. */
 FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
                         as_err *err);
-/* Flushes and closes f (the file last opened); AS_EIO on a write error (the
- * file then leaves the set).  A caller whose body failed closes with
- * err = NULL and returns its own error; the file is removed on free. */
+/* Flushes, fsyncs and closes f (the file last opened); AS_EIO on a write
+ * error, "no space left on device" when the disk is full (the file then
+ * leaves the set).  A caller whose body failed closes with err = NULL and
+ * returns its own error; the file is removed on free. */
 int as_io_outset_close(as_io_outset *s, FILE *f, as_err *err);
-/* Renames every closed temporary file onto its final name.  A rename that
- * fails (not expected after the writes succeeded in the same directory)
- * removes the files this call renamed already: no partial set is left. */
+/* Publishes the set as described above. */
 int as_io_outset_commit(as_io_outset *s, as_err *err);
-/* Removes the temporary files and frees the set (also after a commit). */
+/* Removes what was not committed (temporary files, the staging directory,
+ * parents it created) and frees the set (also after a commit). */
 void as_io_outset_free(as_io_outset *s);
+
+/* Checks an output location before any computation: PATH (a directory
+ * when is_dir, else a file) must not be the other kind; a directory must
+ * be writable and absent, empty or a previous alignsim set; the nearest
+ * existing ancestor must be a writable directory on a writable file
+ * system; and when bytes > 0, about that much space must be free there.
+ * AS_EINVAL with the reason (an unusable location is bad usage: exit 2). */
+int as_io_check_output(const char *path, int is_dir, double bytes,
+                       as_err *err);
+
+/* SIGINT, SIGTERM and SIGHUP (unless ignored) remove every temporary file
+ * and staging directory still open, then end the process by the signal.
+ * Called once by the program (the alignsim tool does in main), not by the
+ * library. */
+void as_io_cleanup_on_signals(void);
+/* Registers / forgets a temporary file for that cleanup (as_io_open_tmp
+ * and the outset do it themselves). */
+void as_io_track_tmp(const char *path);
+void as_io_untrack_tmp(const char *path);
 
 #endif

@@ -87,6 +87,7 @@ typedef struct group {
   double n, m, beta, lambda; /* lambda: NAN unless tuning is fixed */
   size_t *idx, count, cap;
   long not_converged;
+  long non_finite;     /* rows with status non-finite (issue 12) */
   stat5 s[AS_METRICS_COUNT];
   stat5 floor, lam, aux;
 } group;
@@ -177,6 +178,8 @@ static int make_groups(const as_config *cfg, const as_rows *rows,
     g[j].idx[g[j].count++] = i;
     if (r->status != AS_OK)
       g[j].not_converged++;
+    if (r->status == AS_ENONFINITE)
+      g[j].non_finite++;
   }
   double *v = malloc((rows->count ? rows->count : 1) * sizeof *v);
   if (v == NULL)
@@ -217,6 +220,7 @@ typedef struct curve {
   as_rate_fit fit;
   int fitted;
   long not_converged; /* rows with status != ok among the fitted points */
+  long non_finite;    /* of which non-finite */
 } curve;
 
 /* Curves over n: groups with the same (method, β, λ-key); fitted when two
@@ -283,6 +287,7 @@ static int make_curves(const as_config *cfg, const as_rows *rows,
         /* the fit uses every row of these points, converged or not: say
          * how many were not (summary.csv's not_converged of the rate row) */
         c[k].not_converged += g[c[k].grp[p]].not_converged;
+        c[k].non_finite += g[c[k].grp[p]].non_finite;
       }
     if (usable >= 2) {
       as_err e2;
@@ -343,8 +348,9 @@ static int write_summary(FILE *f, const as_config *cfg, const group *g,
       fprintf(f, ",%s_%s", extra[e], sfx[s]);
   /* cell: the group's cell (results.csv's `cell`); for a rate row the
    * cell of the curve's first point, which names its cell family */
+  /* non_finite: rows whose status is non-finite (also in not_converged) */
   fputs(",slope,slope_se,slope_ci_lo,slope_ci_hi,intercept,rate_points,"
-        "rate_boot,cell\n", f);
+        "rate_boot,cell,non_finite\n", f);
   size_t ncols = 0;
   for (size_t mi = 0; mi < AS_METRICS_COUNT; mi++)
     ncols += as_config_wants_metric(cfg, as_metrics_names[mi]) ? 5 : 0;
@@ -368,7 +374,7 @@ static int write_summary(FILE *f, const as_config *cfg, const group *g,
     put_stat(f, &gp->floor);
     put_stat(f, &gp->lam);
     put_stat(f, &gp->aux);
-    fprintf(f, ",,,,,,,,%zu\n", gp->cell);
+    fprintf(f, ",,,,,,,,%zu,%ld\n", gp->cell, gp->non_finite);
   }
   for (size_t k = 0; k < nc; k++) {
     if (!c[k].fitted)
@@ -390,7 +396,8 @@ static int write_summary(FILE *f, const as_config *cfg, const group *g,
       fputc(',', f);
       put_d(f, v[i]);
     }
-    fprintf(f, ",%zu,%ld,%zu\n", r->points, r->boot, g[c[k].grp[0]].cell);
+    fprintf(f, ",%zu,%ld,%zu,%ld\n", r->points, r->boot, g[c[k].grp[0]].cell,
+            c[k].non_finite);
   }
   return ferror(f) ? AS_EIO : AS_OK;
 }

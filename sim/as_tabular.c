@@ -92,6 +92,8 @@ int as_tab_method_needs_q(as_method m)
 
 int as_tab_worst_status(int a, int b)
 {
+  if (a == AS_ENONFINITE || b == AS_ENONFINITE)   /* issue 12 */
+    return AS_ENONFINITE;
   if (a == AS_EDIVERGE || b == AS_EDIVERGE)
     return AS_EDIVERGE;
   if (a == AS_ENOCONV || b == AS_ENOCONV)

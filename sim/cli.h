@@ -36,6 +36,18 @@ int cli_parse_positive_double(const char *flag, const char *s, double *out);
 int cli_parse_u64(const char *flag, const char *s, uint64_t *out);
 int cli_parse_long(const char *flag, const char *s, long min, long max,
                    long *out);
+/* A finite number in [lo, hi] (lo excluded when lo_open): the range checks
+ * of the options whose arithmetic overflows beyond a bound (issue 12:
+ * `--lambda 1e308` gave -inf log-probabilities, `--lr 1e308` an infinite
+ * θ).  "alignsim: --FLAG: VALUE is outside (lo, hi]: WHY". */
+int cli_parse_bounded(const char *flag, const char *s, double lo, int lo_open,
+                      double hi, const char *why, double *out);
+/* The bounds, in one table: scale hyperparameters (λ, γ, η_r ridge, η)
+ * up to CLI_MAX_SCALE, temperatures (β, β_d) up to CLI_MAX_TEMP, the DPO
+ * step size up to CLI_MAX_LR. */
+#define CLI_MAX_SCALE 1e12
+#define CLI_MAX_TEMP 1e6
+#define CLI_MAX_LR 1e6
 /* Prints "alignsim: MSG" and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...)
 #if defined(__GNUC__)

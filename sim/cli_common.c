@@ -44,6 +44,17 @@ int cli_parse_positive_double(const char *flag, const char *s, double *out)
   return 0;
 }
 
+int cli_parse_bounded(const char *flag, const char *s, double lo, int lo_open,
+                      double hi, const char *why, double *out)
+{
+  if (cli_parse_double(flag, s, out) != 0)
+    return CLI_EXIT_USAGE;
+  if (*out < lo || (lo_open && *out == lo) || *out > hi)
+    return cli_usage_error("%s: %s is outside %c%g, %g]: %s", flag, s,
+                           lo_open ? '(' : '[', lo, hi, why);
+  return 0;
+}
+
 int cli_parse_u64(const char *flag, const char *s, uint64_t *out)
 {
   char *end;

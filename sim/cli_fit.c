@@ -196,8 +196,11 @@ static void usage(FILE *f)
 "starts reached, best_hits those that reached the kept one (a note on\n"
 "stderr when they disagree, failed or hit it once: never a certified\n"
 "global minimum).\n"
-"A fit that did not converge is reported there and on stderr; with\n"
-"--strict it exits 1 and writes nothing.\n"
+"status is ok, no-convergence, diverged or non-finite (a NaN or infinite\n"
+"log-probability, reward, metric or theta_norm: never ok).  A fit that is\n"
+"not ok is reported there and on stderr; with --strict it exits 1 and\n"
+"writes nothing.  --lambda, --gamma, --ridge, --eta must be <= 1e12,\n"
+"--beta, --beta-dpo, --lr <= 1e6 (beyond, the arithmetic overflows).\n"
 "exit status: 0 ok, 1 failed computation (--strict), 2 bad usage or input.\n",
         f);
 }
@@ -260,14 +263,9 @@ typedef struct {
   double minima_gap;
 } fit_extra;
 
-static int nonneg(const char *flag, const char *a, double *v)
-{
-  if (cli_parse_double(flag, a, v))
-    return CLI_EXIT_USAGE;
-  if (!(*v >= 0.0))
-    return cli_usage_error("%s: '%s' must be >= 0", flag, a);
-  return 0;
-}
+/* Why the hyperparameters are bounded (cli.h, cli_parse_bounded). */
+#define SCALE_WHY "beyond it the closed forms and KL terms overflow"
+#define TEMP_WHY "beyond it beta times a log-probability overflows"
 
 static int parse_class(const char *flag, const char *a, int *out)
 {
@@ -334,27 +332,33 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
     case OPT_K: bad = cli_parse_long("--K", a, 1, 1L << 26, &o->K); break;
     case OPT_V: bad = cli_parse_long("--V", a, 2, 1L << 13, &o->V); break;
     case OPT_BETA:
-      bad = cli_parse_positive_double("--beta", a, &o->fo.beta);
+      bad = cli_parse_bounded("--beta", a, 0, 1, CLI_MAX_TEMP, TEMP_WHY,
+                              &o->fo.beta);
       o->given |= U_BETA;
       break;
     case OPT_LAMBDA:
-      bad = nonneg("--lambda", a, &o->fo.lambda);
+      bad = cli_parse_bounded("--lambda", a, 0, 0, CLI_MAX_SCALE, SCALE_WHY,
+                              &o->fo.lambda);
       o->given |= U_LAMBDA;
       break;
     case OPT_GAMMA:
-      bad = nonneg("--gamma", a, &o->fo.gamma);
+      bad = cli_parse_bounded("--gamma", a, 0, 0, CLI_MAX_SCALE, SCALE_WHY,
+                              &o->fo.gamma);
       o->given |= U_GAMMA;
       break;
     case OPT_BDPO:
-      bad = cli_parse_positive_double("--beta-dpo", a, &o->fo.beta_dpo);
+      bad = cli_parse_bounded("--beta-dpo", a, 0, 1, CLI_MAX_TEMP, TEMP_WHY,
+                              &o->fo.beta_dpo);
       o->given |= U_BDPO;
       break;
     case OPT_RIDGE:
-      bad = nonneg("--ridge", a, &o->fo.ridge);
+      bad = cli_parse_bounded("--ridge", a, 0, 0, CLI_MAX_SCALE, SCALE_WHY,
+                              &o->fo.ridge);
       o->given |= U_RIDGE;
       break;
     case OPT_ETA:
-      bad = cli_parse_positive_double("--eta", a, &o->fo.eta);
+      bad = cli_parse_bounded("--eta", a, 0, 1, CLI_MAX_SCALE, SCALE_WHY,
+                              &o->fo.eta);
       o->given |= U_ETA;
       break;
     case OPT_ITER:
@@ -367,7 +371,8 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
       o->given |= U_STEPS;
       break;
     case OPT_LR:
-      bad = cli_parse_positive_double("--lr", a, &o->fo.dpo_lr);
+      bad = cli_parse_bounded("--lr", a, 0, 1, CLI_MAX_LR, "a larger step "
+                              "overflows theta", &o->fo.dpo_lr);
       o->given |= U_STEPS;
       o->have_lr = 1;
       break;
@@ -649,7 +654,8 @@ static int worse(int a, int b)
 
 static int is_status(int rc)
 {
-  return rc == AS_OK || rc == AS_ENOCONV || rc == AS_EDIVERGE;
+  return rc == AS_OK || rc == AS_ENOCONV || rc == AS_EDIVERGE ||
+         rc == AS_ENONFINITE;
 }
 
 /* Every fit except tabular policy with a tabular reward (that is as_fit):
@@ -847,6 +853,11 @@ int cli_fit_main(int argc, char **argv)
   as_method method = o.fo.method;
   int uses_pairs = (method_uses[method] & U_PAIRS) != 0;
 
+  /* an unusable --out is refused before the fit (issue 12) */
+  if (as_io_check_output(o.out, 0, 0.0, &e) != AS_OK) {
+    cli_usage_error("--out: %s", e.msg);
+    goto out;
+  }
   if (o.inst != NULL) {
     if (as_io_read_instance(o.inst, &inst, &e) != AS_OK) {
       cli_usage_error("%s", e.msg);
@@ -895,16 +906,13 @@ int cli_fit_main(int argc, char **argv)
     V = fv;
     x.d = F->d;
   }
-  if (as_io_read_comparisons(o.comp, K, V, &cnt, &e) != AS_OK) {
+  /* "FILE:LINE: no comparisons (all counts are 0)" from the reader */
+  if (as_io_read_counts(o.comp, K, V, "comparisons", &cnt, &e) != AS_OK) {
     cli_usage_error("%s", e.msg);
     goto out;
   }
   K = cnt->K;
   V = cnt->V;
-  if (cnt->n == 0) {
-    cli_usage_error("%s: no comparisons (all counts are 0)", o.comp);
-    goto out;
-  }
   if (uses_pairs && o.mu2 != NULL) {
     size_t mk = 0, mv = 0;
     if (as_io_read_table(o.mu2, &mk, &mv, &mu2, 1, &e) != AS_OK) {
@@ -915,12 +923,9 @@ int cli_fit_main(int argc, char **argv)
       goto out;
   }
   if (uses_pairs && o.unl != NULL) {
-    if (as_io_read_comparisons(o.unl, K, V, &unl, &e) != AS_OK) {
+    if (as_io_read_counts(o.unl, K, V, "unlabelled pairs", &unl, &e) !=
+        AS_OK) {
       cli_usage_error("%s", e.msg);
-      goto out;
-    }
-    if (unl->n == 0) {
-      cli_usage_error("%s: no unlabelled pairs (all counts are 0)", o.unl);
       goto out;
     }
     x.m = unl->n;
@@ -1025,6 +1030,8 @@ int cli_fit_main(int argc, char **argv)
                     "lambda = 0: the policy there is not identified (it "
                     "keeps pi_ref's offsets between the unconnected "
                     "responses)\n", res.pairs_unidentified);
+  /* every fit path, not only as_fit's: non-finite is never ok */
+  as_fit_finite_status(&res, inst ? inst->log_pi_ref : ref, &e);
   if (res.status != AS_OK) {
     fprintf(stderr, "alignsim: %s: %s\n",
             o.strict ? "error" : "warning", e.msg);
@@ -1044,6 +1051,18 @@ int cli_fit_main(int argc, char **argv)
       goto out;
     }
     as_metrics_to_array(&met, mv);
+    /* reward_score is NaN by definition without a learned reward */
+    for (int i = 0; i < AS_METRICS_COUNT && res.status != AS_ENONFINITE; i++)
+      if (isnan(mv[i]) && (res.reward != NULL ||
+                           strcmp(as_metrics_names[i], "reward_score") != 0)) {
+        res.status = AS_ENONFINITE;
+        fprintf(stderr, "alignsim: %s: non-finite result: %s = nan\n",
+                o.strict ? "error" : "warning", as_metrics_names[i]);
+        if (o.strict) {
+          status = CLI_EXIT_FAIL;
+          goto out;
+        }
+      }
   }
   if (write_outputs(&o, argc, argv, cnt, &res, &x, &e) != AS_OK) {
     cli_usage_error("%s", e.msg);

@@ -92,10 +92,8 @@ int cli_run_main(int argc, char **argv)
   as_err err;
   as_err_clear(&err);
   int rc = as_config_read(file, &cfg, &err);
-  if (rc != AS_OK) {
-    fprintf(stderr, "alignsim: %s\n", err.msg);
-    return CLI_EXIT_USAGE;
-  }
+  if (rc != AS_OK)
+    return cli_usage_error("%s", err.msg);   /* one prefix (issue 12) */
   if (have_seed)
     cfg->seed = seed;
 

@@ -288,6 +288,13 @@ int cli_sample_main(int argc, char **argv)
 
   as_err e;
   as_err_clear(&e);
+  /* an unusable --out is refused before anything is drawn (issue 12),
+   * a disk without room for the largest possible files too (every cell of
+   * K·V² present, ≤ 64 bytes a row; instance rows ≤ 100 bytes) */
+  double K = (double)o.ip.K, V = (double)o.ip.V;
+  double most = K * V * V * 64.0 * (o.have_m ? 2 : 1) + K * V * 100.0;
+  if (as_io_check_output(o.out, 1, most, &e) != AS_OK)
+    return cli_usage_error("--out: %s", e.msg);
   as_instance *inst = as_instance_new(o.ip.K, o.ip.V);
   as_counts *cnt = as_counts_new(o.ip.K, o.ip.V);
   as_counts *unl = o.have_m ? as_counts_new(o.ip.K, o.ip.V) : NULL;

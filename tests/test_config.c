@@ -402,6 +402,56 @@ START_TEST(test_read_file)
 }
 END_TEST
 
+/* Memory a configuration asks for is checked before anything runs
+ * (as_limits.h): K = V = 1000 (three 8 GB count tables) and a finite class
+ * of 10^8 members are refused at the key's line with the figure; E1 itself
+ * fits in 64 MiB. */
+START_TEST(test_memory_limit)
+{
+  as_config *c = NULL;
+  as_err e;
+  setenv("ALIGNSIM_MEM_LIMIT", "64M", 1);
+  int rc = as_config_parse_string(good_e1, "e1.cfg", &c, &e);
+  ck_assert_msg(rc == AS_OK, "rc %d: %s", rc, e.msg);
+  as_config_free(c);
+  const char *kv =
+    "experiment = \"x\";\ninstance = {\n  K = 1000;\n  V = 1000; };\n"
+    "beta = 1.0;\nn = [100];\nlambda = [1.0];\nmethods = [\"rkl\"];\n"
+    "replicates = 1;\n";
+  ck_assert_int_eq(as_config_parse_string(kv, "kv.cfg", &c, &e), AS_EPARSE);
+  ck_assert_msg(strncmp(e.msg, "kv.cfg:2: K = 1000, V = 1000", 28) == 0 &&
+                strstr(e.msg, "memory limit of 67108864") != NULL, "%s",
+                e.msg);
+  const char *cls =
+    "experiment = \"x\";\ninstance = { K = 10; V = 10; };\nbeta = 1.0;\n"
+    "n = [100];\nlambda = [1.0];\nmethods = [\"pmle\"];\nreplicates = 1;\n"
+    "class = { type = \"finite\";\n  distances = [0.1]; size = 100000000; };\n";
+  ck_assert_int_eq(as_config_parse_string(cls, "c.cfg", &c, &e), AS_EPARSE);
+  ck_assert_msg(strncmp(e.msg, "c.cfg:8: a finite class of 100000000", 36)
+                == 0, "%s", e.msg);
+  unsetenv("ALIGNSIM_MEM_LIMIT");
+}
+END_TEST
+
+/* A NUL byte in a config is an error at its line. */
+START_TEST(test_nul_byte)
+{
+  char path[] = "/tmp/test_config_nul.XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  static const char text[] = "experiment = \"x\";\n# c\nkind\0 = 1;\n";
+  ck_assert_int_eq(write(fd, text, sizeof text - 1), (ssize_t)sizeof text - 1);
+  close(fd);
+  as_config *c = NULL;
+  as_err e;
+  ck_assert_int_eq(as_config_read(path, &c, &e), AS_EPARSE);
+  char want[64];
+  snprintf(want, sizeof want, "%s:3: NUL byte", path);
+  ck_assert_msg(strncmp(e.msg, want, strlen(want)) == 0, "%s", e.msg);
+  unlink(path);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("config");
@@ -414,6 +464,8 @@ int main(void)
   tcase_add_test(tc, test_wide_integers_accepted);
   tcase_add_test(tc, test_missing_required_keys);
   tcase_add_test(tc, test_read_file);
+  tcase_add_test(tc, test_memory_limit);
+  tcase_add_test(tc, test_nul_byte);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

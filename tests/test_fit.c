@@ -707,6 +707,38 @@ START_TEST(test_pairs_unidentified)
 }
 END_TEST
 
+/* Non-finite is never ok (as_fit_finite_status): a -inf log-probability
+ * where π_ref has support, a NaN, a +inf or an infinite ‖θ‖ make the status
+ * non-finite; a -inf where π_ref is 0, and a declared divergence's limit,
+ * do not. */
+START_TEST(test_non_finite_status)
+{
+  double lp[4] = {log(0.5), log(0.5), 0.0, -INFINITY};
+  double ref[4] = {log(0.5), log(0.5), 0.0, -INFINITY};
+  as_fit_result r;
+  memset(&r, 0, sizeof r);
+  r.K = 2;
+  r.V = 2;
+  r.log_pi = lp;
+  r.theta_norm = 1.0;
+  as_err e;
+  ck_assert_int_eq(as_fit_finite_status(&r, ref, &e), AS_OK);
+  ck_assert_int_eq(as_fit_finite_status(&r, NULL, &e), AS_ENONFINITE);
+  ck_assert_str_eq(as_strerror(r.status), "non-finite");
+  r.status = AS_EDIVERGE;                /* a declared limit keeps its zero */
+  ck_assert_int_eq(as_fit_finite_status(&r, NULL, &e), AS_EDIVERGE);
+  lp[0] = NAN;
+  ck_assert_int_eq(as_fit_finite_status(&r, ref, &e), AS_ENONFINITE);
+  lp[0] = log(0.5);
+  r.status = AS_OK;
+  r.theta_norm = INFINITY;
+  ck_assert_int_eq(as_fit_finite_status(&r, ref, &e), AS_ENONFINITE);
+  r.status = AS_OK;
+  r.theta_norm = NAN;                    /* "not computed" */
+  ck_assert_int_eq(as_fit_finite_status(&r, ref, &e), AS_OK);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
   Suite *s = suite_create("fit");
@@ -724,6 +756,7 @@ static Suite *fit_suite(void)
   tcase_add_test(tc, test_pairs_unidentified);
   tcase_add_test(tc, test_not_converged_union);
   tcase_add_test(tc, test_reward_honours_max_iter);
+  tcase_add_test(tc, test_non_finite_status);
   suite_add_tcase(s, tc);
   return s;
 }

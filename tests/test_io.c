@@ -20,6 +20,7 @@
 
 #include "as_instance.h"
 #include "as_io.h"
+#include "as_limits.h"
 #include "as_math.h"
 #include "as_pref.h"
 
@@ -651,6 +652,10 @@ END_TEST
  * is freed uncommitted, and a rename that fails undoes the renames before
  * it (here the second name is a non-empty directory: rename gives EISDIR,
  * also for root). */
+/* Output sets (as_io.h): files are staged beside DIR, nothing of the set
+ * is visible before the commit, the commit publishes all of them, and a
+ * directory that is not a previous alignsim set (no manifest) is refused
+ * and left untouched. */
 START_TEST(test_outset)
 {
   as_err e;
@@ -666,12 +671,16 @@ START_TEST(test_outset)
   ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
   ck_assert_msg(!exists(path_in("a")) && !exists(path_in("b")),
                 "files visible before the commit");
-  ck_assert_int_eq(dir_entries(), 2); /* the two temp files */
+  ck_assert_int_eq(dir_entries(), 0);  /* staged beside it */
+  ck_assert_msg(exists(s.stage), "no staging directory");
+  char stage[4096];
+  snprintf(stage, sizeof stage, "%s", s.stage);
   as_io_outset_free(&s);               /* not committed */
+  ck_assert_msg(!exists(stage), "staging directory left");
   ck_assert_int_eq(dir_entries(), 0);
 
   memset(&s, 0, sizeof s);
-  const char *names[2] = {"a", "b"};
+  const char *names[2] = {"a", "manifest"};
   for (int i = 0; i < 2; i++) {
     f = as_io_outset_open(&s, dir, names[i], &e);
     ck_assert_ptr_nonnull(f);
@@ -680,27 +689,113 @@ START_TEST(test_outset)
   }
   ck_assert_int_eq(as_io_outset_commit(&s, &e), AS_OK);
   as_io_outset_free(&s);
-  ck_assert_msg(exists(path_in("a")) && exists(path_in("b")),
-                "commit did not rename");
+  ck_assert_msg(exists(path_in("a")) && exists(path_in("manifest")),
+                "commit did not publish");
   ck_assert_int_eq(dir_entries(), 2);
-  ck_assert_int_eq(remove(path_in("a")), 0);
-  ck_assert_int_eq(remove(path_in("b")), 0);
 
-  ck_assert_int_eq(mkdir(path_in("b"), 0777), 0);
-  put("b/keep", "k\n");
+  /* a previous set is replaced as a whole (exchange) */
   memset(&s, 0, sizeof s);
-  for (int i = 0; i < 2; i++) {
-    f = as_io_outset_open(&s, dir, names[i], &e);
-    ck_assert_ptr_nonnull(f);
-    fputs(names[i], f);
-    ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
-  }
-  ck_assert_int_eq(as_io_outset_commit(&s, &e), AS_EIO);
-  ck_assert_msg(strstr(e.msg, "cannot rename") != NULL, "%s", e.msg);
+  f = as_io_outset_open(&s, dir, "manifest", &e);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(as_io_outset_close(&s, f, &e), AS_OK);
+  ck_assert_int_eq(as_io_outset_commit(&s, &e), AS_OK);
   as_io_outset_free(&s);
-  ck_assert_msg(!exists(path_in("a")), "first rename not undone");
-  ck_assert_msg(exists(path_in("b/keep")), "directory in the way touched");
-  ck_assert_int_eq(dir_entries(), 1); /* only the directory b */
+  ck_assert_msg(!exists(path_in("a")), "old set's file left in the new set");
+  ck_assert_int_eq(dir_entries(), 1);
+  ck_assert_int_eq(remove(path_in("manifest")), 0);
+
+  /* a directory holding something else is never replaced */
+  put("keep", "k\n");
+  memset(&s, 0, sizeof s);
+  ck_assert_ptr_null(as_io_outset_open(&s, dir, "a", &e));
+  ck_assert_msg(strstr(e.msg, "no alignsim manifest") != NULL, "%s", e.msg);
+  as_io_outset_free(&s);
+  ck_assert_msg(exists(path_in("keep")), "foreign directory touched");
+  ck_assert_int_eq(dir_entries(), 1);
+}
+END_TEST
+
+/* The one-pass comparisons reader grows its table (re-laying the cells
+ * out) as larger indices appear: rows in a random order, with the largest
+ * context and response first, last or in between, must give exactly the
+ * counts accumulated directly, whether K and V are inferred or given. */
+START_TEST(test_comparisons_growth)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 12);
+  for (int trial = 0; trial < 40; trial++) {
+    size_t K = 1 + gsl_rng_uniform_int(r, 9), V = 2 + gsl_rng_uniform_int(r, 9);
+    uint64_t *ref = calloc(K * V * V, sizeof *ref), n = 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    size_t rows = 1 + gsl_rng_uniform_int(r, 60);
+    for (size_t i = 0; i < rows + 2; i++) {
+      size_t x = gsl_rng_uniform_int(r, K), a = gsl_rng_uniform_int(r, V),
+             b = gsl_rng_uniform_int(r, V);
+      if (i == rows) {           /* make sure the largest indices appear */
+        x = K - 1;
+        a = V - 1;
+      } else if (i == rows + 1) {
+        b = V - 1;
+      }
+      uint64_t c = gsl_rng_uniform_int(r, 5);
+      fprintf(f, "%zu\t%zu\t%zu\t%" PRIu64 "\n", x, a, b, c);
+      ref[(x * V + a) * V + b] += c;
+      n += c;
+    }
+    fclose(f);
+    const char *p = put("grow.tsv", text);
+    free(text);
+    for (int given = 0; given < 2; given++) {
+      as_counts *c = NULL;
+      as_err e;
+      ck_assert_msg(as_io_read_comparisons(p, given ? K : 0, given ? V : 0,
+                                           &c, &e) == AS_OK, "%s", e.msg);
+      ck_assert_uint_eq(c->K, K);
+      ck_assert_uint_eq(c->V, V);
+      ck_assert_uint_eq(c->n, n);
+      for (size_t i = 0; i < K * V * V; i++)
+        ck_assert_uint_eq(c->N[i], ref[i]);
+      as_counts_free(c);
+    }
+    free(ref);
+  }
+  gsl_rng_free(r);
+}
+END_TEST
+
+/* The memory limit (as_limits.h): sizes parse with binary suffixes, a
+ * malformed ALIGNSIM_MEM_LIMIT is an error (never ignored), and a reader
+ * refuses a table over the limit at the line that asks for it. */
+START_TEST(test_memory_limit)
+{
+  uint64_t b;
+  ck_assert_int_eq(as_limits_parse_bytes("512M", &b), 0);
+  ck_assert_uint_eq(b, (uint64_t)512 << 20);
+  ck_assert_int_eq(as_limits_parse_bytes("7", &b), 0);
+  ck_assert_uint_eq(b, 7);
+  const char *badv[] = {"", "-1", "1.5G", "12x", "0", "1GB",
+                        "99999999999999999999", "17179869184G"};
+  for (size_t i = 0; i < sizeof badv / sizeof badv[0]; i++)
+    ck_assert_msg(as_limits_parse_bytes(badv[i], &b) != 0, "%s", badv[i]);
+  as_err e;
+  setenv("ALIGNSIM_MEM_LIMIT", "1M", 1);
+  const char *p = put("big.tsv", "0 1 0\n0 2000 0 3\n");
+  as_counts *c = NULL;
+  ck_assert_int_eq(as_io_read_comparisons(p, 0, 0, &c, &e), AS_EPARSE);
+  expect_parse_error(AS_EPARSE, &e, p, 2, "2000");
+  ck_assert_msg(strstr(e.msg, "memory limit of 1048576") != NULL, "%s", e.msg);
+  ck_assert_int_eq(as_io_read_comparisons(p, 0, 2001, &c, &e), AS_EPARSE);
+  setenv("ALIGNSIM_MEM_LIMIT", "lots", 1);
+  ck_assert_int_eq(as_limits_mem(&b, &e), AS_EINVAL);
+  ck_assert_int_eq(as_io_read_comparisons(p, 0, 0, &c, &e), AS_EINVAL);
+  unsetenv("ALIGNSIM_MEM_LIMIT");
+  ck_assert_int_eq(as_limits_mem(&b, &e), AS_OK);
+  ck_assert_msg(b > 0, "no default limit");
+  ck_assert_int_eq(as_io_read_comparisons(p, 0, 0, &c, &e), AS_OK);
+  ck_assert_uint_eq(c->V, 2001);
+  as_counts_free(c);
 }
 END_TEST
 
@@ -723,6 +818,8 @@ int main(void)
   tcase_add_test(tc, test_commit_helpers);
   tcase_add_test(tc, test_mkdir_p);
   tcase_add_test(tc, test_outset);
+  tcase_add_test(tc, test_comparisons_growth);
+  tcase_add_test(tc, test_memory_limit);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
