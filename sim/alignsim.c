@@ -19,6 +19,7 @@ static const struct {
   {"fit", cli_fit_main, "fit an alignment objective to comparisons"},
   {"run", cli_run_main, "run an experiment from a config file"},
   {"bounds", cli_bounds_main, "theory quantities and explicit bounds"},
+  {"merge", cli_merge_main, "join the shards of a run (run --shard I/N)"},
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,7 @@ int cli_sample_main(int argc, char **argv);
 int cli_fit_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_bounds_main(int argc, char **argv);
+int cli_merge_main(int argc, char **argv);
 
 /* Shared value parsers: they print "alignsim: --FLAG: 'VALUE' is not ..."
  * to stderr and return nonzero on failure (no silent clamping). */
