@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,8 +228,10 @@ static int put_record(as_journal *j, char type, const unsigned char *p,
   return AS_OK;
 }
 
+/* Opens path for appending under an exclusive lock and cuts it to its
+ * first `keep` bytes (0: a new journal; else the intact part). */
 static int journal_open(as_journal **out, const char *path, int flags,
-                        as_err *err)
+                        uint64_t keep, as_err *err)
 {
   *out = NULL;
   as_journal *j = calloc(1, sizeof *j);
@@ -237,12 +240,22 @@ static int journal_open(as_journal **out, const char *path, int flags,
     return as_err_set(err, AS_ENOMEM, "out of memory");
   }
   j->fd = open(path, flags | O_WRONLY | O_APPEND | O_CLOEXEC, 0666);
-  if (j->fd < 0) {
-    int e = errno;
+  int e = errno, rc = AS_OK;
+  if (j->fd < 0)
+    rc = as_err_set(err, AS_EIO, "%s: cannot open journal: %s", path,
+                    strerror(e));
+  else if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) /* two runs, one journal */
+    rc = as_err_set(err, AS_EIO, "%s: another alignsim run is using this "
+                    "journal (%s)", path, strerror(errno));
+  else if (ftruncate(j->fd, (off_t)keep) != 0)
+    rc = as_err_set(err, AS_EIO, "%s: cannot cut the journal at byte %llu: "
+                    "%s", path, (unsigned long long)keep, strerror(errno));
+  if (rc != AS_OK) {
+    if (j->fd >= 0)
+      close(j->fd);
     free(j->path);
     free(j);
-    return as_err_set(err, AS_EIO, "%s: cannot open journal: %s", path,
-                      strerror(e));
+    return rc;
   }
   *out = j;
   return AS_OK;
@@ -251,7 +264,7 @@ static int journal_open(as_journal **out, const char *path, int flags,
 int as_journal_create(as_journal **out, const char *path,
                       const as_journal_id *id, as_err *err)
 {
-  int rc = journal_open(out, path, O_CREAT | O_TRUNC, err);
+  int rc = journal_open(out, path, O_CREAT, 0, err);
   if (rc != AS_OK)
     return rc;
   as_buf h = {0};
@@ -277,10 +290,7 @@ int as_journal_create(as_journal **out, const char *path,
 int as_journal_reopen(as_journal **out, const char *path, uint64_t good_end,
                       as_err *err)
 {
-  if (truncate(path, (off_t)good_end) != 0)
-    return as_err_set(err, AS_EIO, "%s: cannot cut the damaged tail: %s",
-                      path, strerror(errno));
-  return journal_open(out, path, 0, err);
+  return journal_open(out, path, 0, good_end, err);
 }
 
 int as_journal_append(as_journal *j, const unsigned char *p, size_t len,

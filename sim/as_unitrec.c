@@ -193,7 +193,7 @@ int as_unitrec_decode(const unsigned char *p, size_t len, uint64_t *unit,
     if (rc == AS_ENOMEM || (rc == AS_OK && as_rows_push(rows, &r) != AS_OK))
       return as_err_set(err, AS_ENOMEM, "out of memory");
     if (rc != AS_OK)
-      break;
+      rd.short_read = 1;
   }
   if (rd.short_read || rd.at != len)
     return as_err_set(err, AS_EPARSE, "unit record: %zu bytes where the "
