@@ -119,7 +119,7 @@ typedef struct as_units {
   long R;
   unsigned long shard_i, shard_n; /* 1/1: every unit                      */
   as_rows *rows;                  /* per unit                             */
-  double *seconds;                /* per unit: wall-clock cost            */
+  double *seconds;                /* per unit: CPU seconds of its thread  */
   unsigned char *have;            /* per unit: rows present               */
   as_names names;                 /* of rows stored from bytes            */
 } as_units;
@@ -185,7 +185,7 @@ typedef struct as_run_opts {
   const char *command_line; /* for the manifest                              */
   int resume;               /* continue DIR/journal (as_journal.h)           */
   unsigned long shard_i, shard_n; /* 0/0: the whole run; else a shard I/N  */
-  const char *unit_times;   /* NULL, or a file for each unit's cost          */
+  const char *unit_times;   /* NULL, or a file: each unit's CPU seconds    */
   const as_run_dist *dist;  /* NULL: this process only                       */
 } as_run_opts;
 

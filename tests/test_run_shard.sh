@@ -110,5 +110,17 @@ check "--shard 4/3 is a usage error" $([ $? -eq 2 ]; echo $?)
 rc=$?
 check "more shards than units is refused ($(cat "$tmp/e"))" $([ $rc -eq 2 ] && [ ! -e "$tmp/x" ]; echo $?)
 
+# The Slurm scripts of docs/cluster.md, with the variables sbatch sets.
+for I in 1 2 3; do
+  SLURM_ARRAY_TASK_ID=$I SLURM_ARRAY_TASK_COUNT=3 SLURM_CPUS_PER_TASK=2 \
+    ALIGNSIM="$exe" bash "$src/scripts/slurm/array.sbatch" "$tmp/s.cfg" \
+    "$tmp/slurm" > /dev/null 2>&1
+  check "array.sbatch task $I" $?
+done
+ALIGNSIM="$exe" bash "$src/scripts/slurm/merge.sbatch" "$tmp/s.cfg" \
+  "$tmp/slurm" 3 > /dev/null
+check "merge.sbatch" $?
+check "Slurm scripts: outputs byte-identical" $(same_outputs "$tmp/ref" "$tmp/slurm"; echo $?)
+
 echo "shard: $pass passed, $fails failed"
 [ $fails -eq 0 ]
