@@ -13,13 +13,19 @@ Three schedules are simulated:
   * bound   — no schedule can beat max(total / N, largest unit).
 Efficiency = (sum of unit costs) / (N × makespan).
 
+With --replicates R the run is modelled at R replicates per cell: each
+cell's R costs are drawn (with replacement, fixed seed) from the costs
+measured for that cell — replicates of a cell are independent draws of the
+same computation, so this is the same sweep with more replicates.
+
 Usage: cluster_model.py UNIT_TIMES [--ranks 1,2,4,...] [--latency S]
-                        [--dispatch S]
+                        [--dispatch S] [--replicates R]
 Prints a Markdown table of makespan and efficiency per N, then the
 distribution of the unit costs and their sum per cell.
 """
 import argparse
 import heapq
+import random
 import sys
 
 
@@ -34,6 +40,20 @@ def read_times(path):
             units.append((int(u), int(cell), float(sec)))
     units.sort()
     return units
+
+
+def resample(units, r):
+    """R costs per cell drawn from the cell's measured costs, unit order
+    cell-major as in the runner."""
+    rng = random.Random(9)
+    cells = {}
+    for _, cell, c in units:
+        cells.setdefault(cell, []).append(c)
+    out = []
+    for cell in sorted(cells):
+        for _ in range(r):
+            out.append((len(out), cell, rng.choice(cells[cell])))
+    return out
 
 
 def dynamic(costs, n, latency, dispatch):
@@ -69,12 +89,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("times")
     ap.add_argument("--ranks", default="1,2,4,8,16,32,64,128,256,512,1024")
-    ap.add_argument("--latency", type=float, default=1e-4,
-                    help="round trip of one request, seconds")
+    ap.add_argument("--latency", type=float, default=1.5e-4,
+                    help="round trip of one request, seconds (default: the "
+                    "master's mean polling wait, 125 us, plus transport)")
     ap.add_argument("--dispatch", type=float, default=2e-5,
                     help="master time per hand-out, seconds")
+    ap.add_argument("--replicates", type=int, default=0,
+                    help="model R replicates per cell (resampled costs)")
     a = ap.parse_args()
     units = read_times(a.times)
+    if a.replicates > 0:
+        units = resample(units, a.replicates)
     costs = [c for _, _, c in units]
     total = sum(costs)
     big = max(costs)

@@ -29,14 +29,19 @@ static int launched(void)
          || getenv("PMIX_RANK") != NULL || getenv("PMI_SIZE") != NULL;
 }
 
-/* Waiting without spinning a core the compute threads need: a short sleep
- * that grows while nothing arrives (50 µs … 2 ms). */
+/* Waiting without spinning a core the compute threads need (Open MPI's
+ * blocking calls busy-poll): a short sleep that grows while nothing
+ * arrives, 25 µs … 250 µs, so a request waits 125 µs on average for an
+ * idle master — small next to units of milliseconds to seconds — while
+ * the polling costs a few thousand wake-ups a second. */
+#define BACKOFF_MIN 25000L
+#define BACKOFF_MAX 250000L
 static void backoff(long *ns)
 {
   struct timespec t = {0, *ns};
   nanosleep(&t, NULL);
-  if (*ns < 2000000)
-    *ns *= 2;
+  if (*ns < BACKOFF_MAX)
+    *ns = *ns * 2 < BACKOFF_MAX ? *ns * 2 : BACKOFF_MAX;
 }
 
 /* ---- agreement before computing */
@@ -210,7 +215,7 @@ static void master_failed_unit(master *m, const unsigned char *p, size_t n)
 static void master_serve(master *m, int size)
 {
   int byes = 0, local = 0;
-  long ns = 50000;
+  long ns = BACKOFF_MIN;
   as_buf b = {0};
   while (byes < size - 1 || !local) {
     int flag;
@@ -224,7 +229,7 @@ static void master_serve(master *m, int size)
         backoff(&ns);
       continue;
     }
-    ns = 50000;
+    ns = BACKOFF_MIN;
     int n;
     MPI_Get_count(&st, MPI_BYTE, &n);
     unsigned char z = 0;
@@ -308,7 +313,7 @@ static size_t remote_next(void *ctx)
   MPI_Request req;
   MPI_Irecv(&v, 1, MPI_UINT64_T, 0, TAG_UNIT, MPI_COMM_WORLD, &req);
   int flag = 0;
-  long ns = 50000;
+  long ns = BACKOFF_MIN;
   for (;;) {
     MPI_Test(&req, &flag, MPI_STATUS_IGNORE);
     if (flag)

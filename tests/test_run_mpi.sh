@@ -84,6 +84,16 @@ mpi 2 "$exe" run "$tmp/e3.cfg" --out "$tmp/s1" --shard 1/2 --quiet > /dev/null 2
 check "e3: shard by 2 ranks + shard by 1 merge byte-identical" \
   $(same_outputs "$tmp/e3-one" "$tmp/e3-merged" "results.csv summary.csv table.txt"; echo $?)
 
+# The MPI Slurm script of docs/cluster.md, with the variables sbatch sets
+# (root and oversubscription allowed through Open MPI's environment).
+SLURM_NTASKS=2 SLURM_CPUS_PER_TASK=1 ALIGNSIM="$exe" \
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+  OMPI_MCA_rmaps_base_oversubscribe=1 \
+  bash "$src/scripts/slurm/mpi.sbatch" "$tmp/e3.cfg" "$tmp/sb" > /dev/null 2>&1
+check "mpi.sbatch runs" $?
+check "mpi.sbatch: byte-identical" \
+  $(same_outputs "$tmp/e3-one" "$tmp/sb" "results.csv summary.csv table.txt"; echo $?)
+
 # Ranks that parsed different configurations (MPMD launch): exit 2.
 sed 's/^seed = 3;/seed = 4;/' "$tmp/e3.cfg" > "$tmp/e3b.cfg"
 mpirun --allow-run-as-root --oversubscribe \
