@@ -52,29 +52,24 @@ static int dist_agree(const as_run_dist *d, int rc, const char *config,
   unsigned long len = (unsigned long)strlen(config);
   MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG, 0, MPI_COMM_WORLD);
   char *root = malloc(len + 1);
-  int nomem = root == NULL;
-  if (!nomem && d->rank == 0)
+  if (root == NULL) /* a collective cannot be left half done: end the job */
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  if (d->rank == 0)
     memcpy(root, config, len + 1);
-  /* the root's text is needed by all: a rank without memory still takes
-   * part in the broadcast through a one-byte stand-in */
-  char one;
-  MPI_Bcast(nomem ? &one : root, nomem ? 1 : (int)len, MPI_CHAR, 0,
-            MPI_COMM_WORLD);
-  int differs = !nomem && d->rank != 0
+  MPI_Bcast(root, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+  int differs = d->rank != 0
                 && (strlen(config) != len || memcmp(root, config, len) != 0);
   free(root);
-  int flags[3] = {rc != AS_OK, differs, nomem}, all[3];
-  MPI_Allreduce(flags, all, 3, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  int flags[2] = {rc != AS_OK, differs}, all[2];
+  MPI_Allreduce(flags, all, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   if (rc != AS_OK)
     return rc; /* this rank's own message */
-  if (nomem)
-    return as_err_set(err, AS_ENOMEM, "rank %d: out of memory", d->rank);
   if (differs)
     return as_err_set(err, AS_EINVAL, "rank %d parsed another configuration "
                       "than rank 0 (every rank must read the same config "
                       "file and --seed)", d->rank);
-  if (all[0] || all[1] || all[2]) {
-    if (d->rank == 0 && !all[0] && !all[2])
+  if (all[0] || all[1]) {
+    if (d->rank == 0 && !all[0])
       return as_err_set(err, AS_EINVAL, "the ranks parsed different "
                         "configurations (every rank must read the same "
                         "config file and --seed)");
