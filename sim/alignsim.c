@@ -25,6 +25,7 @@ static const struct {
   {"run", cli_run_main, "run an experiment from a config file"},
   {"bounds", cli_bounds_main, "theory quantities and explicit bounds"},
   {"report", cli_report_main, "one self-contained HTML page of a run's results"},
+  {"merge", cli_merge_main, "join the shards of a run (run --shard I/N)"},
 };
 
 static void usage(FILE *f)

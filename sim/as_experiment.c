@@ -8,13 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "as_io.h"
+#include "as_journal.h"
 #include "as_progress.h"
 #include "as_results.h"
+#include "as_unitrec.h"
 
 /* ---- the kinds: one line per kind (its definition is in its own file) */
 extern const as_experiment_kind as_kind_tabular;   /* as_kind_tabular.c   */
@@ -108,57 +112,11 @@ void as_run_opts_default(as_run_opts *o)
   o->command_line = "";
 }
 
-/* ---- scheduling */
+/* ---- units */
 
-typedef struct pool {
-  const as_config *cfg;
-  const as_experiment_kind *kind;
-  size_t total, next, done;
-  long R;
-  as_rows *unit_rows; /* one list per unit, by unit index */
-  size_t err_unit;    /* lowest failing unit (SIZE_MAX: none) */
-  as_err err;
-  pthread_mutex_t lock;
-  as_progress progress;
-} pool;
-
-static void *worker(void *arg)
+static int kind_for(const as_config *cfg, const as_experiment_kind **out,
+                    as_err *err)
 {
-  pool *p = arg;
-  for (;;) {
-    pthread_mutex_lock(&p->lock);
-    size_t u = p->next;
-    /* stop handing out work after a failure; a unit below the failing one
-     * still runs so the reported error is the lowest unit's, whatever the
-     * thread count */
-    int stop = u >= p->total || u > p->err_unit;
-    if (!stop)
-      p->next++;
-    pthread_mutex_unlock(&p->lock);
-    if (stop)
-      return NULL;
-    size_t cell = u / (size_t)p->R;
-    long rep = (long)(u % (size_t)p->R);
-    as_err e;
-    as_err_clear(&e);
-    int rc = p->kind->run_unit(p->cfg, cell, rep, &p->unit_rows[u], &e);
-    pthread_mutex_lock(&p->lock);
-    if (rc != AS_OK && u < p->err_unit) {
-      p->err_unit = u;
-      p->err = e;
-      if (p->err.code == AS_OK)
-        as_err_set(&p->err, rc, "unit %zu failed", u);
-    }
-    p->done++;
-    as_progress_update(&p->progress, p->done);
-    pthread_mutex_unlock(&p->lock);
-  }
-}
-
-int as_experiment_compute(const as_config *cfg, int threads, int progress,
-                          as_rows *rows, as_err *err)
-{
-  memset(rows, 0, sizeof *rows);
   const as_experiment_kind *kind = as_experiment_kind_find(cfg->kind);
   if (kind == NULL) {
     char known[256] = "";
@@ -178,26 +136,217 @@ int as_experiment_compute(const as_config *cfg, int threads, int progress,
     return as_err_set(err, AS_ENOTSUP, "%s: 'bounds = \"%s\"' is reported by "
                       "kind 'tabular' only, not by kind '%s'", cfg->path,
                       as_config_bounds_name(cfg->bounds), kind->name);
+  *out = kind;
+  return AS_OK;
+}
+
+int as_units_init(as_units *u, const as_config *cfg, unsigned long shard_i,
+                  unsigned long shard_n, as_err *err)
+{
+  memset(u, 0, sizeof *u);
+  int rc = kind_for(cfg, &u->kind, err);
+  if (rc != AS_OK)
+    return rc;
+  u->R = cfg->replicates;
+  u->cells = u->kind->n_cells(cfg);
+  if (u->cells == 0 || u->cells > SIZE_MAX / (size_t)u->R)
+    return as_err_set(err, AS_EINVAL, "%s: %zu cells", cfg->path, u->cells);
+  u->total = u->cells * (size_t)u->R;
+  if (shard_n < 1 || shard_i < 1 || shard_i > shard_n)
+    return as_err_set(err, AS_EINVAL, "shard %lu/%lu: need 1 <= I <= N",
+                      shard_i, shard_n);
+  if (shard_n > u->total)
+    return as_err_set(err, AS_EINVAL, "shard %lu/%lu: the run has only %zu "
+                      "units, so some shards would be empty", shard_i,
+                      shard_n, u->total);
+  u->shard_i = shard_i;
+  u->shard_n = shard_n;
+  u->rows = calloc(u->total, sizeof *u->rows);
+  u->seconds = calloc(u->total, sizeof *u->seconds);
+  u->have = calloc(u->total, 1);
+  if (u->rows == NULL || u->seconds == NULL || u->have == NULL) {
+    as_units_free(u);
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  }
+  return AS_OK;
+}
+
+void as_units_free(as_units *u)
+{
+  for (size_t i = 0; u->rows != NULL && i < u->total; i++)
+    as_rows_clear(&u->rows[i]);
+  free(u->rows);
+  free(u->seconds);
+  free(u->have);
+  as_names_free(&u->names);
+  memset(u, 0, sizeof *u);
+}
+
+int as_units_in_share(const as_units *u, size_t unit)
+{
+  return unit < u->total && unit % u->shard_n == u->shard_i - 1;
+}
+
+int as_units_set(as_units *u, size_t unit, double seconds,
+                 const as_rows *rows, as_err *err)
+{
+  if (!as_units_in_share(u, unit))
+    return as_err_set(err, AS_EINVAL, "unit %zu is not one of shard "
+                      "%lu/%lu's %zu units", unit, u->shard_i, u->shard_n,
+                      u->total);
+  if (u->have[unit])
+    return as_err_set(err, AS_EINVAL, "unit %zu (cell %zu, replicate %ld) "
+                      "appears twice", unit, unit / (size_t)u->R,
+                      (long)(unit % (size_t)u->R));
+  for (size_t i = 0; i < rows->count; i++)
+    if (as_rows_push(&u->rows[unit], &rows->row[i]) != AS_OK) {
+      as_rows_clear(&u->rows[unit]);
+      return as_err_set(err, AS_ENOMEM, "out of memory");
+    }
+  u->seconds[unit] = seconds;
+  u->have[unit] = 1;
+  return AS_OK;
+}
+
+size_t as_units_missing(const as_units *u)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < u->total; i++)
+    n += as_units_in_share(u, i) && !u->have[i];
+  return n;
+}
+
+int as_units_gather(const as_units *u, as_rows *rows, as_err *err)
+{
+  memset(rows, 0, sizeof *rows);
+  for (size_t i = 0; i < u->total; i++) {
+    if (!u->have[i]) {
+      as_rows_clear(rows);
+      return as_err_set(err, AS_EINVAL, "unit %zu (cell %zu, replicate %ld) "
+                        "is missing", i, i / (size_t)u->R,
+                        (long)(i % (size_t)u->R));
+    }
+    for (size_t k = 0; k < u->rows[i].count; k++)
+      if (as_rows_push(rows, &u->rows[i].row[k]) != AS_OK) {
+        as_rows_clear(rows);
+        return as_err_set(err, AS_ENOMEM, "out of memory");
+      }
+  }
+  return AS_OK;
+}
+
+/* ---- scheduling */
+
+typedef struct pool {
+  const as_config *cfg;
+  as_units *u;
+  const as_unit_hooks *hooks; /* may be NULL */
+  size_t scan, done, todo;
+  size_t err_unit; /* lowest failing unit (SIZE_MAX: none) */
+  as_err err;
+  pthread_mutex_t lock;
+  as_progress progress;
+} pool;
+
+/* A unit's cost is the CPU time of the thread that ran it: unlike the
+ * wall clock it does not grow when other processes share the cores, so
+ * the costs of a run on a busy machine still model a cluster's
+ * (docs/cluster.md). */
+static double now_seconds(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The next unit, under the lock: the hook's, or the share's next missing
+ * unit; after a failure a unit below the failing one still runs, so the
+ * reported error is the lowest unit's whatever the thread count. */
+static size_t pool_next(pool *p)
+{
+  if (p->hooks != NULL && p->hooks->next != NULL)
+    return p->hooks->next(p->hooks->ctx);
+  while (p->scan < p->u->total
+         && (!as_units_in_share(p->u, p->scan) || p->u->have[p->scan]))
+    p->scan++;
+  if (p->scan >= p->u->total || p->scan > p->err_unit)
+    return SIZE_MAX;
+  return p->scan++;
+}
+
+static void pool_fail(pool *p, size_t u, int rc, const as_err *e)
+{
+  if (u >= p->err_unit)
+    return;
+  p->err_unit = u;
+  p->err = *e;
+  if (p->err.code == AS_OK)
+    as_err_set(&p->err, rc, "unit %zu failed", u);
+}
+
+static void *worker(void *arg)
+{
+  pool *p = arg;
+  for (;;) {
+    pthread_mutex_lock(&p->lock);
+    size_t u = pool_next(p);
+    pthread_mutex_unlock(&p->lock);
+    if (u == SIZE_MAX)
+      return NULL;
+    size_t cell = u / (size_t)p->u->R;
+    long rep = (long)(u % (size_t)p->u->R);
+    as_err e;
+    as_err_clear(&e);
+    as_rows rows = {0};
+    double t0 = now_seconds();
+    int rc = p->u->kind->run_unit(p->cfg, cell, rep, &rows, &e);
+    double dt = now_seconds() - t0;
+    pthread_mutex_lock(&p->lock);
+    if (rc == AS_OK) {
+      /* the list moves into u: each unit's slot is its own */
+      p->u->rows[u] = rows;
+      p->u->seconds[u] = dt;
+      p->u->have[u] = 1;
+    } else {
+      as_rows_clear(&rows);
+      pool_fail(p, u, rc, &e);
+    }
+    if (p->hooks != NULL && p->hooks->done != NULL) {
+      as_err he;
+      as_err_clear(&he);
+      int hrc = p->hooks->done(p->hooks->ctx, u, rc, &e, dt,
+                               rc == AS_OK ? &p->u->rows[u] : NULL, &he);
+      if (hrc != AS_OK)
+        pool_fail(p, u, hrc, &he);
+    }
+    p->done++;
+    as_progress_update(&p->progress, p->done);
+    pthread_mutex_unlock(&p->lock);
+  }
+}
+
+int as_units_compute(as_units *u, const as_config *cfg, int threads,
+                     int progress, const as_unit_hooks *hooks, as_err *err)
+{
   if (threads < 1 || threads > 1024)
     return as_err_set(err, AS_EINVAL, "threads = %d must be in [1, 1024]",
                       threads);
   pool p;
   memset(&p, 0, sizeof p);
   p.cfg = cfg;
-  p.kind = kind;
-  p.R = cfg->replicates;
-  size_t cells = kind->n_cells(cfg);
-  if (cells == 0 || cells > SIZE_MAX / (size_t)p.R)
-    return as_err_set(err, AS_EINVAL, "%s: %zu cells", cfg->path, cells);
-  p.total = cells * (size_t)p.R;
+  p.u = u;
+  p.hooks = hooks;
   p.err_unit = SIZE_MAX;
-  p.unit_rows = calloc(p.total, sizeof *p.unit_rows);
-  if (p.unit_rows == NULL)
-    return as_err_set(err, AS_ENOMEM, "out of memory");
+  size_t missing = as_units_missing(u);
+  size_t share = 0;
+  for (size_t i = 0; i < u->total; i++)
+    share += as_units_in_share(u, i);
   pthread_mutex_init(&p.lock, NULL);
-  as_progress_start(&p.progress, cfg->experiment, p.total, progress);
-  if ((size_t)threads > p.total)
-    threads = (int)p.total;
+  p.done = share - missing;
+  as_progress_start(&p.progress, cfg->experiment, share, progress);
+  as_progress_update(&p.progress, p.done);
+  if ((hooks == NULL || hooks->next == NULL) && (size_t)threads > missing)
+    threads = missing > 0 ? (int)missing : 1;
   pthread_t *tid = malloc((size_t)threads * sizeof *tid);
   int started = 0;
   if (tid != NULL)
@@ -211,22 +360,25 @@ int as_experiment_compute(const as_config *cfg, int threads, int progress,
   free(tid);
   as_progress_finish(&p.progress);
   pthread_mutex_destroy(&p.lock);
-  rc = AS_OK;
-  if (p.err_unit != SIZE_MAX) {
-    size_t cell = p.err_unit / (size_t)p.R;
-    rc = as_err_set(err, p.err.code, "cell %zu, replicate %ld: %s", cell,
-                    (long)(p.err_unit % (size_t)p.R), p.err.msg);
-  }
-  /* concatenate in unit order: identical for every thread count */
-  for (size_t u = 0; u < p.total && rc == AS_OK; u++)
-    for (size_t i = 0; i < p.unit_rows[u].count && rc == AS_OK; i++)
-      if (as_rows_push(rows, &p.unit_rows[u].row[i]) != AS_OK)
-        rc = as_err_set(err, AS_ENOMEM, "out of memory");
-  for (size_t u = 0; u < p.total; u++)
-    as_rows_clear(&p.unit_rows[u]);
-  free(p.unit_rows);
+  if (p.err_unit != SIZE_MAX)
+    return as_err_set(err, p.err.code, "cell %zu, replicate %ld: %s",
+                      p.err_unit / (size_t)u->R,
+                      (long)(p.err_unit % (size_t)u->R), p.err.msg);
+  return AS_OK;
+}
+
+int as_experiment_compute(const as_config *cfg, int threads, int progress,
+                          as_rows *rows, as_err *err)
+{
+  memset(rows, 0, sizeof *rows);
+  as_units u;
+  int rc = as_units_init(&u, cfg, 1, 1, err);
   if (rc != AS_OK)
-    as_rows_clear(rows);
+    return rc;
+  rc = as_units_compute(&u, cfg, threads, progress, NULL, err);
+  if (rc == AS_OK)
+    rc = as_units_gather(&u, rows, err);
+  as_units_free(&u);
   return rc;
 }
 
@@ -264,6 +416,11 @@ static int write_manifest(as_io_outset *s, const as_config *cfg,
           o->version, date, o->command_line, o->threads, cfg->path,
           (unsigned long long)cfg->seed, cfg->kind, kind->n_cells(cfg),
           kind->n_cells(cfg) * (size_t)cfg->replicates, rows->count);
+  if (o->shard_n > 0) /* read back by `alignsim merge` */
+    fprintf(f, AS_SHARD_LINE "%lu/%lu\n# This directory holds the units u "
+            "with u mod %lu = %lu in\n# its journal; 'alignsim merge --out "
+            "DIR SHARD_DIR...' joins the shards.\n", o->shard_i, o->shard_n,
+            o->shard_n, o->shard_i - 1);
   as_config_write(f, cfg);
   return as_io_outset_close(s, f, err);
 }
@@ -315,15 +472,16 @@ static int draw_figure(const as_run_opts *o, const char *name, as_err *err)
   return AS_OK;
 }
 
-int as_experiment_run(const as_config *cfg, const as_run_opts *o,
-                      as_err *err)
+int as_experiment_check_outputs(const as_config *cfg,
+                                const as_run_opts *o, as_err *err)
 {
   if (strchr(o->out_dir, '\'') != NULL)
     return as_err_set(err, AS_EINVAL, "--out: '%s' contains a quote",
                       o->out_dir);
   /* A missing figure script is found before the computation, not after
    * it (when the results would already be in place): bad input, exit 2. */
-  for (size_t i = 0; o->plots && i < cfg->n_figures; i++) {
+  for (size_t i = 0; o->plots && o->shard_n == 0 && i < cfg->n_figures;
+       i++) {
     char script[4096];
     snprintf(script, sizeof script, "%s/%s.gp", o->plots_dir,
              cfg->figures[i]);
@@ -336,27 +494,205 @@ int as_experiment_run(const as_config *cfg, const as_run_opts *o,
   }
   /* An unusable --out is found before the computation (issue 12); the
    * output set creates the directory when it commits (as_io.h). */
-  int rc = as_io_check_output(o->out_dir, 1, 0.0, err);
-  if (rc != AS_OK)
-    return rc;
-  as_rows rows;
-  rc = as_experiment_compute(cfg, o->threads, o->progress, &rows, err);
-  if (rc != AS_OK)
-    return rc;
+  return as_io_check_output(o->out_dir, 1, 0.0, err);
+}
+
+int as_experiment_write(const as_config *cfg, const as_run_opts *o,
+                        const as_rows *rows, as_err *err)
+{
   as_io_outset set;
   memset(&set, 0, sizeof set);
   const as_experiment_kind *kind = as_experiment_kind_find(cfg->kind);
-  rc = as_results_write(&set, o->out_dir, cfg, kind, &rows, err);
+  int rc = as_results_write(&set, o->out_dir, cfg, kind, rows, err);
   if (rc == AS_OK)
-    rc = write_manifest(&set, cfg, o, &rows, err);
+    rc = write_manifest(&set, cfg, o, rows, err);
   if (rc == AS_OK)
     rc = as_io_outset_commit(&set, err);
   as_io_outset_free(&set);
-  as_rows_clear(&rows);
   if (rc != AS_OK || !o->plots)
     return rc;
   for (size_t i = 0; i < cfg->n_figures; i++)
     if ((rc = draw_figure(o, cfg->figures[i], err)) != AS_OK)
       return rc;
   return AS_OK;
+}
+
+/* ---- journal plumbing */
+
+typedef struct run_state {
+  as_units u;
+  as_journal_id id;
+  as_journal *j;
+  as_buf buf;
+  char path[4200]; /* DIR/journal */
+  char *created;   /* outermost directory this run made (as_io_mkdir_p) */
+  int fresh;       /* the journal was started by this run */
+} run_state;
+
+/* The sink of a run: every finished unit is journaled before it counts. */
+static int sink_done(void *ctx, size_t unit, int rc, const as_err *uerr,
+                     double seconds, const as_rows *rows, as_err *err)
+{
+  (void)uerr;
+  run_state *s = ctx;
+  if (rc != AS_OK || s->j == NULL)
+    return AS_OK;
+  s->buf.len = 0;
+  if (as_unitrec_encode(&s->buf, unit, seconds, rows) != AS_OK)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  return as_journal_append(s->j, s->buf.p, s->buf.len, err);
+}
+
+/* Opens DIR/journal: a fresh one, or (resume) the existing one whose units
+ * are loaded into s->u after its header was checked against this run. */
+static int journal_start(run_state *s, const as_run_opts *o, as_err *err)
+{
+  int exists = access(s->path, F_OK) == 0;
+  if (!o->resume || !exists) {
+    s->fresh = 1;
+    if (o->resume)
+      fprintf(stderr, "alignsim: --resume: %s does not exist; computing "
+              "every unit\n", s->path);
+    else if (exists)
+      fprintf(stderr, "alignsim: replacing the journal of an earlier run "
+              "in %s (--resume continues one)\n", o->out_dir);
+    return as_journal_create(&s->j, s->path, &s->id, err);
+  }
+  as_journal_id have;
+  uint64_t good_end;
+  int rc = as_journal_read(s->path, &have, as_unitrec_load, &s->u, 0,
+                           &good_end, err);
+  if (rc != AS_OK)
+    return rc == AS_EIO || rc == AS_ENOMEM ? rc : AS_EINVAL;
+  rc = as_journal_id_match(s->path, &s->id, &have, 0, err);
+  as_journal_id_free(&have);
+  if (rc != AS_OK)
+    return rc;
+  struct stat st;
+  if (stat(s->path, &st) == 0 && (uint64_t)st.st_size > good_end)
+    fprintf(stderr, "alignsim: %s: the last %llu bytes are a damaged "
+            "record (checksum or length); their unit is recomputed\n",
+            s->path, (unsigned long long)((uint64_t)st.st_size - good_end));
+  size_t share = 0;
+  for (size_t i = 0; i < s->u.total; i++)
+    share += as_units_in_share(&s->u, i);
+  fprintf(stderr, "alignsim: resuming: %zu of %zu units from %s\n",
+          share - as_units_missing(&s->u), share, s->path);
+  return as_journal_reopen(&s->j, s->path, good_end, err);
+}
+
+/* Each unit's cost: `unit cell replicate seconds`, for the scaling model
+ * of docs/cluster.md. */
+static int write_unit_times(const as_units *u, const char *path, as_err *err)
+{
+  char tmp[4200];
+  FILE *f = as_io_open_tmp(path, tmp, sizeof tmp, err);
+  if (f == NULL)
+    return err ? err->code : AS_EIO;
+  fprintf(f, "unit\tcell\treplicate\tseconds\n");
+  for (size_t i = 0; i < u->total; i++)
+    if (u->have[i])
+      fprintf(f, "%zu\t%zu\t%ld\t%.6g\n", i, i / (size_t)u->R,
+              (long)(i % (size_t)u->R), u->seconds[i]);
+  return as_io_commit(f, tmp, path, 1, err);
+}
+
+/* Rank 0 (or a lone process): directory and journal. */
+static int run_prepare(run_state *s, const as_config *cfg,
+                       const as_run_opts *o, as_err *err)
+{
+  int rc = as_experiment_check_outputs(cfg, o, err);
+  if (rc == AS_OK)
+    rc = as_units_init(&s->u, cfg, o->shard_n ? o->shard_i : 1,
+                       o->shard_n ? o->shard_n : 1, err);
+  if (rc == AS_OK)
+    rc = as_journal_id_make(&s->id, cfg, o->version, s->u.total,
+                            s->u.shard_i, s->u.shard_n, err);
+  if (rc != AS_OK)
+    return rc;
+  snprintf(s->path, sizeof s->path, "%s/%s", o->out_dir, AS_JOURNAL_NAME);
+  if ((rc = as_io_mkdir_p(o->out_dir, &s->created, err)) != AS_OK)
+    return rc;
+  return journal_start(s, o, err);
+}
+
+static int run_compute(run_state *s, const as_config *cfg,
+                       const as_run_opts *o, as_err *err)
+{
+  as_unit_hooks sink = {NULL, sink_done, s};
+  if (o->dist != NULL)
+    return o->dist->compute(o->dist, &s->u, cfg, o->threads, o->progress,
+                            &sink, err);
+  return as_units_compute(&s->u, cfg, o->threads, o->progress, &sink, err);
+}
+
+/* The outputs of a finished computation: a shard's manifest, or the whole
+ * run's files (then the journal has served its purpose). */
+static int run_finish(run_state *s, const as_config *cfg,
+                      const as_run_opts *o, as_err *err)
+{
+  int rc = as_journal_close(s->j, err);
+  s->j = NULL;
+  if (rc == AS_OK && o->unit_times != NULL)
+    rc = write_unit_times(&s->u, o->unit_times, err);
+  if (rc != AS_OK)
+    return rc;
+  as_rows rows = {0};
+  if (o->shard_n > 0) {
+    for (size_t i = 0; i < s->u.total; i++)
+      rows.count += s->u.rows[i].count; /* the manifest's row count */
+    as_io_outset set;
+    memset(&set, 0, sizeof set);
+    /* the shard's set is its journal and its manifest (the commit
+     * replaces the directory as a whole: as_io.h) */
+    rc = as_io_outset_link(&set, o->out_dir, AS_JOURNAL_NAME, s->path, err);
+    if (rc == AS_OK)
+      rc = write_manifest(&set, cfg, o, &rows, err);
+    if (rc == AS_OK)
+      rc = as_io_outset_commit(&set, err);
+    as_io_outset_free(&set);
+    return rc;
+  }
+  rc = as_units_gather(&s->u, &rows, err);
+  if (rc == AS_OK)
+    rc = as_experiment_write(cfg, o, &rows, err);
+  as_rows_clear(&rows);
+  if (rc == AS_OK)
+    remove(s->path);
+  return rc;
+}
+
+int as_experiment_run(const as_config *cfg, const as_run_opts *o,
+                      as_err *err)
+{
+  run_state s;
+  memset(&s, 0, sizeof s);
+  int rank = o->dist != NULL ? o->dist->rank : 0;
+  int rc = rank == 0 ? run_prepare(&s, cfg, o, err)
+                     : as_units_init(&s.u, cfg, o->shard_n ? o->shard_i : 1,
+                                     o->shard_n ? o->shard_n : 1, err);
+  if (o->dist != NULL) {
+    as_journal_id id;
+    int irc = as_journal_id_make(&id, cfg, o->version, 0, 0, 0, NULL);
+    rc = o->dist->agree(o->dist, rc, irc == AS_OK ? id.config : "", err);
+    if (irc == AS_OK)
+      as_journal_id_free(&id);
+  }
+  if (rc == AS_OK)
+    rc = run_compute(&s, cfg, o, err);
+  if (rc == AS_OK && rank == 0)
+    rc = run_finish(&s, cfg, o, err);
+  as_journal_close(s.j, NULL);
+  if (rc != AS_OK && s.fresh) {
+    /* a failed run leaves nothing behind (only a killed one keeps its
+     * journal, for --resume); a resumed journal is kept as it was */
+    remove(s.path);
+    if (s.created != NULL)
+      as_io_rmdir_created(o->out_dir, s.created);
+  }
+  as_units_free(&s.u);
+  as_journal_id_free(&s.id);
+  as_buf_free(&s.buf);
+  free(s.created);
+  return rc;
 }

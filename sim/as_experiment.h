@@ -98,6 +98,82 @@ const char *as_experiment_aux_name(const as_experiment_kind *kind,
 /* The kind registered under `name`, or NULL. */
 const as_experiment_kind *as_experiment_kind_find(const char *name);
 
+/* ---- units: the lower layer of the runner, shared by threaded, resumed,
+ * sharded (`--shard I/N`) and MPI runs (as_journal.h, as_mpi.h).  Unit u is
+ * (cell u / R, replicate u mod R); a run's share is the units with
+ * u mod shard_n = shard_i − 1 (round-robin, so every shard gets every cell
+ * alike). */
+/* Method names of rows decoded from bytes (as_unitrec.h): a row holds a
+ * `const char *method` that must outlive it, so each name is interned once
+ * here.  Zero-initialise; free after the rows are no longer used. */
+typedef struct as_names {
+  char **name;
+  size_t count, cap;
+} as_names;
+
+void as_names_free(as_names *n);
+
+typedef struct as_units {
+  const as_experiment_kind *kind;
+  size_t cells, total;
+  long R;
+  unsigned long shard_i, shard_n; /* 1/1: every unit                      */
+  as_rows *rows;                  /* per unit                             */
+  double *seconds;                /* per unit: CPU seconds of its thread  */
+  unsigned char *have;            /* per unit: rows present               */
+  as_names names;                 /* of rows stored from bytes            */
+} as_units;
+
+/* Finds cfg's kind, checks cfg against it and allocates the per-unit
+ * storage (the kind-check errors of as_experiment_compute). */
+int as_units_init(as_units *u, const as_config *cfg, unsigned long shard_i,
+                  unsigned long shard_n, as_err *err);
+void as_units_free(as_units *u);
+int as_units_in_share(const as_units *u, size_t unit);
+/* Stores a unit computed elsewhere (rows are copied); AS_EINVAL for a unit
+ * out of range, outside the share, or already present. */
+int as_units_set(as_units *u, size_t unit, double seconds,
+                 const as_rows *rows, as_err *err);
+/* The share's units still missing. */
+size_t as_units_missing(const as_units *u);
+/* Concatenates every unit's rows in unit order (all must be present). */
+int as_units_gather(const as_units *u, as_rows *rows, as_err *err);
+
+/* How a unit source and sink plug into the threaded loop.  Both are called
+ * with the runner's lock held. */
+typedef struct as_unit_hooks {
+  /* The next unit to compute, SIZE_MAX when none is left.  NULL: the
+   * share's missing units in increasing order, none after a failure. */
+  size_t (*next)(void *ctx);
+  /* After unit `unit` ran: rc AS_OK and its rows (already stored in u), or
+   * its error in uerr.  A non-OK return fails the run with err. */
+  int (*done)(void *ctx, size_t unit, int rc, const as_err *uerr,
+              double seconds, const as_rows *rows, as_err *err);
+  void *ctx;
+} as_unit_hooks;
+
+/* Computes the units hooks->next hands out (default: the share's missing
+ * units) with `threads` threads and stores them in u.  The error reported
+ * is the lowest failing unit's, whatever the thread count. */
+int as_units_compute(as_units *u, const as_config *cfg, int threads,
+                     int progress, const as_unit_hooks *hooks, as_err *err);
+
+/* A run spread over processes (as_mpi.h implements it over MPI). */
+typedef struct as_run_dist {
+  int rank; /* only rank 0 journals and writes outputs */
+  void *ctx;
+  /* Collective, once per run before computing: AS_OK when every rank's rc
+   * is AS_OK and every rank parsed the same configuration text. */
+  int (*agree)(const struct as_run_dist *d, int rc, const char *config,
+               as_err *err);
+  /* Collective: every rank computes units handed out by rank 0; on rank 0
+   * u ends up holding every unit of the share and sink->done is called for
+   * each unit finished on any rank (sink->next is unused). */
+  int (*compute)(const struct as_run_dist *d, as_units *u,
+                 const as_config *cfg, int threads, int progress,
+                 const as_unit_hooks *sink, as_err *err);
+} as_run_dist;
+
 /* Options of a run. */
 typedef struct as_run_opts {
   const char *out_dir;      /* created if missing                           */
@@ -107,6 +183,10 @@ typedef struct as_run_opts {
   const char *plots_dir;    /* where eN.gp live                              */
   const char *version;      /* for the manifest                              */
   const char *command_line; /* for the manifest                              */
+  int resume;               /* continue DIR/journal (as_journal.h)           */
+  unsigned long shard_i, shard_n; /* 0/0: the whole run; else a shard I/N  */
+  const char *unit_times;   /* NULL, or a file: each unit's CPU seconds    */
+  const as_run_dist *dist;  /* NULL: this process only                       */
 } as_run_opts;
 
 void as_run_opts_default(as_run_opts *o);
@@ -119,8 +199,27 @@ int as_experiment_compute(const as_config *cfg, int threads, int progress,
 /* The whole run: compute, then write DIR/results.csv, DIR/summary.csv,
  * DIR/table.txt, the plot data files, DIR/manifest and the figures — each
  * through a temporary file renamed into place, nothing when the
- * computation fails. */
+ * computation fails.  While it computes, every finished unit is journaled
+ * in DIR/journal (as_journal.h), removed once the outputs are in place;
+ * with o->resume the units of an interrupted run's journal are reused.
+ * A shard (o->shard_n > 1) computes its share only and writes DIR/manifest
+ * ("# shard: I/N") next to its journal, for `alignsim merge`. */
 int as_experiment_run(const as_config *cfg, const as_run_opts *o,
                       as_err *err);
+
+/* Checks before computing that the outputs can be written: --out has no
+ * quote, every figure of cfg has its script (AS_EINVAL naming FILE:LINE). */
+int as_experiment_check_outputs(const as_config *cfg, const as_run_opts *o,
+                                as_err *err);
+
+/* The outputs of a finished run from its rows in unit order (used by
+ * as_experiment_run and by `alignsim merge`). */
+int as_experiment_write(const as_config *cfg, const as_run_opts *o,
+                        const as_rows *rows, as_err *err);
+
+/* The name of the journal inside a run's directory, and the shard line
+ * of a shard's manifest ("# shard: I/N\n"). */
+#define AS_JOURNAL_NAME "journal"
+#define AS_SHARD_LINE "# shard: "
 
 #endif

@@ -146,7 +146,7 @@ void as_io_rmdir_created(const char *dir, const char *created);
  * removed): a reader of DIR sees the old set or the new set, never a mix,
  * and a failed commit leaves the old set intact.  DIR is the set: it must
  * be absent, empty, or a previous alignsim output set (it holds a
- * `manifest`); anything else is refused, never replaced.  Where the file
+ * `manifest`, or the `journal` of an unfinished run); anything else is refused, never replaced.  Where the file
  * system has no RENAME_EXCHANGE the old set is renamed to .NAME.old.PID
  * first (two renames).  Staging and .old directories left by a killed run
  * (dead PID) are removed — or, for an .old directory whose target is
@@ -174,6 +174,12 @@ typedef struct as_io_outset {
  * directory, and cleans stale ones. */
 FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
                         as_err *err);
+/* Adds the existing file SRC to the directory set as DIR/NAME (a hard
+ * link in the staging directory, so SRC must be on the same file system
+ * as DIR, as a file inside DIR is): how a shard's journal joins its
+ * manifest.  AS_EIO when it cannot be linked. */
+int as_io_outset_link(as_io_outset *s, const char *dir, const char *name,
+                      const char *src, as_err *err);
 /* Flushes, fsyncs and closes f (the file last opened); AS_EIO on a write
  * error, "no space left on device" when the disk is full (the file then
  * leaves the set).  A caller whose body failed closes with err = NULL and

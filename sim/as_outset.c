@@ -242,7 +242,12 @@ static void clean_stale_files(const char *path)
   free(base);
 }
 
-/* 1 when DIR is empty or holds an alignsim output set (a `manifest`), so
+/* The names only alignsim writes: a set's manifest, or the journal of a
+ * run in progress or killed (as_journal.h: DIR/journal, kept for
+ * `run --resume`). */
+static const char *const set_markers[] = {"manifest", "journal"};
+
+/* 1 when DIR is empty or holds an alignsim output set (a marker above), so
  * replacing it loses nothing the user made; 0 otherwise. */
 static int dir_replaceable(const char *dir)
 {
@@ -255,7 +260,8 @@ static int dir_replaceable(const char *dir)
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;
     empty = 0;
-    manifest |= strcmp(e->d_name, "manifest") == 0;
+    for (size_t i = 0; i < sizeof set_markers / sizeof set_markers[0]; i++)
+      manifest |= strcmp(e->d_name, set_markers[i]) == 0;
   }
   closedir(d);
   return empty || manifest;
@@ -426,6 +432,34 @@ FILE *as_io_outset_open(as_io_outset *s, const char *dir, const char *name,
   s->path[s->count] = path;
   s->count++;
   return f;
+}
+
+int as_io_outset_link(as_io_outset *s, const char *dir, const char *name,
+                      const char *src, as_err *err)
+{
+  if (outset_grow(s, err) != AS_OK || outset_stage(s, dir, err) != AS_OK)
+    return err != NULL ? err->code : AS_EIO;
+  char *path = path_join(dir, name);
+  char *tmp = path_join(s->stage, name);
+  if (path == NULL || tmp == NULL) {
+    free(path);
+    free(tmp);
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  }
+  /* A hard link, not a copy or a move: SRC stays where it is until the
+   * commit replaces DIR, and a failed commit leaves it untouched. */
+  if (link(src, tmp) != 0) {
+    int e = errno;
+    free(path);
+    free(tmp);
+    return as_err_set(err, AS_EIO, "%s: cannot link it into the output set "
+                      "%s: %s", src, dir, strerror(e));
+  }
+  track_set(tmp, 1);
+  s->tmp[s->count] = tmp;
+  s->path[s->count] = path;
+  s->count++;
+  return AS_OK;
 }
 
 int as_io_outset_close(as_io_outset *s, FILE *f, as_err *err)

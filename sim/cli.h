@@ -18,6 +18,7 @@ int cli_fit_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_bounds_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);
+int cli_merge_main(int argc, char **argv);
 
 /* cli_paths.c.  The gnuplot scripts' directory: $ALIGNSIM_PLOTS when set;
  * else, for the uninstalled binary in the build directory it was compiled
