@@ -507,7 +507,7 @@ static const char *const top_keys[] = {
   "lambda", "gamma", "beta_dpo", "m", "methods", "replicates", "seed",
   "tuning", "heldout_fraction", "metrics", "figures", "rate_fit_min_n",
   "ridge", "dpo_steps", "dpo_lr", "class", "delta", "m_sweep", "mu2_sweep",
-  "mu_power", "bounds", NULL};
+  "mu_power", "bounds", "label_flip", NULL};
 
 static const config_setting_t *required(const parser *p,
                                         const config_setting_t *root,
@@ -766,6 +766,13 @@ static int parse_root(const parser *p, const config_setting_t *root,
       return fail(p, s, "'dpo_steps' must be in [0, 1e8] (%lld)",
                   (long long)iv);
     c->dpo_steps = (long)iv;
+  }
+  if ((s = config_setting_get_member(root, "label_flip")) != NULL) {
+    if ((rc = get_double(p, s, "label_flip", &c->label_flip)) != AS_OK)
+      return rc;
+    if (!(c->label_flip >= 0 && c->label_flip < 0.5))
+      return fail(p, s, "'label_flip' must be in [0, 0.5) (%.17g)",
+                  c->label_flip);
   }
   if ((s = config_setting_get_member(root, "dpo_lr")) != NULL) {
     if ((rc = get_double(p, s, "dpo_lr", &c->dpo_lr)) != AS_OK)
@@ -1334,5 +1341,10 @@ int as_config_write(FILE *f, const as_config *c)
    * unchanged (re-reading gives the default "none") */
   if (c->bounds != AS_CONFIG_BOUNDS_NONE)
     fprintf(f, "bounds = \"%s\";\n", as_config_bounds_name(c->bounds));
+  if (c->label_flip > 0.0) { /* likewise */
+    fputs("label_flip = ", f);
+    write_double(f, c->label_flip);
+    fputs(";\n", f);
+  }
   return ferror(f) ? AS_EIO : AS_OK;
 }

@@ -153,7 +153,8 @@ int as_tab_labelled(const as_config *cfg, uint64_t stream, long rep,
                     const as_instance *inst, double beta, double n,
                     double *P, as_err *err)
 {
-  int rc = as_pref_cell_probs(inst, beta, P, err);
+  /* label_flip: SPEC §2's label noise, in both the population and n. */
+  int rc = as_pref_cell_probs_flip(inst, beta, cfg->label_flip, P, err);
   if (rc != AS_OK || isinf(n))
     return rc;
   gsl_rng *r = as_tab_stream(cfg, stream, rep);
@@ -161,7 +162,8 @@ int as_tab_labelled(const as_config *cfg, uint64_t stream, long rep,
   if (r == NULL || c == NULL)
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
   else
-    rc = as_pref_sample_counts(inst, beta, (uint64_t)n, r, c, err);
+    rc = as_pref_sample_counts_flip(inst, beta, cfg->label_flip,
+                                    (uint64_t)n, r, c, err);
   if (rc == AS_OK) {
     size_t cells = inst->K * inst->V * inst->V;
     for (size_t i = 0; i < cells; i++)

@@ -154,7 +154,8 @@ static void roundtrip(const char *txt)
             && a->m_population == b->m_population && a->m == b->m
             && a->heldout_fraction == b->heldout_fraction
             && a->rate_fit_min_n == b->rate_fit_min_n
-            && a->dpo_steps == b->dpo_steps && a->bounds == b->bounds);
+            && a->dpo_steps == b->dpo_steps && a->bounds == b->bounds
+            && a->label_flip == b->label_flip);
   ck_assert(a->gamma_is_beta || a->gamma == b->gamma);
   ck_assert((isnan(a->ridge) && isnan(b->ridge)) || a->ridge == b->ridge);
   ck_assert(a->n_figures == b->n_figures && a->n_metrics == b->n_metrics);
@@ -181,6 +182,9 @@ START_TEST(test_roundtrip)
   roundtrip("experiment = \"e9\"; beta = 1; n = [100];\n"
             "lambda = [0.1]; methods = [\"pmle\"]; replicates = 1;\n"
             "bounds = \"none\";\n");
+  roundtrip("experiment = \"e11\"; beta = 1; n = [100];\n"
+            "lambda = [0.1]; methods = [\"dpo\"]; replicates = 1;\n"
+            "label_flip = 0.1;\n");
 }
 END_TEST
 
@@ -230,6 +234,8 @@ typedef struct bad_case {
 /* HEAD is 6 lines; the first added line is line 7. */
 static const bad_case bad[] = {
   {HEAD "colour = \"blue\";\n", "bad.cfg:7:", "unknown key 'colour'"},
+  {HEAD "label_flip = 0.5;\n", "bad.cfg:7:", "'label_flip'"},
+  {HEAD "label_flip = -0.01;\n", "bad.cfg:7:", "-0.01"},
   {HEAD "instance = { K = 3;\n  V = 1; };\n", "bad.cfg:8:", "'V'"},
   {HEAD "instance = { W = 3; };\n", "bad.cfg:7:", "unknown key 'W'"},
   {HEAD "instance = { K = \"ten\"; };\n", "bad.cfg:7:", "integer"},
