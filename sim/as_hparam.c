@@ -19,37 +19,37 @@ static const char *const gpo_losses[] = {"logistic", "square", "exp",
 
 static const as_hparam hp_smoothing = {
     "smoothing", "--smoothing", AS_HP_REAL, 0.1, 0.0, 0.5, 0, 1, NULL,
-    "label smoothing eps of cDPO (eps = 0 is DPO)", OFF(smoothing)};
+    "label smoothing eps of cDPO (eps = 0 is DPO)", OFF(smoothing), NULL};
 static const as_hparam hp_flip = {
     "flip", "--flip", AS_HP_REAL, 0.1, 0.0, 0.5, 0, 1, NULL,
     "flip rate eps rDPO assumes (its repair is exact at the true rate)",
-    OFF(flip)};
+    OFF(flip), NULL};
 static const as_hparam hp_tau = {
     "tau", "--tau", AS_HP_REAL, 0.1, 0.0, INFINITY, 1, 1, NULL,
-    "IPO's tau: target margin 1/(2 tau) of t = h_w - h_l", OFF(tau)};
+    "IPO's tau: target margin 1/(2 tau) of t = h_w - h_l", OFF(tau), NULL};
 static const as_hparam hp_loss = {
     "loss", "--loss", AS_HP_CHOICE, AS_GPO_LOGISTIC, 0, AS_GPO_COUNT - 1, 0,
     0, gpo_losses, "GPO's convex f of beta_d t (hinge: an exact LP)",
-    OFF(gpo_loss)};
+    OFF(gpo_loss), NULL};
 static const as_hparam hp_margin = {
     "margin", "--margin", AS_HP_REAL, 0.0, 0.0, INFINITY, 0, 1, NULL,
-    "SimPO's target margin gamma_s (reference-free)", OFF(margin)};
+    "SimPO's target margin gamma_s (reference-free)", OFF(margin), NULL};
 static const as_hparam hp_alpha = {
     "alpha", "--alpha", AS_HP_REAL, 0.1, 0.0, INFINITY, 0, 1, NULL,
-    "ORPO's odds-ratio weight (alpha = 0: SFT on winners)", OFF(alpha)};
+    "ORPO's odds-ratio weight (alpha = 0: SFT on winners)", OFF(alpha), NULL};
 static const as_hparam hp_sppo_eta = {
     "eta", "--eta", AS_HP_REAL, 1.0, 0.0, INFINITY, 1, 1, NULL,
-    "SPPO's step eta of each self-play round", OFF(eta)};
+    "SPPO's step eta of each self-play round", OFF(eta), NULL};
 static const as_hparam hp_sppo_rounds = {
     "iterations", "--iterations", AS_HP_INT, 10, 1, 1e8, 0, 0, NULL,
-    "SPPO's number of rounds T (T plays lambda's role)", OFF(iterations)};
+    "SPPO's number of rounds T (T plays lambda's role)", OFF(iterations), NULL};
 static const as_hparam hp_rebel_eta = {
     "eta", "--eta", AS_HP_REAL, NAN, 0.0, INFINITY, 1, 1, NULL,
     "iterative REBEL step (default 1/lambda; needs 0 < eta*lambda < 2)",
-    OFF(eta)};
+    OFF(eta), "1/lambda"};
 static const as_hparam hp_rebel_iter = {
     "iterations", "--iterations", AS_HP_INT, 1000, 1, 1e8, 0, 0, NULL,
-    "iterative REBEL: cap on outer steps", OFF(iterations)};
+    "iterative REBEL: cap on outer steps", OFF(iterations), NULL};
 
 static const as_method_decl d_rebel_iter = {
     "rebel-iter", AS_METHOD_REBEL_ITER,
@@ -283,9 +283,9 @@ void as_hparam_print_help(FILE *f, const as_hparam_table *t)
         snprintf(d, sizeof d, "%s", (*h)->choices[(int)(*h)->def]);
       else
         snprintf(d, sizeof d, "%g", (*h)->def);
-      fprintf(f, "              %s %s: %s [%s; %s]\n", (*h)->flag,
-              (*h)->type == AS_HP_CHOICE ? "F" : "X", (*h)->help,
-              isnan((*h)->def) ? "see text" : d, r);
+      fprintf(f, "              %s %s  [%s; %s]\n                %s\n",
+              (*h)->flag, (*h)->type == AS_HP_CHOICE ? "F" : "X",
+              isnan((*h)->def) ? (*h)->rule : d, r, (*h)->help);
     }
   }
 }

@@ -35,6 +35,7 @@ typedef struct as_hparam {
   const char *const *choices; /* AS_HP_CHOICE: NULL-terminated names    */
   const char *help;    /* one line                                     */
   size_t offset;       /* offsetof(as_fit_opts, field)                 */
+  const char *rule;    /* what a NAN default means, e.g. "1/lambda"    */
 } as_hparam;
 
 #define AS_HPARAM_MAX 3
