@@ -1108,12 +1108,15 @@ int cli_fit_main(int argc, char **argv)
     fprintf(stderr, "alignsim: fit: note: in %zu context(s) the hinge "
                     "(LP) minimiser is not unique; the policy written is "
                     "one optimal vertex (SPEC 3.2)\n", res.not_unique);
-  if (res.unbounded > 0)
-    fprintf(stderr, "alignsim: fit: warning: in %zu context(s) the rdpo "
+  if (res.unbounded > 0) { /* no point exists: nothing to write */
+    print_status(&res);
+    fprintf(stderr, "alignsim: fit: error: in %zu context(s) the rdpo "
                     "loss is unbounded below (some pair's win fraction is "
-                    "outside [flip, 1 - flip]); no policy exists there and "
-                    "its rows are written as nan (SPEC 3.2)\n",
-            res.unbounded);
+                    "outside [flip, 1 - flip]): no policy exists; nothing "
+                    "written (SPEC 3.2)\n", res.unbounded);
+    status = CLI_EXIT_FAIL;
+    goto out;
+  }
   if (res.collapsed > 0)
     fprintf(stderr, "alignsim: fit: warning: sppo collapsed onto one "
                     "response in %zu context(s) (T rounds too many for eta: "
