@@ -165,6 +165,15 @@ int as_hparam_is_unset(const as_hparam *h, const as_fit_opts *o)
                                                                  : v < 0;
 }
 
+void as_hparam_copy_set(const as_hparam_table *t, const as_fit_opts *src,
+                        as_fit_opts *dst)
+{
+  for (size_t i = 0; i < t->n; i++)
+    for (const as_hparam *const *h = t->decl[i]->hp; *h; h++)
+      if (!as_hparam_is_unset(*h, src))
+        put(*h, dst, as_hparam_get(*h, src));
+}
+
 void as_hparam_resolve(const as_method_decl *m, as_fit_opts *o)
 {
   for (const as_hparam *const *h = m->hp; *h; h++)

@@ -64,6 +64,10 @@ const as_method_decl *as_hparam_find(const as_hparam_table *t,
  * as_hparam_unset sets every field of the table to it. */
 void as_hparam_unset(const as_hparam_table *t, struct as_fit_opts *o);
 int as_hparam_is_unset(const as_hparam *h, const struct as_fit_opts *o);
+/* Copies every hyperparameter that is set in src into dst. */
+void as_hparam_copy_set(const as_hparam_table *t,
+                        const struct as_fit_opts *src,
+                        struct as_fit_opts *dst);
 /* Replaces each unset hyperparameter of method m by m's declared default
  * (a NAN default stays NAN: the method documents what it means, e.g.
  * rebel-iter's η = 1/λ). */

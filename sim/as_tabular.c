@@ -9,6 +9,7 @@
 
 #include "as_bounds.h"
 #include "as_coverage.h"
+#include "as_hparam.h"
 #include "as_math.h"
 #include "as_pref.h"
 #include "as_rng.h"
@@ -331,6 +332,7 @@ void as_tab_fit_opts_cfg(const as_config *cfg, double beta, as_method m,
   o->dpo_steps = cfg->dpo_steps;
   if (!isnan(cfg->dpo_lr))
     o->dpo_lr = cfg->dpo_lr;
+  as_hparam_copy_set(as_hparam_table_default(), &cfg->hp, o);
 }
 
 void as_tab_fit_opts(const as_tab_unit *u, as_method m, double lambda,
