@@ -23,6 +23,7 @@ extern const as_experiment_kind as_kind_finite;    /* as_kind_finite.c    */
 extern const as_experiment_kind as_kind_mu2;       /* as_kind_mu2.c (E7)  */
 extern const as_experiment_kind as_kind_coverage;  /* as_kind_coverage.c  */
 extern const as_experiment_kind as_kind_dpo;       /* as_kind_dpo.c       */
+extern const as_experiment_kind as_kind_atlas;     /* as_kind_atlas.c E11 */
 
 static const as_experiment_kind *const kinds[] = {
   &as_kind_tabular,
@@ -31,6 +32,7 @@ static const as_experiment_kind *const kinds[] = {
   &as_kind_mu2,
   &as_kind_coverage,
   &as_kind_dpo,
+  &as_kind_atlas,
 };
 
 const as_experiment_kind *as_experiment_kind_find(const char *name)

@@ -496,9 +496,13 @@ static int rebel_iter_ctx(const as_ctx_data *c, const as_solve_opts *so,
   return status;
 }
 
-static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
-                              double beta_dpo, double *th,
-                              as_fit_result *res, as_err *err)
+/* Gradient steps on the total loss of a P-based objective (DPO as run in
+ * practice, SPEC E6; any atlas loss of SPEC §3.2 the same way, e.g. the
+ * IPO paper's learning curves); tmpl carries the objective's parameters. */
+static int gradient_steps(const as_fit_opts *o, const as_data *d,
+                          const as_objective_type *obj,
+                          const as_ctx_data *tmpl, double *th,
+                          as_fit_result *res, as_err *err)
 {
   size_t K = d->K, V = d->V;
   double *g = malloc(V * sizeof *g);
@@ -518,15 +522,17 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
     /* One step on the total loss −(1/n) Σ N log σ(...) (P sums to 1 over
      * all contexts), as DPO is run in practice. */
     for (size_t x = 0; x < K; x++) {
-      as_ctx_data c = {.V = V, .rho = rho_of(d, x),
-                       .P = d->P + x * V * V,
-                       .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
-                       .beta_dpo = beta_dpo};
+      as_ctx_data c = *tmpl;
+      c.V = V;
+      c.rho = rho_of(d, x);
+      c.P = d->P + x * V * V;
+      c.log_ref = d->log_ref ? d->log_ref + x * V : NULL;
       double f;
-      int rc = as_obj_dpo.eval(&c, th + x * V, &f, g, NULL);
+      int rc = obj->eval(&c, th + x * V, &f, g, NULL);
       if (rc != AS_OK) {
         free(g);
-        return as_err_set(err, rc, "dpo: objective cannot be evaluated");
+        return as_err_set(err, rc, "%s: objective cannot be evaluated",
+                          obj->name);
       }
       for (size_t y = 0; y < V; y++)
         th[x * V + y] -= o->dpo_lr * g[y];
@@ -537,8 +543,8 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
     if (!isfinite(th[i])) {
       res->status = AS_EDIVERGE;
       res->contexts_not_converged = K;
-      as_err_set(err, AS_EDIVERGE, "dpo: theta overflowed during the "
-                 "gradient steps (lr %g too large?)", o->dpo_lr);
+      as_err_set(err, AS_EDIVERGE, "%s: theta overflowed during the "
+                 "gradient steps (lr %g too large?)", obj->name, o->dpo_lr);
       break;
     }
   free(g);
@@ -702,7 +708,8 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
                         "the error by 1 - eta*lambda); got eta = %g, lambda "
                         "= %g, eta*lambda = %g", eta, lambda, eta * lambda);
   }
-  if (m == AS_METHOD_DPO && o->dpo_steps > 0 && !(o->dpo_lr > 0.0))
+  if ((m == AS_METHOD_DPO || atlas_on_P(m)) && o->dpo_steps > 0 &&
+      !(o->dpo_lr > 0.0))
     return as_err_set(err, AS_EINVAL, "as_fit: dpo_lr = %g must be > 0",
                       o->dpo_lr);
 
@@ -786,8 +793,13 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
   so.tol = o->tol;
   so.max_iter = o->max_iter;
   rc = AS_OK;
-  if (m == AS_METHOD_DPO && o->dpo_steps > 0) {
-    rc = dpo_gradient_steps(o, d, beta_dpo, th, res, err);
+  if ((m == AS_METHOD_DPO || (atlas_on_P(m) && !is_hinge(o))) &&
+      o->dpo_steps > 0) {
+    as_ctx_data t = {.beta = beta, .beta_dpo = beta_dpo,
+                     .eps = m == AS_METHOD_RDPO ? o->flip : o->smoothing,
+                     .tau = o->tau, .margin = o->margin, .alpha = o->alpha,
+                     .loss = m == AS_METHOD_SLIC ? AS_GPO_HINGE : o->gpo_loss};
+    rc = gradient_steps(o, d, obj, &t, th, res, err);
   } else if ((m == AS_METHOD_RLHF || m == AS_METHOD_RKL) &&
              lambda + gamma > 0.0) {
     /* Tabular RLHF/RKL: the exact closed form (SPEC §3).  Newton reaches

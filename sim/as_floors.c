@@ -37,7 +37,7 @@ as_floor_tuning as_floor_tuning_of(as_method m)
   case AS_METHOD_ORPO:
     return (as_floor_tuning){AS_TUNE_ALPHA, "alpha", 1e-3, 1e3, 1, 0};
   case AS_METHOD_SPPO:
-    return (as_floor_tuning){AS_TUNE_ROUNDS, "T", 1, 1e5, 0, 0};
+    return (as_floor_tuning){AS_TUNE_ROUNDS, "T", 1, 1e4, 0, 0};
   default:
     return (as_floor_tuning){AS_TUNE_NONE, "-", 0, 0, 0, 0};
   }

@@ -83,7 +83,8 @@ int as_tab_method_needs_reward(as_method m)
 {
   return m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL
          || m == AS_METHOD_REBEL_ITER || m == AS_METHOD_RLHF
-         || m == AS_METHOD_RKL;
+         || m == AS_METHOD_RKL || m == AS_METHOD_SPPO
+         || m == AS_METHOD_NASH;
 }
 
 int as_tab_method_needs_q(as_method m)

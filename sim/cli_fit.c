@@ -71,14 +71,14 @@ static const unsigned method_uses[AS_METHOD_COUNT] = {
     [AS_METHOD_REBEL_ITER] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
     [AS_METHOD_RLHF] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
     [AS_METHOD_RKL] = U_BETA | U_LAMBDA | U_GAMMA | U_RIDGE | U_RCLASS,
-    [AS_METHOD_CDPO] = U_BETA | U_BDPO,
-    [AS_METHOD_RDPO] = U_BETA | U_BDPO,
-    [AS_METHOD_IPO] = U_BETA,
-    [AS_METHOD_GPO] = U_BETA | U_BDPO,
+    [AS_METHOD_CDPO] = U_BETA | U_BDPO | U_STEPS,
+    [AS_METHOD_RDPO] = U_BETA | U_BDPO | U_STEPS,
+    [AS_METHOD_IPO] = U_BETA | U_STEPS,
+    [AS_METHOD_GPO] = U_BETA | U_BDPO | U_STEPS,
     [AS_METHOD_SLIC] = U_BETA | U_BDPO,
-    [AS_METHOD_SIMPO] = U_BETA | U_BDPO,
-    [AS_METHOD_ORPO] = U_BETA,
-    [AS_METHOD_CHIPO] = U_BETA | U_BDPO,
+    [AS_METHOD_SIMPO] = U_BETA | U_BDPO | U_STEPS,
+    [AS_METHOD_ORPO] = U_BETA | U_STEPS,
+    [AS_METHOD_CHIPO] = U_BETA | U_BDPO | U_STEPS,
     [AS_METHOD_SPPO] = U_BETA | U_RIDGE | U_RCLASS,
     [AS_METHOD_NASH] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
 };
@@ -129,7 +129,8 @@ static void usage(FILE *f)
 "method does not use is ignored, with a note on stderr):\n"
 "  pmle        --lambda (KL_ref weight, default 0)\n"
 "  dpo         --beta-dpo (default beta); --steps S --lr A: S gradient\n"
-"              steps from log pi_ref instead of solving (SPEC E6; tabular)\n"
+"              steps from log pi_ref instead of solving (SPEC E6; tabular;\n"
+"              also cdpo rdpo ipo gpo simpo orpo chipo)\n"
 "  reward      --ridge (eta_r, default 1/n: a N(0,1) prior per reward)\n"
 "  distill     --lambda --ridge --mu2/--unlabelled (reward model, then\n"
 "              distillation)\n"
