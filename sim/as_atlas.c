@@ -31,6 +31,37 @@ static int lp_solve(glp_prob *lp, double *value)
   return -1;
 }
 
+/* A problem and its triplet arrays (1-based, nz entries) for
+ * glp_load_matrix; freed by lp_free. */
+typedef struct lp_buf {
+  glp_prob *lp;
+  int *ia, *ja;
+  double *ar;
+} lp_buf;
+
+static void lp_free(lp_buf *b)
+{
+  free(b->ia);
+  free(b->ja);
+  free(b->ar);
+  if (b->lp != NULL)
+    glp_delete_prob(b->lp);
+}
+
+static int lp_new(lp_buf *b, size_t nz, const char *who, as_err *err)
+{
+  b->ia = malloc((nz + 1) * sizeof *b->ia);
+  b->ja = malloc((nz + 1) * sizeof *b->ja);
+  b->ar = malloc((nz + 1) * sizeof *b->ar);
+  b->lp = glp_create_prob();
+  if (b->ia == NULL || b->ja == NULL || b->ar == NULL || b->lp == NULL) {
+    lp_free(b);
+    return as_err_set(err, AS_ENOMEM, "%s: out of memory", who);
+  }
+  glp_set_obj_dir(b->lp, GLP_MIN);
+  return AS_OK;
+}
+
 /* Rows: one per ordered pair a ≠ b with P_ab > 0:
  *   ξ_ab + c(h_a − h_b) ≥ 1 (+ c Δℓref cancels: h is the variable).
  * Columns 1..V: h_y (h_0 fixed at 0), then one ξ per row. */
@@ -45,19 +76,14 @@ int as_atlas_hinge_lp(size_t V, const double *P, const double *log_ref,
   double tie = 0.0;
   for (size_t a = 0; a < V; a++)
     tie += P[a * V + a]; /* ties: s = 0, loss 1 each */
-  size_t nz = 4 * R + 1; /* 3 per pair row, 1 per pair in the loss row */
-  int *ia = malloc((nz + 1) * sizeof *ia), *ja = malloc((nz + 1) * sizeof *ja);
-  double *ar = malloc((nz + 1) * sizeof *ar);
-  glp_prob *lp = glp_create_prob();
-  if (ia == NULL || ja == NULL || ar == NULL || lp == NULL) {
-    free(ia);
-    free(ja);
-    free(ar);
-    if (lp != NULL)
-      glp_delete_prob(lp);
-    return as_err_set(err, AS_ENOMEM, "hinge LP: out of memory");
-  }
-  glp_set_obj_dir(lp, GLP_MIN);
+  lp_buf lb;
+  /* 3 entries per pair row, 1 per pair in the loss row */
+  int rc = lp_new(&lb, 4 * R + 1, "hinge LP", err);
+  if (rc != AS_OK)
+    return rc;
+  glp_prob *lp = lb.lp;
+  int *ia = lb.ia, *ja = lb.ja;
+  double *ar = lb.ar;
   glp_add_cols(lp, (int)(V + R));
   for (size_t y = 0; y < V; y++)
     glp_set_col_bnds(lp, (int)y + 1, y == 0 ? GLP_FX : GLP_FR, 0.0, 0.0);
@@ -91,7 +117,6 @@ int as_atlas_hinge_lp(size_t V, const double *P, const double *log_ref,
   }
   glp_load_matrix(lp, (int)k, ia, ja, ar);
   double opt;
-  int rc = AS_OK;
   if (lp_solve(lp, &opt) != 0 || !isfinite(opt)) {
     rc = as_err_set(err, AS_ENOCONV, "hinge LP: GLPK found no optimum "
                     "(%zu pairs)", R);
@@ -122,10 +147,7 @@ int as_atlas_hinge_lp(size_t V, const double *P, const double *log_ref,
       *unique = 0;
   }
 out:
-  glp_delete_prob(lp);
-  free(ia);
-  free(ja);
-  free(ar);
+  lp_free(&lb);
   return rc;
 }
 
@@ -144,19 +166,13 @@ int as_atlas_rdpo_recession(size_t V, const double *P, double eps, double c,
     *slope = 0.0;
     return AS_OK;
   }
-  size_t nz = 4 * R;
-  int *ia = malloc((nz + 1) * sizeof *ia), *ja = malloc((nz + 1) * sizeof *ja);
-  double *ar = malloc((nz + 1) * sizeof *ar);
-  glp_prob *lp = glp_create_prob();
-  if (ia == NULL || ja == NULL || ar == NULL || lp == NULL) {
-    free(ia);
-    free(ja);
-    free(ar);
-    if (lp != NULL)
-      glp_delete_prob(lp);
-    return as_err_set(err, AS_ENOMEM, "rdpo LP: out of memory");
-  }
-  glp_set_obj_dir(lp, GLP_MIN);
+  lp_buf lb;
+  int rc = lp_new(&lb, 4 * R, "rdpo LP", err);
+  if (rc != AS_OK)
+    return rc;
+  glp_prob *lp = lb.lp;
+  int *ia = lb.ia, *ja = lb.ja;
+  double *ar = lb.ar;
   glp_add_cols(lp, (int)(V + 2 * R));
   glp_add_rows(lp, (int)R);
   for (size_t y = 0; y < V; y++)
@@ -182,13 +198,9 @@ int as_atlas_rdpo_recession(size_t V, const double *P, double eps, double c,
       row++;
     }
   glp_load_matrix(lp, (int)k, ia, ja, ar);
-  int rc = AS_OK;
   if (lp_solve(lp, slope) != 0 || !isfinite(*slope))
     rc = as_err_set(err, AS_ENOCONV, "rdpo LP: GLPK found no optimum");
-  glp_delete_prob(lp);
-  free(ia);
-  free(ja);
-  free(ar);
+  lp_free(&lb);
   return rc;
 }
 
