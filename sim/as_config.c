@@ -13,6 +13,7 @@
 
 #include <libconfig.h>
 
+#include "as_hparam.h"
 #include "as_limits.h"
 #include "as_metrics.h"
 
@@ -508,7 +509,7 @@ static const char *const top_keys[] = {
   "lambda", "gamma", "beta_dpo", "m", "methods", "replicates", "seed",
   "tuning", "heldout_fraction", "metrics", "figures", "rate_fit_min_n",
   "ridge", "dpo_steps", "dpo_lr", "class", "delta", "m_sweep", "mu2_sweep",
-  "mu_power", "bounds", NULL};
+  "mu_power", "bounds", "label_flip", NULL};
 
 static const config_setting_t *required(const parser *p,
                                         const config_setting_t *root,
@@ -543,10 +544,67 @@ static int parse_beta_or_number(const parser *p, const config_setting_t *s,
   return AS_OK;
 }
 
+/* The methods' own hyperparameters (SPEC §3.2): top-level keys declared
+ * in as_hparam.c, a number or (a choice) its name; read into c->hp. */
+static int parse_hparams(const parser *p, const config_setting_t *root,
+                         as_config *c)
+{
+  const as_hparam_table *t = as_hparam_table_default();
+  int len = config_setting_length(root);
+  for (int i = 0; i < len; i++) {
+    const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
+    const char *name = config_setting_name(m);
+    const as_hparam *h = name ? as_hparam_by_key(t, name) : NULL;
+    if (h == NULL)
+      continue;
+    char where[AS_ERR_MSG_MAX / 2];
+    snprintf(where, sizeof where, "%s:%d", p->name, line_of(m));
+    int rc;
+    if (config_setting_type(m) == CONFIG_TYPE_STRING)
+      rc = as_hparam_parse(h, config_setting_get_string(m), where, &c->hp,
+                           p->err);
+    else if (config_setting_type(m) == CONFIG_TYPE_FLOAT)
+      rc = as_hparam_set(h, config_setting_get_float(m), where, &c->hp,
+                         p->err);
+    else if (config_setting_type(m) == CONFIG_TYPE_INT ||
+             config_setting_type(m) == CONFIG_TYPE_INT64)
+      rc = as_hparam_set(h, (double)config_setting_get_int64(m), where,
+                         &c->hp, p->err);
+    else
+      rc = as_err_set(p->err, AS_EINVAL, "%s: '%s' must be a number or a "
+                      "name", where, name);
+    if (rc != AS_OK) { /* a bad value in a file is a parse error */
+      if (p->err != NULL)
+        p->err->code = AS_EPARSE;
+      return AS_EPARSE;
+    }
+  }
+  return AS_OK;
+}
+
+/* Unknown keys: neither in top_keys nor declared by a method. */
+static int check_root_keys(const parser *p, const config_setting_t *root)
+{
+  int len = config_setting_length(root);
+  for (int i = 0; i < len; i++) {
+    const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
+    const char *name = config_setting_name(m);
+    int known = name != NULL &&
+                as_hparam_by_key(as_hparam_table_default(), name) != NULL;
+    for (size_t k = 0; top_keys[k] != NULL && !known; k++)
+      known = name != NULL && strcmp(name, top_keys[k]) == 0;
+    if (!known)
+      return fail(p, m, "unknown key '%s'", name ? name : "(unnamed)");
+  }
+  return AS_OK;
+}
+
 static int parse_root(const parser *p, const config_setting_t *root,
                       as_config *c)
 {
-  int rc = check_keys(p, root, top_keys, "");
+  int rc = check_root_keys(p, root);
+  if (rc == AS_OK)
+    rc = parse_hparams(p, root, c);
   if (rc != AS_OK)
     return rc;
   const config_setting_t *s;
@@ -768,6 +826,13 @@ static int parse_root(const parser *p, const config_setting_t *root,
                   (long long)iv);
     c->dpo_steps = (long)iv;
   }
+  if ((s = config_setting_get_member(root, "label_flip")) != NULL) {
+    if ((rc = get_double(p, s, "label_flip", &c->label_flip)) != AS_OK)
+      return rc;
+    if (!(c->label_flip >= 0 && c->label_flip < 0.5))
+      return fail(p, s, "'label_flip' must be in [0, 0.5) (%.17g)",
+                  c->label_flip);
+  }
   if ((s = config_setting_get_member(root, "dpo_lr")) != NULL) {
     if ((rc = get_double(p, s, "dpo_lr", &c->dpo_lr)) != AS_OK)
       return rc;
@@ -979,6 +1044,7 @@ static as_config *config_new(const char *name)
   c->dpo_lr = NAN;
   c->cls.type = AS_CLASS_TABULAR;
   c->cls.realizable = -1;
+  as_fit_opts_default(&c->hp);
   return c;
 }
 
@@ -1402,5 +1468,26 @@ int as_config_write(FILE *f, const as_config *c)
    * unchanged (re-reading gives the default "none") */
   if (c->bounds != AS_CONFIG_BOUNDS_NONE)
     fprintf(f, "bounds = \"%s\";\n", as_config_bounds_name(c->bounds));
+  {
+    /* the methods' declared hyperparameters that were set */
+    const as_hparam_table *t = as_hparam_table_default();
+    for (size_t i = 0; i < t->n; i++)
+      for (const as_hparam *const *h = t->decl[i]->hp; *h; h++) {
+        if (as_hparam_is_unset(*h, &c->hp) ||
+            as_hparam_by_key(t, (*h)->key) != *h)
+          continue; /* unset, or written under its first declaration */
+        char buf[64];
+        as_hparam_format(*h, &c->hp, buf, sizeof buf);
+        if ((*h)->type == AS_HP_CHOICE)
+          fprintf(f, "%s = \"%s\";\n", (*h)->key, buf);
+        else
+          fprintf(f, "%s = %s;\n", (*h)->key, buf);
+      }
+  }
+  if (c->label_flip > 0.0) { /* likewise */
+    fputs("label_flip = ", f);
+    write_double(f, c->label_flip);
+    fputs(";\n", f);
+  }
   return ferror(f) ? AS_EIO : AS_OK;
 }

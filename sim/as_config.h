@@ -127,6 +127,13 @@ typedef struct as_config {
   /* E9: a bound quantity reported by the tabular kind in its aux column
    * (`bounds`, as_kind_tabular.c; default "none") */
   as_config_bounds bounds;
+  /* `label_flip`: SPEC §2's label noise ε_flip ∈ [0, ½) in every labelled
+   * sample and population p of the tabular kinds (default 0) */
+  double label_flip;
+  /* the methods' own hyperparameters (as_hparam.h: top-level keys named
+   * as declared there, e.g. `tau`, `smoothing`); unset fields are "not
+   * given" and resolve to the declared defaults */
+  as_fit_opts hp;
   /* source line of `figures` (0: absent), for the runner's check that
    * every figure has a script before it computes anything */
   int figures_line;

@@ -28,6 +28,7 @@ extern const as_experiment_kind as_kind_mu2;       /* as_kind_mu2.c (E7)  */
 extern const as_experiment_kind as_kind_two_stage; /* as_kind_two_stage.c */
 extern const as_experiment_kind as_kind_coverage;  /* as_kind_coverage.c  */
 extern const as_experiment_kind as_kind_dpo;       /* as_kind_dpo.c       */
+extern const as_experiment_kind as_kind_atlas;     /* as_kind_atlas.c E11 */
 
 static const as_experiment_kind *const kinds[] = {
   &as_kind_tabular,
@@ -37,6 +38,7 @@ static const as_experiment_kind *const kinds[] = {
   &as_kind_two_stage,
   &as_kind_coverage,
   &as_kind_dpo,
+  &as_kind_atlas,
 };
 
 const as_experiment_kind *as_experiment_kind_find(const char *name)

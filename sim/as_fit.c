@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "as_atlas.h"
 #include "as_graph.h"
+#include "as_hparam.h"
 #include "as_math.h"
 #include "as_objective.h"
 #include "as_solve.h"
@@ -31,7 +33,9 @@
 #define AS_FIT_DIVERGENT_ITER 50
 
 static const char *const method_names[AS_METHOD_COUNT] = {
-    "pmle", "dpo", "reward", "distill", "rebel", "rebel-iter", "rlhf", "rkl"};
+    "pmle", "dpo", "reward", "distill", "rebel", "rebel-iter", "rlhf", "rkl",
+    "cdpo", "rdpo", "ipo", "gpo", "slic", "simpo", "orpo", "chipo", "sppo",
+    "nash"};
 
 const char *as_method_name(as_method m)
 {
@@ -65,6 +69,9 @@ void as_fit_opts_default(as_fit_opts *o)
   o->max_iter = 5000;
   o->trace = NULL;
   o->trace_user = NULL;
+  /* the atlas hyperparameters: "not given" (as_hparam.h), resolved to the
+   * declared defaults by as_fit */
+  as_hparam_unset(as_hparam_table_default(), o);
 }
 
 void as_fit_result_free(as_fit_result *res)
@@ -355,7 +362,79 @@ static int needs_reward(as_method m)
 {
   return m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL ||
          m == AS_METHOD_REBEL_ITER || m == AS_METHOD_RLHF ||
-         m == AS_METHOD_RKL;
+         m == AS_METHOD_RKL || m == AS_METHOD_SPPO || m == AS_METHOD_NASH;
+}
+
+/* The atlas methods solved per context from the labelled weights P alone
+ * (SPEC §3.2; scaled by the context's labelled mass, as DPO). */
+static int atlas_on_P(as_method m)
+{
+  return m == AS_METHOD_CDPO || m == AS_METHOD_RDPO || m == AS_METHOD_IPO ||
+         m == AS_METHOD_GPO || m == AS_METHOD_SLIC || m == AS_METHOD_SIMPO ||
+         m == AS_METHOD_ORPO || m == AS_METHOD_CHIPO;
+}
+
+/* Methods whose loss reads log π_ref (it must then have full support). */
+static int uses_ref(as_method m)
+{
+  return m == AS_METHOD_DPO || m == AS_METHOD_CDPO || m == AS_METHOD_RDPO ||
+         m == AS_METHOD_IPO || m == AS_METHOD_GPO || m == AS_METHOD_SLIC ||
+         m == AS_METHOD_CHIPO;
+}
+
+static int is_hinge(const as_fit_opts *o)
+{
+  return o->method == AS_METHOD_SLIC ||
+         (o->method == AS_METHOD_GPO && o->gpo_loss == AS_GPO_HINGE);
+}
+
+/* 1 when the context's loss has no finite minimiser by the win-graph
+ * criterion (no_mle: as_graph.h) — the logistic-type links that need
+ * every pair won both ways in a cycle (DPO, cDPO at ε = 0, GPO logistic
+ * and exp, SimPO, χPO) — or, for ORPO, when some response never wins (its
+ * SFT term then sends that response to 0). */
+static int atlas_no_minimiser(const as_fit_opts *o, const double *P,
+                              size_t V, int no_mle)
+{
+  switch (o->method) {
+  case AS_METHOD_CDPO: return o->smoothing == 0.0 && no_mle;
+  case AS_METHOD_GPO:
+    return (o->gpo_loss == AS_GPO_LOGISTIC || o->gpo_loss == AS_GPO_EXP) &&
+           no_mle;
+  case AS_METHOD_SIMPO:
+  case AS_METHOD_CHIPO: return no_mle;
+  case AS_METHOD_ORPO:
+    for (size_t a = 0; a < V; a++) {
+      double w = 0.0;
+      for (size_t b = 0; b < V; b++)
+        w += P[a * V + b];
+      if (!(w > 0.0))
+        return 1;
+    }
+    return 0;
+  default: return 0;
+  }
+}
+
+/* SPPO or Nash in one context from the fitted reward's preferences. */
+static int selfplay_ctx(const as_fit_opts *o, size_t V, const double *r,
+                        const double *log_ref, double *log_pi, double *M,
+                        as_solve_info *si, int *collapsed, as_err *err)
+{
+  as_atlas_pref_of_reward(V, r, M);
+  si->criterion = 0.0;
+  if (o->method == AS_METHOD_SPPO) {
+    as_atlas_sppo(V, M, log_ref, o->eta, o->iterations, log_pi, collapsed);
+    si->iterations = o->iterations;
+    si->status = *collapsed ? AS_EDIVERGE : AS_OK;
+    return AS_OK;
+  }
+  double resid;
+  int rc = as_atlas_nash(V, M, log_ref, o->lambda, 1e-12, 10000, log_pi,
+                         &si->iterations, &resid, err);
+  si->criterion = resid;
+  si->status = rc == AS_OK ? AS_OK : AS_ENOCONV;
+  return rc == AS_OK || rc == AS_ENOCONV ? AS_OK : rc;
 }
 
 static double resolved_ridge(const as_fit_opts *o, const as_data *d)
@@ -419,9 +498,13 @@ static int rebel_iter_ctx(const as_ctx_data *c, const as_solve_opts *so,
   return status;
 }
 
-static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
-                              double beta_dpo, double *th,
-                              as_fit_result *res, as_err *err)
+/* Gradient steps on the total loss of a P-based objective (DPO as run in
+ * practice, SPEC E6; any atlas loss of SPEC §3.2 the same way, e.g. the
+ * IPO paper's learning curves); tmpl carries the objective's parameters. */
+static int gradient_steps(const as_fit_opts *o, const as_data *d,
+                          const as_objective_type *obj,
+                          const as_ctx_data *tmpl, double *th,
+                          as_fit_result *res, as_err *err)
 {
   size_t K = d->K, V = d->V;
   double *g = malloc(V * sizeof *g);
@@ -441,15 +524,17 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
     /* One step on the total loss −(1/n) Σ N log σ(...) (P sums to 1 over
      * all contexts), as DPO is run in practice. */
     for (size_t x = 0; x < K; x++) {
-      as_ctx_data c = {.V = V, .rho = rho_of(d, x),
-                       .P = d->P + x * V * V,
-                       .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
-                       .beta_dpo = beta_dpo};
+      as_ctx_data c = *tmpl;
+      c.V = V;
+      c.rho = rho_of(d, x);
+      c.P = d->P + x * V * V;
+      c.log_ref = d->log_ref ? d->log_ref + x * V : NULL;
       double f;
-      int rc = as_obj_dpo.eval(&c, th + x * V, &f, g, NULL);
+      int rc = obj->eval(&c, th + x * V, &f, g, NULL);
       if (rc != AS_OK) {
         free(g);
-        return as_err_set(err, rc, "dpo: objective cannot be evaluated");
+        return as_err_set(err, rc, "%s: objective cannot be evaluated",
+                          obj->name);
       }
       for (size_t y = 0; y < V; y++)
         th[x * V + y] -= o->dpo_lr * g[y];
@@ -460,8 +545,8 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
     if (!isfinite(th[i])) {
       res->status = AS_EDIVERGE;
       res->contexts_not_converged = K;
-      as_err_set(err, AS_EDIVERGE, "dpo: theta overflowed during the "
-                 "gradient steps (lr %g too large?)", o->dpo_lr);
+      as_err_set(err, AS_EDIVERGE, "%s: theta overflowed during the "
+                 "gradient steps (lr %g too large?)", obj->name, o->dpo_lr);
       break;
     }
   free(g);
@@ -556,11 +641,22 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
   if (!(o->tol >= 0.0) || o->max_iter < 1)
     return as_err_set(err, AS_EINVAL, "as_fit: tol = %g, max_iter = %ld",
                       o->tol, o->max_iter);
+  /* Declared hyperparameters (as_hparam.h): defaults and ranges. */
+  as_fit_opts hpo = *o;
+  const as_method_decl *decl =
+      as_hparam_find(as_hparam_table_default(), as_method_name(m));
+  if (decl != NULL && (rc = as_hparam_resolve_check(decl, &hpo, err)) != AS_OK)
+    return rc;
+  o = &hpo;
+  if (m == AS_METHOD_NASH && !(lambda > 0.0))
+    return as_err_set(err, AS_EINVAL, "as_fit: nash needs lambda > 0 (the "
+                      "KL weight of the regularised game), got %g", lambda);
   if (K < 1 || V < 2)
     return as_err_set(err, AS_EINVAL, "as_fit: K = %zu, V = %zu (need K >= 1"
                       ", V >= 2)", K, V);
   int need_P = !(m == AS_METHOD_RLHF || m == AS_METHOD_RKL ||
-                 m == AS_METHOD_REBEL_ITER);
+                 m == AS_METHOD_REBEL_ITER || m == AS_METHOD_SPPO ||
+                 m == AS_METHOD_NASH);
   int need_Q = m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL;
   if (need_P && d->P == NULL)
     return as_err_set(err, AS_EINVAL, "as_fit: %s needs labelled weights P",
@@ -581,7 +677,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
   if (d->log_ref != NULL &&
       (rc = check_rows("log_ref", K, V, d->log_ref, err)) != AS_OK)
     return rc;
-  if (d->log_ref != NULL && (lambda > 0.0 || m == AS_METHOD_DPO))
+  if (d->log_ref != NULL && (lambda > 0.0 || uses_ref(m)))
     for (size_t i = 0; i < K * V; i++)
       if (!isfinite(d->log_ref[i]))
         return as_err_set(err, AS_EINVAL, "as_fit: %s with lambda = %g needs "
@@ -614,7 +710,8 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
                         "the error by 1 - eta*lambda); got eta = %g, lambda "
                         "= %g, eta*lambda = %g", eta, lambda, eta * lambda);
   }
-  if (m == AS_METHOD_DPO && o->dpo_steps > 0 && !(o->dpo_lr > 0.0))
+  if ((m == AS_METHOD_DPO || atlas_on_P(m)) && o->dpo_steps > 0 &&
+      !(o->dpo_lr > 0.0))
     return as_err_set(err, AS_EINVAL, "as_fit: dpo_lr = %g must be > 0",
                       o->dpo_lr);
 
@@ -680,6 +777,13 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
   case AS_METHOD_DPO: obj = &as_obj_dpo; break;
   case AS_METHOD_DISTILL: obj = &as_obj_distill; break;
   case AS_METHOD_REBEL: obj = &as_obj_rebel; break;
+  case AS_METHOD_CDPO: obj = &as_obj_cdpo; break;
+  case AS_METHOD_RDPO: obj = &as_obj_rdpo; break;
+  case AS_METHOD_IPO: obj = &as_obj_ipo; break;
+  case AS_METHOD_GPO: obj = &as_obj_gpo; break;
+  case AS_METHOD_SIMPO: obj = &as_obj_simpo; break;
+  case AS_METHOD_ORPO: obj = &as_obj_orpo; break;
+  case AS_METHOD_CHIPO: obj = &as_obj_chipo; break;
   default: obj = &as_obj_rkl; break;
   }
   /* An MLE-type objective without regulariser has no finite minimiser
@@ -691,8 +795,13 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
   so.tol = o->tol;
   so.max_iter = o->max_iter;
   rc = AS_OK;
-  if (m == AS_METHOD_DPO && o->dpo_steps > 0) {
-    rc = dpo_gradient_steps(o, d, beta_dpo, th, res, err);
+  if ((m == AS_METHOD_DPO || (atlas_on_P(m) && !is_hinge(o))) &&
+      o->dpo_steps > 0) {
+    as_ctx_data t = {.beta = beta, .beta_dpo = beta_dpo,
+                     .eps = m == AS_METHOD_RDPO ? o->flip : o->smoothing,
+                     .tau = o->tau, .margin = o->margin, .alpha = o->alpha,
+                     .loss = m == AS_METHOD_SLIC ? AS_GPO_HINGE : o->gpo_loss};
+    rc = gradient_steps(o, d, obj, &t, th, res, err);
   } else if ((m == AS_METHOD_RLHF || m == AS_METHOD_RKL) &&
              lambda + gamma > 0.0) {
     /* Tabular RLHF/RKL: the exact closed form (SPEC §3).  Newton reaches
@@ -719,7 +828,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
       const double *Pb = d->P ? d->P + x * V * V : NULL;
       const double *Qb = need_Q ? d->Q + x * V * V : NULL;
       double rho = rho_of(d, x);
-      double s = m == AS_METHOD_DPO ? mass(Pb, V) : rho;
+      double s = m == AS_METHOD_DPO || atlas_on_P(m) ? mass(Pb, V) : rho;
       if (!(s > 0.0))
         s = 1.0;
       as_ctx_data c = {.V = V, .rho = rho / s,
@@ -728,10 +837,40 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
                        .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
                        .reward = reward ? reward + x * V : NULL,
                        .beta = beta, .beta_dpo = beta_dpo, .lambda = lambda,
-                       .gamma = gamma, .eta = eta};
+                       .gamma = gamma, .eta = eta,
+                       .eps = m == AS_METHOD_RDPO ? o->flip : o->smoothing,
+                       .tau = o->tau, .margin = o->margin, .alpha = o->alpha,
+                       .loss = m == AS_METHOD_SLIC ? AS_GPO_HINGE
+                                                   : o->gpo_loss};
       double *tx = th + x * V;
-      as_solve_info si;
-      if (m == AS_METHOD_REBEL_ITER) {
+      as_solve_info si = {0};
+      int unbounded = 0;
+      if (m == AS_METHOD_RDPO) {
+        double slope;
+        if ((rc = as_atlas_rdpo_recession(V, c.P, c.eps, beta_dpo, &slope,
+                                          err)) != AS_OK)
+          break;
+        unbounded = slope < -1e-12;
+      }
+      if (unbounded) {
+        /* Unbounded below: no point is returned (SPEC §3.2). */
+        si.status = AS_EDIVERGE;
+        res->unbounded++;
+      } else if (m == AS_METHOD_SPPO || m == AS_METHOD_NASH) {
+        int col = 0;
+        if ((rc = selfplay_ctx(o, V, c.reward, c.log_ref, tx, buf, &si, &col,
+                               err)) != AS_OK)
+          break;
+        res->collapsed += (size_t)col;
+      } else if (is_hinge(o)) {
+        int unique = 1;
+        double val;
+        if ((rc = as_atlas_hinge_lp(V, c.P, c.log_ref, beta_dpo, tx, &unique,
+                                    &val, err)) != AS_OK)
+          break;
+        si.status = AS_OK;
+        res->not_unique += !unique;
+      } else if (m == AS_METHOD_REBEL_ITER) {
         c.rho = 1.0;
         long steps = 0;
         double crit = NAN;
@@ -749,14 +888,16 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
          * run-away (‖θ‖ grows ~1 nat per Newton step) without spending the
          * full cap on it. */
         as_solve_opts sx = so;
-        if (mle_type && no_mle[x] && sx.max_iter > AS_FIT_DIVERGENT_ITER)
+        int nomin = (mle_type && no_mle[x]) ||
+                    (atlas_on_P(m) && atlas_no_minimiser(o, c.P, V, no_mle[x]));
+        if (nomin && sx.max_iter > AS_FIT_DIVERGENT_ITER)
           sx.max_iter = AS_FIT_DIVERGENT_ITER;
         int st = as_solve_newton(obj, &c, &sx, tx, &si, err);
         if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE) {
           rc = st;
           break;
         }
-        if (mle_type && no_mle[x])
+        if (nomin)
           si.status = AS_EDIVERGE;
         if (m == AS_METHOD_PMLE && lambda > 0.0 && si.status == AS_OK) {
           int lower = 0;
@@ -771,6 +912,9 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
         }
       }
       as_log_softmax(tx, V, res->log_pi + x * V);
+      if (unbounded)
+        for (size_t y = 0; y < V; y++)
+          res->log_pi[x * V + y] = NAN;
       /* A probability below e^-700 is at the edge of double underflow,
        * where gradients vanish exactly: such a solve cannot be vouched
        * for (as_solve.h), so it is reported, not trusted. */
@@ -812,10 +956,14 @@ int as_fit_finite_status(as_fit_result *res, const double *log_ref,
    * limit, uniform on argmax r̂, with ‖θ‖ = ∞) keeps its zeros and its
    * infinite norm; a NaN or +inf is non-finite whatever the status. */
   int declared = res->status == AS_EDIVERGE;
+  /* rdpo's unbounded contexts have no point at all: their NaN log pi is
+   * the declared absence (fit writes nothing), not an overflow */
+  int no_point = declared && res->unbounded > 0;
   for (size_t i = 0; what == NULL && res->log_pi != NULL && i < KV; i++) {
     v = res->log_pi[i];
     int ref_zero = declared || (log_ref != NULL && log_ref[i] == -INFINITY);
-    if (isnan(v) || v == INFINITY || (v == -INFINITY && !ref_zero)) {
+    if ((isnan(v) && !no_point) || v == INFINITY ||
+        (v == -INFINITY && !ref_zero)) {
       what = "log pi";
       at = i;
     }

@@ -20,10 +20,23 @@ typedef enum {
   AS_METHOD_REBEL_ITER,  /* iterative on-policy form                          */
   AS_METHOD_RLHF,
   AS_METHOD_RKL,
+  /* the objective atlas (SPEC §3.2) */
+  AS_METHOD_CDPO,
+  AS_METHOD_RDPO,
+  AS_METHOD_IPO,
+  AS_METHOD_GPO,
+  AS_METHOD_SLIC,        /* GPO with the hinge (SLiC-HF), an exact LP         */
+  AS_METHOD_SIMPO,
+  AS_METHOD_ORPO,
+  AS_METHOD_CHIPO,
+  AS_METHOD_SPPO,        /* self-play on the fitted reward's preferences      */
+  AS_METHOD_NASH,
   AS_METHOD_COUNT
 } as_method;
 
-/* "pmle", "dpo", "reward", "distill", "rebel", "rebel-iter", "rlhf", "rkl". */
+/* "pmle", "dpo", "reward", "distill", "rebel", "rebel-iter", "rlhf", "rkl",
+ * "cdpo", "rdpo", "ipo", "gpo", "slic", "simpo", "orpo", "chipo", "sppo",
+ * "nash". */
 const char *as_method_name(as_method m);
 int as_method_parse(const char *name, as_method *m); /* AS_EINVAL if unknown */
 
@@ -45,10 +58,22 @@ typedef struct as_fit_opts {
   double gamma;       /* RKL entropy weight; NAN (default) means γ = β        */
   double beta_dpo;    /* NAN (default) means β_d = β                         */
   double ridge;       /* η_r; NAN (default) means 1/n, 0 in the population   */
-  double eta;         /* iterative REBEL step; NAN (default) means 1/λ       */
-  long iterations;    /* iterative REBEL: cap on outer steps (0: default)    */
+  double eta;         /* iterative REBEL step; NAN (default) means 1/λ.
+                         SPPO's step η (NAN: its declared default)          */
+  long iterations;    /* iterative REBEL: cap on outer steps (0: default).
+                         SPPO's rounds T (0: its declared default)          */
   long dpo_steps;     /* DPO as used in practice: gradient steps (0: solve)  */
   double dpo_lr;      /* DPO learning rate                                   */
+  /* objective atlas (SPEC §3.2; declared with ranges and defaults in
+   * as_hparam.c, the one place a method's options are defined) */
+  double smoothing;   /* cDPO ε (default 0.1)                               */
+  double flip;        /* rDPO's assumed flip rate ε (default 0.1)           */
+  double tau;         /* IPO τ (default 0.1)                                */
+  int gpo_loss;       /* GPO f, an as_gpo_loss (default logistic)           */
+  double margin;      /* SimPO γ_s (default 0)                              */
+  double alpha;       /* ORPO α (default 0.1)                               */
+  double user[2];     /* hyperparameters of methods declared outside the
+                         library (as_hparam.h; tests)                       */
   double tol;         /* stopping tolerance of the scale-free criterion      */
   long max_iter;      /* per-context Newton iteration cap                    */
   /* Feature class, objectives not convex in w (as_features.h): seeded
@@ -84,6 +109,11 @@ typedef struct as_fit_result {
    * π_ref; a response never drawn into M keeps its start logit).  0 for
    * every other method and for λ > 0 (KL_ref pins every logit). */
   size_t pairs_unidentified;
+  /* objective atlas: slic contexts whose LP minimiser is not unique; rdpo
+   * contexts whose loss is unbounded below (log_pi NaN there, status
+   * AS_EDIVERGE); sppo contexts collapsed onto one response (status
+   * AS_EDIVERGE) */
+  size_t not_unique, unbounded, collapsed;
   size_t pmle_escapes;   /* PMLE, λ > 0: contexts where a point with a lower
                             objective was found by sending a set of responses
                             towards probability 0 (not the minimiser;

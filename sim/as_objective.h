@@ -31,7 +31,23 @@ typedef struct as_ctx_data {
   double gamma;             /* RKL entropy weight γ                          */
   double ridge;             /* reward model's η_r                            */
   double eta;               /* iterative REBEL step η                        */
+  /* the objective atlas (SPEC §3.2) */
+  double eps;               /* cDPO label smoothing / rDPO assumed flip ε    */
+  double tau;               /* IPO's τ                                       */
+  double margin;            /* SimPO's γ_s                                   */
+  double alpha;             /* ORPO's α                                      */
+  int loss;                 /* GPO's f: an as_gpo_loss                       */
 } as_ctx_data;
+
+/* GPO's convex f (SPEC §3.2). */
+typedef enum {
+  AS_GPO_LOGISTIC = 0, /* log(1 + e^{−s})  (= DPO)              */
+  AS_GPO_SQUARE,       /* (1 − s)²          (= IPO, τ = β_d/2)  */
+  AS_GPO_EXP,          /* e^{−s}                                 */
+  AS_GPO_TQUAD,        /* max(0, 1 − s)²                         */
+  AS_GPO_HINGE,        /* max(0, 1 − s)     (= SLiC-HF)          */
+  AS_GPO_COUNT
+} as_gpo_loss;
 
 typedef struct as_objective_type {
   const char *name;
@@ -66,6 +82,27 @@ extern const as_objective_type as_obj_distill;
 extern const as_objective_type as_obj_rebel;
 extern const as_objective_type as_obj_rebel_step;
 extern const as_objective_type as_obj_rkl;
+
+/* The objective atlas (SPEC §3.2), one file each; h = θ − log π_ref per
+ * context (NULL log_ref: uniform), t_ab = h_a − h_b, β_d = beta_dpo, sums
+ * over all ordered pairs weighted by P (ties add constants):
+ *   as_obj_cdpo   Σ P_ab [−(1−ε) log σ(β_d t) − ε log σ(−β_d t)]
+ *   as_obj_rdpo   Σ P_ab [(1−ε)(−log σ(β_d t)) − ε(−log σ(−β_d t))]/(1−2ε)
+ *   as_obj_ipo    Σ P_ab (t − 1/(2τ))²
+ *   as_obj_gpo    Σ P_ab f(β_d t), f = loss (hinge: value and a
+ *                 subgradient, no Hessian — solved as an LP by as_fit)
+ *   as_obj_simpo  Σ P_ab −log σ(β_d (θ_a − θ_b) − γ_s)   (reference-free)
+ *   as_obj_orpo   Σ P_ab [−log π_a − α log σ(log odds_a − log odds_b)]
+ *   as_obj_chipo  Σ P_ab −log σ(β_d [ϕ(z_a) − ϕ(z_b)]), z = π_θ/π_ref,
+ *                 ϕ(z) = z + log z
+ * All are gauge-invariant. */
+extern const as_objective_type as_obj_cdpo;
+extern const as_objective_type as_obj_rdpo;
+extern const as_objective_type as_obj_ipo;
+extern const as_objective_type as_obj_gpo;
+extern const as_objective_type as_obj_simpo;
+extern const as_objective_type as_obj_orpo;
+extern const as_objective_type as_obj_chipo;
 
 /* Building blocks, exported so restricted classes (θ_x = Φ_x w) and new
  * objectives reuse the exact derivatives.  Each ADDS to *f, g[V], H[V*V]

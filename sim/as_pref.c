@@ -66,11 +66,39 @@ static int check_beta(double beta, as_err *err)
   return AS_OK;
 }
 
+static int check_flip(double flip, as_err *err)
+{
+  if (!(flip >= 0.0 && flip < 0.5))
+    return as_err_set(err, AS_EINVAL,
+                      "preferences: label flip rate %g must be in [0, 0.5)",
+                      flip);
+  return AS_OK;
+}
+
+/* log P_ε(a ≻ b) of SPEC §2: (1−ε)σ(βΔ) + εσ(−βΔ), in log space. */
+static double log_win_flip(double beta, double flip, double dl)
+{
+  double lw = as_log_sigmoid(beta * dl);
+  if (flip == 0.0)
+    return lw;
+  double ll = as_log_sigmoid(-beta * dl);
+  double hi = fmax(lw + log1p(-flip), ll + log(flip));
+  double lo = fmin(lw + log1p(-flip), ll + log(flip));
+  return hi + log1p(exp(lo - hi));
+}
+
 int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
                        as_err *err)
 {
+  return as_pref_cell_probs_flip(inst, beta, 0.0, p, err);
+}
+
+int as_pref_cell_probs_flip(const as_instance *inst, double beta, double flip,
+                            double *p, as_err *err)
+{
   int rc;
   if ((rc = check_beta(beta, err)) != AS_OK
+      || (rc = check_flip(flip, err)) != AS_OK
       || (rc = as_instance_check(inst, err)) != AS_OK)
     return rc;
   size_t K = inst->K, V = inst->V;
@@ -80,12 +108,12 @@ int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
     double lr = inst->log_rho[x];
     for (size_t a = 0; a < V; a++)
       for (size_t b = 0; b < V; b++) {
-        /* SPEC §2: ρμ_a² on the diagonal; 2ρμ_aμ_b σ(β(ℓ*_a − ℓ*_b)) off
-         * it (both orders of drawing (y, y') give winner a, loser b). */
+        /* SPEC §2: ρμ_a² on the diagonal; 2ρμ_aμ_b P_ε(a ≻ b) off it (both
+         * orders of drawing (y, y') give winner a, loser b). */
         double lp = a == b
                         ? lr + 2.0 * lmu[a]
                         : M_LN2 + lr + lmu[a] + lmu[b]
-                              + as_log_sigmoid(beta * (ls[a] - ls[b]));
+                              + log_win_flip(beta, flip, ls[a] - ls[b]);
         p[(x * V + a) * V + b] = exp(lp);
       }
   }
@@ -203,9 +231,9 @@ static int check_out(const as_instance *inst, const as_counts *out,
 }
 
 /* Multinomial(n, probs(inst)) into out; probs is cell_probs or pair_probs. */
-static int sample_multinomial(const as_instance *inst, double beta, int pairs,
-                              uint64_t n, gsl_rng *r, as_counts *out,
-                              as_err *err)
+static int sample_multinomial(const as_instance *inst, double beta,
+                              double flip, int pairs, uint64_t n, gsl_rng *r,
+                              as_counts *out, as_err *err)
 {
   const char *who = pairs ? "as_pref_sample_unlabelled"
                           : "as_pref_sample_counts";
@@ -222,7 +250,7 @@ static int sample_multinomial(const as_instance *inst, double beta, int pairs,
                       C);
   }
   rc = pairs ? as_pref_pair_probs(inst, p, err)
-             : as_pref_cell_probs(inst, beta, p, err);
+             : as_pref_cell_probs_flip(inst, beta, flip, p, err);
   if (rc == AS_OK)
     rc = as_pref_multinomial(r, n, p, C, N, err);
   if (rc == AS_OK) {
@@ -238,13 +266,20 @@ static int sample_multinomial(const as_instance *inst, double beta, int pairs,
 int as_pref_sample_counts(const as_instance *inst, double beta, uint64_t n,
                           gsl_rng *r, as_counts *out, as_err *err)
 {
-  return sample_multinomial(inst, beta, 0, n, r, out, err);
+  return sample_multinomial(inst, beta, 0.0, 0, n, r, out, err);
+}
+
+int as_pref_sample_counts_flip(const as_instance *inst, double beta,
+                               double flip, uint64_t n, gsl_rng *r,
+                               as_counts *out, as_err *err)
+{
+  return sample_multinomial(inst, beta, flip, 0, n, r, out, err);
 }
 
 int as_pref_sample_unlabelled(const as_instance *inst, uint64_t m,
                               gsl_rng *r, as_counts *out, as_err *err)
 {
-  return sample_multinomial(inst, 1.0, 1, m, r, out, err);
+  return sample_multinomial(inst, 1.0, 0.0, 1, m, r, out, err);
 }
 
 /* The literal process of SPEC §2, one record at a time.  Draws per record,
@@ -262,8 +297,18 @@ int as_pref_sample_records_progress(const as_instance *inst, double beta,
                                     as_pref_progress_fn progress, void *user,
                                     as_err *err)
 {
+  return as_pref_sample_records_flip(inst, beta, 0.0, n, r, out, progress,
+                                     user, err);
+}
+
+int as_pref_sample_records_flip(const as_instance *inst, double beta,
+                                double flip, uint64_t n, gsl_rng *r,
+                                as_counts *out, as_pref_progress_fn progress,
+                                void *user, as_err *err)
+{
   int rc;
   if ((rc = check_beta(beta, err)) != AS_OK
+      || (rc = check_flip(flip, err)) != AS_OK
       || (rc = as_instance_check(inst, err)) != AS_OK
       || (rc = check_out(inst, out, "as_pref_sample_records", err)) != AS_OK)
     return rc;
@@ -303,7 +348,12 @@ int as_pref_sample_records_progress(const as_instance *inst, double beta,
         size_t y = gsl_ran_discrete(r, tab[x]);
         size_t y2 = gsl_ran_discrete(r, tab[x]);
         size_t cell = (x * V + y) * V + y2;
-        if (y != y2 && !gsl_ran_bernoulli(r, pwin[cell]))
+        /* The annotator's label, then (ε > 0 only, so ε = 0 keeps the
+         * draws of the noiseless process) an independent flip of it. */
+        int swap = y != y2 && !gsl_ran_bernoulli(r, pwin[cell]);
+        if (y != y2 && flip > 0.0 && gsl_ran_bernoulli(r, flip))
+          swap = !swap;
+        if (swap)
           cell = (x * V + y2) * V + y; /* y' won */
         N[cell]++;
       }

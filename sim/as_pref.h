@@ -32,6 +32,12 @@ int as_counts_total(as_counts *c, as_err *err);
 int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
                        as_err *err);
 
+/* The same under label noise (SPEC §2): each label flipped independently
+ * with probability flip ∈ [0, ½), so σ(βΔℓ*) becomes P_ε = (1−ε)σ(βΔℓ*) +
+ * εσ(−βΔℓ*).  flip = 0 is as_pref_cell_probs exactly. */
+int as_pref_cell_probs_flip(const as_instance *inst, double beta, double flip,
+                            double *p, as_err *err);
+
 /* Same for unlabelled ordered pairs: q(x,a,b) = ρ(x) μ'(a|x) μ'(b|x). */
 int as_pref_pair_probs(const as_instance *inst, double *q, as_err *err);
 
@@ -43,6 +49,11 @@ int as_pref_pair_probs(const as_instance *inst, double *q, as_err *err);
  * instance; it is overwritten only on success. */
 int as_pref_sample_counts(const as_instance *inst, double beta, uint64_t n,
                           gsl_rng *r, as_counts *out, as_err *err);
+
+/* as_pref_sample_counts from the label-noise cell probabilities. */
+int as_pref_sample_counts_flip(const as_instance *inst, double beta,
+                               double flip, uint64_t n, gsl_rng *r,
+                               as_counts *out, as_err *err);
 
 /* The same law drawn record by record (x ~ ρ, y, y' ~ μ(·|x), winner by a
  * Bernoulli): O(n) time, kept as an independent route for tests and for
@@ -63,6 +74,16 @@ int as_pref_sample_records_progress(const as_instance *inst, double beta,
                                     uint64_t n, gsl_rng *r, as_counts *out,
                                     as_pref_progress_fn progress, void *user,
                                     as_err *err);
+
+/* Records with label noise: after a record's label is drawn, a second
+ * Bernoulli(flip) (drawn only when flip > 0 and y ≠ y') swaps winner and
+ * loser — the literal process of SPEC §2, an independent route to
+ * as_pref_cell_probs_flip.  flip = 0 gives the draws of
+ * as_pref_sample_records_progress exactly. */
+int as_pref_sample_records_flip(const as_instance *inst, double beta,
+                                double flip, uint64_t n, gsl_rng *r,
+                                as_counts *out, as_pref_progress_fn progress,
+                                void *user, as_err *err);
 
 /* out[0..C) ~ Multinomial(n, p / Σp) by conditional binomials, the engine
  * of as_pref_sample_counts and as_pref_sample_unlabelled; p must be finite

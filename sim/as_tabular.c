@@ -9,6 +9,7 @@
 
 #include "as_bounds.h"
 #include "as_coverage.h"
+#include "as_hparam.h"
 #include "as_math.h"
 #include "as_pref.h"
 #include "as_rng.h"
@@ -82,7 +83,8 @@ int as_tab_method_needs_reward(as_method m)
 {
   return m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL
          || m == AS_METHOD_REBEL_ITER || m == AS_METHOD_RLHF
-         || m == AS_METHOD_RKL;
+         || m == AS_METHOD_RKL || m == AS_METHOD_SPPO
+         || m == AS_METHOD_NASH;
 }
 
 int as_tab_method_needs_q(as_method m)
@@ -155,7 +157,8 @@ int as_tab_labelled(const as_config *cfg, uint64_t stream, long rep,
                     const as_instance *inst, double beta, double n,
                     double *P, as_err *err)
 {
-  int rc = as_pref_cell_probs(inst, beta, P, err);
+  /* label_flip: SPEC §2's label noise, in both the population and n. */
+  int rc = as_pref_cell_probs_flip(inst, beta, cfg->label_flip, P, err);
   if (rc != AS_OK || isinf(n))
     return rc;
   gsl_rng *r = as_tab_stream(cfg, stream, rep);
@@ -163,7 +166,8 @@ int as_tab_labelled(const as_config *cfg, uint64_t stream, long rep,
   if (r == NULL || c == NULL)
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
   else
-    rc = as_pref_sample_counts(inst, beta, (uint64_t)n, r, c, err);
+    rc = as_pref_sample_counts_flip(inst, beta, cfg->label_flip,
+                                    (uint64_t)n, r, c, err);
   if (rc == AS_OK) {
     size_t cells = inst->K * inst->V * inst->V;
     for (size_t i = 0; i < cells; i++)
@@ -331,6 +335,7 @@ void as_tab_fit_opts_cfg(const as_config *cfg, double beta, as_method m,
   o->dpo_steps = cfg->dpo_steps;
   if (!isnan(cfg->dpo_lr))
     o->dpo_lr = cfg->dpo_lr;
+  as_hparam_copy_set(as_hparam_table_default(), &cfg->hp, o);
 }
 
 void as_tab_fit_opts(const as_tab_unit *u, as_method m, double lambda,

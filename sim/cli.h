@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "as_hparam.h"
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
@@ -46,7 +47,7 @@ int cli_parse_bounded(const char *flag, const char *s, double lo, int lo_open,
 /* The bounds, in one table: scale hyperparameters (λ, γ, η_r ridge, η)
  * up to CLI_MAX_SCALE, temperatures (β, β_d) up to CLI_MAX_TEMP, the DPO
  * step size up to CLI_MAX_LR. */
-#define CLI_MAX_SCALE 1e12
+#define CLI_MAX_SCALE AS_HP_MAX_SCALE
 #define CLI_MAX_TEMP 1e6
 #define CLI_MAX_LR 1e6
 /* Prints "alignsim: MSG" and returns CLI_EXIT_USAGE. */

@@ -41,6 +41,7 @@
 #include "as_features.h"
 #include "as_finite.h"
 #include "as_fit.h"
+#include "as_hparam.h"
 #include "as_instance.h"
 #include "as_io.h"
 #include "as_math.h"
@@ -48,12 +49,14 @@
 #include "as_pref.h"
 #include "cli.h"
 
+/* Options shared by several methods; each method's own hyperparameters
+ * (--eta, --iterations, --smoothing, ...) are declared in as_hparam.c and
+ * parsed, documented, checked and written from there. */
 enum {
   U_BETA = 1 << 0, U_LAMBDA = 1 << 1, U_GAMMA = 1 << 2, U_BDPO = 1 << 3,
-  U_RIDGE = 1 << 4, U_ETA = 1 << 5, U_ITER = 1 << 6, U_STEPS = 1 << 7,
-  U_PAIRS = 1 << 8, U_RCLASS = 1 << 9
+  U_RIDGE = 1 << 4, U_STEPS = 1 << 5, U_PAIRS = 1 << 6, U_RCLASS = 1 << 7
 };
-#define N_USES 10
+#define N_USES 8
 
 /* Options each method uses (--beta is used by all: BT temperature of the
  * data, metrics, and the reward-LM temperature).  U_RCLASS marks the
@@ -65,21 +68,32 @@ static const unsigned method_uses[AS_METHOD_COUNT] = {
     [AS_METHOD_REWARD] = U_BETA | U_RIDGE | U_RCLASS,
     [AS_METHOD_DISTILL] = U_BETA | U_LAMBDA | U_RIDGE | U_PAIRS | U_RCLASS,
     [AS_METHOD_REBEL] = U_BETA | U_LAMBDA | U_RIDGE | U_PAIRS | U_RCLASS,
-    [AS_METHOD_REBEL_ITER] = U_BETA | U_LAMBDA | U_ETA | U_ITER | U_RIDGE
-                             | U_RCLASS,
+    [AS_METHOD_REBEL_ITER] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
     [AS_METHOD_RLHF] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
     [AS_METHOD_RKL] = U_BETA | U_LAMBDA | U_GAMMA | U_RIDGE | U_RCLASS,
+    [AS_METHOD_CDPO] = U_BETA | U_BDPO | U_STEPS,
+    [AS_METHOD_RDPO] = U_BETA | U_BDPO | U_STEPS,
+    [AS_METHOD_IPO] = U_BETA | U_STEPS,
+    [AS_METHOD_GPO] = U_BETA | U_BDPO | U_STEPS,
+    [AS_METHOD_SLIC] = U_BETA | U_BDPO,
+    [AS_METHOD_SIMPO] = U_BETA | U_BDPO | U_STEPS,
+    [AS_METHOD_ORPO] = U_BETA | U_STEPS,
+    [AS_METHOD_CHIPO] = U_BETA | U_BDPO | U_STEPS,
+    [AS_METHOD_SPPO] = U_BETA | U_RIDGE | U_RCLASS,
+    [AS_METHOD_NASH] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
 };
 
 static const char *const use_names[N_USES] = {
-    "--beta", "--lambda", "--gamma", "--beta-dpo", "--ridge", "--eta",
-    "--iterations", "--steps/--lr", "--mu2/--unlabelled", "--reward-class"};
+    "--beta", "--lambda", "--gamma", "--beta-dpo", "--ridge",
+    "--steps/--lr", "--mu2/--unlabelled", "--reward-class"};
 
 /* Policy and reward classes (SPEC §3.1). */
 typedef enum { CLS_TABULAR = 0, CLS_FINITE, CLS_FEATURES, CLS_COUNT } cls_id;
 static const char *const cls_names[CLS_COUNT] = {"tabular", "finite",
                                                  "features"};
 #define MB(m) (1u << (m))
+/* The methods of SPEC §3 (the atlas methods of §3.2 are tabular only). */
+#define SPEC3_METHODS (MB(AS_METHOD_RKL + 1) - 1u)
 /* The methods each policy class supports (the table of --help): finite
  * has the enumeration estimators of as_finite.h (rlhf = rkl at γ = 0);
  * features has everything as_features_fit solves (no rebel-iter, dpo
@@ -89,7 +103,7 @@ static const unsigned cls_methods[CLS_COUNT] = {
     [CLS_FINITE] = MB(AS_METHOD_PMLE) | MB(AS_METHOD_REWARD)
                    | MB(AS_METHOD_DISTILL) | MB(AS_METHOD_RLHF)
                    | MB(AS_METHOD_RKL),
-    [CLS_FEATURES] = (MB(AS_METHOD_COUNT) - 1u) & ~MB(AS_METHOD_REBEL_ITER),
+    [CLS_FEATURES] = SPEC3_METHODS & ~MB(AS_METHOD_REBEL_ITER),
 };
 
 static void usage(FILE *f)
@@ -100,8 +114,8 @@ static void usage(FILE *f)
 "                    [--features FILE] [--reward-class tabular|finite|features]\n"
 "                    [--mu2 FILE | --unlabelled FILE]\n"
 "                    [--K K] [--V V] [--beta B] [--lambda L] [--gamma G]\n"
-"                    [--beta-dpo B] [--ridge R] [--eta E] [--iterations T]\n"
-"                    [--steps S --lr A] [--starts N] [--strict] --out FILE\n"
+"                    [--beta-dpo B] [--ridge R] [--steps S --lr A]\n"
+"                    [--starts N] [--strict] [method options] --out FILE\n"
 "\n"
 "Fits one objective of SPEC 3 over a policy class (SPEC 3.1) to\n"
 "comparison counts (context winner loser [count]) and writes\n"
@@ -118,18 +132,22 @@ static void usage(FILE *f)
 "method does not use is ignored, with a note on stderr):\n"
 "  pmle        --lambda (KL_ref weight, default 0)\n"
 "  dpo         --beta-dpo (default beta); --steps S --lr A: S gradient\n"
-"              steps from log pi_ref instead of solving (SPEC E6; tabular)\n"
+"              steps from log pi_ref instead of solving (SPEC E6; tabular;\n"
+"              also cdpo rdpo ipo gpo simpo orpo chipo)\n"
 "  reward      --ridge (eta_r, default 1/n: a N(0,1) prior per reward)\n"
 "  distill     --lambda --ridge --mu2/--unlabelled (reward model, then\n"
 "              distillation)\n"
 "  rebel       --lambda --ridge --mu2/--unlabelled (paper form, eq. 10)\n"
-"  rebel-iter  --lambda --eta (default 1/lambda; needs 0 < eta*lambda < 2)\n"
-"              --iterations (cap on outer steps, default 1000) --ridge\n"
 "  rlhf        --lambda --ridge   (closed form with the fitted reward)\n"
 "  rkl         --lambda --gamma (entropy weight, default beta) --ridge\n"
-"  reward, distill, rebel, rebel-iter, rlhf, rkl also use --reward-class.\n"
-"\n"
+"  reward, distill, rebel, rebel-iter, rlhf, rkl, sppo, nash also use\n"
+"  --reward-class.\n"
+"methods with their own options (FLAG X: a number, F: a name;\n"
+"[default; valid range]); the objective atlas of SPEC 3.2 (tabular class\n"
+"only; --beta-dpo is the DPO-family temperature, default beta):\n"
   );
+  as_hparam_print_help(f, as_hparam_table_default());
+  fputs("\n", f);
   fputs(
 "policy classes (--class, default tabular) and the methods each supports\n"
 "(x: available; -: not, a usage error, exit 2):\n"
@@ -137,6 +155,7 @@ static void usage(FILE *f)
 "  tabular      x     x     x       x       x         x        x     x\n"
 "  finite       x     -     x       x       -         -        x     x\n"
 "  features     x     x     x       x       x         -        x     x\n"
+"  cdpo rdpo ipo gpo slic simpo orpo chipo sppo nash: tabular only.\n"
 "  tabular   theta in R^{KxV} free; exact Newton per context.\n"
 "  finite    --class-file FILE: members, 'member context response\n"
 "            log_prob' (every row a log-distribution); the estimate is the\n"
@@ -207,9 +226,10 @@ static void usage(FILE *f)
 
 enum {
   OPT_METHOD = 256, OPT_COMP, OPT_INST, OPT_REF, OPT_K, OPT_V, OPT_BETA,
-  OPT_LAMBDA, OPT_GAMMA, OPT_BDPO, OPT_RIDGE, OPT_ETA, OPT_ITER, OPT_STEPS,
+  OPT_LAMBDA, OPT_GAMMA, OPT_BDPO, OPT_RIDGE, OPT_STEPS,
   OPT_LR, OPT_OUT, OPT_STRICT, OPT_CLASS, OPT_CLASS_FILE, OPT_FEATURES,
-  OPT_RCLASS, OPT_MU2, OPT_UNL, OPT_STARTS
+  OPT_RCLASS, OPT_MU2, OPT_UNL, OPT_STARTS,
+  OPT_HPARAM = 1024 /* + index into the table's distinct flags */
 };
 
 static const struct option long_opts[] = {
@@ -224,8 +244,6 @@ static const struct option long_opts[] = {
     {"gamma", required_argument, NULL, OPT_GAMMA},
     {"beta-dpo", required_argument, NULL, OPT_BDPO},
     {"ridge", required_argument, NULL, OPT_RIDGE},
-    {"eta", required_argument, NULL, OPT_ETA},
-    {"iterations", required_argument, NULL, OPT_ITER},
     {"steps", required_argument, NULL, OPT_STEPS},
     {"lr", required_argument, NULL, OPT_LR},
     {"out", required_argument, NULL, OPT_OUT},
@@ -239,6 +257,35 @@ static const struct option long_opts[] = {
     {"starts", required_argument, NULL, OPT_STARTS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
+#define N_STATIC_OPTS (sizeof long_opts / sizeof long_opts[0] - 1)
+
+/* The declared hyperparameters with distinct flags (several methods may
+ * share one flag, e.g. --eta, and so one field). */
+#define MAX_HP 32
+typedef struct {
+  const as_hparam *hp[MAX_HP];
+  size_t n;
+  struct option opts[N_STATIC_OPTS + MAX_HP + 1];
+} hp_opts;
+
+static void hp_opts_build(const as_hparam_table *t, hp_opts *h)
+{
+  h->n = 0;
+  memcpy(h->opts, long_opts, N_STATIC_OPTS * sizeof long_opts[0]);
+  for (size_t i = 0; i < t->n; i++)
+    for (const as_hparam *const *p = t->decl[i]->hp; *p; p++) {
+      size_t k = 0;
+      while (k < h->n && strcmp(h->hp[k]->flag, (*p)->flag) != 0)
+        k++;
+      if (k < h->n || h->n == MAX_HP)
+        continue;
+      h->hp[h->n] = *p;
+      h->opts[N_STATIC_OPTS + h->n] = (struct option){
+          (*p)->flag + 2, required_argument, NULL, OPT_HPARAM + (int)h->n};
+      h->n++;
+    }
+  h->opts[N_STATIC_OPTS + h->n] = (struct option){NULL, 0, NULL, 0};
+}
 
 typedef struct {
   as_fit_opts fo;
@@ -250,6 +297,8 @@ typedef struct {
   int cls;   /* policy class                                            */
   int rcls;  /* reward class as given (default: the policy class)        */
   int rused; /* reward class the method uses, or -1 (no reward model)    */
+  hp_opts hpo;             /* declared hyperparameter flags                */
+  unsigned char hp_given[MAX_HP];
 } fit_args;
 
 /* What the class fits add to the report (stdout and the manifest). */
@@ -304,9 +353,18 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
   optind = 1;
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+  hp_opts_build(as_hparam_table_default(), &o->hpo);
+  while ((c = getopt_long(argc, argv, ":h", o->hpo.opts, NULL)) != -1) {
     const char *a = optarg;
     int bad = 0;
+    if (c >= OPT_HPARAM && c < OPT_HPARAM + (int)o->hpo.n) {
+      const as_hparam *h = o->hpo.hp[c - OPT_HPARAM];
+      as_err e;
+      if (as_hparam_parse(h, a, h->flag, &o->fo, &e) != AS_OK)
+        return cli_usage_error("%s", e.msg);
+      o->hp_given[c - OPT_HPARAM] = 1;
+      continue;
+    }
     switch (c) {
     case OPT_METHOD: o->method = a; break;
     case OPT_COMP: o->comp = a; break;
@@ -356,16 +414,6 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
                               &o->fo.ridge);
       o->given |= U_RIDGE;
       break;
-    case OPT_ETA:
-      bad = cli_parse_bounded("--eta", a, 0, 1, CLI_MAX_SCALE, SCALE_WHY,
-                              &o->fo.eta);
-      o->given |= U_ETA;
-      break;
-    case OPT_ITER:
-      bad = cli_parse_long("--iterations", a, 1, 100000000L,
-                           &o->fo.iterations);
-      o->given |= U_ITER;
-      break;
     case OPT_STEPS:
       bad = cli_parse_long("--steps", a, 1, 100000000L, &o->fo.dpo_steps);
       o->given |= U_STEPS;
@@ -388,13 +436,13 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
   }
   if (optind < argc)
     return cli_usage_error("fit: unexpected argument '%s'", argv[optind]);
+  char all[256];
+  class_method_list(CLS_TABULAR, all, sizeof all);
   if (o->method == NULL)
-    return cli_usage_error("fit: --method M is required (pmle dpo reward "
-                           "distill rebel rebel-iter rlhf rkl)");
+    return cli_usage_error("fit: --method M is required (%s)", all);
   as_method m;
   if (as_method_parse(o->method, &m) != AS_OK)
-    return cli_usage_error("--method: '%s' is not one of pmle dpo reward "
-                           "distill rebel rebel-iter rlhf rkl", o->method);
+    return cli_usage_error("--method: '%s' is not one of %s", o->method, all);
   o->fo.method = m;
   if (o->comp == NULL)
     return cli_usage_error("fit: --comparisons FILE is required");
@@ -448,6 +496,14 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
               use_names[i], o->method,
               (1u << i) == U_RIDGE && o->rused == CLS_FINITE
                   ? " with reward class finite" : "");
+  const as_method_decl *decl =
+      as_hparam_find(as_hparam_table_default(), o->method);
+  for (size_t i = 0; i < o->hpo.n; i++)
+    if (o->hp_given[i] && (decl == NULL ||
+                           !as_hparam_used_by(decl, o->hpo.hp[i])))
+      fprintf(stderr, "alignsim: fit: note: %s is not used by method %s "
+                      "(ignored; see 'alignsim fit --help')\n",
+              o->hpo.hp[i]->flag, o->method);
   if ((o->given & U_STEPS) && (o->fo.dpo_steps == 0 || !o->have_lr))
     return cli_usage_error("fit: --steps and --lr go together");
   return CLI_EXIT_OK;
@@ -493,6 +549,33 @@ static void manifest_index(FILE *f, const char *key, size_t v)
     fprintf(f, "%s = %zu\n", key, v);
 }
 
+/* Every declared hyperparameter flag: the method's value resolved to its
+ * declared default ("default (RULE)" for a documented rule such as
+ * rebel-iter's 1/lambda), "-" when the method does not use it. */
+static void manifest_hparams(FILE *f, const fit_args *o)
+{
+  as_fit_opts r = o->fo;
+  const as_method_decl *decl =
+      as_hparam_find(as_hparam_table_default(), o->method);
+  if (decl != NULL)
+    as_hparam_resolve(decl, &r);
+  for (size_t i = 0; i < o->hpo.n; i++) {
+    const as_hparam *h = o->hpo.hp[i];
+    const as_hparam *own = NULL;
+    for (const as_hparam *const *p = decl ? decl->hp : NULL; p && *p; p++)
+      if (strcmp((*p)->flag, h->flag) == 0)
+        own = *p;
+    char buf[64];
+    if (own == NULL)
+      snprintf(buf, sizeof buf, "-");
+    else if (as_hparam_is_unset(own, &r))
+      snprintf(buf, sizeof buf, "%s", own->rule);
+    else
+      as_hparam_format(own, &r, buf, sizeof buf);
+    fprintf(f, "%s = %s\n", h->key, buf);
+  }
+}
+
 /* FILE.manifest (cli.h): what produced FILE — every option as parsed,
  * defaults included, the inputs, the class, the data's size and the fit's
  * status. */
@@ -512,11 +595,7 @@ static int write_manifest(FILE *f, const fit_args *o, int argc, char **argv,
   manifest_value(f, "gamma", fo->gamma, "beta");
   manifest_value(f, "beta_dpo", fo->beta_dpo, "beta");
   manifest_value(f, "ridge", fo->ridge, "1/n");
-  manifest_value(f, "eta", fo->eta, "1/lambda");
-  if (fo->iterations > 0)
-    fprintf(f, "iterations = %ld\n", fo->iterations);
-  else
-    fprintf(f, "iterations = default (1000)\n");
+  manifest_hparams(f, o);
   fprintf(f, "dpo_steps = %ld\n", fo->dpo_steps);
   manifest_value(f, "dpo_lr", fo->dpo_lr, "");
   manifest_value(f, "tol", fo->tol, "");
@@ -605,6 +684,9 @@ static void print_status(const as_fit_result *r)
   printf("reward_unidentified %zu\n", r->reward_unidentified);
   printf("pairs_unidentified %zu\n", r->pairs_unidentified);
   printf("pmle_escapes %zu\n", r->pmle_escapes);
+  printf("not_unique %zu\n", r->not_unique);
+  printf("unbounded %zu\n", r->unbounded);
+  printf("collapsed %zu\n", r->collapsed);
   printf("theta_norm %.17g\n", r->theta_norm);
 }
 
@@ -1030,6 +1112,23 @@ int cli_fit_main(int argc, char **argv)
                     "lambda = 0: the policy there is not identified (it "
                     "keeps pi_ref's offsets between the unconnected "
                     "responses)\n", res.pairs_unidentified);
+  if (res.not_unique > 0)
+    fprintf(stderr, "alignsim: fit: note: in %zu context(s) the hinge "
+                    "(LP) minimiser is not unique; the policy written is "
+                    "one optimal vertex (SPEC 3.2)\n", res.not_unique);
+  if (res.unbounded > 0) { /* no point exists: nothing to write */
+    print_status(&res);
+    fprintf(stderr, "alignsim: fit: error: in %zu context(s) the rdpo "
+                    "loss is unbounded below (some pair's win fraction is "
+                    "outside [flip, 1 - flip]): no policy exists; nothing "
+                    "written (SPEC 3.2)\n", res.unbounded);
+    status = CLI_EXIT_FAIL;
+    goto out;
+  }
+  if (res.collapsed > 0)
+    fprintf(stderr, "alignsim: fit: warning: sppo collapsed onto one "
+                    "response in %zu context(s) (T rounds too many for eta: "
+                    "SPEC 3.2)\n", res.collapsed);
   /* every fit path, not only as_fit's: non-finite is never ok */
   as_fit_finite_status(&res, inst ? inst->log_pi_ref : ref, &e);
   if (res.status != AS_OK) {

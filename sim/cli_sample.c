@@ -58,6 +58,8 @@ static void usage(FILE *f)
 "  --logit-scale S      s: z_x ~ N(0, s^2 I), pi* = softmax(z_x), >= 0 [1]\n"
 "  --ref-sharpness A    a: pi_ref = softmax(a z_x + tau xi_x) [0.5]\n"
 "  --ref-noise TAU      tau, >= 0 [0.5]\n"
+"  --flip E             label noise: each label flipped independently\n"
+"                       with probability E, 0 <= E < 0.5 (SPEC 2) [0]\n"
 "  --mu ref|uniform|star\n"
 "                       generator of the labelled pairs [ref]\n"
 "  --n N                number of comparisons, 0 <= N < 2^64 [%u]\n"
@@ -78,11 +80,12 @@ static void usage(FILE *f)
 }
 
 enum { OPT_K = 256, OPT_V, OPT_BETA, OPT_SCALE, OPT_SHARP, OPT_NOISE, OPT_N,
-       OPT_SEED, OPT_STREAM, OPT_OUT, OPT_MODE, OPT_MU, OPT_M, OPT_VERSION };
+       OPT_SEED, OPT_STREAM, OPT_OUT, OPT_MODE, OPT_MU, OPT_M, OPT_VERSION,
+       OPT_FLIP };
 
 typedef struct sample_opts {
   as_instance_params ip;
-  double beta;
+  double beta, flip;
   uint64_t n, m, seed, stream;
   int have_m, records;
   const char *out;
@@ -100,9 +103,9 @@ static int write_manifest(FILE *f, const sample_opts *o, int argc,
   /* %.17g: the values exactly as parsed. */
   fprintf(f, "K = %zu\nV = %zu\nbeta = %.17g\nlogit_scale = %.17g\n"
              "ref_sharpness = %.17g\nref_noise = %.17g\nrho = uniform\n"
-             "mu = %s\nmu2 = mu\nn = %" PRIu64 "\nmode = %s\n",
+             "mu = %s\nmu2 = mu\nn = %" PRIu64 "\nmode = %s\nlabel_flip = %.17g\n",
           o->ip.K, o->ip.V, o->beta, o->ip.logit_scale, o->ip.ref_sharpness,
-          o->ip.ref_noise, o->mu_name, o->n, o->mode_name);
+          o->ip.ref_noise, o->mu_name, o->n, o->mode_name, o->flip);
   if (o->have_m)
     fprintf(f, "m = %" PRIu64 "\n", o->m);
   fprintf(f, "rng = pcg32\nseed = %" PRIu64 "\nstream = %" PRIu64 "\n"
@@ -127,6 +130,7 @@ static int parse_args(int argc, char **argv, sample_opts *o, int *done)
     {"mode", required_argument, NULL, OPT_MODE},
     {"mu", required_argument, NULL, OPT_MU},
     {"m", required_argument, NULL, OPT_M},
+    {"flip", required_argument, NULL, OPT_FLIP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -152,6 +156,12 @@ static int parse_args(int argc, char **argv, sample_opts *o, int *done)
     case OPT_BETA:
       if (cli_parse_positive_double("--beta", a, &o->beta))
         return CLI_EXIT_USAGE;
+      break;
+    case OPT_FLIP:
+      if (cli_parse_double("--flip", a, &o->flip))
+        return CLI_EXIT_USAGE;
+      if (!(o->flip >= 0.0 && o->flip < 0.5))
+        return cli_usage_error("--flip: '%s' must be in [0, 0.5)", a);
       break;
     case OPT_SCALE:
       if (cli_parse_double("--logit-scale", a, &o->ip.logit_scale))
@@ -262,11 +272,12 @@ static int sample_records(const as_instance *inst, const sample_opts *o,
                           gsl_rng *r, as_counts *cnt, as_err *e)
 {
   if (o->n < PROGRESS_MIN_N || o->n > SIZE_MAX)
-    return as_pref_sample_records(inst, o->beta, o->n, r, cnt, e);
+    return as_pref_sample_records_flip(inst, o->beta, o->flip, o->n, r, cnt,
+                                       NULL, NULL, e);
   as_progress bar;
   as_progress_start(&bar, "sample", (size_t)o->n, 1);
-  int rc = as_pref_sample_records_progress(inst, o->beta, o->n, r, cnt,
-                                           records_progress, &bar, e);
+  int rc = as_pref_sample_records_flip(inst, o->beta, o->flip, o->n, r, cnt,
+                                       records_progress, &bar, e);
   as_progress_finish(&bar);
   return rc;
 }
@@ -309,7 +320,8 @@ int cli_sample_main(int argc, char **argv)
   int rc = as_instance_draw(inst, &o.ip, r, &e);
   if (rc == AS_OK)
     rc = o.records ? sample_records(inst, &o, r, cnt, &e)
-                   : as_pref_sample_counts(inst, o.beta, o.n, r, cnt, &e);
+                   : as_pref_sample_counts_flip(inst, o.beta, o.flip, o.n, r,
+                                                cnt, &e);
   if (rc == AS_OK && o.have_m)
     rc = as_pref_sample_unlabelled(inst, o.m, r, unl, &e);
   if (rc != AS_OK) {

@@ -36,7 +36,13 @@ usage:
                [--steps S --lr A] [--mu2 F | --unlabelled F] --out F
   indep_fit.py compare --mine F --theirs F --truth INSTANCE
                [--stdout F] [--kl-tol T] [--logp-tol T] [--label S]
+  indep_fit.py popcounts --instance F [--beta B] [--flip E] [--scale S] --out F
   indep_fit.py selftest
+
+The objective atlas (SPEC §3.2: cdpo rdpo ipo gpo slic simpo orpo chipo
+sppo nash, options --smoothing --flip --tau --loss --margin --alpha, and
+--eta/--iterations for sppo, --lambda for nash) is implemented in the
+section "objective atlas" below, from the SPEC's per-record losses.
 """
 import argparse
 import math
@@ -116,6 +122,22 @@ def pair_eval(theta, W, kind, c, aux):
         h = ent - p * log_expit(t) - (1 - p) * log_expit(-t)
         h1 = c * (expit(t) - p)
         h2 = c * c * expit(t) * expit(-t)
+    elif kind in ('cdpo', 'rdpo'):  # SPEC §3.2, u = c(Δ − off), aux = (off, ε)
+        off, e = aux
+        t = c * (D - off)
+        if kind == 'cdpo':            # −(1−ε) log σ(t) − ε log σ(−t)
+            wp, wm, z = 1 - e, e, 1.0
+        else:                         # [(1−ε)(−log σ(t)) − ε(−log σ(−t))]/(1−2ε)
+            wp, wm, z = 1 - e, -e, 1 - 2 * e
+        h = (-wp * log_expit(t) - wm * log_expit(-t)) / z
+        h1 = c * (-wp * expit(-t) + wm * expit(t)) / z
+        h2 = c * c * (wp + wm) * expit(t) * expit(-t) / z
+    elif kind == 'exp':           # e^{−c(Δ − aux)}
+        v = np.exp(-c * (D - aux))
+        h, h1, h2 = v, -c * v, c * c * v
+    elif kind == 'tquad':         # max(0, 1 − c(Δ − aux))²
+        m = np.maximum(0.0, 1 - c * (D - aux))
+        h, h1, h2 = m * m, -2 * c * m, np.where(m > 0, 2 * c * c, 0.0)
     elif kind == 'sq':            # (cΔ − aux)²
         e = c * D - aux
         h = e * e
@@ -341,6 +363,185 @@ def rebel_iter(r, lref, lam, eta, T, start=None):
     return log_normalise(th), steps
 
 
+# ------------------------------------------------ objective atlas (§3.2)
+# Written from SPEC §3.2's per-record losses.  The losses that are
+# functions of t = Δθ − Δlog π_ref (cDPO, rDPO, IPO, GPO, SimPO with its
+# margin folded into the offset) reuse the pair-term minimiser above; ORPO
+# and χPO, whose scores are not linear in θ, are written in π (gradient by
+# the chain rule through π = softmax θ, Hessian by central differences of
+# that gradient — a route the C code does not take); the hinge is solved
+# by scipy's HiGHS linear programme; SPPO and Nash are iterated in
+# probabilities (Nash: scipy.optimize.root on the equilibrium equation).
+def atlas_pairs(m, Wx, lref, bd, a):
+    """(kind, c, aux) of method m's pair term in one context."""
+    off = lref[:, None] - lref[None, :]
+    if m == 'cdpo':
+        return 'cdpo', bd, (off, a.smoothing)
+    if m == 'rdpo':
+        return 'rdpo', bd, (off, a.flip)
+    if m == 'ipo':                        # (t − 1/(2τ))²
+        return 'sq', 1.0, off + 1 / (2 * a.tau)
+    if m == 'gpo':
+        if a.loss == 'logistic':
+            return 'logsig', bd, off
+        if a.loss == 'square':            # (1 − β_d t)² = (β_d Δ − (β_d off + 1))²
+            return 'sq', bd, bd * off + 1
+        if a.loss == 'exp':
+            return 'exp', bd, off
+        if a.loss == 'tquad':
+            return 'tquad', bd, off
+    if m == 'simpo':                      # −log σ(β_d Δθ − γ) = logsig at off γ/β_d
+        return 'logsig', bd, np.full_like(off, a.margin / bd)
+    raise SystemExit(f"no pair form for {m} {a.loss}")
+
+
+def pi_objective(m, W, lref, bd, alpha):
+    """f(π) and df/dπ for ORPO and χPO (SPEC §3.2 per-record losses)."""
+    V = W.shape[0]
+
+    def f_and_dpi(p):
+        if m == 'orpo':
+            lo = np.log(p) - np.log1p(-p)          # log odds
+            dlo = 1 / (p * (1 - p))
+            wins = W.sum(axis=1)
+            f = -float(wins @ np.log(p))
+            d = -wins / p
+            S = lo[:, None] - lo[None, :]
+            f += alpha * float(np.sum(W * -log_expit(S)))
+            A = W * -expit(-S)                      # d/dS of −log σ(S)
+            d = d + alpha * (A.sum(axis=1) - A.sum(axis=0)) * dlo
+            return f, d
+        z = p / np.exp(lref)                       # chipo
+        u = bd * (z + np.log(z))
+        du = bd * (1 + 1 / z) / np.exp(lref)
+        S = u[:, None] - u[None, :]
+        f = float(np.sum(W * -log_expit(S)))
+        A = W * -expit(-S)
+        return f, (A.sum(axis=1) - A.sum(axis=0)) * du
+
+    def fg(theta):
+        p = np.exp(theta - logsumexp(theta))
+        f, d = f_and_dpi(p)
+        J = np.diag(p) - np.outer(p, p)
+        return f, J @ d
+    return V, fg
+
+
+def minimise_pi(V, fg, th0):
+    """Gauge θ_{V−1} = 0; BFGS, then Newton with a central-difference
+    Hessian of the analytic gradient until the step is below 1e-12."""
+    def fun(u):
+        return fg(np.append(u, 0.0))[0]
+
+    def jac(u):
+        return fg(np.append(u, 0.0))[1][:-1]
+    u = th0[:-1] - th0[-1]
+    u = scipy.optimize.minimize(fun, u, jac=jac, method='BFGS',
+                                options={'gtol': 1e-12, 'maxiter': 5000}).x
+    step = math.inf
+    for _ in range(100):
+        g = jac(u)
+        h = 1e-6
+        H = np.array([(jac(u + h * e) - jac(u - h * e)) / (2 * h)
+                      for e in np.eye(V - 1)])
+        H = 0.5 * (H + H.T)
+        st = np.linalg.solve(H, g)
+        t = 1.0
+        f0 = fun(u)
+        while t > 1e-10 and fun(u - t * st) > f0 + 1e-15 * (1 + abs(f0)):
+            t *= 0.5
+        u = u - t * st
+        step = float(np.max(np.abs(t * st)))
+        if step < 1e-12:
+            break
+    return np.append(u, 0.0), step
+
+
+def hinge_lp(Wx, lref, bd):
+    """min Σ W_ab max(0, 1 − β_d (h_a − h_b)) over h (h_0 = 0), HiGHS."""
+    V = Wx.shape[0]
+    pairs = [(a, b) for a in range(V) for b in range(V)
+             if a != b and Wx[a, b] > 0]
+    nv = V + len(pairs)
+    c = np.concatenate([np.zeros(V), [Wx[a, b] for a, b in pairs]])
+    A = np.zeros((len(pairs), nv))
+    for i, (a, b) in enumerate(pairs):     # −ξ − β_d(h_a − h_b) ≤ −1
+        A[i, V + i] = -1
+        A[i, a] -= bd
+        A[i, b] += bd
+    bounds = [(0, 0)] + [(None, None)] * (V - 1) + [(0, None)] * len(pairs)
+    r = scipy.optimize.linprog(c, A_ub=A, b_ub=-np.ones(len(pairs)),
+                               bounds=bounds, method='highs')
+    if r.status != 0:
+        raise SystemExit("hinge LP failed: " + r.message)
+    return lref + r.x[:V]
+
+
+def pref_of_reward(r):
+    P = expit(r[:, None] - r[None, :])
+    np.fill_diagonal(P, 0.5)
+    return P
+
+
+def sppo(P, lref, eta, T):
+    p = np.exp(lref)
+    for _ in range(T):
+        q = p * np.exp(eta * (P @ p - 0.5))
+        p = q / q.sum()
+    return np.log(p)
+
+
+def nash(P, lref, lam):
+    """π = π_ref exp(P π/λ)/Z: scipy.optimize.root on the V equations in
+    log π (the last one replaced by Σ π = 1)."""
+    def F(lp):
+        p = np.exp(lp)
+        w = lref + (P @ p) / lam
+        res = lp - (w - logsumexp(w))
+        res[-1] = p.sum() - 1
+        return res
+    r = scipy.optimize.root(F, lref.copy(), method='hybr', tol=1e-15)
+    lp = r.x
+    if np.max(np.abs(F(lp))) > 1e-12:
+        raise SystemExit(f"nash: residual {np.max(np.abs(F(lp))):g}")
+    return lp
+
+
+def fit_atlas(m, N, n, lref, beta, bd, ridge, args):
+    K, V = lref.shape
+    lp = np.empty((K, V))
+    worst = 0.0
+    if m in ('sppo', 'nash'):
+        rhat, worst = fit_reward(N, n, ridge)
+        for x in range(K):
+            P = pref_of_reward(rhat[x])
+            lp[x] = sppo(P, lref[x], args.eta if args.eta else 1.0,
+                         args.iterations or 10) \
+                if m == 'sppo' else nash(P, lref[x], args.lam)
+        return log_normalise(lp), worst
+    for x in range(K):
+        Wx = N[x] / N[x].sum()        # any positive scale: same argmin
+        if m == 'slic' or (m == 'gpo' and args.loss == 'hinge'):
+            lp[x] = hinge_lp(Wx, lref[x], bd)
+        elif m in ('orpo', 'chipo'):
+            Vx, fg = pi_objective(m, Wx, lref[x], bd, args.alpha)
+            th, st = minimise_pi(Vx, fg, lref[x].copy())
+            worst = max(worst, st)
+            lp[x] = th
+        else:
+            ob = Objective(V)
+            kind, c, aux = atlas_pairs(m, Wx, lref[x], bd, args)
+            ob.add_pair(Wx, kind, c, aux)
+            th, st = ob.minimise([lref[x].copy(), np.zeros(V)])
+            worst = max(worst, st['newton_step'])
+            lp[x] = th
+    return log_normalise(lp), worst
+
+
+ATLAS = ('cdpo', 'rdpo', 'ipo', 'gpo', 'slic', 'simpo', 'orpo', 'chipo',
+         'sppo', 'nash')
+
+
 def fit(args):
     N = read_comparisons(args.comparisons, args.K or 0, args.V or 0)
     lref = lmu = None
@@ -428,13 +629,15 @@ def fit(args):
             lp[x] = th - logsumexp(th)
         if m == 'dpo' and args.steps:
             lp = dpo_steps(N, n, lref, bdpo, args.steps, args.lr)
+    elif m in ATLAS:
+        lp, worst = fit_atlas(m, N, n, lref, beta, bdpo, ridge, args)
     elif m == 'rlhf':
         lp = rlhf_closed(rhat, lref, lam)
     elif m == 'rkl':
         lp = rkl_closed(rhat, lref, lam, gamma)
     elif m == 'rebel-iter':
         eta = 1.0 / lam if args.eta is None else args.eta
-        lp, _ = rebel_iter(rhat, lref, lam, eta, args.iterations)
+        lp, _ = rebel_iter(rhat, lref, lam, eta, args.iterations or 1000)
     else:
         raise SystemExit(f"unknown method {m}")
     if worst > 1e-10:
@@ -587,6 +790,28 @@ def selftest():
     return 1 if fails else 0
 
 
+def popcounts(args):
+    """SPEC §2's cell probabilities (label noise ε_flip included) of an
+    instance, written as counts round(p · scale): population data for
+    `alignsim fit`, to a relative 1/scale."""
+    K, V, t = read_table(args.instance, 3)
+    ls, lmu = t[0], t[2]
+    b, e = args.beta, args.flip
+    with open(args.out, 'w') as f:
+        f.write("context\twinner\tloser\tcount\n")
+        for x in range(K):
+            mu = np.exp(lmu[x])
+            for a in range(V):
+                for c in range(V):
+                    if a == c:
+                        p = mu[a] ** 2 / K
+                    else:
+                        w = expit(b * (ls[x, a] - ls[x, c]))
+                        p = 2 * mu[a] * mu[c] * ((1 - e) * w + e * (1 - w)) / K
+                    f.write("%d\t%d\t%d\t%d\n" % (x, a, c, round(p * args.scale)))
+    return 0
+
+
 def batch(path, fitp, cmpp):
     """One job a line: compare options, '--', fit options (no --out: the
     independent table goes to THEIRS.indep).  Prints one PASS/FAIL line per
@@ -629,6 +854,12 @@ def main():
     for c in (c, cmpp):
         add_compare_args(c)
     sub.add_parser('selftest')
+    pc = sub.add_parser('popcounts')
+    pc.add_argument('--instance', required=True)
+    pc.add_argument('--beta', type=float, default=1.0)
+    pc.add_argument('--flip', type=float, default=0.0)
+    pc.add_argument('--scale', type=float, default=1e15)
+    pc.add_argument('--out', required=True)
     a = ap.parse_args()
     if a.cmd == 'fit':
         print("newton_step_max %.3g" % fit(a))
@@ -639,6 +870,8 @@ def main():
         return compare(a)
     if a.cmd == 'batch':
         return batch(a.jobs, fitp, cmpp)
+    if a.cmd == 'popcounts':
+        return popcounts(a)
     return selftest()
 
 
@@ -655,7 +888,14 @@ def add_fit_args(f):
     f.add_argument('--beta-dpo', type=float)
     f.add_argument('--ridge', type=float)
     f.add_argument('--eta', type=float)
-    f.add_argument('--iterations', type=int, default=1000)
+    f.add_argument('--iterations', type=int)  # rebel-iter 1000, sppo 10
+    # the objective atlas (SPEC §3.2; defaults of `alignsim fit --help`)
+    f.add_argument('--smoothing', type=float, default=0.1)
+    f.add_argument('--flip', type=float, default=0.1)
+    f.add_argument('--tau', type=float, default=0.1)
+    f.add_argument('--loss', default='logistic')
+    f.add_argument('--margin', type=float, default=0.0)
+    f.add_argument('--alpha', type=float, default=0.1)
     f.add_argument('--steps', type=int)
     f.add_argument('--lr', type=float)
     f.add_argument('--mu2')

@@ -11,7 +11,9 @@
  * a failure at that seed had probability 1e-3.  With "power", the same
  * counts must FAIL against p computed with β·1.25 (showing the test can
  * tell).  If DIR/unlabelled.tsv exists it is tested against ρ μ' μ' the same
- * way (its size M is its own total).  Exit 0 on success, 1 on failure. */
+ * way (its size M is its own total).  flip=E tests against the
+ * label-noise probabilities of SPEC §2 (as_pref_cell_probs_flip); with
+ * power it must then also FAIL against the noiseless law.  Exit 0 on success, 1 on failure. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,13 +67,20 @@ static double chisq(const uint64_t *N, const double *p, size_t C, uint64_t n,
 int main(int argc, char **argv)
 {
   if (argc < 4) {
-    fprintf(stderr, "usage: sample_fit DIR BETA N [power]\n");
+    fprintf(stderr, "usage: sample_fit DIR BETA N [power] [flip=E]\n");
     return 2;
   }
   const char *dir = argv[1];
   double beta = strtod(argv[2], NULL);
   uint64_t n = strtoull(argv[3], NULL, 10);
-  int power = argc > 4 && strcmp(argv[4], "power") == 0;
+  int power = 0;
+  double flip = 0.0;
+  for (int i = 4; i < argc; i++) {
+    if (strcmp(argv[i], "power") == 0)
+      power = 1;
+    else if (strncmp(argv[i], "flip=", 5) == 0)
+      flip = strtod(argv[i] + 5, NULL);
+  }
   char path[4096];
   as_err e;
   as_instance *inst = NULL;
@@ -95,7 +104,7 @@ int main(int argc, char **argv)
   }
   double *p = malloc(C * sizeof *p);
   size_t df;
-  if (as_pref_cell_probs(inst, beta, p, &e) != AS_OK) {
+  if (as_pref_cell_probs_flip(inst, beta, flip, p, &e) != AS_OK) {
     fprintf(stderr, "FAIL: %s\n", e.msg);
     return 1;
   }
@@ -108,7 +117,7 @@ int main(int argc, char **argv)
     ok = 0;
   }
   if (power) {
-    as_pref_cell_probs(inst, 1.25 * beta, p, &e);
+    as_pref_cell_probs_flip(inst, 1.25 * beta, flip, p, &e);
     size_t df2;
     double s2 = chisq(c->N, p, C, c->n, &df2);
     double t2 = gsl_cdf_chisq_Qinv(ALPHA, (double)df2);
@@ -116,6 +125,16 @@ int main(int argc, char **argv)
     if (!(s2 > t2)) {
       fprintf(stderr, "FAIL: the test cannot tell beta from 1.25 beta\n");
       ok = 0;
+    }
+    if (flip > 0.0) {
+      as_pref_cell_probs(inst, beta, p, &e);
+      s2 = chisq(c->N, p, C, c->n, &df2);
+      t2 = gsl_cdf_chisq_Qinv(ALPHA, (double)df2);
+      printf("power: against flip 0 chi2 = %.2f, threshold %.2f\n", s2, t2);
+      if (!(s2 > t2)) {
+        fprintf(stderr, "FAIL: the test cannot tell flip %g from 0\n", flip);
+        ok = 0;
+      }
     }
   }
   snprintf(path, sizeof path, "%s/unlabelled.tsv", dir);

@@ -109,6 +109,20 @@ check "fit: mu uniform, unlabelled" "$FIT" "$T/uni" 0.5 100000
   --out "$T/star"
 check "fit: mu star" "$FIT" "$T/star" 1 100000
 
+# Label noise (SPEC 2), both modes: the written counts fit the flipped law
+# and not the noiseless one; --flip 0 is the noiseless sample exactly.
+for mode in counts records; do
+  "$A" sample --K 3 --V 5 --n 200000 --seed 21 --flip 0.2 --mode $mode \
+    --out "$T/flip-$mode"
+  check "fit: flip 0.2 ($mode)" "$FIT" "$T/flip-$mode" 1 200000 power flip=0.2
+  check "manifest label_flip ($mode)" grep -qx "label_flip = 0.20000000000000001" \
+    "$T/flip-$mode/manifest"
+done
+"$A" sample --K 3 --V 5 --n 5000 --seed 22 --flip 0 --out "$T/flip0"
+"$A" sample --K 3 --V 5 --n 5000 --seed 22 --out "$T/noflip"
+check "--flip 0 is the noiseless sample" cmp -s "$T/flip0/comparisons.tsv" \
+  "$T/noflip/comparisons.tsv"
+
 # 5. Bad input: exit 2, exactly one line "alignsim: ...", nothing written.
 bad_case() { # bad_case NAME ARGS...
   local name=$1
@@ -138,6 +152,8 @@ bad_case "negative ref-noise" --out "$T/bad" --ref-noise -0.5
 bad_case "nan logit-scale" --out "$T/bad" --logit-scale nan
 bad_case "bad mode" --out "$T/bad" --mode fast
 bad_case "bad mu" --out "$T/bad" --mu best
+bad_case "flip = 0.5" --out "$T/bad" --flip 0.5
+bad_case "negative flip" --out "$T/bad" --flip -0.1
 bad_case "extra argument" --out "$T/bad" extra
 bad_case "table too large" --out "$T/bad" --K 1000 --V 1000
 # pcg32 keeps 63 bits of the stream (inc = 2 S + 1 mod 2^64): S and S + 2^63
@@ -167,7 +183,7 @@ check "write failure: nothing else left" test "$(ls -A "$T/old" | wc -l)" -eq 1
 "$A" sample --help >"$T/help"
 check "sample --help exits 0" test $? -eq 0
 for opt in --out --K --V --beta --logit-scale --ref-sharpness --ref-noise \
-  --mu --n --mode --m --seed --stream --help --version; do
+  --mu --n --mode --m --flip --seed --stream --help --version; do
   check "help documents $opt" grep -q -- "$opt " "$T/help"
 done
 check "help shows defaults" grep -q -- "--n N .*\[1000\]" "$T/help"

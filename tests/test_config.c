@@ -154,7 +154,11 @@ static void roundtrip(const char *txt)
             && a->m_population == b->m_population && a->m == b->m
             && a->heldout_fraction == b->heldout_fraction
             && a->rate_fit_min_n == b->rate_fit_min_n
-            && a->dpo_steps == b->dpo_steps && a->bounds == b->bounds);
+            && a->dpo_steps == b->dpo_steps && a->bounds == b->bounds
+            && a->label_flip == b->label_flip
+            && ((isnan(a->hp.tau) && isnan(b->hp.tau)) || a->hp.tau == b->hp.tau)
+            && a->hp.gpo_loss == b->hp.gpo_loss
+            && a->hp.iterations == b->hp.iterations);
   ck_assert(a->gamma_is_beta || a->gamma == b->gamma);
   ck_assert((isnan(a->ridge) && isnan(b->ridge)) || a->ridge == b->ridge);
   ck_assert(a->n_figures == b->n_figures && a->n_metrics == b->n_metrics);
@@ -181,6 +185,13 @@ START_TEST(test_roundtrip)
   roundtrip("experiment = \"e9\"; beta = 1; n = [100];\n"
             "lambda = [0.1]; methods = [\"pmle\"]; replicates = 1;\n"
             "bounds = \"none\";\n");
+  roundtrip("experiment = \"e11\"; beta = 1; n = [100];\n"
+            "lambda = [0.1]; methods = [\"dpo\"]; replicates = 1;\n"
+            "label_flip = 0.1;\n");
+  /* hyperparameters declared by the methods (as_hparam.c) */
+  roundtrip("experiment = \"e11\"; beta = 1; n = [100];\n"
+            "lambda = [0.1]; methods = [\"ipo\", \"gpo\"]; replicates = 1;\n"
+            "tau = 0.3; loss = \"exp\"; iterations = 7;\n");
 }
 END_TEST
 
@@ -230,6 +241,12 @@ typedef struct bad_case {
 /* HEAD is 6 lines; the first added line is line 7. */
 static const bad_case bad[] = {
   {HEAD "colour = \"blue\";\n", "bad.cfg:7:", "unknown key 'colour'"},
+  {HEAD "label_flip = 0.5;\n", "bad.cfg:7:", "'label_flip'"},
+  {HEAD "tau = 0;\n", "bad.cfg:7:", "tau = 0 must be in (0, 1e+12]"},
+  {HEAD "smoothing = 0.5;\n", "bad.cfg:7:", "smoothing"},
+  {HEAD "loss = \"cubic\";\n", "bad.cfg:7:", "cubic"},
+  {HEAD "iterations = 2.5;\n", "bad.cfg:7:", "integer"},
+  {HEAD "label_flip = -0.01;\n", "bad.cfg:7:", "-0.01"},
   {HEAD "instance = { K = 3;\n  V = 1; };\n", "bad.cfg:8:", "'V'"},
   {HEAD "instance = { W = 3; };\n", "bad.cfg:7:", "unknown key 'W'"},
   {HEAD "instance = { K = \"ten\"; };\n", "bad.cfg:7:", "integer"},

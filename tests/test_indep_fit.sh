@@ -196,6 +196,51 @@ if [ -d "$T/d1" ]; then
   run "$d" dpo $I
 fi
 
+# The objective atlas (SPEC 3.2) on sampled data (clean and with label
+# noise from `alignsim sample --flip`) and on population data (counts
+# round(p * 1e15) computed by indep_fit.py from the instance, with and
+# without label noise): every method, two settings of its hyperparameter.
+atlas() {
+  local d=$1 I="--instance $1/instance.tsv"
+  shift
+  run "$d" cdpo $I --smoothing 0.1 "$@"
+  run "$d" cdpo $I --smoothing 0.3 --beta-dpo 0.5 "$@"
+  run "$d" rdpo $I --flip 0.1 "$@"
+  run "$d" rdpo $I --flip 0.02 --beta-dpo 2 "$@"
+  run "$d" ipo $I --tau 0.1 "$@"
+  run "$d" ipo $I --tau 2 "$@"
+  for l in logistic square exp tquad; do
+    run "$d" gpo $I --loss $l --beta-dpo 0.7 "$@"
+  done
+  run "$d" simpo $I "$@"
+  run "$d" simpo $I --margin 0.5 --beta-dpo 2 "$@"
+  run "$d" orpo $I --alpha 0 "$@"
+  run "$d" orpo $I --alpha 1 "$@"
+  run "$d" chipo $I "$@"
+  run "$d" chipo $I --beta-dpo 0.3 "$@"
+  run "$d" sppo $I --eta 1 --iterations 30 "$@"
+  run "$d" sppo $I --eta 0.2 "$@"
+  run "$d" nash $I --lambda 0.5 "$@"
+  run "$d" nash $I --lambda 0.05 "$@"
+}
+atlas_pop() { # DIR FLIP: population counts of DIR's instance
+  local d="$T/pop-$(basename "$1")-$2"
+  mkdir -p "$d"
+  cp "$1/instance.tsv" "$d/"
+  "$PY" "$HERE/indep_fit.py" popcounts --instance "$1/instance.tsv" \
+    --flip "$2" --out "$d/comparisons.tsv"
+  atlas "$d" --ridge 0
+  run "$d" slic --instance "$d/instance.tsv"
+}
+if [ -d "$T/d1" ]; then
+  atlas "$T/d1"
+  atlas_pop "$T/d1" 0
+  atlas_pop "$T/d1" 0.1
+fi
+if sample d7 --K 4 --V 5 --n 300000 --seed 17 --flip 0.1; then
+  atlas "$T/d7"
+fi
+
 "$PY" "$HERE/indep_fit.py" batch "$JOBS" | tee "$T/result"
 npass=$(awk '$1 == "batch:" { print $2 }' "$T/result")
 nfail=$(awk '$1 == "batch:" { print $4 }' "$T/result")

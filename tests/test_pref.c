@@ -601,6 +601,75 @@ START_TEST(test_records_progress)
 }
 END_TEST
 
+
+/* Label noise (SPEC §2): the cell probabilities against the linear-space
+ * form 2ρμ_aμ_b[(1−ε)π*_a^β + επ*_b^β]/(π*_a^β + π*_b^β), then both sampling
+ * modes against them (Pearson at level 1e-4, as above) and against each
+ * other; power: the noiseless p is rejected for the noisy records. */
+START_TEST(test_label_flip_law)
+{
+  const size_t K = 3, V = 4, C = K * V * V;
+  const uint64_t n = 200000;
+  const double beta = 1.5, eps = 0.2;
+  as_instance *inst = drawn(K, V, 2.0, 123);
+  double *p = malloc(C * sizeof *p), *p0 = cell_probs(inst, beta);
+  as_err e;
+  ck_assert_msg(as_pref_cell_probs_flip(inst, beta, eps, p, &e) == AS_OK,
+                "%s", e.msg);
+  double tot = 0.0;
+  for (size_t x = 0; x < K; x++)
+    for (size_t a = 0; a < V; a++)
+      for (size_t b = 0; b < V; b++) {
+        double rho = exp(inst->log_rho[x]);
+        double ma = exp(inst->log_mu[x * V + a]), mb = exp(inst->log_mu[x * V + b]);
+        double sa = pow(exp(inst->log_pi_star[x * V + a]), beta);
+        double sb = pow(exp(inst->log_pi_star[x * V + b]), beta);
+        double want = a == b ? rho * ma * ma
+                             : 2 * rho * ma * mb *
+                                   ((1 - eps) * sa + eps * sb) / (sa + sb);
+        double got = p[(x * V + a) * V + b];
+        tot += got;
+        ck_assert_msg(fabs(got - want) <= 1e-13 * (1 + want),
+                      "cell (%zu,%zu,%zu): %.17g vs %.17g", x, a, b, got, want);
+      }
+  ck_assert_double_eq_tol(tot, 1.0, 1e-12);
+  /* flip = 0 is the noiseless law exactly. */
+  double *pz = malloc(C * sizeof *pz);
+  ck_assert_int_eq(as_pref_cell_probs_flip(inst, beta, 0.0, pz, NULL), AS_OK);
+  for (size_t i = 0; i < C; i++)
+    ck_assert(pz[i] == p0[i]);
+  ck_assert_int_eq(as_pref_cell_probs_flip(inst, beta, 0.5, pz, &e), AS_EINVAL);
+  ck_assert_int_eq(as_pref_cell_probs_flip(inst, beta, -0.1, pz, &e), AS_EINVAL);
+  ck_assert_int_eq(as_pref_cell_probs_flip(inst, beta, NAN, pz, &e), AS_EINVAL);
+
+  as_counts *cc = as_counts_new(K, V), *cr = as_counts_new(K, V);
+  gsl_rng *r = as_rng_new(2024, 9);
+  ck_assert_msg(as_pref_sample_counts_flip(inst, beta, eps, n, r, cc, &e) ==
+                AS_OK, "%s", e.msg);
+  ck_assert_msg(as_pref_sample_records_flip(inst, beta, eps, n, r, cr, NULL,
+                                            NULL, &e) == AS_OK, "%s", e.msg);
+  size_t dof;
+  double chi2 = chisq_gof(cc->N, p, C, n, &dof);
+  double thr = gsl_cdf_chisq_Qinv(ALPHA, (double)dof);
+  ck_assert_msg(chi2 < thr, "counts: chi2 %g >= %g (%zu dof)", chi2, thr, dof);
+  chi2 = chisq_gof(cr->N, p, C, n, &dof);
+  ck_assert_msg(chi2 < thr, "records: chi2 %g >= %g (%zu dof)", chi2, thr, dof);
+  chi2 = chisq_two_sample(cc->N, n, cr->N, n, p, C, &dof);
+  thr = gsl_cdf_chisq_Qinv(ALPHA, (double)dof);
+  ck_assert_msg(chi2 < thr, "two-sample: chi2 %g >= %g", chi2, thr);
+  chi2 = chisq_gof(cr->N, p0, C, n, &dof);
+  thr = gsl_cdf_chisq_Qinv(ALPHA, (double)dof);
+  ck_assert_msg(chi2 > thr, "power: noiseless law not rejected (chi2 %g)", chi2);
+  gsl_rng_free(r);
+  as_counts_free(cc);
+  as_counts_free(cr);
+  free(p);
+  free(p0);
+  free(pz);
+  as_instance_free(inst);
+}
+END_TEST
+
 static Suite *pref_suite(void)
 {
   Suite *s = suite_create("pref");
@@ -617,6 +686,7 @@ static Suite *pref_suite(void)
   tcase_add_test(tc, test_counts_huge_n);
   tcase_add_test(tc, test_modes_same_law);
   tcase_add_test(tc, test_modes_same_law_default_size);
+  tcase_add_test(tc, test_label_flip_law);
   tcase_add_test(tc, test_unlabelled_law);
   tcase_add_test(tc, test_reproducible);
   tcase_add_test(tc, test_records_progress);
