@@ -5,6 +5,7 @@
 
 #include "as_math.h"
 #include "as_objective.h"
+#include "obj_terms.h"
 
 /* w_y = c1 h1_y + c2 h2_y + α ℓ_y at ℓ_y = θ_y − lse (a NULL h counts 0). */
 static double softmax_w(size_t y, double l, const double *h1, double c1,
@@ -88,4 +89,57 @@ void as_obj_add_kl_ref(size_t V, const double *theta, double weight,
     *f += weight * log((double)V);
   as_obj_add_softmax(V, theta, weight, log_ref, -1.0, NULL, 0.0, 1.0, f, g,
                      H);
+}
+
+void obj_exps(size_t V, const double *th, double c, const double *l,
+              double *zs)
+{
+  double *z = zs, *e = zs + V, m = -INFINITY;
+  for (size_t y = 0; y < V; y++) {
+    z[y] = c * (th[y] - (l != NULL ? l[y] : 0.0));
+    if (z[y] > m)
+      m = z[y];
+  }
+  for (size_t y = 0; y < V; y++) {
+    z[y] -= m;
+    e[y] = exp(z[y]);
+  }
+}
+
+int obj_add_bt_nll(size_t V, const double *P, const double *th, double c,
+                   const double *log_ref, double *f, double *g, double *H)
+{
+  double *zs = malloc(2 * V * sizeof *zs);
+  if (zs == NULL)
+    return AS_ENOMEM;
+  obj_exps(V, th, c, log_ref, zs);
+  const double *e = zs + V;
+  int rc = AS_OK;
+  for (size_t a = 0; a < V && rc == AS_OK; a++) {
+    double waa = P[a * V + a];
+    if (!(waa >= 0.0))
+      rc = AS_EINVAL;
+    *f += waa * M_LN2; /* −log σ(0): a tie carries no gradient */
+    for (size_t b = a + 1; b < V; b++) {
+      double wab = P[a * V + b], wba = P[b * V + a];
+      if (wab == 0.0 && wba == 0.0)
+        continue;
+      if (!(wab >= 0.0) || !(wba >= 0.0)) {
+        rc = AS_EINVAL;
+        break;
+      }
+      double dref = log_ref ? log_ref[a] - log_ref[b] : 0.0;
+      double t = c * (th[a] - th[b] - dref);
+      obj_pair p = obj_pair_at(e, a, b, t);
+      /* −log σ(t) = l1p + max(−t, 0); σ(−t), σ(t) by the sign of t. */
+      double sm = t >= 0.0 ? p.s_lo : p.s_hi, sp = t >= 0.0 ? p.s_hi : p.s_lo;
+      *f += wab * (p.l1p + fmax(-t, 0.0)) + wba * (p.l1p + fmax(t, 0.0));
+      /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t); the reversed
+       * record (b,a) has the opposite sign of t. */
+      obj_pair_accum(V, a, b, 1.0, c, wba * sp - wab * sm,
+                     (wab + wba) * sp * sm, g, H);
+    }
+  }
+  free(zs);
+  return rc;
 }

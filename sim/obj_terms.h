@@ -2,6 +2,7 @@
 #ifndef OBJ_TERMS_H
 #define OBJ_TERMS_H
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -69,29 +70,43 @@ static inline int obj_reward_pairs_ok(const as_ctx_data *d)
          obj_ref_ok(d);
 }
 
+/* Pair arithmetic of a context (why: σ(t_ab) = e_a/(e_a + e_b) with
+ * e = exp(u − max u) costs V exponentials per evaluation instead of a few
+ * per pair, and the two ordered pairs (a,b), (b,a) share one t).
+ *
+ * obj_exps fills z_y = u_y − max u and e_y = e^{z_y} for u = c·(θ − ℓ)
+ * (ℓ NULL: 0) into zs[2V] (z first, e second). */
+void obj_exps(size_t V, const double *th, double c, const double *l,
+              double *zs);
+
+/* One unordered pair at gap t = u_a − u_b (computed directly, so its sign
+ * and size are exact): σ(|t|), σ(−|t|) and log1p(e^{−|t|}), with
+ * e^{−|t|} = e_lo/e_hi — exact for any gap, because when the smaller
+ * exponential is subnormal or 0 the ratio falls back to exp(−|t|). */
+typedef struct obj_pair {
+  double s_hi; /* σ(|t|)              */
+  double s_lo; /* σ(−|t|)             */
+  double l1p;  /* log1p(e^{−|t|}) = −log σ(|t|) */
+} obj_pair;
+
+static inline obj_pair obj_pair_at(const double *e, size_t a, size_t b,
+                                   double t)
+{
+  double ehi = t >= 0.0 ? e[a] : e[b], elo = t >= 0.0 ? e[b] : e[a];
+  double r = elo >= DBL_MIN ? elo / ehi : exp(-fabs(t));
+  obj_pair p;
+  p.s_hi = 1.0 / (1.0 + r);
+  p.s_lo = r * p.s_hi;
+  p.l1p = log1p(r);
+  return p;
+}
+
 /* The Bradley–Terry negative log-likelihood −Σ_ab P_ab log σ(c (Δθ_ab −
  * Δℓ_ab)) of pmle (c = β, eq. 4), dpo (c = β_d, ℓ = log π_ref, eq. 6) and
  * the reward model (c = 1, eq. 9); log_ref NULL means Δℓ = 0.  Adds to f,
- * g, H; AS_EINVAL for a negative or NaN weight. */
-static inline int obj_add_bt_nll(size_t V, const double *P, const double *th,
-                                 double c, const double *log_ref, double *f,
-                                 double *g, double *H)
-{
-  for (size_t a = 0; a < V; a++)
-    for (size_t b = 0; b < V; b++) {
-      double w = P[a * V + b];
-      if (w == 0.0)
-        continue;
-      if (!(w > 0.0))
-        return AS_EINVAL;
-      double dref = log_ref ? log_ref[a] - log_ref[b] : 0.0;
-      double t = c * (th[a] - th[b] - dref);
-      *f -= w * as_log_sigmoid(t);
-      /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t). */
-      obj_pair_accum(V, a, b, w, c, -as_sigmoid(-t),
-                     as_sigmoid(t) * as_sigmoid(-t), g, H);
-    }
-  return AS_OK;
-}
+ * g, H; AS_EINVAL for a negative or NaN weight, AS_ENOMEM.  Per unordered
+ * pair one division and one log1p (obj_pair_at). */
+int obj_add_bt_nll(size_t V, const double *P, const double *th, double c,
+                   const double *log_ref, double *f, double *g, double *H);
 
 #endif
