@@ -61,7 +61,8 @@ static int distill_eval(const as_ctx_data *d, const double *th, double *f,
       }
       double u = d->reward[a] - d->reward[b];
       double t = d->beta * (th[a] - th[b]);
-      obj_pair pu = obj_pair_at(er, a, b, u), pt = obj_pair_at(et, a, b, t);
+      obj_pair pu = obj_pair_at(er, a, b, u, 1),
+               pt = obj_pair_at(et, a, b, t, 1);
       double kl, d1, d2;
       distill_pair(&pu, u, &pt, t, &kl, &d1, &d2);
       *f += (wab + wba) * kl;

@@ -1,4 +1,5 @@
-/* obj_terms.h — private helpers shared by the obj_*.c files. */
+/* obj_terms.h — private helpers shared by the obj_*.c files (and the
+ * pair arithmetic reused by as_metrics.c and as_fit.c). */
 #ifndef OBJ_TERMS_H
 #define OBJ_TERMS_H
 
@@ -90,14 +91,14 @@ typedef struct obj_pair {
 } obj_pair;
 
 static inline obj_pair obj_pair_at(const double *e, size_t a, size_t b,
-                                   double t)
+                                   double t, int want_log)
 {
   double ehi = t >= 0.0 ? e[a] : e[b], elo = t >= 0.0 ? e[b] : e[a];
   double r = elo >= DBL_MIN ? elo / ehi : exp(-fabs(t));
   obj_pair p;
   p.s_hi = 1.0 / (1.0 + r);
   p.s_lo = r * p.s_hi;
-  p.l1p = log1p(r);
+  p.l1p = want_log ? log1p(r) : NAN;
   return p;
 }
 
@@ -105,7 +106,8 @@ static inline obj_pair obj_pair_at(const double *e, size_t a, size_t b,
  * Δℓ_ab)) of pmle (c = β, eq. 4), dpo (c = β_d, ℓ = log π_ref, eq. 6) and
  * the reward model (c = 1, eq. 9); log_ref NULL means Δℓ = 0.  Adds to f,
  * g, H; AS_EINVAL for a negative or NaN weight, AS_ENOMEM.  Per unordered
- * pair one division and one log1p (obj_pair_at). */
+ * pair one division and, when f is not NULL, one log1p (obj_pair_at); f
+ * NULL gives the gradient alone (DPO's gradient steps). */
 int obj_add_bt_nll(size_t V, const double *P, const double *th, double c,
                    const double *log_ref, double *f, double *g, double *H);
 
