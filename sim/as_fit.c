@@ -418,34 +418,36 @@ static int rebel_iter_ctx(const as_ctx_data *c, const as_solve_opts *so,
   return status;
 }
 
-/* 1 if the V×V block has a record between two different responses (only
- * those move θ: a tie's gradient is 0). */
-static int has_pairs(size_t V, const double *P)
-{
-  for (size_t a = 0; a < V; a++)
-    for (size_t b = 0; b < V; b++)
-      if (a != b && P[a * V + b] != 0.0)
-        return 1;
-  return 0;
-}
-
 static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
                               double beta_dpo, double *th,
                               as_fit_result *res, as_err *err)
 {
-  size_t K = d->K, V = d->V;
+  size_t K = d->K, V = d->V, total = 0;
   double *g = malloc(V * sizeof *g);
-  unsigned char *active = malloc(K);
-  if (g == NULL || active == NULL) {
+  size_t *off = malloc((K + 1) * sizeof *off);
+  obj_bt_pair *pairs = NULL;
+  /* The records as pair lists, sized by the records (the counts are sparse
+   * at small n, and a context without a comparison never moves); the
+   * weights were checked by fit_core (check_block). */
+  if (off != NULL)
+    for (size_t x = 0; x < K; x++) {
+      off[x] = total;
+      const double *P = d->P + x * V * V;
+      for (size_t a = 0; a < V; a++)
+        for (size_t b = a + 1; b < V; b++)
+          total += P[a * V + b] != 0.0 || P[b * V + a] != 0.0;
+    }
+  if (off != NULL)
+    pairs = malloc((total > 0 ? total : 1) * sizeof *pairs);
+  if (g == NULL || off == NULL || pairs == NULL) {
     free(g);
-    free(active);
+    free(off);
+    free(pairs);
     return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
   }
-  /* Contexts without a comparison never move (their gradient is 0), so
-   * the steps skip them; on sparse data (n ≪ K·V²) that is most. */
+  off[K] = total;
   for (size_t x = 0; x < K; x++)
-    active[x] = has_pairs(V, d->P + x * V * V);
-  int rc = AS_OK;
+    obj_bt_pairs(V, d->P + x * V * V, pairs + off[x]);
   for (long s = 0;; s++) {
     /* log π and ‖θ‖ where someone looks: the trace, and the end. */
     if (o->trace != NULL || s >= o->dpo_steps) {
@@ -460,25 +462,21 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
     if (s >= o->dpo_steps)
       break;
     /* One step on the total loss −(1/n) Σ N log σ(...) (P sums to 1 over
-     * all contexts), as DPO is run in practice; the gradient alone (the
-     * value is not needed). */
-    for (size_t x = 0; x < K && rc == AS_OK; x++) {
-      if (!active[x])
+     * all contexts), as DPO is run in practice; the gradient alone. */
+    for (size_t x = 0; x < K; x++) {
+      if (off[x + 1] == off[x])
         continue;
       for (size_t y = 0; y < V; y++)
         g[y] = 0.0;
-      rc = obj_add_bt_nll(V, d->P + x * V * V, th + x * V, beta_dpo,
-                          d->log_ref ? d->log_ref + x * V : NULL, NULL, g,
-                          NULL);
+      obj_add_bt_grad_sparse(pairs + off[x], off[x + 1] - off[x], th + x * V,
+                             beta_dpo,
+                             d->log_ref ? d->log_ref + x * V : NULL, g);
       for (size_t y = 0; y < V; y++)
         th[x * V + y] -= o->dpo_lr * g[y];
     }
-    if (rc != AS_OK) {
-      free(g);
-      free(active);
-      return as_err_set(err, rc, "dpo: objective cannot be evaluated");
-    }
   }
+  free(off);
+  free(pairs);
   res->criterion = NAN; /* a fixed step budget, not a solve */
   for (size_t i = 0; i < K * V; i++)
     if (!isfinite(th[i])) {
@@ -489,7 +487,6 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
       break;
     }
   free(g);
-  free(active);
   return AS_OK;
 }
 

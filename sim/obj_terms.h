@@ -111,4 +111,21 @@ static inline obj_pair obj_pair_at(const double *e, size_t a, size_t b,
 int obj_add_bt_nll(size_t V, const double *P, const double *th, double c,
                    const double *log_ref, double *f, double *g, double *H);
 
+/* The records of a context as a list of unordered pairs a < b with their
+ * two weights (sparse counts: n ≪ V² leaves most cells empty). */
+typedef struct obj_bt_pair {
+  size_t a, b;
+  double wab, wba;
+} obj_bt_pair;
+
+/* Fills out[] (room for V(V−1)/2) with the pairs of the V×V block P that
+ * carry a record; returns their number. */
+size_t obj_bt_pairs(size_t V, const double *P, obj_bt_pair *out);
+
+/* The gradient of obj_add_bt_nll from such a list, added to g: one
+ * exponential e^{−|t|} per listed pair (exact for any gap). */
+void obj_add_bt_grad_sparse(const obj_bt_pair *pr, size_t np,
+                            const double *th, double c,
+                            const double *log_ref, double *g);
+
 #endif
