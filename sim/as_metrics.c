@@ -132,9 +132,12 @@ static int check_rows(const char *what, const double *t, size_t K, size_t V,
   return AS_OK;
 }
 
-/* The checks of as_metrics_compute that do not involve the reward. */
+/* The checks of as_metrics_compute that do not involve the reward; the
+ * instance's rows only when `instance_rows` (as_metrics_fwd_kl skips them:
+ * it runs once per λ of a grid on one instance, and the chosen candidate
+ * goes through as_metrics_compute, which checks them). */
 static int check_inputs(const as_instance *inst, double beta,
-                        const double *log_pi, as_err *err)
+                        const double *log_pi, int instance_rows, as_err *err)
 {
   if (inst == NULL || log_pi == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
@@ -143,8 +146,11 @@ static int check_inputs(const as_instance *inst, double beta,
                       "(%g)", beta);
   size_t K = inst->K, V = inst->V;
   int rc;
-  if ((rc = check_rows("policy", log_pi, K, V, err)) != AS_OK ||
-      (rc = check_rows("pi_star", inst->log_pi_star, K, V, err)) != AS_OK ||
+  if ((rc = check_rows("policy", log_pi, K, V, err)) != AS_OK)
+    return rc;
+  if (!instance_rows)
+    return AS_OK;
+  if ((rc = check_rows("pi_star", inst->log_pi_star, K, V, err)) != AS_OK ||
       (rc = check_rows("pi_ref", inst->log_pi_ref, K, V, err)) != AS_OK ||
       (rc = check_rows("rho", inst->log_rho, 1, K, err)) != AS_OK)
     return rc;
@@ -160,7 +166,7 @@ static int check_inputs(const as_instance *inst, double beta,
 int as_metrics_fwd_kl(const as_instance *inst, double beta,
                       const double *log_pi, double *fwd_kl, as_err *err)
 {
-  int rc = check_inputs(inst, beta, log_pi, err);
+  int rc = check_inputs(inst, beta, log_pi, 0, err);
   if (rc != AS_OK)
     return rc;
   size_t K = inst->K, V = inst->V;
@@ -203,7 +209,7 @@ int as_metrics_compute(const as_instance *inst, double beta,
 {
   if (out == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
-  int rc = check_inputs(inst, beta, log_pi, err);
+  int rc = check_inputs(inst, beta, log_pi, 1, err);
   if (rc != AS_OK)
     return rc;
   size_t K = inst->K, V = inst->V;
