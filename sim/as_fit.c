@@ -468,8 +468,8 @@ static int dpo_gradient_steps(const as_fit_opts *o, const as_data *d,
         continue;
       for (size_t y = 0; y < V; y++)
         g[y] = 0.0;
-      obj_add_bt_grad_sparse(pairs + off[x], off[x + 1] - off[x], th + x * V,
-                             beta_dpo,
+      obj_add_bt_grad_sparse(V, pairs + off[x], off[x + 1] - off[x],
+                             th + x * V, beta_dpo,
                              d->log_ref ? d->log_ref + x * V : NULL, g);
       for (size_t y = 0; y < V; y++)
         th[x * V + y] -= o->dpo_lr * g[y];

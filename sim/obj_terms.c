@@ -155,19 +155,28 @@ size_t obj_bt_pairs(size_t V, const double *P, obj_bt_pair *out)
   return k;
 }
 
-void obj_add_bt_grad_sparse(const obj_bt_pair *pr, size_t np,
+void obj_add_bt_grad_sparse(size_t V, const obj_bt_pair *pr, size_t np,
                             const double *th, double c,
                             const double *log_ref, double *g)
 {
+  /* More pairs than responses: V exponentials beat one per pair. */
+  double stack[128];
+  double *zs = np > V ? (V <= 64 ? stack : malloc(2 * V * sizeof *zs))
+                      : NULL;
+  if (zs != NULL)
+    obj_exps(V, th, c, log_ref, zs);
   for (size_t i = 0; i < np; i++) {
     size_t a = pr[i].a, b = pr[i].b;
     double dref = log_ref ? log_ref[a] - log_ref[b] : 0.0;
     double t = c * (th[a] - th[b] - dref);
-    double r = exp(-fabs(t)), s_hi = 1.0 / (1.0 + r), s_lo = r * s_hi;
+    double r = zs != NULL ? obj_gap_ratio(zs + V, a, b, t) : exp(-fabs(t));
+    double s_hi = 1.0 / (1.0 + r), s_lo = r * s_hi;
     double sm = t >= 0.0 ? s_lo : s_hi, sp = t >= 0.0 ? s_hi : s_lo;
     /* as obj_add_bt_nll: c·(w_ba σ(t) − w_ab σ(−t)) on e_a − e_b */
     double d = c * (pr[i].wba * sp - pr[i].wab * sm);
     g[a] += d;
     g[b] -= d;
   }
+  if (zs != stack)
+    free(zs);
 }

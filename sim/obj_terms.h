@@ -90,11 +90,18 @@ typedef struct obj_pair {
   double l1p;  /* log1p(e^{−|t|}) = −log σ(|t|) */
 } obj_pair;
 
+/* e^{−|t|} from the pair's exponentials (see obj_pair_at). */
+static inline double obj_gap_ratio(const double *e, size_t a, size_t b,
+                                   double t)
+{
+  double ehi = t >= 0.0 ? e[a] : e[b], elo = t >= 0.0 ? e[b] : e[a];
+  return elo >= DBL_MIN ? elo / ehi : exp(-fabs(t));
+}
+
 static inline obj_pair obj_pair_at(const double *e, size_t a, size_t b,
                                    double t, int want_log)
 {
-  double ehi = t >= 0.0 ? e[a] : e[b], elo = t >= 0.0 ? e[b] : e[a];
-  double r = elo >= DBL_MIN ? elo / ehi : exp(-fabs(t));
+  double r = obj_gap_ratio(e, a, b, t);
   obj_pair p;
   p.s_hi = 1.0 / (1.0 + r);
   p.s_lo = r * p.s_hi;
@@ -123,8 +130,9 @@ typedef struct obj_bt_pair {
 size_t obj_bt_pairs(size_t V, const double *P, obj_bt_pair *out);
 
 /* The gradient of obj_add_bt_nll from such a list, added to g: one
- * exponential e^{−|t|} per listed pair (exact for any gap). */
-void obj_add_bt_grad_sparse(const obj_bt_pair *pr, size_t np,
+ * exponential e^{−|t|} per listed pair, or V per call (obj_exps) when
+ * there are more pairs than responses; exact for any gap either way. */
+void obj_add_bt_grad_sparse(size_t V, const obj_bt_pair *pr, size_t np,
                             const double *th, double c,
                             const double *log_ref, double *g);
 
