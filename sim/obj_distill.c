@@ -48,27 +48,29 @@ static int distill_eval(const as_ctx_data *d, const double *th, double *f,
   const double *et = zs + V, *er = zs + 3 * V;
   obj_zero(V, f, g, H);
   int rc = AS_OK;
-  for (size_t a = 0; a < V && rc == AS_OK; a++) {
-    if (!(d->Q[a * V + a] >= 0.0))
-      rc = AS_EINVAL; /* a tie: KL(Bern(½)‖Bern(½)) = 0 */
-    for (size_t b = a + 1; b < V; b++) {
-      double wab = d->Q[a * V + b], wba = d->Q[b * V + a];
-      if (wab == 0.0 && wba == 0.0)
-        continue;
-      if (!(wab >= 0.0) || !(wba >= 0.0)) {
-        rc = AS_EINVAL;
-        break;
+  for (obj_tile tl = {0, 0}; obj_tile_more(&tl, V) && rc == AS_OK;
+       obj_tile_next(&tl, V))
+    for (size_t a = tl.A; a < obj_tile_end(tl.A, V) && rc == AS_OK; a++) {
+      if (tl.A == tl.B && !(d->Q[a * V + a] >= 0.0))
+        rc = AS_EINVAL; /* a tie: KL(Bern(½)‖Bern(½)) = 0 */
+      for (size_t b = obj_tile_b0(&tl, a); b < obj_tile_end(tl.B, V); b++) {
+        double wab = d->Q[a * V + b], wba = d->Q[b * V + a];
+        if (wab == 0.0 && wba == 0.0)
+          continue;
+        if (!(wab >= 0.0) || !(wba >= 0.0)) {
+          rc = AS_EINVAL;
+          break;
+        }
+        double u = d->reward[a] - d->reward[b];
+        double t = d->beta * (th[a] - th[b]);
+        obj_pair pu = obj_pair_at(er, a, b, u, 1),
+                 pt = obj_pair_at(et, a, b, t, 1);
+        double kl, d1, d2;
+        distill_pair(&pu, u, &pt, t, &kl, &d1, &d2);
+        *f += (wab + wba) * kl;
+        obj_pair_accum(V, a, b, wab + wba, d->beta, d1, d2, g, H);
       }
-      double u = d->reward[a] - d->reward[b];
-      double t = d->beta * (th[a] - th[b]);
-      obj_pair pu = obj_pair_at(er, a, b, u, 1),
-               pt = obj_pair_at(et, a, b, t, 1);
-      double kl, d1, d2;
-      distill_pair(&pu, u, &pt, t, &kl, &d1, &d2);
-      *f += (wab + wba) * kl;
-      obj_pair_accum(V, a, b, wab + wba, d->beta, d1, d2, g, H);
     }
-  }
   free(zs);
   if (rc == AS_OK && d->lambda > 0.0)
     as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);

@@ -23,21 +23,23 @@ static int rebel_eval(const as_ctx_data *d, const double *th, double *f,
     return AS_EINVAL;
   obj_zero(V, f, g, H);
   /* (a,b) and (b,a) have the same squared residual: weight Q_ab + Q_ba. */
-  for (size_t a = 0; a < V; a++) {
-    if (!(d->Q[a * V + a] >= 0.0))
-      return AS_EINVAL;
-    for (size_t b = a + 1; b < V; b++) {
-      double wab = d->Q[a * V + b], wba = d->Q[b * V + a];
-      if (wab == 0.0 && wba == 0.0)
-        continue;
-      if (!(wab >= 0.0) || !(wba >= 0.0))
+  for (obj_tile tl = {0, 0}; obj_tile_more(&tl, V); obj_tile_next(&tl, V))
+    for (size_t a = tl.A; a < obj_tile_end(tl.A, V); a++) {
+      if (tl.A == tl.B && !(d->Q[a * V + a] >= 0.0))
         return AS_EINVAL;
-      double w = wab + wba;
-      double res = d->beta * (th[a] - th[b]) - (d->reward[a] - d->reward[b]);
-      *f += w * res * res;
-      obj_pair_accum(V, a, b, w, d->beta, 2.0 * res, 2.0, g, H);
+      for (size_t b = obj_tile_b0(&tl, a); b < obj_tile_end(tl.B, V); b++) {
+        double wab = d->Q[a * V + b], wba = d->Q[b * V + a];
+        if (wab == 0.0 && wba == 0.0)
+          continue;
+        if (!(wab >= 0.0) || !(wba >= 0.0))
+          return AS_EINVAL;
+        double w = wab + wba;
+        double res = d->beta * (th[a] - th[b]) -
+                     (d->reward[a] - d->reward[b]);
+        *f += w * res * res;
+        obj_pair_accum(V, a, b, w, d->beta, 2.0 * res, 2.0, g, H);
+      }
     }
-  }
   if (d->lambda > 0.0)
     as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);
   return AS_OK;

@@ -113,33 +113,38 @@ int obj_add_bt_nll(size_t V, const double *P, const double *th, double c,
   obj_exps(V, th, c, log_ref, zs);
   const double *e = zs + V;
   int rc = AS_OK;
-  for (size_t a = 0; a < V && rc == AS_OK; a++) {
-    double waa = P[a * V + a];
-    if (!(waa >= 0.0))
-      rc = AS_EINVAL;
-    if (f != NULL)
-      *f += waa * M_LN2; /* −log σ(0): a tie carries no gradient */
-    for (size_t b = a + 1; b < V; b++) {
-      double wab = P[a * V + b], wba = P[b * V + a];
-      if (wab == 0.0 && wba == 0.0)
-        continue;
-      if (!(wab >= 0.0) || !(wba >= 0.0)) {
-        rc = AS_EINVAL;
-        break;
+  for (obj_tile tl = {0, 0}; obj_tile_more(&tl, V) && rc == AS_OK;
+       obj_tile_next(&tl, V))
+    for (size_t a = tl.A; a < obj_tile_end(tl.A, V) && rc == AS_OK; a++) {
+      if (tl.A == tl.B) {
+        double waa = P[a * V + a];
+        if (!(waa >= 0.0))
+          rc = AS_EINVAL;
+        if (f != NULL)
+          *f += waa * M_LN2; /* −log σ(0): a tie carries no gradient */
       }
-      double dref = log_ref ? log_ref[a] - log_ref[b] : 0.0;
-      double t = c * (th[a] - th[b] - dref);
-      obj_pair p = obj_pair_at(e, a, b, t, f != NULL);
-      /* −log σ(t) = l1p + max(−t, 0); σ(−t), σ(t) by the sign of t. */
-      double sm = t >= 0.0 ? p.s_lo : p.s_hi, sp = t >= 0.0 ? p.s_hi : p.s_lo;
-      if (f != NULL)
-        *f += wab * (p.l1p + fmax(-t, 0.0)) + wba * (p.l1p + fmax(t, 0.0));
-      /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t); the reversed
-       * record (b,a) has the opposite sign of t. */
-      obj_pair_accum(V, a, b, 1.0, c, wba * sp - wab * sm,
-                     (wab + wba) * sp * sm, g, H);
+      for (size_t b = obj_tile_b0(&tl, a); b < obj_tile_end(tl.B, V); b++) {
+        double wab = P[a * V + b], wba = P[b * V + a];
+        if (wab == 0.0 && wba == 0.0)
+          continue;
+        if (!(wab >= 0.0) || !(wba >= 0.0)) {
+          rc = AS_EINVAL;
+          break;
+        }
+        double dref = log_ref ? log_ref[a] - log_ref[b] : 0.0;
+        double t = c * (th[a] - th[b] - dref);
+        obj_pair p = obj_pair_at(e, a, b, t, f != NULL);
+        /* −log σ(t) = l1p + max(−t, 0); σ(−t), σ(t) by the sign of t. */
+        double sm = t >= 0.0 ? p.s_lo : p.s_hi;
+        double sp = t >= 0.0 ? p.s_hi : p.s_lo;
+        if (f != NULL)
+          *f += wab * (p.l1p + fmax(-t, 0.0)) + wba * (p.l1p + fmax(t, 0.0));
+        /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t); the reversed
+         * record (b,a) has the opposite sign of t. */
+        obj_pair_accum(V, a, b, 1.0, c, wba * sp - wab * sm,
+                       (wab + wba) * sp * sm, g, H);
+      }
     }
-  }
   if (zs != stack)
     free(zs);
   return rc;

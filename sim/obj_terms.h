@@ -80,6 +80,45 @@ static inline int obj_reward_pairs_ok(const as_ctx_data *d)
 void obj_exps(size_t V, const double *th, double c, const double *l,
               double *zs);
 
+/* The unordered pairs a < b of a V×V block, visited in square tiles
+ * (why: the folded loops read P[a][b] and P[b][a] and write H at both;
+ * row by row the second walks a column, one cache miss per pair once V×V
+ * outgrows the cache — 10× slower per pair at V = 1000).  For
+ * V ≤ OBJ_TILE it is plain row order.  Usage:
+ *   for (obj_tile t = {0, 0}; obj_tile_more(&t, V); obj_tile_next(&t, V))
+ *     for (size_t a = t.A; a < obj_tile_end(t.A, V); a++) {
+ *       if (t.A == t.B) ... the diagonal cell (a, a) ...
+ *       for (size_t b = obj_tile_b0(&t, a); b < obj_tile_end(t.B, V); b++)
+ *         ... the pair (a, b) ... } */
+#define OBJ_TILE 64
+typedef struct obj_tile {
+  size_t A, B; /* first row and first column of the tile */
+} obj_tile;
+
+static inline int obj_tile_more(const obj_tile *t, size_t V)
+{
+  return t->A < V;
+}
+
+static inline void obj_tile_next(obj_tile *t, size_t V)
+{
+  t->B += OBJ_TILE;
+  if (t->B >= V) {
+    t->A += OBJ_TILE;
+    t->B = t->A;
+  }
+}
+
+static inline size_t obj_tile_end(size_t start, size_t V)
+{
+  return start + OBJ_TILE < V ? start + OBJ_TILE : V;
+}
+
+static inline size_t obj_tile_b0(const obj_tile *t, size_t a)
+{
+  return a + 1 > t->B ? a + 1 : t->B;
+}
+
 /* One unordered pair at gap t = u_a − u_b (computed directly, so its sign
  * and size are exact): σ(|t|), σ(−|t|) and log1p(e^{−|t|}), with
  * e^{−|t|} = e_lo/e_hi — exact for any gap, because when the smaller
