@@ -11,6 +11,9 @@ Prints one verdict line:
   different            anything else (the first offending cells are listed).
 For within-tolerance / different it also prints, per real column, the
 largest relative difference seen, so a reader sees how far last digits moved.
+A "different" verdict says how many offending cells lie in rows whose status
+is not "ok" (diverged / not converged: the numbers there are where a solver
+was stopped, not a solution, and move with rounding).
 Exit status: 0 identical or within tolerance, 1 different, 2 bad input.
 """
 import csv
@@ -68,7 +71,10 @@ def main():
         print(f"different: {len(a) - 1} rows vs {len(b) - 1} rows")
         return 1
     worst = {}
+    st = head.index("status") if "status" in head else None
+    unconverged = 0  # offending cells in rows not "ok" in both files
     for r, (ra, rb) in enumerate(zip(a[1:], b[1:]), start=2):
+        n_before = len(problems)
         for c, (x, y) in enumerate(zip(ra, rb)):
             if x == y:
                 continue
@@ -86,9 +92,12 @@ def main():
             worst[name] = max(worst.get(name, 0.0), rd)
             if d > max(rel * scale, ab):
                 problems.append(f"line {r} {name}: {x} vs {y} (rel {rd:.3g})")
+        if st is not None and not (ra[st] == "ok" and rb[st] == "ok"):
+            unconverged += len(problems) - n_before
     detail = ", ".join(f"{k} {v:.2g}" for k, v in sorted(worst.items()))
     if problems:
-        print(f"different: {len(problems)} cells; worst rel: {detail}")
+        print(f"different: {len(problems)} cells ({unconverged} in rows "
+              f"whose status is not ok); worst rel: {detail}")
         for p in problems[:10]:
             print("  " + p)
         return 1
