@@ -28,6 +28,7 @@
 #include "as_math.h"
 #include "as_objective.h"
 #include "as_solve.h"
+#include "obj_terms.h"
 
 /* Newton steps spent on a context known to have no finite minimiser. */
 #define AS_FIT_DIVERGENT_ITER 50
@@ -506,40 +507,81 @@ static int gradient_steps(const as_fit_opts *o, const as_data *d,
                           const as_ctx_data *tmpl, double *th,
                           as_fit_result *res, as_err *err)
 {
-  size_t K = d->K, V = d->V;
+  size_t K = d->K, V = d->V, total = 0;
   double *g = malloc(V * sizeof *g);
-  if (g == NULL)
+  size_t *off = malloc((K + 1) * sizeof *off);
+  obj_bt_pair *pairs = NULL;
+  /* The records as pair lists, sized by the records (the counts are sparse
+   * at small n, and a context without a comparison never moves); the
+   * weights were checked by fit_core (check_block). */
+  int sparse = obj == &as_obj_dpo; /* the other losses evaluate densely */
+  if (off != NULL)
+    for (size_t x = 0; x < K; x++) {
+      off[x] = total;
+      if (!sparse)
+        continue;
+      const double *P = d->P + x * V * V;
+      for (size_t a = 0; a < V; a++)
+        for (size_t b = a + 1; b < V; b++)
+          total += P[a * V + b] != 0.0 || P[b * V + a] != 0.0;
+    }
+  if (off != NULL)
+    pairs = malloc((total > 0 ? total : 1) * sizeof *pairs);
+  if (g == NULL || off == NULL || pairs == NULL) {
+    free(g);
+    free(off);
+    free(pairs);
     return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+  }
+  off[K] = total;
+  for (size_t x = 0; sparse && x < K; x++)
+    obj_bt_pairs(V, d->P + x * V * V, pairs + off[x]);
   for (long s = 0;; s++) {
-    for (size_t x = 0; x < K; x++)
-      as_log_softmax(th + x * V, V, res->log_pi + x * V);
-    double nrm = centred_norm(K, V, th);
-    res->theta_norm = nrm;
+    /* log π and ‖θ‖ where someone looks: the trace, and the end. */
+    if (o->trace != NULL || s >= o->dpo_steps) {
+      for (size_t x = 0; x < K; x++)
+        as_log_softmax(th + x * V, V, res->log_pi + x * V);
+      res->theta_norm = centred_norm(K, V, th);
+    }
     res->iterations = s;
     if (o->trace != NULL &&
-        o->trace(s, K, V, res->log_pi, nrm, o->trace_user) != 0)
+        o->trace(s, K, V, res->log_pi, res->theta_norm, o->trace_user) != 0)
       break;
     if (s >= o->dpo_steps)
       break;
     /* One step on the total loss −(1/n) Σ N log σ(...) (P sums to 1 over
-     * all contexts), as DPO is run in practice. */
+     * all contexts), as DPO is run in practice; the gradient alone. */
     for (size_t x = 0; x < K; x++) {
-      as_ctx_data c = *tmpl;
-      c.V = V;
-      c.rho = rho_of(d, x);
-      c.P = d->P + x * V * V;
-      c.log_ref = d->log_ref ? d->log_ref + x * V : NULL;
-      double f;
-      int rc = obj->eval(&c, th + x * V, &f, g, NULL);
-      if (rc != AS_OK) {
-        free(g);
-        return as_err_set(err, rc, "%s: objective cannot be evaluated",
-                          obj->name);
+      if (sparse) {  /* the pair lists (issue 8) */
+        if (off[x + 1] == off[x])
+          continue;
+        for (size_t y = 0; y < V; y++)
+          g[y] = 0.0;
+        obj_add_bt_grad_sparse(V, pairs + off[x], off[x + 1] - off[x],
+                               th + x * V, tmpl->beta_dpo,
+                               d->log_ref ? d->log_ref + x * V : NULL, g);
+      } else {
+        as_ctx_data c = *tmpl;
+        c.V = V;
+        c.rho = rho_of(d, x);
+        c.P = d->P + x * V * V;
+        c.log_ref = d->log_ref ? d->log_ref + x * V : NULL;
+        double f;
+        int rc = obj->eval(&c, th + x * V, &f, g, NULL);
+        if (rc != AS_OK) {
+          free(g);
+          free(off);
+          free(pairs);
+          return as_err_set(err, rc, "%s: objective cannot be evaluated",
+                            obj->name);
+        }
       }
       for (size_t y = 0; y < V; y++)
         th[x * V + y] -= o->dpo_lr * g[y];
     }
   }
+  free(off);
+  free(pairs);
   res->criterion = NAN; /* a fixed step budget, not a solve */
   for (size_t i = 0; i < K * V; i++)
     if (!isfinite(th[i])) {

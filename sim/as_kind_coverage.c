@@ -244,8 +244,7 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
     c->theta_norm = res.theta_norm;
     as_fit_result_free(&res);
   }
-  return as_metrics_compute(u->inst, u->beta, c->log_pi, reward, &c->met,
-                            err);
+  return as_tab_cand_metrics(cfg, m, u->inst, u->beta, reward, c, err);
 }
 
 static void fill_row(const void *ctx, as_method m, const as_tab_cand *c,

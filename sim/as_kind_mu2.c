@@ -139,6 +139,7 @@ static double prop15_ratio(const as_instance *inst, const double *log_pi,
 /* ---- one unit: (μ', m) at the replicate's instance */
 
 typedef struct unit {
+  const as_config *cfg;
   size_t cell;
   long rep;
   as_mu_kind k;
@@ -175,8 +176,8 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
   c->no_mle = (long)u->info.reward_no_mle;
   c->theta_norm = res.theta_norm;
   as_fit_result_free(&res);
-  return as_metrics_compute(u->inst, u->beta, c->log_pi, u->reward, &c->met,
-                            err);
+  return as_tab_cand_metrics(u->cfg, AS_METHOD_DISTILL, u->inst, u->beta,
+                             u->reward, c, err);
 }
 
 static void fill_row(const void *ctx, as_method m, const as_tab_cand *c,
@@ -196,6 +197,7 @@ static int mu2_run_unit(const as_config *cfg, size_t cell, long rep,
 {
   unit u;
   memset(&u, 0, sizeof u);
+  u.cfg = cfg;
   u.cell = cell;
   u.rep = rep;
   u.k = cfg->mu2_sweep[cell / cfg->n_m_sweep];

@@ -124,8 +124,8 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
     as_fit_result_free(&res);
   }
   {
-    int rc = as_metrics_compute(u->inst, u->beta, c->log_pi, c->reward,
-                                &c->met, err);
+    int rc = as_tab_cand_metrics(u->cfg, m, u->inst, u->beta, c->reward, c,
+                                 err);
     if (rc != AS_OK)
       return rc;
   }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "as_math.h"
+#include "obj_terms.h"
 
 const char *const as_metrics_names[AS_METRICS_COUNT] = {
   "fwd_kl", "rev_kl", "tv", "hellinger2", "entropy",
@@ -131,19 +132,25 @@ static int check_rows(const char *what, const double *t, size_t K, size_t V,
   return AS_OK;
 }
 
-int as_metrics_compute(const as_instance *inst, double beta,
-                       const double *log_pi, const double *reward,
-                       as_metrics *out, as_err *err)
+/* The checks of as_metrics_compute that do not involve the reward; the
+ * instance's rows only when `instance_rows` (as_metrics_fwd_kl skips them:
+ * it runs once per λ of a grid on one instance, and the chosen candidate
+ * goes through as_metrics_compute, which checks them). */
+static int check_inputs(const as_instance *inst, double beta,
+                        const double *log_pi, int instance_rows, as_err *err)
 {
-  if (inst == NULL || log_pi == NULL || out == NULL)
+  if (inst == NULL || log_pi == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
   if (!(beta > 0.0) || !isfinite(beta))
     return as_err_set(err, AS_EINVAL, "metrics: beta must be finite and > 0 "
                       "(%g)", beta);
   size_t K = inst->K, V = inst->V;
   int rc;
-  if ((rc = check_rows("policy", log_pi, K, V, err)) != AS_OK ||
-      (rc = check_rows("pi_star", inst->log_pi_star, K, V, err)) != AS_OK ||
+  if ((rc = check_rows("policy", log_pi, K, V, err)) != AS_OK)
+    return rc;
+  if (!instance_rows)
+    return AS_OK;
+  if ((rc = check_rows("pi_star", inst->log_pi_star, K, V, err)) != AS_OK ||
       (rc = check_rows("pi_ref", inst->log_pi_ref, K, V, err)) != AS_OK ||
       (rc = check_rows("rho", inst->log_rho, 1, K, err)) != AS_OK)
     return rc;
@@ -153,11 +160,68 @@ int as_metrics_compute(const as_instance *inst, double beta,
     if (!isfinite(inst->log_pi_star[i]))
       return as_err_set(err, AS_EINVAL, "metrics: pi_star has a zero at "
                         "(x=%zu, y=%zu)", i / V, i % V);
+  return AS_OK;
+}
+
+int as_metrics_fwd_kl(const as_instance *inst, double beta,
+                      const double *log_pi, double *fwd_kl, as_err *err)
+{
+  int rc = check_inputs(inst, beta, log_pi, 0, err);
+  if (rc != AS_OK)
+    return rc;
+  size_t K = inst->K, V = inst->V;
+  double zrho = as_logsumexp(inst->log_rho, K), s = 0.0;
+  for (size_t x = 0; x < K; x++) {
+    double rho = exp(inst->log_rho[x] - zrho);
+    if (rho != 0.0) /* the same sum, in the same order, as below */
+      s += rho * as_kl(inst->log_pi_star + x * V, log_pi + x * V, V);
+  }
+  *fwd_kl = s;
+  return AS_OK;
+}
+
+/* E_{y'~π_ref} P*(y ≻ y') for every y into w[V] (the win-rate's inner
+ * sum, which does not depend on π̂): with e_y = exp(β(ℓ*_y − max ℓ*)),
+ * σ(β(ℓ*_y − ℓ*_y')) = e_y/(e_y + e_y') — V exponentials, not V²
+ * (obj_pair_at, exact for large gaps).  zs: 2V scratch. */
+static void win_vs_ref(size_t V, double beta, const double *ls,
+                       const double *lr, double zr, double *zs, double *w)
+{
+  obj_exps(V, ls, beta, NULL, zs);
+  const double *e = zs + V;
+  for (size_t y = 0; y < V; y++)
+    w[y] = 0.0;
+  for (size_t y2 = 0; y2 < V; y2++) {
+    double q = exp(lr[y2] - zr);
+    if (q == 0.0)
+      continue;
+    for (size_t y = 0; y < V; y++) {
+      double t = beta * (ls[y] - ls[y2]);
+      obj_pair pr = obj_pair_at(e, y, y2, t, 0);
+      w[y] += q * (t >= 0.0 ? pr.s_hi : pr.s_lo);   /* SPEC §2 P* */
+    }
+  }
+}
+
+int as_metrics_compute(const as_instance *inst, double beta,
+                       const double *log_pi, const double *reward,
+                       as_metrics *out, as_err *err)
+{
+  if (out == NULL)
+    return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
+  int rc = check_inputs(inst, beta, log_pi, 1, err);
+  if (rc != AS_OK)
+    return rc;
+  size_t K = inst->K, V = inst->V;
   if (reward != NULL)
     for (size_t i = 0; i < K * V; i++)
       if (!isfinite(reward[i]))
         return as_err_set(err, AS_EINVAL, "metrics: reward is not finite at "
                           "(x=%zu, y=%zu): %g", i / V, i % V, reward[i]);
+  double *zs = malloc(3 * V * sizeof *zs);
+  if (zs == NULL)
+    return as_err_set(err, AS_ENOMEM, "metrics: out of memory");
+  double *wv = zs + 2 * V;
 
   double zrho = as_logsumexp(inst->log_rho, K);
   as_metrics m = {0};
@@ -169,7 +233,7 @@ int as_metrics_compute(const as_instance *inst, double beta,
     const double *lp = log_pi + x * V;
     const double *ls = inst->log_pi_star + x * V;
     const double *lr = inst->log_pi_ref + x * V;
-    double zp = as_logsumexp(lp, V), zs = as_logsumexp(ls, V),
+    double zp = as_logsumexp(lp, V), zs_ = as_logsumexp(ls, V),
            zr = as_logsumexp(lr, V);
     m.fwd_kl += rho * as_kl(ls, lp, V);
     m.rev_kl += rho * as_kl(lp, ls, V);
@@ -177,27 +241,23 @@ int as_metrics_compute(const as_instance *inst, double beta,
     m.hellinger2 += rho * as_hellinger2(ls, lp, V);
     m.entropy += rho * as_entropy(lp, V);
     m.kl_ref += rho * as_kl(lp, lr, V);
+    win_vs_ref(V, beta, ls, lr, zr, zs, wv);
     double tr = 0.0, wr = 0.0, rs = 0.0;
     for (size_t y = 0; y < V; y++) {
       double p = exp(lp[y] - zp);
       if (p == 0.0)
         continue;
-      tr += p * beta * (ls[y] - zs);
+      tr += p * beta * (ls[y] - zs_);
       if (reward != NULL)
         rs += p * reward[x * V + y];
-      double w = 0.0;
-      for (size_t y2 = 0; y2 < V; y2++) {
-        double q = exp(lr[y2] - zr);
-        if (q != 0.0)
-          w += q * as_sigmoid(beta * (ls[y] - ls[y2]));   /* SPEC §2 P* */
-      }
-      wr += p * w;
+      wr += p * wv[y];
     }
     m.true_reward += rho * tr;
     m.win_rate += rho * wr;
     if (reward != NULL)
       m.reward_score += rho * rs;
   }
+  free(zs);
   *out = m;
   return AS_OK;
 }

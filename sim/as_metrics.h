@@ -55,4 +55,10 @@ int as_metrics_compute(const as_instance *inst, double beta,
                        const double *log_pi, const double *reward,
                        as_metrics *out, as_err *err);
 
+/* E_ρ KL(π* ‖ π̂) alone, bit-identical to as_metrics_compute's fwd_kl and
+ * with its checks (except the reward's): what oracle tuning over a λ grid
+ * needs per candidate (the other metrics only for the chosen λ). */
+int as_metrics_fwd_kl(const as_instance *inst, double beta,
+                      const double *log_pi, double *fwd_kl, as_err *err);
+
 #endif

@@ -168,7 +168,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
     return as_err_set(err, AS_EINVAL,
                       "as_solve_newton: V = %zu, tol = %g, max_iter = %ld",
                       V, o->tol, o->max_iter);
-  double *buf = malloc((2 * V * V + 6 * V) * sizeof *buf);
+  double *buf = malloc((3 * V * V + 7 * V) * sizeof *buf);
   size_t *idx = malloc(V * sizeof *idx);
   if (buf == NULL || idx == NULL) {
     free(buf);
@@ -177,6 +177,8 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
   }
   double *H = buf, *L = H + V * V, *g = L + V * V, *p = g + V,
          *th = p + V, *trial = th + V, *sc = trial + V;
+  /* the full step's gradient and Hessian, kept when the step is taken */
+  double *H1 = sc + 2 * V, *g1 = H1 + V * V;
   memcpy(th, theta, V * sizeof *th);
   /* Gauge: work (and return) centred, Σθ = 0, so that log π = θ − lse(θ)
    * keeps full precision whatever constant the caller's start carried. */
@@ -251,7 +253,11 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
     for (int ls = 0; ls < 60; ls++, t *= 0.5) {
       for (size_t i = 0; i < V; i++)
         trial[i] = th[i] + t * p[i];
-      if (obj->eval(d, trial, &ft, NULL, NULL) != AS_OK)
+      /* The full step is usually taken: its derivatives come with its
+       * value (an objective's f does not depend on whether g, H are
+       * asked for), which saves the re-evaluation below. */
+      if (obj->eval(d, trial, &ft, ls == 0 ? g1 : NULL,
+                    ls == 0 ? H1 : NULL) != AS_OK)
         break;
       if (isfinite(ft) && (ft <= f + 1e-4 * t * slope ||
                            (quad && t == 1.0 && ft <= f + fscale))) {
@@ -262,7 +268,15 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
     if (!ok)
       break; /* no measurable decrease: reported as AS_ENOCONV */
     memcpy(th, trial, V * sizeof *th);
-    if (obj->eval(d, th, &f, g, H) != AS_OK)
+    if (t == 1.0) {
+      double *swap = H;
+      H = H1;
+      H1 = swap;
+      swap = g;
+      g = g1;
+      g1 = swap;
+      f = ft;
+    } else if (obj->eval(d, th, &f, g, H) != AS_OK)
       break;
   }
   info->iterations = it;

@@ -381,6 +381,34 @@ size_t as_tab_choose(const as_tab_cand *c, size_t k, as_tuning t)
   return best == SIZE_MAX ? 0 : best;
 }
 
+int as_tab_cand_metrics(const as_config *cfg, as_method m,
+                        const as_instance *inst, double beta,
+                        const double *met_reward, as_tab_cand *c,
+                        as_err *err)
+{
+  c->met_inst = inst;
+  c->met_beta = beta;
+  c->met_reward = met_reward;
+  c->partial = cfg->tuning != AS_TUNING_FIXED &&
+               as_tab_method_has_lambda(m) && cfg->n_lambda > 1;
+  if (!c->partial)
+    return as_metrics_compute(inst, beta, c->log_pi, met_reward, &c->met,
+                              err);
+  as_metrics nan = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+  c->met = nan;
+  return as_metrics_fwd_kl(inst, beta, c->log_pi, &c->met.fwd_kl, err);
+}
+
+/* The full metrics of a candidate that has only what tuning reads. */
+static int cand_complete(as_tab_cand *c, as_err *err)
+{
+  if (!c->partial)
+    return AS_OK;
+  c->partial = 0;
+  return as_metrics_compute(c->met_inst, c->met_beta, c->log_pi,
+                            c->met_reward, &c->met, err);
+}
+
 int as_tab_run_grid(const as_config *cfg, as_tab_fit_fn fit,
                     as_tab_row_fn fill, const void *ctx, as_rows *out,
                     as_err *err)
@@ -403,7 +431,10 @@ int as_tab_run_grid(const as_config *cfg, as_tab_fit_fn fit,
           rc = as_rows_push(out, &row);
         }
       } else {
-        fill(ctx, m, &c[as_tab_choose(c, k, cfg->tuning)], 1, &row);
+        as_tab_cand *best = &c[as_tab_choose(c, k, cfg->tuning)];
+        if ((rc = cand_complete(best, err)) != AS_OK)
+          break;
+        fill(ctx, m, best, 1, &row);
         rc = as_rows_push(out, &row);
       }
       if (rc != AS_OK)

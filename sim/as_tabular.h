@@ -149,7 +149,25 @@ typedef struct as_tab_cand {
   double theta_norm;
   as_metrics met;
   double score;         /* held-out log-likelihood per record, or NAN */
+  /* Set by as_tab_cand_metrics: met holds only what the tuning rule reads
+   * (partial = 1); as_tab_run_grid completes the chosen candidate from
+   * these (borrowed). */
+  int partial;
+  const as_instance *met_inst;
+  double met_beta;
+  const double *met_reward;
 } as_tab_cand;
+
+/* The metrics of candidate c of method m (as_metrics_compute on c->log_pi
+ * with reward met_reward, may be NULL) — all of them when every candidate
+ * gets a row (tuning "fixed", or a method without λ), else only the
+ * forward KL (SPEC §6 tuning reads the forward KL or the held-out score):
+ * the chosen candidate is completed by as_tab_run_grid, so rows are the
+ * same, bit for bit, and a grid of k λ costs one full evaluation. */
+int as_tab_cand_metrics(const as_config *cfg, as_method m,
+                        const as_instance *inst, double beta,
+                        const double *met_reward, as_tab_cand *c,
+                        as_err *err);
 
 /* The row of candidate c (as_result_row_init, then λ when has_lambda, the
  * metrics, the held-out score, the counts and the status); the kind sets

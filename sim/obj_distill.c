@@ -4,11 +4,35 @@
  * p log(p/σ(t)) + (1−p) log((1−p)/σ(−t)); its t-derivatives are
  * σ(t) − p and σ(t)σ(−t). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "as_error.h"
 #include "as_math.h"
 #include "as_objective.h"
 #include "obj_terms.h"
+
+/* The pair {a,b} at reward gap u = r̂_a − r̂_b and logit gap t: both
+ * ordered terms have the same KL (swapping a, b maps p ↦ 1 − p and
+ * t ↦ −t), so they are weighted together by w = Q_ab + Q_ba. */
+static void distill_pair(const obj_pair *pu, double u, const obj_pair *pt,
+                         double t, double *kl, double *d1, double *d2)
+{
+  /* p = σ(u), q = σ(−u) and their logs, from the pair's exponentials */
+  double p = u >= 0.0 ? pu->s_hi : pu->s_lo, q = u >= 0.0 ? pu->s_lo
+                                                         : pu->s_hi;
+  double lp = -pu->l1p - fmax(-u, 0.0), lq = -pu->l1p - fmax(u, 0.0);
+  double st = t >= 0.0 ? pt->s_hi : pt->s_lo, sm = t >= 0.0 ? pt->s_lo
+                                                          : pt->s_hi;
+  double ls = -pt->l1p - fmax(-t, 0.0), lsm = -pt->l1p - fmax(t, 0.0);
+  *kl = 0.0;
+  if (p > 0.0)
+    *kl += p * (lp - ls);
+  if (q > 0.0)
+    *kl += q * (lq - lsm);
+  /* σ(t) − p written as q − σ(−t) when t > 0 keeps accuracy near 1. */
+  *d1 = t > 0.0 ? q - sm : st - p;
+  *d2 = st * sm;
+}
 
 static int distill_eval(const as_ctx_data *d, const double *th, double *f,
                         double *g, double *H)
@@ -16,31 +40,41 @@ static int distill_eval(const as_ctx_data *d, const double *th, double *f,
   size_t V = d->V;
   if (!obj_reward_pairs_ok(d))
     return AS_EINVAL;
+  double *zs = malloc(4 * V * sizeof *zs);
+  if (zs == NULL)
+    return AS_ENOMEM;
+  obj_exps(V, th, d->beta, NULL, zs);
+  obj_exps(V, d->reward, 1.0, NULL, zs + 2 * V);
+  const double *et = zs + V, *er = zs + 3 * V;
   obj_zero(V, f, g, H);
-  for (size_t a = 0; a < V; a++)
-    for (size_t b = 0; b < V; b++) {
-      double w = d->Q[a * V + b];
-      if (w == 0.0)
-        continue;
-      if (!(w > 0.0))
-        return AS_EINVAL;
-      double u = d->reward[a] - d->reward[b];
-      double p = as_sigmoid(u), q = as_sigmoid(-u); /* q = 1 − p */
-      double t = d->beta * (th[a] - th[b]);
-      double kl = 0.0;
-      if (p > 0.0)
-        kl += p * (as_log_sigmoid(u) - as_log_sigmoid(t));
-      if (q > 0.0)
-        kl += q * (as_log_sigmoid(-u) - as_log_sigmoid(-t));
-      *f += w * kl;
-      /* σ(t) − p written as q − σ(−t) when t > 0 keeps accuracy near 1. */
-      double d1 = t > 0.0 ? q - as_sigmoid(-t) : as_sigmoid(t) - p;
-      obj_pair_accum(V, a, b, w, d->beta, d1,
-                     as_sigmoid(t) * as_sigmoid(-t), g, H);
+  int rc = AS_OK;
+  for (obj_tile tl = {0, 0}; obj_tile_more(&tl, V) && rc == AS_OK;
+       obj_tile_next(&tl, V))
+    for (size_t a = tl.A; a < obj_tile_end(tl.A, V) && rc == AS_OK; a++) {
+      if (tl.A == tl.B && !(d->Q[a * V + a] >= 0.0))
+        rc = AS_EINVAL; /* a tie: KL(Bern(½)‖Bern(½)) = 0 */
+      for (size_t b = obj_tile_b0(&tl, a); b < obj_tile_end(tl.B, V); b++) {
+        double wab = d->Q[a * V + b], wba = d->Q[b * V + a];
+        if (wab == 0.0 && wba == 0.0)
+          continue;
+        if (!(wab >= 0.0) || !(wba >= 0.0)) {
+          rc = AS_EINVAL;
+          break;
+        }
+        double u = d->reward[a] - d->reward[b];
+        double t = d->beta * (th[a] - th[b]);
+        obj_pair pu = obj_pair_at(er, a, b, u, 1),
+                 pt = obj_pair_at(et, a, b, t, 1);
+        double kl, d1, d2;
+        distill_pair(&pu, u, &pt, t, &kl, &d1, &d2);
+        *f += (wab + wba) * kl;
+        obj_pair_accum(V, a, b, wab + wba, d->beta, d1, d2, g, H);
+      }
     }
-  if (d->lambda > 0.0)
+  free(zs);
+  if (rc == AS_OK && d->lambda > 0.0)
     as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);
-  return AS_OK;
+  return rc;
 }
 
 const as_objective_type as_obj_distill = {"distill", distill_eval};

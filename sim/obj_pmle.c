@@ -14,8 +14,9 @@ static int pmle_eval(const as_ctx_data *d, const double *th, double *f,
   if (!obj_ref_ok(d))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
-  if (obj_add_bt_nll(V, d->P, th, d->beta, NULL, f, g, H) != AS_OK)
-    return AS_EINVAL;
+  int rc = obj_add_bt_nll(V, d->P, th, d->beta, NULL, f, g, H);
+  if (rc != AS_OK)
+    return rc;
   if (d->lambda > 0.0)
     as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);
   return AS_OK;

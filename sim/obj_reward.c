@@ -18,8 +18,9 @@ static int reward_eval(const as_ctx_data *d, const double *r, double *f,
   if (d->P == NULL || !(d->ridge >= 0.0))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
-  if (obj_add_bt_nll(V, d->P, r, 1.0, NULL, f, g, H) != AS_OK)
-    return AS_EINVAL;
+  int rc = obj_add_bt_nll(V, d->P, r, 1.0, NULL, f, g, H);
+  if (rc != AS_OK)
+    return rc;
   if (d->ridge > 0.0)
     for (size_t y = 0; y < V; y++) {
       *f += 0.5 * d->ridge * r[y] * r[y];

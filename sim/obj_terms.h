@@ -1,7 +1,9 @@
-/* obj_terms.h — private helpers shared by the obj_*.c files. */
+/* obj_terms.h — private helpers shared by the obj_*.c files (and the
+ * pair arithmetic reused by as_metrics.c and as_fit.c). */
 #ifndef OBJ_TERMS_H
 #define OBJ_TERMS_H
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -69,29 +71,108 @@ static inline int obj_reward_pairs_ok(const as_ctx_data *d)
          obj_ref_ok(d);
 }
 
+/* Pair arithmetic of a context (why: σ(t_ab) = e_a/(e_a + e_b) with
+ * e = exp(u − max u) costs V exponentials per evaluation instead of a few
+ * per pair, and the two ordered pairs (a,b), (b,a) share one t).
+ *
+ * obj_exps fills z_y = u_y − max u and e_y = e^{z_y} for u = c·(θ − ℓ)
+ * (ℓ NULL: 0) into zs[2V] (z first, e second). */
+void obj_exps(size_t V, const double *th, double c, const double *l,
+              double *zs);
+
+/* The unordered pairs a < b of a V×V block, visited in square tiles
+ * (why: the folded loops read P[a][b] and P[b][a] and write H at both;
+ * row by row the second walks a column, one cache miss per pair once V×V
+ * outgrows the cache — 10× slower per pair at V = 1000).  For
+ * V ≤ OBJ_TILE it is plain row order.  Usage:
+ *   for (obj_tile t = {0, 0}; obj_tile_more(&t, V); obj_tile_next(&t, V))
+ *     for (size_t a = t.A; a < obj_tile_end(t.A, V); a++) {
+ *       if (t.A == t.B) ... the diagonal cell (a, a) ...
+ *       for (size_t b = obj_tile_b0(&t, a); b < obj_tile_end(t.B, V); b++)
+ *         ... the pair (a, b) ... } */
+#define OBJ_TILE 64
+typedef struct obj_tile {
+  size_t A, B; /* first row and first column of the tile */
+} obj_tile;
+
+static inline int obj_tile_more(const obj_tile *t, size_t V)
+{
+  return t->A < V;
+}
+
+static inline void obj_tile_next(obj_tile *t, size_t V)
+{
+  t->B += OBJ_TILE;
+  if (t->B >= V) {
+    t->A += OBJ_TILE;
+    t->B = t->A;
+  }
+}
+
+static inline size_t obj_tile_end(size_t start, size_t V)
+{
+  return start + OBJ_TILE < V ? start + OBJ_TILE : V;
+}
+
+static inline size_t obj_tile_b0(const obj_tile *t, size_t a)
+{
+  return a + 1 > t->B ? a + 1 : t->B;
+}
+
+/* One unordered pair at gap t = u_a − u_b (computed directly, so its sign
+ * and size are exact): σ(|t|), σ(−|t|) and log1p(e^{−|t|}), with
+ * e^{−|t|} = e_lo/e_hi — exact for any gap, because when the smaller
+ * exponential is subnormal or 0 the ratio falls back to exp(−|t|). */
+typedef struct obj_pair {
+  double s_hi; /* σ(|t|)              */
+  double s_lo; /* σ(−|t|)             */
+  double l1p;  /* log1p(e^{−|t|}) = −log σ(|t|) */
+} obj_pair;
+
+/* e^{−|t|} from the pair's exponentials (see obj_pair_at). */
+static inline double obj_gap_ratio(const double *e, size_t a, size_t b,
+                                   double t)
+{
+  double ehi = t >= 0.0 ? e[a] : e[b], elo = t >= 0.0 ? e[b] : e[a];
+  return elo >= DBL_MIN ? elo / ehi : exp(-fabs(t));
+}
+
+static inline obj_pair obj_pair_at(const double *e, size_t a, size_t b,
+                                   double t, int want_log)
+{
+  double r = obj_gap_ratio(e, a, b, t);
+  obj_pair p;
+  p.s_hi = 1.0 / (1.0 + r);
+  p.s_lo = r * p.s_hi;
+  p.l1p = want_log ? log1p(r) : NAN;
+  return p;
+}
+
 /* The Bradley–Terry negative log-likelihood −Σ_ab P_ab log σ(c (Δθ_ab −
  * Δℓ_ab)) of pmle (c = β, eq. 4), dpo (c = β_d, ℓ = log π_ref, eq. 6) and
  * the reward model (c = 1, eq. 9); log_ref NULL means Δℓ = 0.  Adds to f,
- * g, H; AS_EINVAL for a negative or NaN weight. */
-static inline int obj_add_bt_nll(size_t V, const double *P, const double *th,
-                                 double c, const double *log_ref, double *f,
-                                 double *g, double *H)
-{
-  for (size_t a = 0; a < V; a++)
-    for (size_t b = 0; b < V; b++) {
-      double w = P[a * V + b];
-      if (w == 0.0)
-        continue;
-      if (!(w > 0.0))
-        return AS_EINVAL;
-      double dref = log_ref ? log_ref[a] - log_ref[b] : 0.0;
-      double t = c * (th[a] - th[b] - dref);
-      *f -= w * as_log_sigmoid(t);
-      /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t). */
-      obj_pair_accum(V, a, b, w, c, -as_sigmoid(-t),
-                     as_sigmoid(t) * as_sigmoid(-t), g, H);
-    }
-  return AS_OK;
-}
+ * g, H; AS_EINVAL for a negative or NaN weight, AS_ENOMEM.  Per unordered
+ * pair one division and, when f is not NULL, one log1p (obj_pair_at); f
+ * NULL gives the gradient alone (DPO's gradient steps). */
+int obj_add_bt_nll(size_t V, const double *P, const double *th, double c,
+                   const double *log_ref, double *f, double *g, double *H);
+
+/* The records of a context as a list of unordered pairs a < b with their
+ * two weights (sparse counts: n ≪ V² leaves most cells empty). */
+typedef struct obj_bt_pair {
+  size_t a, b;
+  double wab, wba;
+} obj_bt_pair;
+
+/* Fills out[] (room for V(V−1)/2) with the pairs of the V×V block P that
+ * carry a record; returns their number. */
+size_t obj_bt_pairs(size_t V, const double *P, obj_bt_pair *out);
+
+/* The gradient of obj_add_bt_nll from such a list, added to g: one
+ * exponential e^{−|t|} per listed pair, or V per call (obj_exps) when
+ * there are more pairs than responses; exact for any gap either way. */
+void obj_add_bt_grad_sparse(size_t V, const obj_bt_pair *pr, size_t np,
+                            const double *th, double c,
+                            const double *log_ref, double *g);
 
 #endif

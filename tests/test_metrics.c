@@ -6,6 +6,7 @@
  * mt19937 with fixed seeds (not the project's PCG, to stay independent). */
 #include <check.h>
 #include <math.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_randist.h>
@@ -255,6 +256,34 @@ static as_instance *random_instance(gsl_rng *r)
 
 /* π̂ = π*: the divergences to π* vanish; E[β log π*] = −β H(π*); win-rate
  * and KL to π_ref by direct sums written here. */
+/* as_metrics_fwd_kl (what oracle tuning computes per λ) is the forward KL
+ * of as_metrics_compute bit for bit, so the tuned choice and the reported
+ * row cannot disagree; it rejects a policy row that is not a
+ * distribution just as as_metrics_compute does. */
+START_TEST(test_fwd_kl_alone_is_identical)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 23);
+  as_instance *inst = random_instance(r);
+  double lp[15];
+  for (int rep = 0; rep < 10; rep++) {
+    for (size_t x = 0; x < 3; x++)
+      random_logp(r, 5, 3.0, lp + 5 * x);
+    as_metrics m;
+    double f;
+    ck_assert_int_eq(as_metrics_compute(inst, 0.7, lp, NULL, &m, NULL), 0);
+    ck_assert_int_eq(as_metrics_fwd_kl(inst, 0.7, lp, &f, NULL), 0);
+    ck_assert_msg(memcmp(&f, &m.fwd_kl, sizeof f) == 0, "%.17g vs %.17g", f,
+                  m.fwd_kl);
+  }
+  lp[3] = NAN;
+  double f;
+  ck_assert_int_eq(as_metrics_fwd_kl(inst, 0.7, lp, &f, NULL), AS_EINVAL);
+  as_instance_free(inst);
+  gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(test_compute_at_target)
 {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -494,6 +523,7 @@ int main(void)
   tcase_add_test(tc, test_zeros);
   tcase_add_test(tc, test_shift_invariance);
   tcase_add_test(tc, test_compute_at_target);
+  tcase_add_test(tc, test_fwd_kl_alone_is_identical);
   tcase_add_test(tc, test_win_rate);
   tcase_add_test(tc, test_rewards_and_logits);
   tcase_add_test(tc, test_rho_and_infinite);

@@ -325,6 +325,45 @@ START_TEST(test_kl_ref_block)
 }
 END_TEST
 
+/* Pair arithmetic at large gaps (issue 8): σ(t_ab) = e_a/(e_a + e_b) with
+ * e = exp(u − max u) must stay exact when the pair sits far below the
+ * context's largest logit, where e_b is subnormal (θ = −720 against a
+ * maximum of 0: e^{−720} ≈ 2e-313) and the ratio e_b/e_a would have lost
+ * its digits.  Reference: the pair's own gap t = 20 through as_sigmoid /
+ * as_log_sigmoid, which never see the context's maximum. */
+START_TEST(test_pair_terms_far_below_max)
+{
+  double th[3] = {0.0, -700.0, -720.0}, P[9] = {0}, Q[9] = {0};
+  double rw[3] = {0.0, -650.0, -662.0};
+  P[1 * 3 + 2] = 0.7;  /* 1 beat 2 */
+  P[2 * 3 + 1] = 0.3;  /* 2 beat 1 */
+  Q[1 * 3 + 2] = 0.6;
+  Q[2 * 3 + 1] = 0.4;
+  as_ctx_data d = {.V = 3, .rho = 1.0, .P = P, .Q = Q, .reward = rw,
+                   .beta = 1.0, .lambda = 0.0};
+  double f, g[3], H[9], t = 20.0;
+  ck_assert_int_eq(as_obj_pmle.eval(&d, th, &f, g, H), 0);
+  double fr = -0.7 * as_log_sigmoid(t) - 0.3 * as_log_sigmoid(-t);
+  double gr = -0.7 * as_sigmoid(-t) + 0.3 * as_sigmoid(t);
+  double hr = as_sigmoid(t) * as_sigmoid(-t);
+  ck_assert_msg(fabs(f - fr) <= 1e-14 * fabs(fr), "f %.17g vs %.17g", f, fr);
+  ck_assert_msg(fabs(g[1] - gr) <= 1e-13 * fabs(gr) && g[2] == -g[1] &&
+                g[0] == 0.0, "g1 %.17g vs %.17g", g[1], gr);
+  ck_assert_msg(fabs(H[1 * 3 + 1] - hr) <= 1e-13 * hr, "H11 %.17g vs %.17g",
+                H[4], hr);
+  /* distillation: p = σ(r̂_1 − r̂_2) = σ(12), logit gap t = 20 */
+  double u = 12.0, p = as_sigmoid(u), q = as_sigmoid(-u);
+  double kl = p * (as_log_sigmoid(u) - as_log_sigmoid(t)) +
+              q * (as_log_sigmoid(-u) - as_log_sigmoid(-t));
+  ck_assert_int_eq(as_obj_distill.eval(&d, th, &f, g, NULL), 0);
+  ck_assert_msg(fabs(f - kl) <= 1e-13 * kl, "distill f %.17g vs %.17g", f,
+                kl);
+  double dr = q - as_sigmoid(-t); /* σ(t) − p, both near 1 */
+  ck_assert_msg(fabs(g[1] - dr) <= 1e-13 * fabs(dr), "distill g1 %.17g vs "
+                "%.17g", g[1], dr);
+}
+END_TEST
+
 static Suite *objective_suite(void)
 {
   Suite *s = suite_create("objective");
@@ -333,6 +372,7 @@ static Suite *objective_suite(void)
   tcase_add_test(tc, test_gradient_hessian_fd);
   tcase_add_test(tc, test_missing_data_rejected);
   tcase_add_test(tc, test_kl_ref_block);
+  tcase_add_test(tc, test_pair_terms_far_below_max);
   suite_add_tcase(s, tc);
   return s;
 }
