@@ -1,4 +1,4 @@
-/* bench_class.c — cost of the class estimators (SPEC §3.1).
+/* bench_class.c — cost of the class estimators (docs/reference.md §3.1).
  *
  * Times exact PMLE by enumeration over a finite class (as_finite_pmle) for
  * |Π| = 7, 31, 127 at n = 10^3 and 10^12 labelled records (K = V = 10):

@@ -1,8 +1,8 @@
 /* bench_fit.c — cost of the tabular fits (as_fit.h) for K = V = 100.
  *
- * The data enter only through the normalised counts N/n (SPEC §2:
+ * The data enter only through the normalised counts N/n (docs/reference.md §2:
  * sufficient statistics), so a fit's cost must not grow with n.  This
- * draws counts at n = 10^6 and 10^9 from one instance (SPEC §1.1
+ * draws counts at n = 10^6 and 10^9 from one instance (docs/reference.md §1.1
  * defaults, K = V = 100) and times as_fit for every method (one call
  * each: a fit is ~0.1–1 s, far above the clock's resolution), printing
  * seconds, the largest per-context Newton iteration count, the status and
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
   bench_table tab;
   if (bench_table_open(&tab, path) != 0)
     return 1;
-  bench_table_printf(&tab, "# bench_fit: K = V = 100, SPEC 1.1 defaults, "
+  bench_table_printf(&tab, "# bench_fit: K = V = 100, docs/reference.md §1.1 defaults, "
                            "beta = 1, counts drawn by as_pref_sample_counts\n"
                            "n\tmethod\tlambda\tseconds\tnewton_its\tstatus"
                            "\tfwd_kl\n");

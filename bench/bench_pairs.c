@@ -1,6 +1,6 @@
 /* bench_pairs.c — the arithmetic limit of the pair terms (issue 8).
  *
- * Every BT-type objective of SPEC §3 is a sum over the V² ordered pairs of
+ * Every BT-type objective of docs/reference.md §3 is a sum over the V² ordered pairs of
  * a context.  The objectives fold (a,b) with (b,a) and get σ(t_ab) from V
  * exponentials per evaluation (obj_terms.h), so one evaluation costs
  * V(V−1)/2 "pair terms" plus O(V) exponentials.  This times one context's
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
   bench_table tab;
   if (bench_table_open(&tab, path) != 0)
     return 1;
-  bench_table_printf(&tab, "# bench_pairs: one context, SPEC 1.1 defaults, "
+  bench_table_printf(&tab, "# bench_pairs: one context, docs/reference.md §1.1 defaults, "
                            "population weights, beta = 1, lambda = 0.1\n"
                            "V\tobjective\twhat\tseconds\tns_per_pair_term\n");
   const size_t Vs[] = {10, 100, 1000};

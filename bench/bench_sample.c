@@ -1,4 +1,4 @@
-/* bench_sample.c — cost of drawing preference counts (SPEC §2).
+/* bench_sample.c — cost of drawing preference counts (docs/reference.md §2).
  *
  * Times as_pref_sample_counts (conditional binomials) for K = V = 10 at
  * n = 10^3, 10^6, 10^9, 10^12, and, for contrast, the O(n) record-by-record

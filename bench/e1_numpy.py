@@ -4,7 +4,7 @@ vectorised NumPy/SciPy program, for the CPU-time comparison of
 bench/README.md (issue 8: "C vs a vectorised NumPy implementation of E1").
 
 The same work as `alignsim run experiments/e1.cfg --no-plots`, by the
-same mathematics (SPEC §1.1, §2, §3, §6), vectorised the way a careful
+same mathematics (docs/reference.md §1.1, §2, §3, §6), vectorised the way a careful
 NumPy user would write it:
 - per replicate the instance (π*, π_ref = μ; K = V = 10, s = 1, a = τ = 0.5);
 - per cell n the counts N ~ Multinomial(n, p) over the K·V² cells (one
@@ -15,7 +15,7 @@ NumPy user would write it:
   stopped on the Newton step (1e-9 nats) and decrement (1e-20), like C;
 - RLHF (γ = 0) and RKL (γ = β) at all 81 λ by their closed forms, the
   forward KL of all of them in one broadcast, the oracle λ, then every
-  SPEC §4 metric for the chosen λ;
+  docs/reference.md §4 metric for the chosen λ;
 - the RLHF floor F_RLHF by a bounded 1-D minimisation over t = β/λ.
 Its random numbers are NumPy's (PCG64), not the C code's, so the numbers
 differ by sampling noise; the operation count is the same.  Prints the
@@ -46,7 +46,7 @@ def instance(rng):
 
 
 def cell_probs(ls, lmu):
-    """p(x,a,b) of SPEC §2 (ρ uniform), K×V×V."""
+    """p(x,a,b) of docs/reference.md §2 (ρ uniform), K×V×V."""
     d = BETA * (ls[:, :, None] - ls[:, None, :])
     p = np.exp(lmu[:, :, None] + lmu[:, None, :]) * 2.0 * expit(d) / K
     idx = np.arange(V)

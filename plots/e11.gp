@@ -1,4 +1,4 @@
-# plots/e11.gp — E11, the objective atlas (SPEC §3.2): median forward KL
+# plots/e11.gp — E11, the objective atlas (docs/reference.md §3.2): median forward KL
 # against n for every method, its one hyperparameter oracle-tuned per
 # replicate (sim/as_floors.h); each method's floor F_method (its n = ∞
 # value, refined over the hyperparameter) is a dotted line in its colour

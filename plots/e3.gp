@@ -1,4 +1,4 @@
-# plots/e3.gp — E3, Theorem 4 on a finite class (SPEC §6): PMLE by
+# plots/e3.gp — E3, Theorem 4 on a finite class (docs/reference.md §6): PMLE by
 # enumeration over Π = {π*} ∪ perturbations, |Π| and n swept.
 # Left: the (1−δ)-quantile of KL(π*‖π̂) over replicates (solid, points;
 # a quantile of exactly 0 — π̂ = π* in ≥ 1−δ of replicates — is not drawn

@@ -1,4 +1,4 @@
-# plots/e5.gp — E5 coverage (SPEC §6, §3.1): median forward KL(π*‖π̂)
+# plots/e5.gp — E5 coverage (docs/reference.md §6, §3.1): median forward KL(π*‖π̂)
 # (10–90 % band) per cell, μ ∝ π*^t moved away from π*.
 # Left: against C_tab, the coverage of the tabular class (Definition 3; the
 # median over replicates of the pmle rows' coverage_C column), the same x

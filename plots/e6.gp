@@ -1,4 +1,4 @@
-# plots/e6.gp — E6 DPO degeneracy (SPEC §6): DPO run as used (gradient
+# plots/e6.gp — E6 DPO degeneracy (docs/reference.md §6): DPO run as used (gradient
 # steps, no regulariser) on separated finite data, per β:
 #   (a) ‖θ‖ (centred, gauge-free) of every replicate's run against the step;
 #   (b) median entropy H(π̂) and (c) median forward KL(π*‖π̂) against the

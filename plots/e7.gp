@@ -1,4 +1,4 @@
-# plots/e7.gp — E7, Theorem 14 (SPEC §6): tabular distillation whose m
+# plots/e7.gp — E7, Theorem 14 (docs/reference.md §6): tabular distillation whose m
 # unlabelled pairs come from μ' ∈ {μ, π_ref, uniform, π*}, λ oracle-tuned.
 # Left: median forward KL(π*‖π̂) (10–90 % band) against m, one curve per
 # μ', labelled with Theorem 14's coefficient C'(μ') (median over

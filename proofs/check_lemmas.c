@@ -1,4 +1,4 @@
-/* check_lemmas.c — rigorous checks of the scalar lemmas of SPEC §5 by
+/* check_lemmas.c — rigorous checks of the scalar lemmas of docs/reference.md §5 by
  * interval arithmetic (MPFI) with branch-and-bound subdivision.
  *
  *   check_lemmas CHECK VARIANT

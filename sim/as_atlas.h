@@ -1,4 +1,4 @@
-/* as_atlas.h — the per-context solvers of the objective atlas (SPEC §3.2)
+/* as_atlas.h — the per-context solvers of the objective atlas (docs/reference.md §3.2)
  * that are not a Newton solve of an as_objective_type: the hinge (SLiC-HF)
  * as an exact linear programme with a uniqueness test, rDPO's
  * unboundedness test, SPPO's exact self-play rounds and the KL-regularised
@@ -26,14 +26,14 @@ int as_atlas_hinge_lp(size_t V, const double *P, const double *log_ref,
  * of the loss over directions d ∈ [−1, 1]^V (d_0 = 0) — an LP, exact.  The
  * loss is convex (per pair a cross-entropy with target (f−ε)/(1−2ε)); it
  * is unbounded below iff this slope is < 0, which happens only when some
- * pair's win fraction f leaves [ε, 1−ε] (SPEC §3.2). */
+ * pair's win fraction f leaves [ε, 1−ε] (docs/reference.md §3.2). */
 int as_atlas_rdpo_recession(size_t V, const double *P, double eps, double c,
                             double *slope, as_err *err);
 
 /* Preference matrix M_yb = σ(r_y − r_b) of a reward (V×V, M_yy = ½). */
 void as_atlas_pref_of_reward(size_t V, const double *r, double *M);
 
-/* SPPO (SPEC §3.2): T exact rounds π_{t+1}(y) ∝ π_t(y) exp(η (P(y ≻ π_t)
+/* SPPO (docs/reference.md §3.2): T exact rounds π_{t+1}(y) ∝ π_t(y) exp(η (P(y ≻ π_t)
  * − ½)), P(y ≻ π) = Σ_b M_yb π_b, from π_0 = π_ref (log_ref, NULL:
  * uniform), in log space.  *collapsed = 1 when the result is numerically
  * deterministic (largest π ≥ 1 − 1e-12: the collapse onto the von Neumann

@@ -1,4 +1,4 @@
-/* as_bounds.c — explicit constants and bounds of SPEC §5; derivations in
+/* as_bounds.c — explicit constants and bounds of docs/reference.md §5; derivations in
  * proofs/ (README.md lists every constant and the chain). */
 #include "as_bounds.h"
 

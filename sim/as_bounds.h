@@ -1,10 +1,10 @@
 /* as_bounds.h — the explicit constants and high-probability bounds of
- * SPEC §5 (paper Theorems 4, 6, 7, 14, Proposition 15), with every hidden
+ * docs/reference.md §5 (paper Theorems 4, 6, 7, 14, Proposition 15), with every hidden
  * constant written out.  The derivations are in proofs/ (one Markdown file
  * per result, index and constants in proofs/README.md); this header only
  * evaluates them.
  *
- * Notation (SPEC §5): r_π = β log π, r̄_π = r_π − E_μ r_π (centred under
+ * Notation (docs/reference.md §5): r_π = β log π, r̄_π = r_π − E_μ r_π (centred under
  * μ(·|x)), f = r̄_π̂ − r̄_π*, v = f/β.  R_max bounds |r̄_π| on the class
  * (Assumption 2); C is a coverage coefficient (Definition 3).  δ is the
  * TOTAL failure probability: a bound returned here holds with probability

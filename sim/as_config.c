@@ -544,7 +544,7 @@ static int parse_beta_or_number(const parser *p, const config_setting_t *s,
   return AS_OK;
 }
 
-/* The methods' own hyperparameters (SPEC §3.2): top-level keys declared
+/* The methods' own hyperparameters (docs/reference.md §3.2): top-level keys declared
  * in as_hparam.c, a number or (a choice) its name; read into c->hp. */
 static int parse_hparams(const parser *p, const config_setting_t *root,
                          as_config *c)
@@ -961,7 +961,7 @@ static int parse_root(const parser *p, const config_setting_t *root,
 
 /* ---- memory: what the configuration will ask for, refused before any
  * computation when over the limit (as_limits.h).  The figures are lower
- * bounds on one worker's tables (SPEC §2: the counts N and M and the cell
+ * bounds on one worker's tables (docs/reference.md §2: the counts N and M and the cell
  * probabilities p are K·V² each; policies and instance rows are K·V), so a
  * refusal is never a false alarm; a class `size` of 1e8 or K = V = 1000
  * used to be found out only by allocating. */

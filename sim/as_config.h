@@ -1,4 +1,4 @@
-/* as_config.h — experiment configuration files (SPEC §6; schema in
+/* as_config.h — experiment configuration files (docs/reference.md §6; schema in
  * experiments/README.md).
  *
  * Files are read with libconfig, which gives typed values, lists and
@@ -30,7 +30,7 @@ typedef enum {
 
 const char *as_tuning_name(as_tuning t);
 
-/* The policy / reward class (SPEC §3.1).  Only `type` and the fields below
+/* The policy / reward class (docs/reference.md §3.1).  Only `type` and the fields below
  * are interpreted here; the finite and feature experiments read them. */
 typedef enum {
   AS_CLASS_TABULAR = 0,
@@ -127,7 +127,7 @@ typedef struct as_config {
   /* E9: a bound quantity reported by the tabular kind in its aux column
    * (`bounds`, as_kind_tabular.c; default "none") */
   as_config_bounds bounds;
-  /* `label_flip`: SPEC §2's label noise ε_flip ∈ [0, ½) in every labelled
+  /* `label_flip`: docs/reference.md §2's label noise ε_flip ∈ [0, ½) in every labelled
    * sample and population p of the tabular kinds (default 0) */
   double label_flip;
   /* the methods' own hyperparameters (as_hparam.h: top-level keys named

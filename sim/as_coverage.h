@@ -1,5 +1,5 @@
-/* as_coverage.h — generalised coverage (SPEC §5, Definition 3) of the two
- * infinite classes of SPEC §3.1, in closed form, for experiment E5.
+/* as_coverage.h — generalised coverage (docs/reference.md §5, Definition 3) of the two
+ * infinite classes of docs/reference.md §3.1, in closed form, for experiment E5.
  *
  * Definition 3: C(Π) = sup over π ∈ Π of
  *     E_{x~ρ, y~π*}[(r̄_π − r̄_π*)²] / E_{x~ρ, y~μ}[(r̄_π − r̄_π*)²],

@@ -1,4 +1,4 @@
-/* as_dilemma.c — the RLHF floor F_RLHF (SPEC §3) by 1-D convex
+/* as_dilemma.c — the RLHF floor F_RLHF (docs/reference.md §3) by 1-D convex
  * minimisation over t = β/λ. */
 #include "as_dilemma.h"
 

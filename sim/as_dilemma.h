@@ -1,4 +1,4 @@
-/* as_dilemma.h — the RLHF dilemma floor (SPEC §3, "The RLHF dilemma").
+/* as_dilemma.h — the RLHF dilemma floor (docs/reference.md §3, "The RLHF dilemma").
  *
  * With the true reward r* = β log π*, RLHF's solution is
  * π_λ ∝ π_ref · π*^{β/λ}.  Writing t = β/λ ∈ [0, ∞) (t = 0 is λ = ∞, i.e.

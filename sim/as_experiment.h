@@ -1,4 +1,4 @@
-/* as_experiment.h — running an experiment from a configuration (SPEC §6).
+/* as_experiment.h — running an experiment from a configuration (docs/reference.md §6).
  *
  * An experiment is split into work units (cell, replicate).  What a cell is
  * and what a unit computes is decided by the experiment *kind*, a value of

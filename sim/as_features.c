@@ -1,4 +1,4 @@
-/* as_features.c — the log-linear feature class (SPEC §3.1; see
+/* as_features.c — the log-linear feature class (docs/reference.md §3.1; see
  * as_features.h). */
 #include "as_features.h"
 
@@ -115,7 +115,7 @@ int as_features_draw_instance(as_instance *inst, const as_instance_params *p,
   for (size_t j = 0; j < d; j++)
     w_star[j] = gsl_ran_gaussian(r, sd);
   as_features_logits(f, w_star, z);
-  /* the rest exactly as the tabular draw builds it from z (SPEC §1.1) */
+  /* the rest exactly as the tabular draw builds it from z (docs/reference.md §1.1) */
   for (size_t x = 0; x < K; x++)
     as_instance_draw_context(inst, p, x, z + x * V, r, tmp);
   as_instance_draw_rho(inst, p, r);
@@ -357,7 +357,7 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
     inf.f = F;
     inf.iterations = it;
     if (inf.criterion <= o->tol) {
-      /* SPEC §3 trap: a logit of tiny probability has curvature and
+      /* docs/reference.md §3 trap: a logit of tiny probability has curvature and
        * gradient ∝ π, so its direction falls below the drop threshold and
        * the decrement cannot see it however far off it is.  Converged only
        * if every dropped direction is a gauge one (changes no policy). */
@@ -413,7 +413,7 @@ int as_features_minimize(const as_features *f, const as_objective_type *obj,
                "features: '%s': decrement %.3g <= tol after %ld Newton "
                "steps, but a direction that changes the policy has "
                "curvature below 1e-12 of the largest (logits of tiny "
-               "probability, SPEC 3): not vouched for", obj->name,
+               "probability, docs/reference.md §3): not vouched for", obj->name,
                inf.criterion, inf.iterations);
   else if (rc == AS_ENOCONV)
     as_err_set(err, rc,
@@ -663,7 +663,7 @@ out:
   return rc;
 }
 
-/* ---- fitting the methods of SPEC §3 ------------------------------------- */
+/* ---- fitting the methods of docs/reference.md §3 ------------------------------------- */
 
 /* Two converged end points are the same local minimum when their F agree
  * to this relative tolerance or their policies to MS_POLICY_TOL in
@@ -1032,7 +1032,7 @@ int as_features_fit(const as_features *f, const as_fit_opts *o,
     fo.tol = o->tol;
   if (o->max_iter > 0)
     fo.max_iter = o->max_iter;
-  /* SPEC §3: a BT-type objective with no regulariser may have no finite
+  /* docs/reference.md §3: a BT-type objective with no regulariser may have no finite
    * minimiser, and the Newton decrement then decays (e^{-margin}) and would
    * look converged, so existence is decided first (as_features_separation:
    * an LP, exact up to a 1e-9 relative tolerance).  A ridge > 0

@@ -1,4 +1,4 @@
-/* as_features.h — the log-linear feature class (SPEC §3.1).
+/* as_features.h — the log-linear feature class (docs/reference.md §3.1).
  *
  * A feature map φ(x, y) ∈ R^d, stored as K·V rows of length d (row
  * x*V + y), defines the policy class π_w(y|x) ∝ exp(w·φ(x,y)) and the
@@ -6,14 +6,14 @@
  * θ_x = Φ_x w with Φ_x the V×d block of context x.
  *
  * Objectives are the per-context ones of as_objective.h, unchanged
- * (SPEC §3.1): F(w) = Σ_x f_x(Φ_x w), so by the chain rule
+ * (docs/reference.md §3.1): F(w) = Σ_x f_x(Φ_x w), so by the chain rule
  *   ∇F = Σ_x Φ_xᵀ g_x(Φ_x w),   ∇²F = Σ_x Φ_xᵀ H_x(Φ_x w) Φ_x.
  * In particular the reward model's ridge (η_r/2)‖r_x‖² stays a ridge on
  * the rewards r = Φw (an N(0, 1/(nη_r)) prior on each reward), not on w.
  *
  * Instances.  Realizable: π* = π_{w*} with w* ~ N(0, (s²/d) I), so that
  * with N(0,1) features each logit w*·φ(x,y) is N(0, s²) as in the tabular
- * draw of SPEC §1.1 (as_features_draw_instance).  Misspecified: π* from
+ * draw of docs/reference.md §1.1 (as_features_draw_instance).  Misspecified: π* from
  * the tabular draw (as_instance_draw), which a d < K(V−1) class contains
  * with probability 0.
  *
@@ -49,7 +49,7 @@ void as_features_log_policy(const as_features *f, const double *w,
 
 /* Realizable instance: w* (length f->d, written to w_star) ~ N(0, s²/d I),
  * z_x = Φ_x w*, π* = softmax(z_x), then π_ref, μ, μ' and ρ exactly as
- * as_instance_draw builds them from z (SPEC §1.1).  Draw order: the d
+ * as_instance_draw builds them from z (docs/reference.md §1.1).  Draw order: the d
  * entries of w*, then per context ξ_x (V), ξ'_x (V, only for a drawn μ),
  * ξ''_x (V, only for a drawn μ'), then ρ (K exponentials, only when not
  * uniform).  inst must be K×V of the features. */
@@ -85,7 +85,7 @@ typedef struct as_features_info {
   double separation;
   /* 1 when the decrement met tol but a dropped (flat) Hessian direction
    * changes the policy: its logits are too improbable for the solver to
-   * see (SPEC §3 trap), so status is AS_ENOCONV, not AS_OK. */
+   * see (docs/reference.md §3 trap), so status is AS_ENOCONV, not AS_OK. */
   int blind;
   /* Multi-start record, set by as_features_fit (a single run elsewhere:
    * starts = 1, local_minima = 1 when it converged, 0 otherwise).  The
@@ -108,13 +108,13 @@ typedef struct as_features_info {
  * ones are replaced by |λ_i| (the KL term makes PMLE non-convex; |λ_i|
  * keeps the step a descent direction).  Backtracking (Armijo) line search;
  * the stop is the Newton decrement λ²/2 = −gᵀp/2, affine-invariant and
- * scale-free (SPEC §3: never the raw gradient norm), plus, for each
+ * scale-free (docs/reference.md §3: never the raw gradient norm), plus, for each
  * dropped direction, (v_iᵀg)²/(2·1e-12·max|λ|): a gradient along a flat
  * direction (no minimiser) is never taken for convergence.
  * A dropped direction that changes the policy (max over contexts of the
  * spread of Φ_x v over responses above 1e-3 of its scale; gauge
  * directions give 0) is not taken for convergence either: that is the
- * SPEC §3 trap (logits of tiny probability, RLHF at small λ), reported
+ * docs/reference.md §3 trap (logits of tiny probability, RLHF at small λ), reported
  * as AS_ENOCONV with info->blind = 1.  A loss that only tends to its
  * infimum (ridge-free reward model on separated data) still lets the decrement fall with the loss: the iterate then stops far
  * out: this routine cannot tell (as_features_fit runs the exact existence
@@ -174,7 +174,7 @@ int as_features_separation(const as_features *f, const double *P,
  * as_reward_fit); it must be NULL for pmle, dpo and reward.  rebel-iter is
  * AS_ENOTSUP.  Optimisation tolerances: o->tol (> 0) and o->max_iter (> 0)
  * when set, otherwise the defaults above.
- * Existence (SPEC §3 "It says when it failed to converge"): for pmle at
+ * Existence (docs/reference.md §3 "It says when it failed to converge"): for pmle at
  * λ = 0, dpo and reward at ridge 0 the separation test runs first; on
  * separation the Newton run is capped at 50 steps (as the tabular fit does),
  * w holds its last iterate, info->no_mle = 1 and the status is AS_EDIVERGE
@@ -206,7 +206,7 @@ int as_features_fit(const as_features *f, const as_fit_opts *o,
                     as_features_info *info, as_err *err);
 
 /* The reward model (eq. 9) over the feature reward class: w (length f->d)
- * and reward = Φ w (K×V).  E5 (SPEC §3.1 "Why classes matter") then fits
+ * and reward = Φ w (K×V).  E5 (docs/reference.md §3.1 "Why classes matter") then fits
  * a TABULAR policy to this reward with as_fit_with_reward (RKL,
  * distillation) or as_rkl_closed_form. */
 int as_features_fit_reward(const as_features *f, const as_data *d,

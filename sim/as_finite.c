@@ -1,5 +1,5 @@
 /* as_finite.c — finite policy classes, exact estimators by enumeration
- * (SPEC §3.1; see as_finite.h). */
+ * (docs/reference.md §3.1; see as_finite.h). */
 #include "as_finite.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* as_finite.h — finite policy classes and exact estimators by enumeration
- * (SPEC §3.1 "finite", paper Assumption 1).
+ * (docs/reference.md §3.1 "finite", paper Assumption 1).
  *
  * A finite class Π holds M policies on the same K×V grid, each a K×V table
  * of natural-log probabilities (row-major, entry x*V + y, every row
@@ -101,7 +101,7 @@ size_t as_finite_find_star(const as_instance *inst, const as_finite_class *c,
  * d->log_ref may be NULL (uniform).  Members with -inf entries are
  * allowed; their objective may be +inf.  A NaN objective is AS_EINVAL. */
 
-/* PMLE (SPEC §3, eq. 4–5): −Σ P_xab log σ(β Δℓ_ab) + λ E_ρ KL(π ‖ π_ref). */
+/* PMLE (docs/reference.md §3, eq. 4–5): −Σ P_xab log σ(β Δℓ_ab) + λ E_ρ KL(π ‖ π_ref). */
 int as_finite_pmle(const as_finite_class *c, const as_data *d, double beta,
                    double lambda, double *values, size_t *argmin,
                    as_err *err);

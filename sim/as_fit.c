@@ -1,6 +1,6 @@
-/* as_fit.c — estimators of SPEC §3 on the tabular class; see as_fit.h.
+/* as_fit.c — estimators of docs/reference.md §3 on the tabular class; see as_fit.h.
  *
- * Every context is solved on its own (SPEC §3: contexts decouple).  Before
+ * Every context is solved on its own (docs/reference.md §3: contexts decouple).  Before
  * a solve, each context's terms are divided by its weight s_x (ρ(x) for
  * objectives with a KL/ρ term, the labelled mass Σ_ab P_xab for DPO and the
  * reward model), which leaves the argmin unchanged and makes f_x O(1), so
@@ -294,7 +294,7 @@ static int reward_fit_core(const as_data *d, double ridge,
     if (bad != NULL)
       bad[x] = si.status != AS_OK;
     result_note(&loc, si.status, si.iterations, si.criterion);
-    /* Gauge of SPEC §3: Σ_y r_xy = 0. */
+    /* Gauge of docs/reference.md §3: Σ_y r_xy = 0. */
     double mean = 0.0;
     for (size_t y = 0; y < V; y++)
       mean += rx[y] / (double)V;
@@ -367,7 +367,7 @@ static int needs_reward(as_method m)
 }
 
 /* The atlas methods solved per context from the labelled weights P alone
- * (SPEC §3.2; scaled by the context's labelled mass, as DPO). */
+ * (docs/reference.md §3.2; scaled by the context's labelled mass, as DPO). */
 static int atlas_on_P(as_method m)
 {
   return m == AS_METHOD_CDPO || m == AS_METHOD_RDPO || m == AS_METHOD_IPO ||
@@ -445,7 +445,7 @@ static double resolved_ridge(const as_fit_opts *o, const as_data *d)
   return isfinite(d->n) ? 1.0 / d->n : 0.0;
 }
 
-/* Iterative REBEL in one context (SPEC §3): exact steps θ_{t+1} =
+/* Iterative REBEL in one context (docs/reference.md §3): exact steps θ_{t+1} =
  * argmin rebel_step(θ_t), each solved by Newton (the step objective is
  * quadratic); stops when the RLHF objective's Newton decrement at θ_t is
  * below tol (λ > 0), or after the cap (λ = 0 drifts to argmax r̂ and is
@@ -500,7 +500,7 @@ static int rebel_iter_ctx(const as_ctx_data *c, const as_solve_opts *so,
 }
 
 /* Gradient steps on the total loss of a P-based objective (DPO as run in
- * practice, SPEC E6; any atlas loss of SPEC §3.2 the same way, e.g. the
+ * practice, docs/reference.md §6 (E6); any atlas loss of docs/reference.md §3.2 the same way, e.g. the
  * IPO paper's learning curves); tmpl carries the objective's parameters. */
 static int gradient_steps(const as_fit_opts *o, const as_data *d,
                           const as_objective_type *obj,
@@ -597,7 +597,7 @@ static int gradient_steps(const as_fit_opts *o, const as_data *d,
 
 /* bad (K entries, may be NULL) receives 1 for each context whose policy
  * solve is not AS_OK (as_fit's union with the reward fit's). */
-/* PMLE with λ > 0 is not convex in θ (SPEC §3, E6): Newton can stop at a
+/* PMLE with λ > 0 is not convex in θ (docs/reference.md §3, E6): Newton can stop at a
  * stationary point while the objective keeps falling as a set S of
  * responses is sent to probability 0.  Only a set that beat nobody outside
  * it can escape (otherwise a BT term grows without bound), so for each y
@@ -748,7 +748,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
                         "be > 0", eta);
     if (!(eta * lambda < 2.0))
       return as_err_set(err, AS_EINVAL, "as_fit: rebel-iter converges only "
-                        "for 0 < eta*lambda < 2 (SPEC §3: each step scales "
+                        "for 0 < eta*lambda < 2 (docs/reference.md §3: each step scales "
                         "the error by 1 - eta*lambda); got eta = %g, lambda "
                         "= %g, eta*lambda = %g", eta, lambda, eta * lambda);
   }
@@ -846,7 +846,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
     rc = gradient_steps(o, d, obj, &t, th, res, err);
   } else if ((m == AS_METHOD_RLHF || m == AS_METHOD_RKL) &&
              lambda + gamma > 0.0) {
-    /* Tabular RLHF/RKL: the exact closed form (SPEC §3).  Newton reaches
+    /* Tabular RLHF/RKL: the exact closed form (docs/reference.md §3).  Newton reaches
      * it too (tests/test_solve.c), but only while log π_λ stays above the
      * double underflow (≈ −745), which small λ exceeds (log π_λ ∝ r̂/λ). */
     as_rkl_closed_form(K, V, d->log_ref, reward, lambda, gamma, res->log_pi);
@@ -895,7 +895,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
         unbounded = slope < -1e-12;
       }
       if (unbounded) {
-        /* Unbounded below: no point is returned (SPEC §3.2). */
+        /* Unbounded below: no point is returned (docs/reference.md §3.2). */
         si.status = AS_EDIVERGE;
         res->unbounded++;
       } else if (m == AS_METHOD_SPPO || m == AS_METHOD_NASH) {

@@ -3,7 +3,7 @@
  * This is the layer the command-line tool and the experiment runner call:
  * it chooses the objective (as_objective.h), solves every context with an
  * exact-gradient second-order method (as_solve.h) and reports honestly
- * whether the solve converged (SPEC §3). */
+ * whether the solve converged (docs/reference.md §3). */
 #ifndef AS_FIT_H
 #define AS_FIT_H
 
@@ -20,7 +20,7 @@ typedef enum {
   AS_METHOD_REBEL_ITER,  /* iterative on-policy form                          */
   AS_METHOD_RLHF,
   AS_METHOD_RKL,
-  /* the objective atlas (SPEC §3.2) */
+  /* the objective atlas (docs/reference.md §3.2) */
   AS_METHOD_CDPO,
   AS_METHOD_RDPO,
   AS_METHOD_IPO,
@@ -64,7 +64,7 @@ typedef struct as_fit_opts {
                          SPPO's rounds T (0: its declared default)          */
   long dpo_steps;     /* DPO as used in practice: gradient steps (0: solve)  */
   double dpo_lr;      /* DPO learning rate                                   */
-  /* objective atlas (SPEC §3.2; declared with ranges and defaults in
+  /* objective atlas (docs/reference.md §3.2; declared with ranges and defaults in
    * as_hparam.c, the one place a method's options are defined) */
   double smoothing;   /* cDPO ε (default 0.1)                               */
   double flip;        /* rDPO's assumed flip rate ε (default 0.1)           */
@@ -179,7 +179,7 @@ int as_fit_finite_status(as_fit_result *res, const double *log_ref,
  *   log π below ≈ −745, which small λ reaches.  λ + γ = 0 returns the
  *   limit (uniform on argmax r̂) with status AS_EDIVERGE.
  * - rebel-iter: η defaults to 1/λ (one exact step); 0 < ηλ < 2 is required
- *   (AS_EINVAL otherwise, SPEC §3); λ = 0 needs an explicit η and runs
+ *   (AS_EINVAL otherwise, docs/reference.md §3); λ = 0 needs an explicit η and runs
  *   `iterations` steps (default 1000), reported AS_ENOCONV/AS_EDIVERGE
  *   (drift to argmax r̂).  Outer stop: the RLHF objective's Newton
  *   criterion at θ_t.

@@ -1,12 +1,12 @@
 /* as_floors.h — population solutions, floors and verdicts of the objective
- * atlas (SPEC §3.2, "Verdict"; E11).
+ * atlas (docs/reference.md §3.2, "Verdict"; E11).
  *
  * Each method has one tuned hyperparameter (as_floor_tuning): λ for the
  * KL-anchored methods and Nash, β_d for the DPO family (DPO, cDPO, rDPO,
  * GPO, SLiC, SimPO, χPO), τ for IPO, α for ORPO, T for SPPO; the others
  * keep their declared defaults (as_hparam.c) or the configuration's.  The
  * population solution at a value is as_fit on the population weights
- * (n = ∞: p of SPEC §2 with the label noise, Q = ρμ'μ', ridge 0); the floor
+ * (n = ∞: p of docs/reference.md §2 with the label noise, Q = ρμ'μ', ridge 0); the floor
  * F_method = inf over the tuned value of E_ρ KL(π* ‖ π_pop) is found on a
  * log grid (plus the value 0 where it is admissible) refined by GSL's
  * Brent minimiser in log scale between the grid neighbours of the best

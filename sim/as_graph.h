@@ -1,5 +1,5 @@
 /* as_graph.h — the win-graph criterion for Bradley–Terry maximum
- * likelihood (SPEC §3, notes).
+ * likelihood (docs/reference.md §3, notes).
  *
  * In one context the win graph has an edge a → b when a beat b at least
  * once (P_ab > 0, a ≠ b).  The ridge-free MLE of −Σ P_ab log σ(r_a − r_b)

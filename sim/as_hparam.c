@@ -1,5 +1,5 @@
 /* as_hparam.c — the hyperparameter declarations of the atlas methods
- * (SPEC §3.2) and the functions that derive everything from them; see
+ * (docs/reference.md §3.2) and the functions that derive everything from them; see
  * as_hparam.h. */
 #include "as_hparam.h"
 

@@ -1,5 +1,5 @@
 /* as_hparam.h — the declaration of every atlas method's hyperparameters
- * (SPEC §3.2): name, default, valid range, help line, config key and CLI
+ * (docs/reference.md §3.2): name, default, valid range, help line, config key and CLI
  * flag, once.  `alignsim fit --help`, its option parsing and "not used by
  * this method" notes, the config keys of the runner, the validation
  * messages (with FILE:LINE from the config reader), the manifests and the

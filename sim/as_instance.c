@@ -1,4 +1,4 @@
-/* as_instance.c — tabular alignment problems (SPEC §1, §1.1). */
+/* as_instance.c — tabular alignment problems (docs/reference.md §1, §1.1). */
 #include "as_instance.h"
 
 #include <math.h>
@@ -80,7 +80,7 @@ as_instance *as_instance_clone(const as_instance *inst)
 
 void as_instance_params_default(as_instance_params *p)
 {
-  /* SPEC §1.1: the E1 defaults (median KL(π*‖π_ref) ≈ 0.19). */
+  /* docs/reference.md §1.1: the E1 defaults (median KL(π*‖π_ref) ≈ 0.19). */
   memset(p, 0, sizeof *p);
   p->K = 10;
   p->V = 10;

@@ -1,4 +1,4 @@
-/* as_instance.h — a tabular alignment problem (SPEC §1).
+/* as_instance.h — a tabular alignment problem (docs/reference.md §1).
  *
  * K contexts, V responses.  All distributions are stored as natural logs,
  * row-major K×V (entry x*V + y), each row normalised (logsumexp = 0):
@@ -26,7 +26,7 @@ typedef struct as_instance {
   double *log_mu2;
 } as_instance;
 
-/* How μ (or μ') is chosen (SPEC §1.1). */
+/* How μ (or μ') is chosen (docs/reference.md §1.1). */
 typedef enum {
   AS_MU_REF = 0,     /* μ = π_ref (default for μ)                         */
   AS_MU_UNIFORM,     /* uniform over the V responses                      */
@@ -47,7 +47,7 @@ typedef struct as_instance_params {
   double mu2_sharpness, mu2_noise; /* for μ' when mu2 == AS_MU_DRAWN */
 } as_instance_params;
 
-/* Defaults of SPEC §1.1 / E1: K = V = 10, s = 1, a = 0.5, τ = 0.5,
+/* Defaults of docs/reference.md §1.1 / E1: K = V = 10, s = 1, a = 0.5, τ = 0.5,
  * ρ uniform, μ = π_ref, μ' = μ. */
 void as_instance_params_default(as_instance_params *p);
 
@@ -75,7 +75,7 @@ int as_instance_draw(as_instance *inst, const as_instance_params *p,
 
 /* The two steps of as_instance_draw after the logits, for instances whose
  * logits z_x come from elsewhere (the feature class, as_features.c), so
- * both follow one rule of SPEC §1.1.  Parameters are not checked (call
+ * both follow one rule of docs/reference.md §1.1.  Parameters are not checked (call
  * as_instance_params_check first); inst is p->K × p->V.
  * as_instance_draw_context: context x from its logits z (V values):
  *   π* = softmax(z), then π_ref, μ, μ' drawn from r as in as_instance_draw

@@ -1,4 +1,4 @@
-/* as_io.c — plain-text interchange formats of SPEC §7; see as_io.h.
+/* as_io.c — plain-text interchange formats of docs/reference.md §7; see as_io.h.
  *
  * Readers parse with strtoull/strtod and check the end pointer, errno and
  * the sign by hand (strtoull accepts "-1" and wraps it), so nothing is ever
@@ -22,7 +22,7 @@
 
 #define MAX_FIELDS 8
 
-/* Rows are within 1e-6 of normalised (SPEC §7 contract).  A row further
+/* Rows are within 1e-6 of normalised (docs/reference.md §7 contract).  A row further
  * than 1e-12 from 0 (e.g. printed with few digits) is renormalised so the
  * object is normalised to double precision; a row already that close is
  * kept bit for bit, so write → read round-trips exactly. */
@@ -697,7 +697,7 @@ int as_io_read_instance(const char *path, as_instance **out, as_err *err)
   if (path == NULL || out == NULL)
     return as_err_set(err, AS_EINVAL, "read_instance: NULL argument");
   *out = NULL;
-  /* π* has full support (SPEC §1): no -inf in its column. */
+  /* π* has full support (docs/reference.md §1): no -inf in its column. */
   grid_spec spec = {3, {"log_pi_star", "log_pi_ref", "log_mu"}, {0, 1, 1}, 1};
   size_t K = 0, V = 0;
   double *vals[GRID_MAX_VALS];
@@ -760,7 +760,7 @@ static int comp_parse(reader *r, size_t K, size_t V, uint64_t f[4],
   }
   static const char *const what[4] = {"context", "winner", "loser", "count"};
   int rc;
-  f[3] = 1;                               /* count defaults to 1 (SPEC §7) */
+  f[3] = 1;                               /* count defaults to 1 (docs/reference.md §7) */
   for (int j = 0; j < r->nf; j++)
     if ((rc = parse_u64(r, r->fld[j], what[j], &f[j], err)) != AS_OK)
       return rc;

@@ -1,4 +1,4 @@
-/* as_io.h — plain-text interchange formats (SPEC §7).
+/* as_io.h — plain-text interchange formats (docs/reference.md §7).
  *
  * Files are tab- (or blank-) separated, one record a line, '#' starts a
  * comment, blank lines are ignored; an optional header line (the first
@@ -29,7 +29,7 @@
  * at the last line of the file, a duplicate at its second occurrence.  Values
  * are parsed with strtod: NaN and +inf are errors, -inf (a zero
  * probability) is allowed in log_pi_ref and log_mu but not in log_pi_star
- * (π* has full support, SPEC §1).  Each column's row must have logsumexp
+ * (π* has full support, docs/reference.md §1).  Each column's row must have logsumexp
  * within 1e-6 of 0 (reported at the context's first line); a row further
  * than 1e-12 from 0 (a file printed with few digits) is renormalised, a row
  * closer is kept bit for bit.  The writer prints "%.17g", so write → read
@@ -109,7 +109,7 @@ int as_io_fprint_counts(FILE *f, const as_counts *c, const char *header,
 int as_io_fprint_table(FILE *f, size_t K, size_t V, const double *values,
                        const char *value_name, as_err *err);
 
-/* The header rule every reader of the project shares (SPEC §7): the first
+/* The header rule every reader of the project shares (docs/reference.md §7): the first
  * non-comment line is a header iff NONE of its nf fields is a number
  * (strtod consumes the whole field).  "x1 0 1 5" is therefore a data row
  * with a typo, to be reported, not skipped.  1 for a header, 0 otherwise. */

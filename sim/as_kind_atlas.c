@@ -1,5 +1,5 @@
-/* as_kind_atlas.c — the objective-atlas kind (E11, SPEC §3.2 and §6):
- * every configured method of SPEC §3 and §3.2 on the tabular class, its
+/* as_kind_atlas.c — the objective-atlas kind (E11, docs/reference.md §3.2 and §6):
+ * every configured method of docs/reference.md §3 and §3.2 on the tabular class, its
  * one tuned hyperparameter (as_floors.h: λ, β_d, τ, α or T) chosen per
  * unit by the oracle rule from its grid — the config's `lambda` list for
  * λ, `grid_points` log-spaced values over the declared range otherwise —
@@ -8,7 +8,7 @@
  * (n = ∞) the tuned value is refined by Brent's method (as_floor_method),
  * so that row's forward KL is the method's floor F_method and its aux
  * column the argmin.  aux holds the tuned value in every row.  Labelled
- * data carry the configuration's `label_flip` (SPEC §2). */
+ * data carry the configuration's `label_flip` (docs/reference.md §2). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* as_kind_coverage.c — experiment E5 (SPEC §6, §3.1 "Why classes matter"):
+/* as_kind_coverage.c — experiment E5 (docs/reference.md §6, §3.1 "Why classes matter"):
  * coverage.  The data distribution μ is moved away from π* (μ ∝ π*^t for
  * each t of `mu_power`, as_coverage_temper_mu), and the REWARD class is
  * smaller than the POLICY class:
@@ -57,7 +57,7 @@ static int coverage_check(const as_config *cfg, as_err *err)
   if (cfg->cls.type != AS_CLASS_FEATURES || cfg->cls.d < 1)
     return as_err_set(err, AS_EINVAL, "%s:%d: kind 'coverage' needs class = "
                       "{ type = \"features\"; d = ...; realizable = true; } "
-                      "(the reward class, SPEC 3.1)", cfg->path,
+                      "(the reward class, docs/reference.md §3.1)", cfg->path,
                       cfg->cls.line);
   if (cfg->cls.realizable == 0)
     return as_err_set(err, AS_EINVAL, "%s:%d: kind 'coverage' needs pi* in "

@@ -1,4 +1,4 @@
-/* as_kind_dpo.c — experiment E6 (SPEC §6, §3 "DPO with finite data"):
+/* as_kind_dpo.c — experiment E6 (docs/reference.md §6, §3 "DPO with finite data"):
  * DPO's degeneracy on finite, separated data, against PMLE with its KL
  * term, in the tabular class.
  *

@@ -1,4 +1,4 @@
-/* as_kind_finite.c — experiment E3 (SPEC §6): PMLE by enumeration over a
+/* as_kind_finite.c — experiment E3 (docs/reference.md §6): PMLE by enumeration over a
  * finite class Π = {π*} ∪ {perturbations of π* at the configured
  * distances} (as_finite.h), |Π| and n swept, against the explicit bound of
  * Theorem 4 (as_theory_bound: the theorem form and the instance-dependent

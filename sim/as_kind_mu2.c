@@ -1,7 +1,7 @@
-/* as_kind_mu2.c — experiment E7 (SPEC §6, paper Theorem 14): preference
+/* as_kind_mu2.c — experiment E7 (docs/reference.md §6, paper Theorem 14): preference
  * distillation whose m unlabelled pairs come from μ' instead of μ.
  *
- * Where μ' can matter (SPEC §6 E7 row): in the tabular class with m → ∞
+ * Where μ' can matter (docs/reference.md §6 E7 row): in the tabular class with m → ∞
  * and λ → 0 distillation returns π_r̂ whatever μ' is.  Here m is finite
  * and λ > 0: a response that never enters the m pairs is pinned only by
  * the KL_ref term (it stays near π_ref), so the error depends on how well
@@ -105,7 +105,7 @@ static int mu2_check(const as_config *cfg, as_err *err)
   return AS_OK;
 }
 
-/* log μ' := the cell's choice (SPEC §1.1). */
+/* log μ' := the cell's choice (docs/reference.md §1.1). */
 static void set_mu2(as_instance *inst, as_mu_kind k)
 {
   size_t KV = inst->K * inst->V;

@@ -1,4 +1,4 @@
-/* as_kind_smoothing.c — experiment E8, Appendix B (SPEC §3, "prior
+/* as_kind_smoothing.c — experiment E8, Appendix B (docs/reference.md §3, "prior
  * smoothing"): the RKL solution at (λ, γ) equals the RLHF solution with the
  * prior π_ref replaced by π_ref^{λ/(λ+γ)} (normalised) and temperature
  * λ + γ.  Each side is computed by the Newton solver on its own objective

@@ -1,10 +1,10 @@
 /* as_kind_tabular.c — the tabular experiment kind (E1, E2, E4, E9, E10):
  * every configured method fitted on the unrestricted tabular class over the
- * λ grid, λ chosen per unit by the configured rule (SPEC §6).
+ * λ grid, λ chosen per unit by the configured rule (docs/reference.md §6).
  *
  * Per unit the reward model is fitted once (as_reward_fit) and reused over
  * the whole λ grid and by every reward-based method; RLHF and RKL then use
- * their exact closed form π ∝ π_ref^{λ/(λ+γ)} exp(r̂/(λ+γ)) (SPEC §3),
+ * their exact closed form π ∝ π_ref^{λ/(λ+γ)} exp(r̂/(λ+γ)) (docs/reference.md §3),
  * distillation and REBEL the Newton solver through as_fit_with_reward.
  *
  * With `bounds = "theorem4-constant"` (E9) every row's aux column is the
@@ -48,7 +48,7 @@ static int fit_tab(const as_tab_unit *u, const as_fit_opts *o,
   return rc;
 }
 
-/* Validation preference log-likelihood per record, SPEC §6 tuning
+/* Validation preference log-likelihood per record, docs/reference.md §6 tuning
  * "heldout": Σ_xab Pval_xab log σ(β (log π̂_a − log π̂_b)). */
 static double heldout_score(const as_tab_unit *u, const double *log_pi)
 {

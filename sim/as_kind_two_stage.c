@@ -1,9 +1,9 @@
-/* as_kind_two_stage.c — Theorems 6, 7 and 14 (SPEC §5, §6 E7) on finite
+/* as_kind_two_stage.c — Theorems 6, 7 and 14 (docs/reference.md §5, §6 E7) on finite
  * policy and reward classes with finite m (kind "finite-distill"): the
  * E3 treatment (bounds in every form, violations, slack budget) for the
  * two-stage estimators, where μ' and m matter.
  *
- * Classes (SPEC §3.1 "finite"): the reward class Π_R = π* plus k_R
+ * Classes (docs/reference.md §3.1 "finite"): the reward class Π_R = π* plus k_R
  * perturbations per distance (class.sizes[0] = 1 + k_R·#distances,
  * as_finite_generate, drawn as `alignsim bounds` draws a class of that
  * size), and the policy class Π = Π_R ∪ L local variants of every member
@@ -12,7 +12,7 @@
  * renormalises.  A variant agrees with r on every pair that does not
  * involve y_x, so distillation can tell them apart only through pairs
  * that contain y_x — which μ' draws with probability ≈ 2μ'(y_x): this is
- * where μ' and finite m act (SPEC §6, E7), and E7's poor-coverage μ rarely
+ * where μ' and finite m act (docs/reference.md §6, E7), and E7's poor-coverage μ rarely
  * shows y_x.  Assumption 5 (π* ∈ Π_R ⊆ Π) holds by construction.
  *
  * Cells: μ' (`mu2_sweep`) major, m (`m_sweep`) minor; every n of `n` runs
@@ -92,7 +92,7 @@ static double cell_m(const as_config *cfg, size_t cell)
   return (double)cfg->m_sweep[cell % cfg->n_m_sweep];
 }
 
-/* log μ' := the cell's choice (SPEC §1.1), as in as_kind_mu2.c. */
+/* log μ' := the cell's choice (docs/reference.md §1.1), as in as_kind_mu2.c. */
 static void set_mu2(as_instance *inst, as_mu_kind k)
 {
   size_t KV = inst->K * inst->V;

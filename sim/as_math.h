@@ -1,5 +1,5 @@
 /* as_math.h — numerically stable log-space primitives shared by every
- * module (SPEC §1: every probability is kept in log space).  Nothing else
+ * module (docs/reference.md §1: every probability is kept in log space).  Nothing else
  * in the project re-implements these. */
 #ifndef AS_MATH_H
 #define AS_MATH_H

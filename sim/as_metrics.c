@@ -1,4 +1,4 @@
-/* as_metrics.c — exact metrics of SPEC §4; see as_metrics.h.
+/* as_metrics.c — exact metrics of docs/reference.md §4; see as_metrics.h.
  *
  * Every per-row function first normalises its rows (subtracts the row's
  * logsumexp), so a row means the distribution it is proportional to and
@@ -6,7 +6,7 @@
  * whose terms are all ≥ 0, so a divergence is never negative through
  * cancellation:
  *   KL(p‖q) = Σ_{p>0} p φ(log p − log q) + q(outside supp p),
- *             φ(d) = e^{−d} − 1 + d ≥ 0         (Schulman, SPEC §5 (iii));
+ *             φ(d) = e^{−d} − 1 + d ≥ 0         (Schulman, docs/reference.md §5 (iii));
  *   H²(p,q) = ½ Σ (√p − √q)²  (= 1 − Σ √(pq) for normalised rows). */
 #include "as_metrics.h"
 
@@ -155,7 +155,7 @@ static int check_inputs(const as_instance *inst, double beta,
       (rc = check_rows("rho", inst->log_rho, 1, K, err)) != AS_OK)
     return rc;
   /* The win-rate and the true reward use ℓ*_y − ℓ*_y', so π* must have full
-   * support (SPEC §1: it always has). */
+   * support (docs/reference.md §1: it always has). */
   for (size_t i = 0; i < K * V; i++)
     if (!isfinite(inst->log_pi_star[i]))
       return as_err_set(err, AS_EINVAL, "metrics: pi_star has a zero at "
@@ -198,7 +198,7 @@ static void win_vs_ref(size_t V, double beta, const double *ls,
     for (size_t y = 0; y < V; y++) {
       double t = beta * (ls[y] - ls[y2]);
       obj_pair pr = obj_pair_at(e, y, y2, t, 0);
-      w[y] += q * (t >= 0.0 ? pr.s_hi : pr.s_lo);   /* SPEC §2 P* */
+      w[y] += q * (t >= 0.0 ? pr.s_hi : pr.s_lo);   /* docs/reference.md §2 P* */
     }
   }
 }

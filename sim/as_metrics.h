@@ -1,4 +1,4 @@
-/* as_metrics.h — exact evaluation metrics of a learned policy (SPEC §4).
+/* as_metrics.h — exact evaluation metrics of a learned policy (docs/reference.md §4).
  *
  * All are computed in log space from the K×V log-probability tables and
  * averaged over x ~ ρ.  A policy may hold -inf entries (a method that
@@ -47,7 +47,7 @@ void as_metrics_to_array(const as_metrics *m, double out[AS_METRICS_COUNT]);
 /* Evaluates log_pi (K×V; logits are fine, rows are normalised inside)
  * against the instance with BT temperature beta > 0.  reward (K×V) may be
  * NULL (then reward_score = NaN); otherwise it must be finite.  AS_EINVAL
- * for a row that is not a distribution, a zero of π* (SPEC §1: full
+ * for a row that is not a distribution, a zero of π* (docs/reference.md §1: full
  * support), or a non-finite reward.  Contexts with ρ(x) = 0 are skipped, so
  * an infinite KL there does not make the average NaN.  Cost O(K·V²) (the
  * win-rate's double sum). */

@@ -1,6 +1,6 @@
-/* as_objective.h — the objectives of SPEC §3 as values.
+/* as_objective.h — the objectives of docs/reference.md §3 as values.
  *
- * Every objective decouples over contexts (SPEC §3: θ_x enters only the
+ * Every objective decouples over contexts (docs/reference.md §3: θ_x enters only the
  * terms of context x), so an objective is described by its per-context term
  * f_x(θ_x), θ_x ∈ R^V, together with its exact gradient and Hessian.  The
  * total objective is Σ_x f_x(θ_x).  Solvers (as_solve.h) and the
@@ -11,7 +11,7 @@
  * a = row, loser b = column) of the normalised labelled counts N/n and of
  * the unlabelled pair weights M/m (or their population limits p and
  * ρμ'μ'); their sum over all contexts is 1, so ρ is already inside them.
- * Terms written E_ρ[...] in SPEC §3 are weighted by rho = ρ(x). */
+ * Terms written E_ρ[...] in docs/reference.md §3 are weighted by rho = ρ(x). */
 #ifndef AS_OBJECTIVE_H
 #define AS_OBJECTIVE_H
 
@@ -31,7 +31,7 @@ typedef struct as_ctx_data {
   double gamma;             /* RKL entropy weight γ                          */
   double ridge;             /* reward model's η_r                            */
   double eta;               /* iterative REBEL step η                        */
-  /* the objective atlas (SPEC §3.2) */
+  /* the objective atlas (docs/reference.md §3.2) */
   double eps;               /* cDPO label smoothing / rDPO assumed flip ε    */
   double tau;               /* IPO's τ                                       */
   double margin;            /* SimPO's γ_s                                   */
@@ -39,7 +39,7 @@ typedef struct as_ctx_data {
   int loss;                 /* GPO's f: an as_gpo_loss                       */
 } as_ctx_data;
 
-/* GPO's convex f (SPEC §3.2). */
+/* GPO's convex f (docs/reference.md §3.2). */
 typedef enum {
   AS_GPO_LOGISTIC = 0, /* log(1 + e^{−s})  (= DPO)              */
   AS_GPO_SQUARE,       /* (1 − s)²          (= IPO, τ = β_d/2)  */
@@ -58,7 +58,7 @@ typedef struct as_objective_type {
               double *g, double *H);
 } as_objective_type;
 
-/* The objectives of SPEC §3, one file each (obj_*.c).  Every one except
+/* The objectives of docs/reference.md §3, one file each (obj_*.c).  Every one except
  * as_obj_reward with ridge > 0 is invariant under θ ↦ θ + c·1 (the gauge):
  * its gradient is orthogonal to 1 and its Hessian annihilates 1.
  *
@@ -73,7 +73,7 @@ typedef struct as_objective_type {
  *   as_obj_rkl      ρ [−E_π r̂ − γ H(π_θ) + λ KL(π_θ‖π_ref)]  (γ = 0: RLHF)
  *
  * Sums run over all ordered pairs (a, b), the diagonal included (a
- * constant), so the value is the SPEC's objective exactly.  KL_ref terms
+ * constant), so the value is the reference's (docs/reference.md) objective exactly.  KL_ref terms
  * need a finite log_ref when λ > 0 (AS_EINVAL otherwise). */
 extern const as_objective_type as_obj_pmle;
 extern const as_objective_type as_obj_dpo;
@@ -83,7 +83,7 @@ extern const as_objective_type as_obj_rebel;
 extern const as_objective_type as_obj_rebel_step;
 extern const as_objective_type as_obj_rkl;
 
-/* The objective atlas (SPEC §3.2), one file each; h = θ − log π_ref per
+/* The objective atlas (docs/reference.md §3.2), one file each; h = θ − log π_ref per
  * context (NULL log_ref: uniform), t_ab = h_a − h_b, β_d = beta_dpo, sums
  * over all ordered pairs weighted by P (ties add constants):
  *   as_obj_cdpo   Σ P_ab [−(1−ε) log σ(β_d t) − ε log σ(−β_d t)]

@@ -1,4 +1,4 @@
-/* as_pref.c — Bradley–Terry preference data as counts (SPEC §2). */
+/* as_pref.c — Bradley–Terry preference data as counts (docs/reference.md §2). */
 #include "as_pref.h"
 
 #include <math.h>
@@ -75,7 +75,7 @@ static int check_flip(double flip, as_err *err)
   return AS_OK;
 }
 
-/* log P_ε(a ≻ b) of SPEC §2: (1−ε)σ(βΔ) + εσ(−βΔ), in log space. */
+/* log P_ε(a ≻ b) of docs/reference.md §2: (1−ε)σ(βΔ) + εσ(−βΔ), in log space. */
 static double log_win_flip(double beta, double flip, double dl)
 {
   double lw = as_log_sigmoid(beta * dl);
@@ -108,7 +108,7 @@ int as_pref_cell_probs_flip(const as_instance *inst, double beta, double flip,
     double lr = inst->log_rho[x];
     for (size_t a = 0; a < V; a++)
       for (size_t b = 0; b < V; b++) {
-        /* SPEC §2: ρμ_a² on the diagonal; 2ρμ_aμ_b P_ε(a ≻ b) off it (both
+        /* docs/reference.md §2: ρμ_a² on the diagonal; 2ρμ_aμ_b P_ε(a ≻ b) off it (both
          * orders of drawing (y, y') give winner a, loser b). */
         double lp = a == b
                         ? lr + 2.0 * lmu[a]
@@ -282,7 +282,7 @@ int as_pref_sample_unlabelled(const as_instance *inst, uint64_t m,
   return sample_multinomial(inst, 1.0, 0.0, 1, m, r, out, err);
 }
 
-/* The literal process of SPEC §2, one record at a time.  Draws per record,
+/* The literal process of docs/reference.md §2, one record at a time.  Draws per record,
  * in order: x ~ ρ, y ~ μ(·|x), y' ~ μ(·|x) (gsl_ran_discrete), then, only if
  * y ≠ y', one Bernoulli(σ(β(ℓ*_y − ℓ*_y'))) deciding whether y wins. */
 int as_pref_sample_records(const as_instance *inst, double beta, uint64_t n,

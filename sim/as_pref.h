@@ -1,5 +1,5 @@
 /* as_pref.h — Bradley–Terry preference data as sufficient statistics
- * (SPEC §2).
+ * (docs/reference.md §2).
  *
  * A data set is summarised by counts N[x][a][b] = number of records with
  * winner a and loser b in context x (a == b allowed: equal draws carry no
@@ -27,12 +27,12 @@ void as_counts_free(as_counts *c);
 /* Recomputes c->n from the cells; AS_EINVAL on 64-bit overflow. */
 int as_counts_total(as_counts *c, as_err *err);
 
-/* Cell probabilities p(x,a,b) of SPEC §2 (sum to 1), for BT temperature
+/* Cell probabilities p(x,a,b) of docs/reference.md §2 (sum to 1), for BT temperature
  * beta, into p[K*V*V]. */
 int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
                        as_err *err);
 
-/* The same under label noise (SPEC §2): each label flipped independently
+/* The same under label noise (docs/reference.md §2): each label flipped independently
  * with probability flip ∈ [0, ½), so σ(βΔℓ*) becomes P_ε = (1−ε)σ(βΔℓ*) +
  * εσ(−βΔℓ*).  flip = 0 is as_pref_cell_probs exactly. */
 int as_pref_cell_probs_flip(const as_instance *inst, double beta, double flip,
@@ -77,7 +77,7 @@ int as_pref_sample_records_progress(const as_instance *inst, double beta,
 
 /* Records with label noise: after a record's label is drawn, a second
  * Bernoulli(flip) (drawn only when flip > 0 and y ≠ y') swaps winner and
- * loser — the literal process of SPEC §2, an independent route to
+ * loser — the literal process of docs/reference.md §2, an independent route to
  * as_pref_cell_probs_flip.  flip = 0 gives the draws of
  * as_pref_sample_records_progress exactly. */
 int as_pref_sample_records_flip(const as_instance *inst, double beta,
@@ -91,7 +91,7 @@ int as_pref_sample_records_flip(const as_instance *inst, double beta,
 int as_pref_multinomial(gsl_rng *r, uint64_t n, const double *p, size_t C,
                         uint64_t *out, as_err *err);
 
-/* M ~ Multinomial(m, ρ μ' μ') (unlabelled pairs, SPEC §2). */
+/* M ~ Multinomial(m, ρ μ' μ') (unlabelled pairs, docs/reference.md §2). */
 int as_pref_sample_unlabelled(const as_instance *inst, uint64_t m,
                               gsl_rng *r, as_counts *out, as_err *err);
 

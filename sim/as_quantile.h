@@ -1,5 +1,5 @@
 /* as_quantile.h — the inverse-CDF (1−δ)-quantile of a cell's replicates
- * and the replicate that attains it (SPEC §6 E3: "the (1−δ)-quantile of KL
+ * and the replicate that attains it (docs/reference.md §6 E3: "the (1−δ)-quantile of KL
  * over replicates"), shared by the kinds 'finite' and 'finite-distill',
  * whose slack budgets are measured on that replicate. */
 #ifndef AS_QUANTILE_H

@@ -1,4 +1,4 @@
-/* as_rates.h — convergence-rate fits (SPEC §6, E1/E2): the log-log slope
+/* as_rates.h — convergence-rate fits (docs/reference.md §6, E1/E2): the log-log slope
  * of the median error against n, by least squares (GSL gsl_fit_linear,
  * whose covariance gives the standard error) and a percentile bootstrap
  * over replicates.  Replicates are paired across n (the same instance per

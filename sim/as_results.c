@@ -14,7 +14,7 @@
 #include "as_io.h"
 #include "as_rates.h"
 
-/* Bootstrap resamples for the slope CI (SPEC §6: ≥ 1000). */
+/* Bootstrap resamples for the slope CI (docs/reference.md §6: ≥ 1000). */
 #define AS_RATE_BOOT 2000
 /* Stream of the bootstrap generator: as_rng_derive's cell argument is never
  * this large for a data stream. */

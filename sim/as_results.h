@@ -1,4 +1,4 @@
-/* as_results.h — the files a run writes (SPEC §7 "Results"): results.csv
+/* as_results.h — the files a run writes (docs/reference.md §7 "Results"): results.csv
  * (one row per cell, method, replicate — and λ under fixed tuning),
  * summary.csv (per cell and method: median, mean, s.e., 10 % and 90 %
  * quantiles of every metric; then rate rows: log-log slope of the median

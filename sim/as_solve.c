@@ -70,7 +70,7 @@ static void project_out_ones(size_t V, double *v)
 }
 
 /* Newton direction p = −H⁺g, computed so that logits of tiny probability
- * keep their full step (SPEC §3 trap):
+ * keep their full step (docs/reference.md §3 trap):
  * - gauge: f(θ + c1) = f(θ) makes H singular along 1; the coordinate k
  *   with the largest logit is pinned (p_k = 0), which loses nothing (any
  *   step can be shifted along 1) and leaves a reduced Hessian that is

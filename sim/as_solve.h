@@ -1,5 +1,5 @@
 /* as_solve.h — exact-gradient damped Newton for one context's objective
- * (SPEC §3, "Exact gradient").
+ * (docs/reference.md §3, "Exact gradient").
  *
  * Minimises f_x(θ), θ ∈ R^V, given by an as_objective_type, with Newton
  * steps on the exact Hessian and a backtracking (Armijo) line search.
@@ -14,13 +14,13 @@
  * indefinite Hessians (PMLE's KL term is not convex in θ) get the smallest
  * shift τI (scaled units) that lets the factorisation succeed.
  *
- * Stopping (SPEC §3, "Exact gradient").  Both must hold:
+ * Stopping (docs/reference.md §3, "Exact gradient").  Both must hold:
  *  - the Newton decrement λ²/2 = gᵀH⁻¹g/2 ≤ tol: affine- and
  *    gauge-invariant, ≈ f − f* in the units of f (as_fit makes f O(1) per
  *    context by dividing each context's terms by its weight);
  *  - the largest component of the (centred) Newton step ≤ step_tol, in
  *    nats of logit: gauge-free and independent of f's scale.
- * Why both: SPEC's trap — on a logit of tiny probability the gradient AND
+ * Why both: the reference's (docs/reference.md) trap — on a logit of tiny probability the gradient AND
  * the decrement vanish (both carry a factor π_y) while the logit is still
  * hundreds of nats from its optimum and the forward KL far off (RLHF at
  * λ = 0.05 stopped with the forward KL off by 14.7; the decrement alone

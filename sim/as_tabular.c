@@ -157,7 +157,7 @@ int as_tab_labelled(const as_config *cfg, uint64_t stream, long rep,
                     const as_instance *inst, double beta, double n,
                     double *P, as_err *err)
 {
-  /* label_flip: SPEC §2's label noise, in both the population and n. */
+  /* label_flip: docs/reference.md §2's label noise, in both the population and n. */
   int rc = as_pref_cell_probs_flip(inst, beta, cfg->label_flip, P, err);
   if (rc != AS_OK || isinf(n))
     return rc;

@@ -2,7 +2,7 @@
  * (as_kind_*.c; implemented in as_tabular.c): one replicate's instance
  * drawn from its derived stream, its data at one cell (β, n), the reward
  * fitted once and reused over the λ grid, the RLHF floor, and the λ-grid
- * loop with its tuning rule (oracle / held-out / fixed, SPEC §6).  Each
+ * loop with its tuning rule (oracle / held-out / fixed, docs/reference.md §6).  Each
  * kind file keeps only what is specific to it.  Internal to the runner. */
 #ifndef AS_TABULAR_H
 #define AS_TABULAR_H
@@ -161,7 +161,7 @@ typedef struct as_tab_cand {
 /* The metrics of candidate c of method m (as_metrics_compute on c->log_pi
  * with reward met_reward, may be NULL) — all of them when every candidate
  * gets a row (tuning "fixed", or a method without λ), else only the
- * forward KL (SPEC §6 tuning reads the forward KL or the held-out score):
+ * forward KL (docs/reference.md §6 tuning reads the forward KL or the held-out score):
  * the chosen candidate is completed by as_tab_run_grid, so rows are the
  * same, bit for bit, and a grid of k λ costs one full evaluation. */
 int as_tab_cand_metrics(const as_config *cfg, as_method m,

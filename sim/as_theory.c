@@ -1,4 +1,4 @@
-/* as_theory.c — theory quantities of SPEC §5 by enumeration (see
+/* as_theory.c — theory quantities of docs/reference.md §5 by enumeration (see
  * as_theory.h). */
 #include "as_theory.h"
 

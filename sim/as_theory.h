@@ -1,4 +1,4 @@
-/* as_theory.h — the theory quantities of SPEC §5, exact by enumeration over
+/* as_theory.h — the theory quantities of docs/reference.md §5, exact by enumeration over
  * a finite class (paper Section 2, Definition 3, Theorems 4, 6, 7, 14).
  *
  * Notation.  r_π = β log π (induced reward); r̄_π(x,y) = r_π(x,y) −
@@ -145,7 +145,7 @@ int as_theory_bound(const as_theory_summary *s, as_theory_bound_kind k,
                     double delta, double n, double m, as_bounds_chain *out,
                     as_err *err);
 
-/* Per-member quantities of the proof chain (SPEC §5 (i)–(iv), as_bounds.h),
+/* Per-member quantities of the proof chain (docs/reference.md §5 (i)–(iv), as_bounds.h),
  * taking π as the estimate π̂ and f = r̄_π − r̄_π*, v = f/β:
  *   pref_sq      E_{ρ,μ,μ}[(P_π − P_π*)²],  P_π(y,y') = σ(β(ℓ_π(y) − ℓ_π(y')))
  *   hellinger2   E_{ρ,μ,μ}[H²(Bern(P_π), Bern(P_π*))], H² = 1 − Σ√(pq)

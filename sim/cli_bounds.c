@@ -1,4 +1,4 @@
-/* cli_bounds.c — `alignsim bounds CONFIG`: the theory quantities of SPEC §5
+/* cli_bounds.c — `alignsim bounds CONFIG`: the theory quantities of docs/reference.md §5
  * for one instance and one finite class, and the explicit bounds of
  * Theorems 4, 6, 7, 14 (as_bounds.h) for every n of the configuration.
  * Parsing and printing only: the quantities come from as_theory.c, the

@@ -1,5 +1,5 @@
-/* cli_fit.c — `alignsim fit`: fit one SPEC §3 objective to comparison
- * counts over a policy class (SPEC §3.1: tabular, finite, features) and
+/* cli_fit.c — `alignsim fit`: fit one docs/reference.md §3 objective to comparison
+ * counts over a policy class (docs/reference.md §3.1: tabular, finite, features) and
  * write the learned log-policy (or reward) as a `context response value`
  * table.  Parsing and printing only: the mathematics is in as_fit.c
  * (tabular), as_finite.c (finite classes, exact argmin by enumeration) and
@@ -7,9 +7,9 @@
  * as_features.c, the metrics in as_metrics.c.
  *
  * Documented choices:
- * - ρ is uniform: none of the input formats carries ρ (SPEC §7);
+ * - ρ is uniform: none of the input formats carries ρ (docs/reference.md §7);
  * - π_ref comes from --instance (log_pi_ref) or --ref, else uniform;
- * - distill and rebel need unlabelled pairs (SPEC §2).  Precedence:
+ * - distill and rebel need unlabelled pairs (docs/reference.md §2).  Precedence:
  *     1. --unlabelled FILE: the counts M of FILE (comparisons format, as
  *        `alignsim sample --m` writes unlabelled.tsv), Q = M/m;
  *     2. --mu2 FILE: the population limit ρ μ'μ' with μ' = FILE;
@@ -87,12 +87,12 @@ static const char *const use_names[N_USES] = {
     "--beta", "--lambda", "--gamma", "--beta-dpo", "--ridge",
     "--steps/--lr", "--mu2/--unlabelled", "--reward-class"};
 
-/* Policy and reward classes (SPEC §3.1). */
+/* Policy and reward classes (docs/reference.md §3.1). */
 typedef enum { CLS_TABULAR = 0, CLS_FINITE, CLS_FEATURES, CLS_COUNT } cls_id;
 static const char *const cls_names[CLS_COUNT] = {"tabular", "finite",
                                                  "features"};
 #define MB(m) (1u << (m))
-/* The methods of SPEC §3 (the atlas methods of §3.2 are tabular only). */
+/* The methods of docs/reference.md §3 (the atlas methods of §3.2 are tabular only). */
 #define SPEC3_METHODS (MB(AS_METHOD_RKL + 1) - 1u)
 /* The methods each policy class supports (the table of --help): finite
  * has the enumeration estimators of as_finite.h (rlhf = rkl at γ = 0);
@@ -117,7 +117,7 @@ static void usage(FILE *f)
 "                    [--beta-dpo B] [--ridge R] [--steps S --lr A]\n"
 "                    [--starts N] [--strict] [method options] --out FILE\n"
 "\n"
-"Fits one objective of SPEC 3 over a policy class (SPEC 3.1) to\n"
+"Fits one objective of docs/reference.md §3 over a policy class (docs/reference.md §3.1) to\n"
 "comparison counts (context winner loser [count]) and writes\n"
 "'context response value' rows to FILE (atomically): the learned\n"
 "log-probability, or for 'reward' the learned reward, and FILE.manifest\n"
@@ -132,7 +132,7 @@ static void usage(FILE *f)
 "method does not use is ignored, with a note on stderr):\n"
 "  pmle        --lambda (KL_ref weight, default 0)\n"
 "  dpo         --beta-dpo (default beta); --steps S --lr A: S gradient\n"
-"              steps from log pi_ref instead of solving (SPEC E6; tabular;\n"
+"              steps from log pi_ref instead of solving (docs/reference.md §6 (E6); tabular;\n"
 "              also cdpo rdpo ipo gpo simpo orpo chipo)\n"
 "  reward      --ridge (eta_r, default 1/n: a N(0,1) prior per reward)\n"
 "  distill     --lambda --ridge --mu2/--unlabelled (reward model, then\n"
@@ -143,7 +143,7 @@ static void usage(FILE *f)
 "  reward, distill, rebel, rebel-iter, rlhf, rkl, sppo, nash also use\n"
 "  --reward-class.\n"
 "methods with their own options (FLAG X: a number, F: a name;\n"
-"[default; valid range]); the objective atlas of SPEC 3.2 (tabular class\n"
+"[default; valid range]); the objective atlas of docs/reference.md §3.2 (tabular class\n"
 "only; --beta-dpo is the DPO-family temperature, default beta):\n"
   );
   as_hparam_print_help(f, as_hparam_table_default());
@@ -170,7 +170,7 @@ static void usage(FILE *f)
 "  tabular   r in R^{KxV}, ridge --ridge (default 1/n)\n"
 "  features  r_w = w.phi (--features FILE), ridge --ridge on the rewards\n"
 "            Phi w (default 1/n); --class tabular --reward-class features\n"
-"            is the E5 configuration (SPEC 3.1)\n"
+"            is the E5 configuration (docs/reference.md §3.1)\n"
 "  finite    {beta log pi : pi in the class} (--class-file FILE), exact\n"
 "            argmin, no ridge (--ridge ignored)\n"
 "  'reward' writes r^ (tabular, features: sum 0 per context; finite:\n"
@@ -178,11 +178,11 @@ static void usage(FILE *f)
 "\n"
 "inputs:\n"
 "  --instance FILE  context response log_pi_star log_pi_ref log_mu: gives\n"
-"                   K, V, pi_ref, mu' = mu, and prints SPEC 4 metrics\n"
+"                   K, V, pi_ref, mu' = mu, and prints docs/reference.md §4 metrics\n"
 "  --ref FILE       context response log_prob: pi_ref (and mu' = pi_ref)\n"
 "  neither          pi_ref and mu' uniform; K, V from the data or --K/--V\n"
 "  rho is uniform (no format carries it).\n"
-"unlabelled pairs of distill and rebel (SPEC 2), first that applies:\n"
+"unlabelled pairs of distill and rebel (docs/reference.md §2), first that applies:\n"
 "  --unlabelled FILE  counts M in the comparisons format 'context a b\n"
 "                     [count]' (as 'alignsim sample --m' writes\n"
 "                     unlabelled.tsv): the finite-m objective with M/m\n"
@@ -510,7 +510,7 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
 }
 
 /* `no_mle_contexts 0,3,7` (or `-`): the contexts whose ridge-free BT MLE
- * does not exist (win-graph criterion, SPEC §3). */
+ * does not exist (win-graph criterion, docs/reference.md §3). */
 static int print_no_mle(const as_data *d)
 {
   int *ok = malloc(d->K * sizeof *ok);
@@ -742,7 +742,7 @@ static int is_status(int rc)
 
 /* Every fit except tabular policy with a tabular reward (that is as_fit):
  * the reward model over the reward class, then the policy over the policy
- * class (SPEC §3.1).  Fills res (arrays owned by it) and x; returns AS_OK
+ * class (docs/reference.md §3.1).  Fills res (arrays owned by it) and x; returns AS_OK
  * with the fit's status in res->status, or an error code. */
 static int fit_class(const fit_args *o, const as_data *d,
                      const as_finite_class *C, const as_features *F,
@@ -858,7 +858,7 @@ static int fit_class(const fit_args *o, const as_data *d,
       rc = as_finite_distill(C, d, res->reward, beta, lambda, NULL,
                              &x->member, e);
       break;
-    case AS_METHOD_RLHF: /* RLHF is RKL with γ = 0 (SPEC §3) */
+    case AS_METHOD_RLHF: /* RLHF is RKL with γ = 0 (docs/reference.md §3) */
       rc = as_finite_rkl(C, d, res->reward, lambda, 0.0, NULL, &x->member,
                          e);
       break;
@@ -1067,7 +1067,7 @@ int cli_fit_main(int argc, char **argv)
     goto out;
   }
   have_res = 1;
-  /* The win graph decides existence only per free context (SPEC §3); the
+  /* The win graph decides existence only per free context (docs/reference.md §3); the
    * feature class couples contexts through w and decides existence of the
    * BT-type minimisers with its own exact test (as_features_separation:
    * a separated fit is AS_EDIVERGE), so a failing graph is a note here. */
@@ -1099,10 +1099,10 @@ int cli_fit_main(int argc, char **argv)
             x.minima_gap, x.starts_failed, x.best_hits);
   /* A fixed step budget has no convergence to report; where the win graph
    * says no finite minimiser exists the run-away is what the steps show
-   * (SPEC §3, E6), so it is said, not left to a count. */
+   * (docs/reference.md §3, E6), so it is said, not left to a count. */
   if (method == AS_METHOD_DPO && o.fo.dpo_steps > 0 && res.reward_no_mle > 0)
     fprintf(stderr, "alignsim: fit: warning: dpo --steps: %zu context(s) "
-                    "have no finite minimiser (win graph, SPEC 3): theta "
+                    "have no finite minimiser (win graph, docs/reference.md §3): theta "
                     "runs away along the steps (theta_norm %.6g after %ld "
                     "steps; more steps go further)\n", res.reward_no_mle,
             res.theta_norm, res.iterations);
@@ -1115,20 +1115,20 @@ int cli_fit_main(int argc, char **argv)
   if (res.not_unique > 0)
     fprintf(stderr, "alignsim: fit: note: in %zu context(s) the hinge "
                     "(LP) minimiser is not unique; the policy written is "
-                    "one optimal vertex (SPEC 3.2)\n", res.not_unique);
+                    "one optimal vertex (docs/reference.md §3.2)\n", res.not_unique);
   if (res.unbounded > 0) { /* no point exists: nothing to write */
     print_status(&res);
     fprintf(stderr, "alignsim: fit: error: in %zu context(s) the rdpo "
                     "loss is unbounded below (some pair's win fraction is "
                     "outside [flip, 1 - flip]): no policy exists; nothing "
-                    "written (SPEC 3.2)\n", res.unbounded);
+                    "written (docs/reference.md §3.2)\n", res.unbounded);
     status = CLI_EXIT_FAIL;
     goto out;
   }
   if (res.collapsed > 0)
     fprintf(stderr, "alignsim: fit: warning: sppo collapsed onto one "
                     "response in %zu context(s) (T rounds too many for eta: "
-                    "SPEC 3.2)\n", res.collapsed);
+                    "docs/reference.md §3.2)\n", res.collapsed);
   /* every fit path, not only as_fit's: non-finite is never ok */
   as_fit_finite_status(&res, inst ? inst->log_pi_ref : ref, &e);
   if (res.status != AS_OK) {

@@ -1,6 +1,6 @@
-/* cli_sample.c — `alignsim sample`: draw an instance (SPEC §1.1) and
- * Bradley–Terry comparisons (SPEC §2) and write them in the formats of
- * SPEC §7, with a manifest.  Parsing and printing only: the mathematics is
+/* cli_sample.c — `alignsim sample`: draw an instance (docs/reference.md §1.1) and
+ * Bradley–Terry comparisons (docs/reference.md §2) and write them in the formats of
+ * docs/reference.md §7, with a manifest.  Parsing and printing only: the mathematics is
  * in as_instance.c and as_pref.c, the formats in as_io.c.
  *
  * All files are written to temporary names first and renamed only once
@@ -35,8 +35,8 @@ static void usage(FILE *f)
   fprintf(f,
 "usage: alignsim sample --out DIR [OPTIONS]\n"
 "\n"
-"Draws a random instance (pi*, pi_ref, mu; SPEC 1.1) and n Bradley-Terry\n"
-"comparisons (SPEC 2) and writes, in DIR (created if needed):\n"
+"Draws a random instance (pi*, pi_ref, mu; docs/reference.md §1.1) and n Bradley-Terry\n"
+"comparisons (docs/reference.md §2) and writes, in DIR (created if needed):\n"
 "  instance.tsv     context response log_pi_star log_pi_ref log_mu\n"
 "  comparisons.tsv  context winner loser count  (aggregated; zero cells\n"
 "                   omitted; counts sum to n).  Rows with winner =\n"
@@ -59,7 +59,7 @@ static void usage(FILE *f)
 "  --ref-sharpness A    a: pi_ref = softmax(a z_x + tau xi_x) [0.5]\n"
 "  --ref-noise TAU      tau, >= 0 [0.5]\n"
 "  --flip E             label noise: each label flipped independently\n"
-"                       with probability E, 0 <= E < 0.5 (SPEC 2) [0]\n"
+"                       with probability E, 0 <= E < 0.5 (docs/reference.md §2) [0]\n"
 "  --mu ref|uniform|star\n"
 "                       generator of the labelled pairs [ref]\n"
 "  --n N                number of comparisons, 0 <= N < 2^64 [%u]\n"

@@ -1,4 +1,4 @@
-/* obj_cdpo.c — conservative DPO, label smoothing ε ∈ [0, ½) (SPEC §3.2):
+/* obj_cdpo.c — conservative DPO, label smoothing ε ∈ [0, ½) (docs/reference.md §3.2):
  * Σ P_ab [−(1−ε) log σ(β_d t_ab) − ε log σ(−β_d t_ab)].  ε = 0 is DPO. */
 #include "as_error.h"
 #include "as_objective.h"

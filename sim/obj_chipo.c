@@ -1,4 +1,4 @@
-/* obj_chipo.c — χPO without clipping (SPEC §3.2):
+/* obj_chipo.c — χPO without clipping (docs/reference.md §3.2):
  * Σ P_ab −log σ(β_d [ϕ(z_a) − ϕ(z_b)]), z = π_θ/π_ref, ϕ(z) = z + log z.
  * With h = log π_θ − log π_ref, v_y = e_y − π: u_y = β_d(z_y + h_y),
  * ∇u_y = β_d(1 + z_y) v_y, ∇²u_y = β_d[z_y v_y v_yᵀ − (1 + z_y)(diag π −

@@ -1,4 +1,4 @@
-/* obj_distill.c — preference distillation (SPEC §3, eq. 11–12):
+/* obj_distill.c — preference distillation (docs/reference.md §3, eq. 11–12):
  * f_x(θ) = Σ_ab Q_ab KL(Bern(p_ab) ‖ Bern(σ(β Δθ_ab))) + λ ρ KL_ref,
  * p_ab = σ(r̂_a − r̂_b).  With t = βΔθ the term is
  * p log(p/σ(t)) + (1−p) log((1−p)/σ(−t)); its t-derivatives are

@@ -1,4 +1,4 @@
-/* obj_dpo.c — direct preference optimisation (SPEC §3, eq. 6):
+/* obj_dpo.c — direct preference optimisation (docs/reference.md §3, eq. 6):
  * f_x(θ) = −Σ_ab P_ab log σ(β_d (Δθ_ab − Δℓref_ab)).  A NULL log_ref is
  * the uniform reference (Δℓref = 0). */
 #include "as_error.h"

@@ -1,4 +1,4 @@
-/* obj_gpo.c — generalised preference optimisation (SPEC §3.2):
+/* obj_gpo.c — generalised preference optimisation (docs/reference.md §3.2):
  * Σ P_ab f(β_d t_ab) for the convex f of d->loss.  The hinge (SLiC-HF) is
  * piecewise linear: its eval gives the value and a subgradient (H = 0) and
  * as_fit solves it as a linear programme instead. */

@@ -1,4 +1,4 @@
-/* obj_ipo.c — identity preference optimisation (Azar et al. 2023; SPEC
+/* obj_ipo.c — identity preference optimisation (Azar et al. 2023; docs/reference.md
  * §3.2): Σ P_ab (t_ab − 1/(2τ))², τ > 0. */
 #include <math.h>
 

@@ -1,4 +1,4 @@
-/* obj_orpo.c — ORPO (SPEC §3.2): Σ P_ab [−log π_a − α log σ(lo_a − lo_b)],
+/* obj_orpo.c — ORPO (docs/reference.md §3.2): Σ P_ab [−log π_a − α log σ(lo_a − lo_b)],
  * lo_y = log odds_θ(y) = log π_y − log(1 − π_y), α ≥ 0.  With v_y = e_y − π
  * and q_y = 1 − π_y (summed as Σ_{z≠y} π_z, no cancellation near π_y = 1):
  * ∇lo_y = v_y/q_y, ∇²lo_y = −(diag π − ππᵀ)/q_y + π_y v_y v_yᵀ/q_y². */

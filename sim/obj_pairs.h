@@ -1,4 +1,4 @@
-/* obj_pairs.h — the shared engine of the objective atlas (SPEC §3.2),
+/* obj_pairs.h — the shared engine of the objective atlas (docs/reference.md §3.2),
  * private to the obj_*.c files.
  *
  * Every loss of §3.2 except ORPO's SFT term is Σ_ab P_ab φ(u_a − u_b − s0)
@@ -10,13 +10,13 @@
  *   ∇² = Σ_ab P_ab φ''(s_ab)(∇u_a − ∇u_b)(∇u_a − ∇u_b)ᵀ + Σ_y c_y ∇²u_y;
  * obj_add_pairs adds all but the last sum and returns c, and the caller
  * adds Σ c_y ∇²u_y for a non-linear u.  Diagonal records a = b add their
- * constant φ(−s0) to the value (SPEC §3.2: ties are records). */
+ * constant φ(−s0) to the value (docs/reference.md §3.2: ties are records). */
 #ifndef OBJ_PAIRS_H
 #define OBJ_PAIRS_H
 
 #include <stddef.h>
 
-/* The links φ(s) of SPEC §3.2. */
+/* The links φ(s) of docs/reference.md §3.2. */
 typedef enum {
   OBJ_PHI_LOGISTIC = 0, /* −log σ(s)                                  */
   OBJ_PHI_CDPO,         /* −(1−ε) log σ(s) − ε log σ(−s)              */

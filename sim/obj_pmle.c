@@ -1,4 +1,4 @@
-/* obj_pmle.c — preference maximum likelihood with KL anchor (SPEC §3,
+/* obj_pmle.c — preference maximum likelihood with KL anchor (docs/reference.md §3,
  * eq. 4–5): f_x(θ) = −Σ_ab P_ab log σ(β Δθ_ab) + λ ρ KL(π_θ‖π_ref). */
 #include "as_error.h"
 #include "as_math.h"

@@ -1,4 +1,4 @@
-/* obj_rdpo.c — robust DPO for an assumed flip rate ε ∈ [0, ½) (SPEC §3.2):
+/* obj_rdpo.c — robust DPO for an assumed flip rate ε ∈ [0, ½) (docs/reference.md §3.2):
  * Σ P_ab [(1−ε)(−log σ(β_d t)) − ε(−log σ(−β_d t))]/(1−2ε).  Per
  * unordered pair it is a cross-entropy with target (f − ε)/(1−2ε): convex
  * for every target (log σ(s) − log σ(−s) = s is linear), but unbounded

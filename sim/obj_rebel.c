@@ -1,4 +1,4 @@
-/* obj_rebel.c — REBEL (SPEC §3).
+/* obj_rebel.c — REBEL (docs/reference.md §3).
  *
  * Paper form (eq. 10): f_x(θ) = Σ_ab Q_ab (β Δθ_ab − Δr̂_ab)² + λ ρ KL_ref.
  *

@@ -1,10 +1,10 @@
-/* obj_reward.c — Bradley–Terry reward model with ridge (SPEC §3, eq. 9):
+/* obj_reward.c — Bradley–Terry reward model with ridge (docs/reference.md §3, eq. 9):
  * f_x(r) = −Σ_ab P_ab log σ(r_a − r_b) + (η_r/2)‖r‖².
  *
  * Why (η_r/2)‖r_x‖² per context: P sums to 1 over all contexts, so the
  * total Σ_x f_x = −(1/n) Σ N log σ + (η_r/2)‖r‖²; times n with η_r = 1/n
  * it is −Σ N log σ + ½‖r‖², the negative log posterior under an N(0,1)
- * prior on each reward — SPEC's scaling.  With η_r > 0 the objective is
+ * prior on each reward — the reference's (docs/reference.md) scaling.  With η_r > 0 the objective is
  * not gauge invariant (its minimiser has Σ_y r_y = 0). */
 #include "as_error.h"
 #include "as_math.h"

@@ -1,4 +1,4 @@
-/* obj_rkl.c — reverse-KL alignment and RLHF (SPEC §3, eq. 1, 14–15):
+/* obj_rkl.c — reverse-KL alignment and RLHF (docs/reference.md §3, eq. 1, 14–15):
  * f_x(θ) = ρ [−E_π r̂ − γ H(π_θ) + λ KL(π_θ‖π_ref)]
  *        = ρ [Σ π_y (−r̂_y − λ ℓref_y) + (λ+γ) Σ π_y log π_y];
  * γ = 0 is RLHF.  Its minimiser is π ∝ π_ref^{λ/(λ+γ)} exp(r̂/(λ+γ)). */
@@ -43,7 +43,7 @@ void as_rkl_closed_form(size_t K, size_t V, const double *log_ref,
         out[y] = (rx[y] + (log_ref && lambda != 0.0 ? lambda * log_ref[x * V + y] : 0.0)) / T;
       as_log_softmax(out, V, out);
     } else {
-      /* λ + γ = 0: the limit is uniform over argmax r (SPEC §3 dilemma). */
+      /* λ + γ = 0: the limit is uniform over argmax r (docs/reference.md §3 dilemma). */
       double m = -INFINITY;
       size_t cnt = 0;
       for (size_t y = 0; y < V; y++)

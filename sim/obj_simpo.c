@@ -1,4 +1,4 @@
-/* obj_simpo.c — SimPO without lengths (SPEC §3.2), reference-free:
+/* obj_simpo.c — SimPO without lengths (docs/reference.md §3.2), reference-free:
  * Σ P_ab −log σ(β_d (θ_a − θ_b) − γ_s), γ_s ≥ 0. */
 #include <math.h>
 

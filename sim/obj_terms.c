@@ -1,4 +1,4 @@
-/* obj_terms.c — softmax building blocks of as_objective.h (SPEC §3:
+/* obj_terms.c — softmax building blocks of as_objective.h (docs/reference.md §3:
  * KL_ref, expected reward, entropy), with exact gradient and Hessian. */
 #include <math.h>
 #include <stdlib.h>

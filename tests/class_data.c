@@ -3,7 +3,7 @@
  * writes, in the existing directory DIR:
  *   features.tsv    context response f_1 ... f_D  (φ ~ N(0,1), as_features_draw)
  *   instance.tsv    a REALIZABLE instance, π* = π_{w*} (as_features_draw_instance,
- *                   defaults of SPEC §1.1: π_ref = softmax(a z + τ ξ), μ = π_ref)
+ *                   defaults of docs/reference.md §1.1: π_ref = softmax(a z + τ ξ), μ = π_ref)
  *   w_star.tsv      the D entries of w*, one a line
  *   comparisons.tsv N ~ Multinomial(N, p) at β = 1 (as_pref_sample_counts)
  *   class.tsv       a finite class: π* (member 0) and 2 perturbations at each

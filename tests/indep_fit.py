@@ -1,30 +1,30 @@
 #!/usr/bin/env python3
-"""indep_fit.py — an independent implementation of SPEC §3 (tabular class),
-written from the SPEC table and the documented defaults of `alignsim fit`
-(sim/cli_fit.c header and --help), reading the SPEC §7 files directly.  It
+"""indep_fit.py — an independent implementation of docs/reference.md §3 (tabular class),
+written from the reference (docs/reference.md) table and the documented defaults of `alignsim fit`
+(sim/cli_fit.c header and --help), reading the docs/reference.md §7 files directly.  It
 shares no code with the C library: it is the reference the C fit is checked
 against (tests/test_indep_fit.sh).
 
 Routes (deliberately different from the project's exact Newton per context):
 - every objective that has no closed form is minimised as written in the
-  SPEC table (loss averaged over n, λ·E_ρ KL_ref with ρ uniform), context by
-  context (they decouple, SPEC §3), in the gauge θ_x,V−1 = 0, by scipy's
+  docs/reference.md table (loss averaged over n, λ·E_ρ KL_ref with ρ uniform), context by
+  context (they decouple, docs/reference.md §3), in the gauge θ_x,V−1 = 0, by scipy's
   'trust-exact' on hand-derived gradient and Hessian (themselves checked
   against central finite differences by `selftest`), then polished by plain
   Newton steps; several starting points, the lowest objective is kept;
-- convergence is accepted only on a scale-free criterion (SPEC §3): the
+- convergence is accepted only on a scale-free criterion (docs/reference.md §3): the
   final Newton step in logits, max |H⁻¹g| ≤ 1e-12, and each gradient
   component divided by its probability, never the raw gradient norm;
-- RLHF and RKL use the closed forms of the SPEC table (checked by `selftest`
+- RLHF and RKL use the closed forms of the reference (docs/reference.md) table (checked by `selftest`
   against a direct numerical minimisation of their objectives); rebel-iter
-  runs the SPEC recursion literally (each step a weighted least-squares
+  runs the reference (docs/reference.md) recursion literally (each step a weighted least-squares
   solve of the V² pair equations by numpy.linalg.lstsq), from π_ref.
 
 Defaults (same as `alignsim fit --help`): β = 1, λ = 0, β_dpo = β, γ = β,
 ridge η_r = 1/n (loss averaged over n), reward gauge Σ_y r = 0, ρ uniform,
 π_ref from --instance (log_pi_ref) or --ref, else uniform; distill/rebel use
 the unlabelled pairs, first that applies: the counts of --unlabelled FILE
-as M/m (SPEC §2: a comparisons-format file, `context a b [count]`); the
+as M/m (docs/reference.md §2: a comparisons-format file, `context a b [count]`); the
 population limit ρ μ'μ' with μ' = --mu2 FILE (a policy table); the
 population limit with μ' = the instance's log_mu, or π_ref from --ref, or
 uniform; rebel-iter η = 1/λ, cap 1000 steps.
@@ -39,10 +39,10 @@ usage:
   indep_fit.py popcounts --instance F [--beta B] [--flip E] [--scale S] --out F
   indep_fit.py selftest
 
-The objective atlas (SPEC §3.2: cdpo rdpo ipo gpo slic simpo orpo chipo
+The objective atlas (docs/reference.md §3.2: cdpo rdpo ipo gpo slic simpo orpo chipo
 sppo nash, options --smoothing --flip --tau --loss --margin --alpha, and
 --eta/--iterations for sppo, --lambda for nash) is implemented in the
-section "objective atlas" below, from the SPEC's per-record losses.
+section "objective atlas" below, from the reference's (docs/reference.md) per-record losses.
 """
 import argparse
 import math
@@ -55,7 +55,7 @@ from scipy.special import expit, log_expit, logsumexp
 
 # ---------------------------------------------------------------- reading
 def _rows(path):
-    """Numeric rows of a SPEC §7 table: '#' comments, blank lines and one
+    """Numeric rows of a docs/reference.md §7 table: '#' comments, blank lines and one
     header line (first field not a number) are skipped."""
     out = []
     with open(path) as f:
@@ -122,7 +122,7 @@ def pair_eval(theta, W, kind, c, aux):
         h = ent - p * log_expit(t) - (1 - p) * log_expit(-t)
         h1 = c * (expit(t) - p)
         h2 = c * c * expit(t) * expit(-t)
-    elif kind in ('cdpo', 'rdpo'):  # SPEC §3.2, u = c(Δ − off), aux = (off, ε)
+    elif kind in ('cdpo', 'rdpo'):  # docs/reference.md §3.2, u = c(Δ − off), aux = (off, ε)
         off, e = aux
         t = c * (D - off)
         if kind == 'cdpo':            # −(1−ε) log σ(t) − ε log σ(−t)
@@ -246,7 +246,7 @@ class Objective:
             u = r.x
             # Newton polish with a backtracking line search whose merit is
             # the objective, or — where the objective is flat to rounding
-            # (logits of tiny probability, SPEC §3) — the scale-free gradient
+            # (logits of tiny probability, docs/reference.md §3) — the scale-free gradient
             # max_j |g_j| / π_j
             for _ in range(200):
                 f, g, H = self.full(self._embed(u))
@@ -280,7 +280,7 @@ class Objective:
 
     def stationarity(self, theta):
         """Scale-free criteria at θ: the Newton step in logits and
-        max_j |g_j| / π_j (SPEC §3: never the raw gradient norm); also the
+        max_j |g_j| / π_j (docs/reference.md §3: never the raw gradient norm); also the
         smallest Hessian eigenvalue (must be > 0: a minimum)."""
         k = self._free()
         f, g, H = self.full(theta)
@@ -297,7 +297,7 @@ class Objective:
 
 # ------------------------------------------------------------ estimators
 def fit_reward(N, n, ridge):
-    """SPEC eq. 9 per context; gauge Σ_y r = 0 (the ridge solution already
+    """docs/reference.md §3 (paper eq. 9) per context; gauge Σ_y r = 0 (the ridge solution already
     has it: the pair gradient sums to 0)."""
     K, V, _ = N.shape
     r = np.zeros((K, V))
@@ -314,7 +314,7 @@ def fit_reward(N, n, ridge):
 
 def argmax_policy(r):
     """λ + γ = 0: the objective is −E_π r̂, minimised by the point mass on
-    argmax r̂ (SPEC §3: π_λ collapses onto the argmax; ties split evenly)."""
+    argmax r̂ (docs/reference.md §3: π_λ collapses onto the argmax; ties split evenly)."""
     top = r >= r.max(axis=1, keepdims=True)
     with np.errstate(divide='ignore'):
         return np.log(top / top.sum(axis=1, keepdims=True))
@@ -333,12 +333,12 @@ def rkl_closed(r, lref, lam, gamma):
 
 
 def rebel_iter(r, lref, lam, eta, T, start=None):
-    """SPEC §3 REBEL, iterative, literally: θ_{t+1} = argmin Σ_ab π_t(a)π_t(b)
+    """docs/reference.md §3 REBEL, iterative, literally: θ_{t+1} = argmin Σ_ab π_t(a)π_t(b)
     ((Δθ_ab − Δθ_t,ab)/η − (r̃_a − r̃_b))², r̃ = r̂ − λ(log π_t − log π_ref),
     solved as a least-squares problem in θ_{t+1} (V² weighted equations).
     Starts from π_ref; stops after T steps or when a step moves no
     log-probability by more than 1e-13 (the remaining error is then below
-    1e-13 (1 − ηλ)/(ηλ), by the contraction of SPEC §3)."""
+    1e-13 (1 − ηλ)/(ηλ), by the contraction of docs/reference.md §3)."""
     K, V = r.shape
     th = lref.copy() if start is None else start.copy()
     steps = 0
@@ -364,7 +364,7 @@ def rebel_iter(r, lref, lam, eta, T, start=None):
 
 
 # ------------------------------------------------ objective atlas (§3.2)
-# Written from SPEC §3.2's per-record losses.  The losses that are
+# Written from docs/reference.md §3.2's per-record losses.  The losses that are
 # functions of t = Δθ − Δlog π_ref (cDPO, rDPO, IPO, GPO, SimPO with its
 # margin folded into the offset) reuse the pair-term minimiser above; ORPO
 # and χPO, whose scores are not linear in θ, are written in π (gradient by
@@ -396,7 +396,7 @@ def atlas_pairs(m, Wx, lref, bd, a):
 
 
 def pi_objective(m, W, lref, bd, alpha):
-    """f(π) and df/dπ for ORPO and χPO (SPEC §3.2 per-record losses)."""
+    """f(π) and df/dπ for ORPO and χPO (docs/reference.md §3.2 per-record losses)."""
     V = W.shape[0]
 
     def f_and_dpi(p):
@@ -615,7 +615,7 @@ def fit(args):
             starts = [lref[x].copy(), np.zeros(V)]
             if m == 'pmle' and lam > 0:
                 # the λ = 0 solution is a third start (the objective is not
-                # convex in θ for λ > 0, SPEC E6)
+                # convex in θ for λ > 0, docs/reference.md §6 (E6))
                 ob0 = Objective(V)
                 ob0.add_pair(N[x] / n, 'logsig', beta, 0.0)
                 starts.append(ob0.minimise([lref[x]])[0])
@@ -623,7 +623,7 @@ def fit(args):
             worst = max(worst, st['newton_step'])
             if st['min_eig'] <= 1e-12:
                 # a (near-)singular Hessian: a response no term touches, or
-                # a disconnected win graph (SPEC §3): θ is not identified
+                # a disconnected win graph (docs/reference.md §3): θ is not identified
                 raise SystemExit(f"context {x}: minimiser not identified or "
                                  f"not a minimum (min eig {st['min_eig']:g})")
             lp[x] = th - logsumexp(th)
@@ -721,7 +721,7 @@ def compare(args):
 # -------------------------------------------------------------- selftest
 def selftest():
     """Hand-derived derivatives against central differences; closed forms
-    of RLHF/RKL against a direct minimisation of the SPEC objectives;
+    of RLHF/RKL against a direct minimisation of the reference (docs/reference.md) objectives;
     rebel-iter against the RLHF closed form."""
     rng = np.random.default_rng(7)
     V = 5
@@ -791,7 +791,7 @@ def selftest():
 
 
 def popcounts(args):
-    """SPEC §2's cell probabilities (label noise ε_flip included) of an
+    """docs/reference.md §2's cell probabilities (label noise ε_flip included) of an
     instance, written as counts round(p · scale): population data for
     `alignsim fit`, to a relative 1/scale."""
     K, V, t = read_table(args.instance, 3)
@@ -889,7 +889,7 @@ def add_fit_args(f):
     f.add_argument('--ridge', type=float)
     f.add_argument('--eta', type=float)
     f.add_argument('--iterations', type=int)  # rebel-iter 1000, sppo 10
-    # the objective atlas (SPEC §3.2; defaults of `alignsim fit --help`)
+    # the objective atlas (docs/reference.md §3.2; defaults of `alignsim fit --help`)
     f.add_argument('--smoothing', type=float, default=0.1)
     f.add_argument('--flip', type=float, default=0.1)
     f.add_argument('--tau', type=float, default=0.1)

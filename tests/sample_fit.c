@@ -3,7 +3,7 @@
  *
  * Reads DIR/instance.tsv and DIR/comparisons.tsv back with the library
  * readers, checks the counts sum to N exactly, and tests the cell
- * frequencies against p(x,a,b) of SPEC §2 computed from the instance that
+ * frequencies against p(x,a,b) of docs/reference.md §2 computed from the instance that
  * was read (as_pref_cell_probs) with Pearson's chi-square: cells with
  * expected count < 5 are pooled into one, df = cells − 1, and the statistic
  * must stay below the 1 − 1e-3 quantile (gsl_cdf_chisq_Qinv).  The seed is
@@ -12,7 +12,7 @@
  * counts must FAIL against p computed with β·1.25 (showing the test can
  * tell).  If DIR/unlabelled.tsv exists it is tested against ρ μ' μ' the same
  * way (its size M is its own total).  flip=E tests against the
- * label-noise probabilities of SPEC §2 (as_pref_cell_probs_flip); with
+ * label-noise probabilities of docs/reference.md §2 (as_pref_cell_probs_flip); with
  * power it must then also FAIL against the noiseless law.  Exit 0 on success, 1 on failure. */
 #include <math.h>
 #include <stdio.h>

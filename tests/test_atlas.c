@@ -1,4 +1,4 @@
-/* test_atlas.c — the atlas methods through as_fit (SPEC §3.2) against
+/* test_atlas.c — the atlas methods through as_fit (docs/reference.md §3.2) against
  * their population solutions, each computed here independently in linear
  * space from π*, π_ref, μ (never from the library's cell probabilities):
  *   DPO / GPO-logistic  π ∝ π_ref π*^{β/β_d}
@@ -54,7 +54,7 @@ static double star_win(const popu *pp, int x, int a, int b)
   return sa / (sa + sb);
 }
 
-/* SPEC §2 with label noise eps, in linear space. */
+/* docs/reference.md §2 with label noise eps, in linear space. */
 static void fill_P(popu *pp, double eps)
 {
   for (int x = 0; x < K; x++)

@@ -1,4 +1,4 @@
-/* test_bounds.c — as_bounds (SPEC §5, proofs/README.md) pinned by routes
+/* test_bounds.c — as_bounds (docs/reference.md §5, proofs/README.md) pinned by routes
  * independent of the code under test:
  *   - closed forms written out here (κ(B) = e^B/(1+e^B)², Γ(B) from g/h),
  *     φ by GSL quadrature of its integral form ∫₀¹ (1−t) e^{tB} dt and by

@@ -1,4 +1,4 @@
-/* test_chain.c — every step of the proof chain of SPEC §5, checked member
+/* test_chain.c — every step of the proof chain of docs/reference.md §5, checked member
  * by member on many random finite classes.
  *
  * For each member π of each class (taken as the estimate π̂), the exact

@@ -1,5 +1,5 @@
 /* test_class.c — finite and log-linear feature classes (sim/as_finite.h,
- * sim/as_features.h; SPEC §3.1).
+ * sim/as_features.h; docs/reference.md §3.1).
  *
  * Independent routes: the population limit (PMLE, distillation and RKL
  * over a finite class must return π*, which is also checked to be the
@@ -786,7 +786,7 @@ START_TEST(test_full_rank_equals_tabular)
 }
 END_TEST
 
-/* SPEC §3 trap in the feature class: a full-rank map (d = K·V) spans every
+/* docs/reference.md §3 trap in the feature class: a full-rank map (d = K·V) spans every
  * logit table, so feature RLHF must reproduce the closed form
  * as_rkl_closed_form (an independent route).  At small λ the closed form
  * has logits hundreds of nats down; their Hessian directions fall below

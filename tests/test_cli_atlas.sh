@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_cli_atlas.sh ALIGNSIM — `alignsim fit` for the objective atlas
-# (SPEC 3.2): every method runs on sampled data and reports its status
+# (docs/reference.md §3.2): every method runs on sampled data and reports its status
 # fields; each method's own options come from the hyperparameter
 # declarations (as_hparam.c): --help lists them with default and range,
 # the manifest writes them as parsed (or "-" when the method does not use

@@ -5,7 +5,7 @@
 # σ(Δθ) = 3/4 ⇒ Δθ = log 3), rebel-iter = rlhf, the divergence report and
 # --strict, and bad input (exit 2, one line on stderr, no output file, an
 # existing output untouched), and the FILE.manifest written with a table.
-# Classes (SPEC §3.1, section 7 below): every class on sampled data; a
+# Classes (docs/reference.md §3.1, section 7 below): every class on sampled data; a
 # finite class containing π* returns π* exactly; a realizable feature class
 # reaches a small forward KL, recovers π* from population counts, and its
 # reward class gives the E5 configuration; --mu2 / --unlabelled; bad class,
@@ -49,7 +49,7 @@ done
 check "reward table is named reward" test "$(head -1 "$T/reward.tsv" | cut -f3)" = reward
 check "policy table is named log_prob" test "$(head -1 "$T/pmle.tsv" | cut -f3)" = log_prob
 check "no temp files left" test "$(ls "$T" | grep -c tmp)" -eq 0
-# iterative REBEL converges to the RLHF solution (SPEC §3)
+# iterative REBEL converges to the RLHF solution (docs/reference.md §3)
 maxdiff=$(paste "$T/rebel-iter.tsv" "$T/rlhf.tsv" | awk 'NR > 1 { d = $3 - $6; if (d < 0) d = -d; if (d > m) m = d } END { printf "%.3g", m + 0 }')
 check "rebel-iter = rlhf (max diff $maxdiff)" close "$maxdiff" 0 1e-8
 # the sampled fit is close to π* (n = 2e5: forward KL ~ K·V/n ≈ 1e-4;
@@ -79,7 +79,7 @@ check "separated dpo exits 0 with a warning" test $? -eq 0 -a -s "$T/sep.err"
 check "separated dpo status diverged" test "$(value status "$T/sep.stdout")" = diverged
 check "separated dpo counts the win graph" test "$(value reward_no_mle "$T/sep.stdout")" = 1
 check "separated dpo lists the context" test "$(value no_mle_contexts "$T/sep.stdout")" = 0
-# SPEC's counter-example in context 1 (0<->1, 2<->3, 0 beats 2), a full
+# the reference's (docs/reference.md) counter-example in context 1 (0<->1, 2<->3, 0 beats 2), a full
 # cycle in context 0: only context 1 is listed
 printf '0\t0\t1\n0\t1\t2\n0\t2\t3\n0\t3\t0\n1\t0\t1\n1\t1\t0\n1\t2\t3\n1\t3\t2\n1\t0\t2\n' >"$T/ce.tsv"
 "$A" fit --method reward --comparisons "$T/ce.tsv" --out "$T/ce.out" >"$T/ce.stdout" 2>&1
@@ -163,7 +163,7 @@ check "bad input: exit 2, neither file" test $? -eq 2 -a ! -e "$T/y.tsv" -a ! -e
 check "unwritable output: exit 1, no manifest" test $? -eq 1 -a ! -e "$T/nodir/z.tsv.manifest"
 check "no temp files left (manifests)" test "$(ls "$T" | grep -c tmp)" -eq 0
 
-# 7. Policy and reward classes (SPEC §3.1).
+# 7. Policy and reward classes (docs/reference.md §3.1).
 mkdir -p "$T/c"
 "$CD" "$T/c" 4 5 3 200000 1 >/dev/null 2>&1
 check "class_data writes the class files" test -s "$T/c/class.tsv" -a -s "$T/c/features.tsv"
@@ -258,7 +258,7 @@ check "feature file with a typo in row 1: names line 1" grep -q "ftypo.tsv:1:" "
 "$A" fit --method pmle --comparisons "$CC" --instance "$CI" --out "$T/c/tab-pmle.tsv" >"$T/c/tab-pmle.out" 2>&1
 check "feat-pmle fwd_kl < tabular pmle fwd_kl" awk -v a="$(value fwd_kl "$T/c/feat-pmle.out")" \
   -v b="$(value fwd_kl "$T/c/tab-pmle.out")" 'BEGIN { exit !(a < b) }'
-# population route: counts round(1e12 · p(x,a,b)) of SPEC §2 written from
+# population route: counts round(1e12 · p(x,a,b)) of docs/reference.md §2 written from
 # the instance (ρ uniform, β = 1) — the feature PMLE and reward model must
 # then recover π* to the rounding of the counts (fwd_kl < 1e-10)
 awk -F'\t' 'NR > 1 { x = $1; y = $2; ls[x, y] = $3; lm[x, y] = $5; if (x + 1 > K) K = x + 1; if (y + 1 > V) V = y + 1 }
@@ -273,7 +273,7 @@ for m in pmle reward; do
   check "population counts: features $m recovers pi* ($(value fwd_kl "$T/c/pop-$m.out"))" \
     close "$(value fwd_kl "$T/c/pop-$m.out")" 0 1e-10
 done
-# 7c. E5 (SPEC §3.1): tabular policy, feature reward.  RKL at λ = 0,
+# 7c. E5 (docs/reference.md §3.1): tabular policy, feature reward.  RKL at λ = 0,
 #     γ = β is the closed form softmax(r̂/β) of that reward: its table is
 #     log_softmax of the reward `fit --method reward --class features` writes
 "$A" fit --method rkl --lambda 0 --reward-class features --features "$CF" \
@@ -293,7 +293,7 @@ check "feature reward is centred" awk -F'\t' 'NR > 1 { s[$1] += $3 } END { for (
 "$A" fit --method distill --lambda 0.1 --reward-class features --features "$CF" \
   --comparisons "$CC" --instance "$CI" --out "$T/c/e5-distill.tsv" >"$T/c/e5-distill.out" 2>&1
 check "E5 distill runs" test "$(value converged "$T/c/e5-distill.out")" = 1
-# iterative REBEL with the feature reward converges to RLHF with it (SPEC §3)
+# iterative REBEL with the feature reward converges to RLHF with it (docs/reference.md §3)
 for m in rlhf rebel-iter; do
   "$A" fit --method $m --lambda 0.5 --reward-class features --features "$CF" \
     --comparisons "$CC" --instance "$CI" --out "$T/c/e5-$m.tsv" >/dev/null 2>&1

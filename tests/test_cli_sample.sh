@@ -109,7 +109,7 @@ check "fit: mu uniform, unlabelled" "$FIT" "$T/uni" 0.5 100000
   --out "$T/star"
 check "fit: mu star" "$FIT" "$T/star" 1 100000
 
-# Label noise (SPEC 2), both modes: the written counts fit the flipped law
+# Label noise (docs/reference.md §2), both modes: the written counts fit the flipped law
 # and not the noiseless one; --flip 0 is the noiseless sample exactly.
 for mode in counts records; do
   "$A" sample --K 3 --V 5 --n 200000 --seed 21 --flip 0.2 --mode $mode \

@@ -1,4 +1,4 @@
-/* test_dilemma.c — the RLHF floor F_RLHF (SPEC §3) against independent
+/* test_dilemma.c — the RLHF floor F_RLHF (docs/reference.md §3) against independent
  * routes: the closed-form case π_ref ∝ π*^α (floor 0 at λ = β/(1−α)), the
  * t = 0 case (π_ref sharper than π*), a dense grid over t with KLs from
  * as_metrics' as_kl, finite differences and convexity. */
@@ -59,7 +59,7 @@ static double f_via_metrics(const as_instance *inst, double t)
 START_TEST(test_power_family_floor_zero)
 {
   /* π_ref ∝ π*^α, α < 1: π_t ∝ π*^{α+t}, so t* = 1 − α, F = 0 and
-   * λ* = β/(1 − α) (SPEC §3). */
+   * λ* = β/(1 − α) (docs/reference.md §3). */
   const double alphas[] = {0.0, 0.3, 0.5, 0.9, -0.5};
   const double betas[] = {1.0, 0.25, 3.0};
   for (size_t i = 0; i < sizeof alphas / sizeof alphas[0]; i++)
@@ -106,7 +106,7 @@ END_TEST
 
 START_TEST(test_random_instances_match_dense_grid)
 {
-  /* Instances of SPEC §1.1 (a = 0.5, τ = 0.5 and a = 1, τ = 0.5).  Grid on
+  /* Instances of docs/reference.md §1.1 (a = 0.5, τ = 0.5 and a = 1, τ = 0.5).  Grid on
    * [0, 6] with step h = 1e-4: at the grid minimum f exceeds F by at most
    * f''·h²/2 ≲ 1e-7 (f'' = Var log π* ≤ a few); F must never exceed any
    * grid value by more than rounding. */

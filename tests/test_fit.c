@@ -1,6 +1,6 @@
-/* test_fit.c — estimators (as_fit.h) against SPEC §3's population
+/* test_fit.c — estimators (as_fit.h) against docs/reference.md §3's population
  * solutions.  The population data are built here from log π*, μ, ρ by the
- * formula of SPEC §2 (own helper, cross-checked once against
+ * formula of docs/reference.md §2 (own helper, cross-checked once against
  * as_pref_cell_probs), so every expected policy below is an independent
  * closed form, never the code's own output:
  *   PMLE, distillation, REBEL (λ = 0) → π*;   DPO → π ∝ π_ref·π*^{β/β_d};
@@ -39,7 +39,7 @@ static void random_rows(gsl_rng *r, double s, double *l, size_t n)
   }
 }
 
-/* SPEC §2: p = ρμ_a² (a = b), 2ρμ_aμ_b σ(β(ℓ*_a − ℓ*_b)) (a ≠ b);
+/* docs/reference.md §2: p = ρμ_a² (a = b), 2ρμ_aμ_b σ(β(ℓ*_a − ℓ*_b)) (a ≠ b);
  * q = ρ μ'_a μ'_b. */
 static void make_popu(popu *pp, gsl_rng *r)
 {
@@ -219,7 +219,7 @@ END_TEST
 
 /* PMLE and distillation with λ > 0 have no closed form; check the
  * optimality condition independently of the solver: the exact gradient of
- * the SPEC objective, by central differences of a direct transcription,
+ * the reference (docs/reference.md) objective, by central differences of a direct transcription,
  * vanishes at the returned policy. */
 static double pmle_total(const popu *pp, const double *th, double lam)
 {
@@ -342,7 +342,7 @@ static int rec_trace(long step, size_t k, size_t v, const double *log_pi,
 }
 
 /* DPO as run in practice on separated data (0 always beats 1, 1 always
- * beats 2): ‖θ‖ grows and the entropy falls at every step (SPEC E6). */
+ * beats 2): ‖θ‖ grows and the entropy falls at every step (docs/reference.md §6 (E6)). */
 START_TEST(test_dpo_trace_runaway)
 {
   double P[9] = {0}, lref[3] = {-1.0, -1.0, -1.0};
@@ -375,7 +375,7 @@ START_TEST(test_dpo_trace_runaway)
 END_TEST
 
 /* Bad options are rejected with a message; REBEL-iter outside 0 < ηλ < 2
- * in particular (SPEC §3). */
+ * in particular (docs/reference.md §3). */
 START_TEST(test_invalid_options)
 {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -599,7 +599,7 @@ END_TEST
  * that block is shifted, so the policy is not identified and must be
  * counted, not returned as an unremarked "ok".  λ > 0 (KL_ref pins every
  * logit) and a connected Q count 0. */
-/* PMLE at λ > 0 is not convex (SPEC §3, E6).  V = 2, one "0 beats 1",
+/* PMLE at λ > 0 is not convex (docs/reference.md §3, E6).  V = 2, one "0 beats 1",
  * uniform π_ref, ρ = 1: F(t) = −log σ(βt) + λ KL(softmax(t, 0) ‖ U) with
  * t = θ_0 − θ_1, written out here independently of the library.  At
  * β = 0.5, λ = 0.8 Newton stops at a stationary point, but F keeps falling

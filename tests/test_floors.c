@@ -1,9 +1,9 @@
 /* test_floors.c — floors and verdicts of the objective atlas (as_floors.h,
- * SPEC §3.2) on an E1 instance (K = V = 10, s = 1, a = 0.5, τ = 0.5):
+ * docs/reference.md §3.2) on an E1 instance (K = V = 10, s = 1, a = 0.5, τ = 0.5):
  *  - DPO's floor over β_d equals F_RLHF (as_dilemma.h: an independent
  *    1-D convex minimisation over t = β/λ) and its argmin is λ* (the
  *    population DPO at β_d is RLHF with the true reward at λ = β_d);
- *  - the verdicts of SPEC §3.2's rule: PMLE, distillation, REBEL, RKL
+ *  - the verdicts of docs/reference.md §3.2's rule: PMLE, distillation, REBEL, RKL
  *    (λ → 0) and SimPO (β_d = β) are consistent, every other method has a
  *    floor > 1e-4;
  *  - rDPO at the true flip rate on noisy labels has DPO's clean floor;

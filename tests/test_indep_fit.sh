@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # test_indep_fit.sh ALIGNSIM — `alignsim fit` against tests/indep_fit.py, an
-# independent Python (numpy/scipy) implementation of SPEC §3 written from
-# the SPEC table and the documented defaults of `alignsim fit --help`.
+# independent Python (numpy/scipy) implementation of docs/reference.md §3 written from
+# the reference (docs/reference.md) table and the documented defaults of `alignsim fit --help`.
 # Data sets from `alignsim sample` (different K, V, β, n, μ), every method,
 # several option sets (λ = 0 where allowed, 0.1, 1; β_dpo ≠ β; γ ≠ β; an
 # explicit --ridge; --ref instead of --instance; neither; rebel-iter with η
 # and with a step cap; dpo --steps; distill and rebel with --unlabelled
 # counts from `alignsim sample --m` and with a --mu2 table), and a
 # comparisons file with very unequal context counts (checks that PMLE's data term is averaged over the
-# total n while λ KL_ref is weighted by ρ = 1/K, SPEC §3).
+# total n while λ KL_ref is weighted by ρ = 1/K, docs/reference.md §3).
 #
 # A case passes iff |Δ forward KL| ≤ 1e-6 — both between the two tables
 # (forward KL of each computed by indep_fit.py) and between the independent
@@ -131,7 +131,7 @@ if sample d3 --K 5 --V 6 --n 200000 --seed 7 --beta 2 --mu star; then
   run "$d" rebel-iter $I $B2 --lambda 1 --eta 0.7
   run "$d" rkl $I $B2 --lambda 0.5 --gamma 1
 fi
-# small n with μ uniform: the default ridge 1/n matters (SPEC §3)
+# small n with μ uniform: the default ridge 1/n matters (docs/reference.md §3)
 if sample d4 --K 4 --V 5 --n 3000 --seed 9 --mu uniform; then
   d="$T/d4"
   I="--instance $d/instance.tsv"
@@ -196,7 +196,7 @@ if [ -d "$T/d1" ]; then
   run "$d" dpo $I
 fi
 
-# The objective atlas (SPEC 3.2) on sampled data (clean and with label
+# The objective atlas (docs/reference.md §3.2) on sampled data (clean and with label
 # noise from `alignsim sample --flip`) and on population data (counts
 # round(p * 1e15) computed by indep_fit.py from the instance, with and
 # without label noise): every method, two settings of its hyperparameter.

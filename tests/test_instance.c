@@ -1,4 +1,4 @@
-/* test_instance.c — random instances (sim/as_instance.h, SPEC §1.1).
+/* test_instance.c — random instances (sim/as_instance.h, docs/reference.md §1.1).
  *
  * Independent routes: the documented order of draws replayed by hand with a
  * twin generator; closed forms (τ = 0, a = 1 gives π_ref = π*; a' = 1/2,

@@ -1,4 +1,4 @@
-/* test_io.c — as_io (SPEC §7): round trips are bit-exact, every kind of
+/* test_io.c — as_io (docs/reference.md §7): round trips are bit-exact, every kind of
  * malformed input is AS_EPARSE with "FILE:LINE: ... (value)" naming the
  * right line, and a failed write leaves nothing under the final name (an
  * invalid object, a missing directory, and a real write error provoked with

@@ -10,7 +10,7 @@
  *     never exceed the closed form, and the member built from the returned
  *     maximising direction attains it;
  *   - Π_R ⊂ Π, so C_feat ≤ C_tab;
- *   - SPEC §3.1: in the tabular class PMLE(λ=0), distillation (population
+ *   - docs/reference.md §3.1: in the tabular class PMLE(λ=0), distillation (population
  *     m, λ=0) and RKL(γ=β, λ=0) coincide when the reward is tabular —
  *     which the kind's feature reward is exactly when d = K·V (Φ spans
  *     R^{K·V}) — and RKL differs from PMLE when d is small: the kind really
@@ -230,7 +230,7 @@ static const as_result_row *find_row(const as_rows *rows, size_t cell,
   return NULL;
 }
 
-/* SPEC §3.1: with d = K·V the feature reward is the tabular MLE and the
+/* docs/reference.md §3.1: with d = K·V the feature reward is the tabular MLE and the
  * three λ = 0 estimators coincide; with d = 2 RKL and distillation use a
  * different (feature-class) reward, so they differ from PMLE.  n = 20000
  * over K·V² = 48 cells: every pair observed, no separation (ridge 0 is

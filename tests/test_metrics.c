@@ -1,4 +1,4 @@
-/* test_metrics.c — as_metrics (SPEC §4) checked by identities and closed
+/* test_metrics.c — as_metrics (docs/reference.md §4) checked by identities and closed
  * forms computed here independently of the code under test: two-point and
  * hand-written three-point formulas, Pinsker and Le Cam inequalities, the
  * cumulant expansion of a tiny KL, the symmetry of the win-rate, and the
@@ -308,7 +308,7 @@ START_TEST(test_compute_at_target)
       klref += rho * exp(ls) * (ls - lr);
       for (size_t y2 = 0; y2 < 5; y2++) {
         double ls2 = inst->log_pi_star[5 * x + y2];
-        /* P*(y ≻ y') = π*(y)^β / (π*(y)^β + π*(y')^β), SPEC §2 */
+        /* P*(y ≻ y') = π*(y)^β / (π*(y)^β + π*(y')^β), docs/reference.md §2 */
         double pw = pow(exp(ls), beta) /
                     (pow(exp(ls), beta) + pow(exp(ls2), beta));
         win += rho * exp(ls) * exp(inst->log_pi_ref[5 * x + y2]) * pw;
@@ -406,7 +406,7 @@ START_TEST(test_win_rate)
 }
 END_TEST
 
-/* E_π̂[β log π*] = −β (H(π̂) + KL(π̂‖π*)) (SPEC §3 notes, γ = β);
+/* E_π̂[β log π*] = −β (H(π̂) + KL(π̂‖π*)) (docs/reference.md §3 notes, γ = β);
  * the learned-reward score with r̂ = β log π* + c(x) equals the true reward
  * plus E_ρ c; unnormalised logits give the same metrics as their softmax. */
 START_TEST(test_rewards_and_logits)

@@ -1,4 +1,4 @@
-/* test_obj_atlas.c — the objectives of SPEC §3.2 (as_objective.h, atlas):
+/* test_obj_atlas.c — the objectives of docs/reference.md §3.2 (as_objective.h, atlas):
  * (1) each value against a direct transcription of the §3.2 per-record
  *     loss written in probabilities (π_θ, π_ref, odds, z in linear space),
  *     so a wrong factor of β_d, τ, ε, γ_s or α, or a wrong sign, fails;
@@ -52,7 +52,7 @@ static void make_fixture(fixture *fx, gsl_rng *r)
 
 static double sig(double t) { return 1.0 / (1.0 + exp(-t)); }
 
-/* The per-record loss of SPEC §3.2 from probabilities. */
+/* The per-record loss of docs/reference.md §3.2 from probabilities. */
 static double record_loss(const as_objective_type *o, const as_ctx_data *d,
                           const double *pi, size_t w, size_t l)
 {
@@ -135,7 +135,7 @@ START_TEST(test_value_matches_spec)
             want += fx.P[w * NV + l] * record_loss(atlas[k], &d, pi, w, l);
         ck_assert_int_eq(atlas[k]->eval(&d, th, &f, NULL, NULL), 0);
         ck_assert_msg(fabs(f - want) <= 1e-12 * (1 + fabs(want)),
-                      "%s v%d: %.17g vs SPEC %.17g", atlas[k]->name, v, f,
+                      "%s v%d: %.17g vs docs/reference.md %.17g", atlas[k]->name, v, f,
                       want);
       }
   }

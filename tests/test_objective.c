@@ -1,10 +1,10 @@
-/* test_objective.c — every objective of SPEC §3 (as_objective.h):
- * (1) its value against a direct transcription of the SPEC formula from
+/* test_objective.c — every objective of docs/reference.md §3 (as_objective.h):
+ * (1) its value against a direct transcription of the reference (docs/reference.md) formula from
  *     probabilities (catches a sign, a factor of β, a missing term);
  * (2) its gradient against central differences of the value and its
  *     Hessian against central differences of the gradient, at random
  *     points (catches any inconsistency among f, g, H);
- * (3) gauge invariance: g ⊥ 1 and H·1 = 0 where the SPEC says f(θ + c1) =
+ * (3) gauge invariance: g ⊥ 1 and H·1 = 0 where the reference (docs/reference.md) says f(θ + c1) =
  *     f(θ).
  * Points and data come from a fixed-seed GSL generator. */
 #include <check.h>
@@ -54,7 +54,7 @@ static void make_fixture(fixture *fx, gsl_rng *r)
 
 static double sig(double t) { return 1.0 / (1.0 + exp(-t)); }
 
-/* Direct transcriptions of SPEC §3 from probabilities (small, moderate
+/* Direct transcriptions of docs/reference.md §3 from probabilities (small, moderate
  * arguments only, so the naive formulas are accurate). */
 static double kl_ref_naive(const as_ctx_data *d, const double *th)
 {
@@ -173,7 +173,7 @@ START_TEST(test_value_matches_spec)
         double fn = naive_value(all_obj[k]->name, &d, th);
         /* both are sums of O(1) terms in double: agreement to 1e-12 */
         ck_assert_msg(fabs(f - fn) <= 1e-12 * (1.0 + fabs(fn)),
-                      "%s variant %d: value %.17g, SPEC formula %.17g",
+                      "%s variant %d: value %.17g, docs/reference.md formula %.17g",
                       all_obj[k]->name, v, f, fn);
       }
   }

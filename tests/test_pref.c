@@ -1,4 +1,4 @@
-/* test_pref.c — preference data as counts (sim/as_pref.h, SPEC §2).
+/* test_pref.c — preference data as counts (sim/as_pref.h, docs/reference.md §2).
  *
  * Independent routes: the cell probabilities against the linear-space
  * closed form π*^β/(π*^β + π*'^β) and a hand-computed two-response case;
@@ -148,7 +148,7 @@ START_TEST(test_counts_basics)
 }
 END_TEST
 
-/* p(x,a,b) against the linear-space formula of SPEC §2 (eq. 2–3 written
+/* p(x,a,b) against the linear-space formula of docs/reference.md §2 (eq. 2–3 written
  * as π*_a^β / (π*_a^β + π*_b^β)), and Σ p = 1, for several β. */
 START_TEST(test_cell_probs_closed_form)
 {
@@ -602,7 +602,7 @@ START_TEST(test_records_progress)
 END_TEST
 
 
-/* Label noise (SPEC §2): the cell probabilities against the linear-space
+/* Label noise (docs/reference.md §2): the cell probabilities against the linear-space
  * form 2ρμ_aμ_b[(1−ε)π*_a^β + επ*_b^β]/(π*_a^β + π*_b^β), then both sampling
  * modes against them (Pearson at level 1e-4, as above) and against each
  * other; power: the noiseless p is rejected for the noisy records. */

@@ -1,6 +1,6 @@
 /* test_solve.c — the per-context Newton solver (as_solve.h) and the win
  * graph criterion (as_graph.h).  Independent routes: the RKL/RLHF closed
- * form (SPEC §3), the Appendix B identity solved as a second problem, the
+ * form (docs/reference.md §3), the Appendix B identity solved as a second problem, the
  * exact one-step contraction of iterative REBEL, and hand-built graphs. */
 #include <check.h>
 #include <math.h>
@@ -27,7 +27,7 @@ static double kl(const double *lp, const double *lq, int n)
   return s;
 }
 
-/* A random context as in SPEC §1.1 (s = 2 for a spread-out target):
+/* A random context as in docs/reference.md §1.1 (s = 2 for a spread-out target):
  * log π*, log π_ref, and r̂ = β log π* + noise. */
 static void random_ctx_s(gsl_rng *r, double s, double *lstar, double *lref,
                          double *rw)
@@ -48,7 +48,7 @@ static void random_ctx(gsl_rng *r, double *lstar, double *lref, double *rw)
   random_ctx_s(r, 2.0, lstar, lref, rw);
 }
 
-/* Iterative RKL/RLHF equals the closed form, down to small λ — SPEC's
+/* Iterative RKL/RLHF equals the closed form, down to small λ — the reference's (docs/reference.md)
  * trap: a raw-gradient stop at λ = 0.05 left the forward KL off by 14.7
  * (the Newton decrement alone failed the same way here: the λ = 0.05 case
  * stopped at decrement 1e-20 with the forward KL off by 12).  The
@@ -194,7 +194,7 @@ START_TEST(test_gauge_free_start)
 END_TEST
 
 /* Iterative REBEL, one exact step: θ_1 − θ_λ = (1 − ηλ)(θ_0 − θ_λ) up to
- * the gauge, θ_λ = log π_ref + r̂/λ (SPEC §3). */
+ * the gauge, θ_λ = log π_ref + r̂/λ (docs/reference.md §3). */
 START_TEST(test_rebel_step_contraction)
 {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -241,7 +241,7 @@ static as_graph_bt graph_of(int V, int (*edges)[2], int ne)
 
 START_TEST(test_graph_criterion)
 {
-  /* SPEC's counter-example: everyone wins and loses, yet no MLE. */
+  /* the reference's (docs/reference.md) counter-example: everyone wins and loses, yet no MLE. */
   int ce[][2] = {{0, 1}, {1, 0}, {2, 3}, {3, 2}, {0, 2}};
   as_graph_bt g = graph_of(4, ce, 5);
   ck_assert_msg(!g.mle_exists && !g.identified, "0<->1, 2<->3, 0>2 must "
@@ -289,7 +289,7 @@ START_TEST(test_divergent_reported)
                     info.contexts_not_converged == 1,
                 "separated reward: status %d no_mle %zu", info.status,
                 info.reward_no_mle);
-  /* SPEC counter-example through the reward fit. */
+  /* docs/reference.md counter-example through the reward fit. */
   double Q[16] = {0};
   Q[0 * 4 + 1] = Q[1 * 4 + 0] = Q[2 * 4 + 3] = Q[3 * 4 + 2] = Q[0 * 4 + 2] = 0.2;
   as_data d4 = {.K = 1, .V = 4, .n = INFINITY, .P = Q};
@@ -314,7 +314,7 @@ START_TEST(test_divergent_reported)
                 res.theta_norm);
   as_fit_result_free(&res);
   /* DPO on the one-directional cycle 0>1>2>0 has the finite minimiser
-   * π_ref (SPEC §3 notes). */
+   * π_ref (docs/reference.md §3 notes). */
   double C[9] = {0};
   C[0 * 3 + 1] = C[1 * 3 + 2] = C[2 * 3 + 0] = 1.0 / 3;
   double lref[3] = {-0.5, -1.5, -2.0};

@@ -1,5 +1,5 @@
 /* test_theory.c — theory quantities by enumeration (sim/as_theory.h,
- * SPEC §5).
+ * docs/reference.md §5).
  *
  * Independent routes: a one-context, two-response class where every
  * quantity has a closed form written out below; the identity C_Π = 1 when

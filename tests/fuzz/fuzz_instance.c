@@ -1,4 +1,4 @@
-/* libFuzzer harness: the instance reader (as_io_read_instance, SPEC §7). */
+/* libFuzzer harness: the instance reader (as_io_read_instance, docs/reference.md §7). */
 #include "fuzz_input.h"
 
 #include "as_io.h"
