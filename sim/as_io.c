@@ -784,6 +784,36 @@ typedef struct comp_table {
   size_t Kfix, Vfix;   /* given dimensions, 0 when inferred */
 } comp_table;
 
+/* The dimensions a grown table gets: doubled where they grow, so that the
+ * number of re-layouts stays logarithmic, and cut back to what the memory
+ * limit holds when the doubled table would not fit.  Growing only to the
+ * row's need near the limit would copy the whole table once for every new
+ * index: fuzzing found a 90-byte input that made 16 copies of a 15 MB
+ * table.  The caller has checked that K x V x V itself fits. */
+static int comp_table_grown(const comp_table *t, uint64_t K0, uint64_t V0,
+                            uint64_t K, uint64_t V, uint64_t *K2,
+                            uint64_t *V2, as_err *err)
+{
+  uint64_t bytes;
+  int rc = as_limits_mem(&bytes, err);
+  if (rc != AS_OK)
+    return rc;
+  double cells = (double)bytes / sizeof(uint64_t);
+  uint64_t k = t->Kfix || K <= K0 ? K : (2 * K0 > K ? 2 * K0 : K);
+  uint64_t v = t->Vfix || V <= V0 ? V : (2 * V0 > V ? 2 * V0 : V);
+  if ((double)k * v * v > cells) {
+    double fit = floor(cells / ((double)v * v));
+    k = fit > (double)K ? (uint64_t)fit : K;
+  }
+  while ((double)k * v * v > cells && v > V) {
+    double fit = floor(sqrt(cells / (double)k));
+    v = fit > (double)V && fit < (double)v ? (uint64_t)fit : v - 1;
+  }
+  *K2 = k;
+  *V2 = v;
+  return AS_OK;
+}
+
 static int comp_table_fit(reader *r, comp_table *t, uint64_t x, uint64_t m,
                           as_err *err)
 {
@@ -810,15 +840,9 @@ static int comp_table_fit(reader *r, comp_table *t, uint64_t x, uint64_t m,
   int rc = as_limits_check(where, what, need, err);
   if (rc != AS_OK)
     return rc;
-  /* Doubling keeps the number of re-layouts logarithmic; it is given up
-   * where the doubled table would not fit the limit. */
-  uint64_t K2 = t->Kfix || K <= K0 ? K : (2 * K0 > K ? 2 * K0 : K);
-  uint64_t V2 = t->Vfix || V <= V0 ? V : (2 * V0 > V ? 2 * V0 : V);
-  as_err tmp;
-  if (as_limits_check(where, what, (double)K2 * V2 * V2 * 8.0, &tmp) != AS_OK) {
-    K2 = K;
-    V2 = V;
-  }
+  uint64_t K2, V2;
+  if ((rc = comp_table_grown(t, K0, V0, K, V, &K2, &V2, err)) != AS_OK)
+    return rc;
   as_counts *n = as_counts_new((size_t)K2, (size_t)V2);
   if (n == NULL)
     return as_err_set(err, AS_ENOMEM, "%s: out of memory (%s)", where, what);

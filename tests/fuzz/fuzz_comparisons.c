@@ -1,5 +1,6 @@
 /* libFuzzer harness: the comparisons reader (as_io_read_comparisons),
  * K and V inferred or given as the first byte says. */
+#define FUZZ_MEM_LIMIT "1M" /* see fuzz_input.h */
 #include "fuzz_input.h"
 
 #include "as_io.h"
