@@ -695,9 +695,12 @@ static void atlas_claim_consistent(claims *c, const csv *s, const char *m,
  * forward KL at the largest n is not below the median F_method (5 % for
  * the median of two different quantities) and no longer falls like a
  * power of n (slope above -0.5). */
-static void atlas_claim_floor(claims *c, const csv *s, const char *m,
-                              size_t pop_row, const atlas_pop *p)
+static void atlas_claim_floor(claims *c, const csv *s, const csv *res,
+                              const char *m, size_t pop_row,
+                              const atlas_pop *p)
 {
+  char tuned[128]; /* the kind column: the tuned value (as_kind_atlas.c) */
+  aux_median_name(res, tuned, sizeof tuned);
   double fl = csv_num(s, pop_row, "fwd_kl_median");
   char what[240];
   snprintf(what, sizeof what, "%s (verdict floor: F_method > 1e-9 in %zu of "
@@ -715,7 +718,7 @@ static void atlas_claim_floor(claims *c, const csv *s, const char *m,
   claim(c, kl >= 0.95 * fl && slope > -0.5, what, "n = %s: median %.4g, "
         "F_method median %.4g (ratio %.4f, tuned value %.4g); slope %.4g",
         csv_str(s, (size_t)r, csv_col(s, "n")), kl, fl, kl / fl,
-        csv_num(s, pop_row, "tuned_median"), slope);
+        csv_num(s, pop_row, tuned), slope);
 }
 
 /* A method hyperparameter's value as the run used it: the manifest's,
@@ -801,7 +804,7 @@ static void claims_e11(claims *c, const csv *s, const csv *res)
     if (p.finite > 0 && p.zero == p.finite)
       atlas_claim_consistent(c, s, m, &p);
     else if (p.finite > 0)
-      atlas_claim_floor(c, s, m, r, &p);
+      atlas_claim_floor(c, s, res, m, r, &p);
     int is = p.finite > 0 && p.zero == p.finite;
     int want = atlas_expected_consistent(c->manifest, m);
     agree &= is == want;
