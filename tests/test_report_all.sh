@@ -15,6 +15,8 @@
 #     held" line, and every experiment with claims in docs/reference.md §8
 #     (all but the configs in no_claims) has at least one;
 #   - the atlas (E11, E11 with label noise) has a claim per method.
+# E1 and E2 also run with n below rate_fit_min_n (no rate fit: their figure
+# scripts must not need one).
 # Then the claims are shown to come from the run's numbers: a population
 # floor of PMLE in E11's results.csv, and a quantile in E3-distill's
 # summary.csv, pushed above what their claims allow, turn a held claim
@@ -98,6 +100,18 @@ for cfg in "$src"/experiments/*.cfg; do
   fi
 done
 check "every config of experiments/ was run" test $configs -ge 15
+
+# Figures of rate experiments whose n grid never reaches rate_fit_min_n (no
+# rate fit): still drawn and inlined.
+for name in e1 e2; do
+  sed 's/to = 1e5; points = 4;/to = 1e3; points = 2;/' "$T/$name.cfg" >"$T/$name-norate.cfg"
+  "$A" run "$T/$name-norate.cfg" --out "$T/nr-$name" --quiet --report \
+    --threads 1 >/dev/null 2>"$T/e"
+  rc=$?
+  check "$name without a rate fit: run --report exits 0 ($(grep -v warning "$T/e" | head -2))" test $rc -eq 0
+  check "$name without a rate fit: figure inlined" \
+    grep -q "<figcaption>$name.svg</figcaption>" "$T/nr-$name/report.html"
+done
 
 # The claims are computed from the run's numbers.
 # E11: PMLE's population floor (n = inf) of replicate 0 set to 0.5: PMLE is
