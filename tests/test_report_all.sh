@@ -16,7 +16,7 @@
 #     (all but the configs in no_claims) has at least one;
 #   - the atlas (E11, E11 with label noise) has a claim per method.
 # E1 and E2 also run with n below rate_fit_min_n (no rate fit: their figure
-# scripts must not need one).
+# scripts must not need one), and E7 with two values of m.
 # Then the claims are shown to come from the run's numbers: a population
 # floor of PMLE in E11's results.csv, and a quantile in E3-distill's
 # summary.csv, pushed above what their claims allow, turn a held claim
@@ -112,6 +112,14 @@ for name in e1 e2; do
   check "$name without a rate fit: figure inlined" \
     grep -q "<figcaption>$name.svg</figcaption>" "$T/nr-$name/report.html"
 done
+# E7 with a short m sweep (its right panel picks four values of m)
+sed 's/^m_sweep = .*/m_sweep = [10, 100];/' "$T/e7.cfg" >"$T/e7-short.cfg"
+"$A" run "$T/e7-short.cfg" --out "$T/e7-short" --quiet --report --threads 1 \
+  >/dev/null 2>"$T/e"
+rc=$?
+check "e7 with two values of m: run --report exits 0" test $rc -eq 0
+check "e7 with two values of m: figure inlined" \
+  grep -q "<figcaption>e7.svg</figcaption>" "$T/e7-short/report.html"
 
 # The claims are computed from the run's numbers.
 # E11: PMLE's population floor (n = inf) of replicate 0 set to 0.5: PMLE is
