@@ -16,7 +16,8 @@ fit_label = has_rate_rkl ? sprintf("RKL fit n ≥ %.0e: slope %.3f [%.3f, %.3f]"
 rkl_line(x) = (x >= rate_fit_min_n) ? exp(rate_rkl_intercept) * x**rate_rkl_slope : 1/0
 floor_line(x) = floor_median
 # slope −1 reference through RKL's fitted value at rate_fit_min_n
-ref_at = has_rate_rkl ? exp(rate_rkl_intercept) * rate_fit_min_n**rate_rkl_slope : 1/0
+# NaN, not 1/0: an undefined value cannot be assigned (no RKL rate fit)
+ref_at = has_rate_rkl ? exp(rate_rkl_intercept) * rate_fit_min_n**rate_rkl_slope : NaN
 ref_line(x) = (x >= rate_fit_min_n / 10) ? ref_at * rate_fit_min_n / x : 1/0
 pop_rlhf_line(x) = has_pop_rlhf ? pop_rlhf : 1/0
 set key bottom left

@@ -11,7 +11,10 @@ set ylabel "forward KL(π* ‖ π̂)  (median, 10–90 % band)"
 set title sprintf("E2: rates on the tabular class (%d replicates; slopes fitted on n ≥ %.0e, 95 %% bootstrap CI)", replicates, rate_fit_min_n)
 set xrange [n_min/1.5 : n_max*1.5]
 set key bottom left
-lab(name, has, s, lo, hi) = has ? sprintf("%s: slope %.3f [%.3f, %.3f]", name, s, lo, hi) : name
+# a method without a rate fit (n never reaches rate_fit_min_n, or not run)
+# has no rate_* variables: they are read only when has_rate_* says so
+has_rate(id) = exists("has_rate_".id) ? value("has_rate_".id) : 0
+lab(name, id) = has_rate(id) ? sprintf("%s: slope %.3f [%.3f, %.3f]", name, value("rate_".id."_slope"), value("rate_".id."_lo"), value("rate_".id."_hi")) : name
 set label 1 sprintf("n = ∞: PMLE %.1g, distill %.1g, RKL %.1g, REBEL %.1g, DPO %.3f", pop_pmle, pop_distill, pop_rkl, pop_rebel, pop_dpo) at graph 0.98, graph 0.96 right font ",9"
 do for [term = 1:2] {
   if (term == 1) {
@@ -22,11 +25,11 @@ do for [term = 1:2] {
     set output outsvg
   }
   plot curve("pmle") using 1:4:5 with filledcurves fc rgb "#1f77b4" fs transparent solid 0.12 noborder notitle, \
-       curve("pmle") using 1:3 with linespoints lw 2 pt 7 lc rgb "#1f77b4" title lab("PMLE", has_rate_pmle, rate_pmle_slope, rate_pmle_lo, rate_pmle_hi), \
-       curve("distill") using 1:3 with linespoints lw 2 pt 5 lc rgb "#2ca02c" title lab("distillation", has_rate_distill, rate_distill_slope, rate_distill_lo, rate_distill_hi), \
-       curve("rkl") using 1:3 with linespoints lw 2 pt 9 lc rgb "#9467bd" title lab("RKL", has_rate_rkl, rate_rkl_slope, rate_rkl_lo, rate_rkl_hi), \
-       curve("rebel") using 1:3 with linespoints lw 2 pt 11 lc rgb "#ff7f0e" title lab("REBEL", has_rate_rebel, rate_rebel_slope, rate_rebel_lo, rate_rebel_hi), \
+       curve("pmle") using 1:3 with linespoints lw 2 pt 7 lc rgb "#1f77b4" title lab("PMLE", "pmle"), \
+       curve("distill") using 1:3 with linespoints lw 2 pt 5 lc rgb "#2ca02c" title lab("distillation", "distill"), \
+       curve("rkl") using 1:3 with linespoints lw 2 pt 9 lc rgb "#9467bd" title lab("RKL", "rkl"), \
+       curve("rebel") using 1:3 with linespoints lw 2 pt 11 lc rgb "#ff7f0e" title lab("REBEL", "rebel"), \
        curve("dpo") using 1:4:5 with filledcurves fc rgb "#d62728" fs transparent solid 0.12 noborder notitle, \
-       curve("dpo") using 1:3 with linespoints lw 2 pt 13 lc rgb "#d62728" title lab("DPO (β_d = β)", has_rate_dpo, rate_dpo_slope, rate_dpo_lo, rate_dpo_hi)
+       curve("dpo") using 1:3 with linespoints lw 2 pt 13 lc rgb "#d62728" title lab("DPO (β_d = β)", "dpo")
   set output
 }

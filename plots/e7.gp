@@ -20,7 +20,9 @@ summ = indir."/summary.csv"
 replicates = int(system("awk -F, 'NR == 2 { print $7 }' '".summ."'"))
 nlab = system("awk -F, 'NR == 2 { print $3 }' '".summ."'")
 mus = system("awk -F, 'NR > 1 && !s[$1]++ { print $1 }' '".summ."' | tr '\\n' ' '")
-ms = system("awk -F, 'NR > 1 { print $4 }' '".summ."' | sort -g -u | awk 'NR >= 4 && NR <= 7' | tr '\\n' ' '")
+# four values of m for the right panel: the 4th to the 7th smallest, or,
+# with fewer than 7 (a short m_sweep), the first four there are
+ms = system("awk -F, 'NR > 1 { print $4 }' '".summ."' | sort -g -u | awk '{ v[NR] = $0 } END { lo = NR >= 7 ? 4 : 1; for (i = lo; i <= NR && i < lo + 4; i++) print v[i] }' | tr '\\n' ' '")
 p15 = real(system("awk -F, 'NR > 1 && $16 > v { v = $16 } END { print v + 0 }' '".summ."'"))
 cp(mu) = real(system("awk -F, 'NR > 1 && $1 == \"".mu."\" { print $17; exit }' '".summ."'"))
 label(mu) = mu eq "mu" ? "μ' = μ" : mu eq "ref" ? "μ' = π_{ref}" : mu eq "star" ? "μ' = π*" : "μ' = ".mu

@@ -3,7 +3,10 @@
  * as an exact linear programme with a uniqueness test, rDPO's
  * unboundedness test, SPPO's exact self-play rounds and the KL-regularised
  * Nash equilibrium.  as_fit.c calls them per context; the floors
- * (as_floors.h) call them with the population preference matrix. */
+ * (as_floors.h) call them with the population preference matrix.  The
+ * two linear programmes end with glp_free_env() (GLPK's per-thread
+ * environment would otherwise leak in threads that exit): a caller must
+ * not hold GLPK objects of its own in the calling thread across them. */
 #ifndef AS_ATLAS_H
 #define AS_ATLAS_H
 

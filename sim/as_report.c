@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "as_hparam.h"
 #include "as_io.h"
 
 /* ------------------------------------------------------------ files */
@@ -151,6 +152,43 @@ static void aux_median_name(const csv *res, char *out, size_t len)
   snprintf(out, len, "%s_median", res->field[res->ncol - 1]);
 }
 
+/* The value of the top-level setting `KEY = VALUE;` of the manifest (the
+ * configuration as parsed, as_config_write: one setting a line), without
+ * its quotes, in out; 0 when the manifest has no such setting. */
+static int manifest_value(const char *manifest, const char *key, char *out,
+                          size_t len)
+{
+  out[0] = '\0';
+  size_t klen = strlen(key);
+  for (const char *p = manifest; p != NULL && *p != '\0';) {
+    if (strncmp(p, key, klen) == 0 && strncmp(p + klen, " = ", 3) == 0) {
+      const char *v = p + klen + 3;
+      size_t n = strcspn(v, ";\n");
+      if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v++;
+        n -= 2;
+      }
+      snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), v);
+      return 1;
+    }
+    p = strchr(p, '\n');
+    p = p != NULL ? p + 1 : NULL;
+  }
+  return 0;
+}
+
+/* The manifest's number KEY, or dflt when it has no such setting (the
+ * configuration's default), NAN when the value is not a number. */
+static double manifest_number(const char *manifest, const char *key,
+                              double dflt)
+{
+  char v[128], *end;
+  if (!manifest_value(manifest, key, v, sizeof v))
+    return dflt;
+  double x = strtod(v, &end);
+  return v[0] == '\0' || *end != '\0' ? NAN : x;
+}
+
 /* ------------------------------------------------------------ HTML */
 
 static void put_escaped(FILE *f, const char *s, size_t n)
@@ -192,6 +230,7 @@ static void put_pre(FILE *f, const char *title, const char *text)
 
 typedef struct claims {
   FILE *f;
+  const char *manifest;  /* the configuration as parsed (label_flip, ...) */
   int n, held;
 } claims;
 
@@ -506,6 +545,298 @@ static void claims_e9(claims *c, const csv *s, const csv *res)
         worst, cells);
 }
 
+/* E3-distill: every form of the bound holds (docs/reference.md §5.1).  Per
+ * replicate against its own sharp instance-form bound (results.csv, as
+ * E3); per summary row (μ', m, n, theorem) the (1−δ)-quantile of the
+ * forward KL against the smallest bound over the replicates in the paper
+ * theorem, sharp theorem and sharp instance forms; the class-exact form
+ * by its violations (claim_violations_within). */
+static void claim_quantile_below(claims *c, const csv *s, const char *form,
+                                 const char *what)
+{
+  char bcol[64];
+  snprintf(bcol, sizeof bcol, "bound_%s", form);
+  long cmu = csv_col(s, "mu2"), cm = csv_col(s, "m"), cn = csv_col(s, "n"),
+       ct = csv_col(s, "theorem");
+  size_t rows = 0, above = 0, least = 0;
+  double slack = INFINITY;
+  for (size_t r = 1; r < s->nrow; r++) {
+    double q = csv_num(s, r, "kl_quantile"), b = csv_num(s, r, bcol);
+    if (isnan(q) || isnan(b))
+      continue;
+    rows++;
+    above += q > b;
+    if (least == 0 || b / q < slack) {
+      slack = b / q;
+      least = r;
+    }
+  }
+  if (rows == 0) {
+    claim(c, 0, what, "no row of summary.csv has kl_quantile and %s", bcol);
+    return;
+  }
+  claim(c, above == 0, what, "%zu of %zu rows have kl_quantile > %s; least "
+        "slack %.4g (mu' = %s, m = %s, n = %s, %s)", above, rows, bcol,
+        slack, csv_str(s, least, cmu), csv_str(s, least, cm),
+        csv_str(s, least, cn), csv_str(s, least, ct));
+}
+
+/* The class-exact form varies from replicate to replicate much more than
+ * the others (it is a ratio over the replicate's own class), so the
+ * smallest over the replicates can sit below the quantile while every
+ * replicate keeps its own bound: judged by what the theorem says, at most
+ * a δ fraction of the replicates above their own bound, in every row. */
+static void claim_violations_within(claims *c, const csv *s, const char *form,
+                                    const char *what)
+{
+  char vcol[64], bcol[64];
+  snprintf(vcol, sizeof vcol, "violations_%s", form);
+  snprintf(bcol, sizeof bcol, "bound_%s", form);
+  size_t rows = 0, over = 0, above_min = 0;
+  double worst = 0;
+  for (size_t r = 1; r < s->nrow; r++) {
+    double v = csv_num(s, r, vcol), reps = csv_num(s, r, "replicates"),
+           d = csv_num(s, r, "delta");
+    if (isnan(v) || isnan(reps) || isnan(d))
+      continue;
+    rows++;
+    over += v > d * reps;
+    worst = v / reps > worst ? v / reps : worst;
+    above_min += csv_num(s, r, "kl_quantile") > csv_num(s, r, bcol);
+  }
+  claim(c, rows > 0 && over == 0, what, "%zu of %zu rows have more than "
+        "delta * replicates above their own bound (largest fraction %.3g); "
+        "in %zu rows kl_quantile exceeds the smallest %s over the "
+        "replicates", over, rows, worst, above_min, bcol);
+}
+
+static void claims_e3_distill(claims *c, const csv *s, const csv *res)
+{
+  static const struct {
+    const char *form, *what;
+  } forms[] = {
+    {"paper", "the (1-delta)-quantile of the forward KL is below the bound, "
+              "paper theorem form, in every (mu', m, n, theorem) row"},
+    {"thm_sharp", "the (1-delta)-quantile is below the sharp theorem form "
+                  "in every row"},
+    {"sharp", "the (1-delta)-quantile is below the sharp instance form in "
+              "every row"},
+  };
+  claim_rows_below(c, res, "fwd_kl", "bound_sharp_instance", 0,
+                   "no replicate's forward KL exceeds its own bound "
+                   "(Theorem 14 for distillation, Theorem 7 for RKL, sharp "
+                   "instance form)");
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+    claim_quantile_below(c, s, forms[i].form, forms[i].what);
+  claim_violations_within(c, s, "class", "the class-exact form holds with "
+                          "probability 1-delta: in every row at most "
+                          "delta * replicates exceed their own bound");
+}
+
+/* E11, the objective atlas (docs/reference.md §3.2): the population row
+ * (n = inf) of a method holds its floor F_method on the replicate's
+ * instance; as_floors.h calls a floor <= 1e-9 zero (verdict
+ * "consistent"). */
+#define ATLAS_ZERO_FLOOR 1e-9
+
+typedef struct atlas_pop {
+  size_t rows;        /* population rows of the method                  */
+  size_t finite;      /* ... with a finite floor                        */
+  size_t zero;        /* ... with floor <= ATLAS_ZERO_FLOOR             */
+  size_t nan_ok;      /* rows without a floor whose status is "ok"      */
+  double max_floor;   /* the largest finite floor                       */
+  const char *status; /* the status of a row without a floor            */
+} atlas_pop;
+
+static atlas_pop atlas_population(const csv *res, const char *method)
+{
+  atlas_pop p = {0, 0, 0, 0, -INFINITY, ""};
+  long cm = csv_col(res, "method"), cn = csv_col(res, "n"),
+       cs = csv_col(res, "status");
+  for (size_t r = 1; r < res->nrow; r++) {
+    if (strcmp(csv_str(res, r, cm), method) != 0
+        || strcmp(csv_str(res, r, cn), "inf") != 0)
+      continue;
+    double v = csv_num(res, r, "fwd_kl");
+    p.rows++;
+    if (isfinite(v)) {
+      p.finite++;
+      p.zero += v <= ATLAS_ZERO_FLOOR;
+      p.max_floor = v > p.max_floor ? v : p.max_floor;
+    } else {
+      p.status = csv_str(res, r, cs);
+      p.nan_ok += strcmp(p.status, "ok") == 0;
+    }
+  }
+  return p;
+}
+
+/* A consistent method (every floor zero) learns π*: the oracle-tuned
+ * forward KL falls like 1/n. */
+static void atlas_claim_consistent(claims *c, const csv *s, const char *m,
+                                   const atlas_pop *p)
+{
+  char what[200];
+  snprintf(what, sizeof what, "%s (verdict consistent: floor <= 1e-9 in %zu "
+           "of %zu replicates, largest %.3g) learns pi*: log-log slope of "
+           "its median forward KL within 0.1 of -1", m, p->zero, p->rows,
+           p->max_floor);
+  long r = sum_row(s, "rate", m, NULL);
+  if (r < 0) {
+    claim(c, 0, what, "no rate row for %s in summary.csv", m);
+    return;
+  }
+  double k = csv_num(s, (size_t)r, "slope");
+  claim(c, fabs(k + 1) <= 0.1, what, "slope %.4g, 95%% CI [%.4g, %.4g], "
+        "fitted on n >= %s", k, csv_num(s, (size_t)r, "slope_ci_lo"),
+        csv_num(s, (size_t)r, "slope_ci_hi"),
+        csv_str(s, (size_t)r, csv_col(s, "n")));
+}
+
+/* An inconsistent method levels off at or above its floor: the median
+ * forward KL at the largest n is not below the median F_method (5 % for
+ * the median of two different quantities) and no longer falls like a
+ * power of n (slope above -0.5). */
+static void atlas_claim_floor(claims *c, const csv *s, const csv *res,
+                              const char *m, size_t pop_row,
+                              const atlas_pop *p)
+{
+  char tuned[128]; /* the kind column: the tuned value (as_kind_atlas.c) */
+  aux_median_name(res, tuned, sizeof tuned);
+  double fl = csv_num(s, pop_row, "fwd_kl_median");
+  char what[240];
+  snprintf(what, sizeof what, "%s (verdict floor: F_method > 1e-9 in %zu of "
+           "%zu replicates, median %.4g) levels off at or above its floor: "
+           "median forward KL at the largest n >= 0.95 F_method, log-log "
+           "slope above -0.5", m, p->finite - p->zero, p->rows, fl);
+  long r = sum_row_largest_n(s, m), k = sum_row(s, "rate", m, NULL);
+  if (r < 0 || k < 0) {
+    claim(c, 0, what, "no finite-n %s row for %s in summary.csv",
+          r < 0 ? "stat" : "rate", m);
+    return;
+  }
+  double kl = csv_num(s, (size_t)r, "fwd_kl_median");
+  double slope = csv_num(s, (size_t)k, "slope");
+  claim(c, kl >= 0.95 * fl && slope > -0.5, what, "n = %s: median %.4g, "
+        "F_method median %.4g (ratio %.4f, tuned value %.4g); slope %.4g",
+        csv_str(s, (size_t)r, csv_col(s, "n")), kl, fl, kl / fl,
+        csv_num(s, pop_row, tuned), slope);
+}
+
+/* A method hyperparameter's value as the run used it: the manifest's,
+ * or its declared default (as_hparam.c) when the manifest has none. */
+static double manifest_hparam(const char *manifest, const char *key)
+{
+  const as_hparam *h = as_hparam_by_key(as_hparam_table_default(), key);
+  return manifest_number(manifest, key, h != NULL ? h->def : NAN);
+}
+
+/* The methods docs/reference.md §3.2 calls consistent, each under the
+ * setting it needs: RKL with gamma = "beta" (the default), SimPO with
+ * margin 0. */
+static const struct {
+  const char *method, *key, *text;
+  double number;
+} atlas_consistent[] = {
+  {"pmle", NULL, NULL, 0},        {"distill", NULL, NULL, 0},
+  {"rebel", NULL, NULL, 0},       {"rkl", "gamma", "beta", 0},
+  {"simpo", "margin", NULL, 0.0},
+};
+
+static int atlas_expected_consistent(const char *manifest, const char *m)
+{
+  char v[64];
+  for (size_t i = 0; i < sizeof atlas_consistent / sizeof atlas_consistent[0];
+       i++) {
+    if (strcmp(atlas_consistent[i].method, m) != 0)
+      continue;
+    if (atlas_consistent[i].key == NULL)
+      return 1;
+    if (atlas_consistent[i].text != NULL)
+      return !manifest_value(manifest, atlas_consistent[i].key, v, sizeof v)
+             || strcmp(v, atlas_consistent[i].text) == 0;
+    return manifest_hparam(manifest, atlas_consistent[i].key)
+           == atlas_consistent[i].number;
+  }
+  return 0;
+}
+
+/* A method's floor equals F_RLHF on every instance (relative 1e-9: both
+ * are minima refined by Brent, flat to second order there). */
+static void atlas_claim_rlhf_floor(claims *c, const csv *res, const char *m,
+                                   const char *what)
+{
+  long cm = csv_col(res, "method"), cn = csv_col(res, "n");
+  size_t seen = 0;
+  double worst = 0;
+  for (size_t r = 1; r < res->nrow; r++) {
+    if (strcmp(csv_str(res, r, cm), m) != 0
+        || strcmp(csv_str(res, r, cn), "inf") != 0)
+      continue;
+    double d = fabs(csv_num(res, r, "fwd_kl") / csv_num(res, r, "rlhf_floor")
+                    - 1);
+    seen++;
+    worst = isnan(d) || d > worst ? d : worst;
+  }
+  if (seen > 0)
+    claim(c, worst <= 1e-9, what, "largest |F_%s / F_RLHF - 1| = %.3g over "
+          "%zu replicates", m, worst, seen);
+}
+
+static void claims_e11(claims *c, const csv *s, const csv *res)
+{
+  long ck = csv_col(s, "row"), cm = csv_col(s, "method"),
+       cn = csv_col(s, "n");
+  char seen_c[512] = "", want_c[512] = "";
+  size_t methods = 0;
+  int agree = 1;
+  for (size_t r = 1; r < s->nrow; r++) {
+    if (strcmp(csv_str(s, r, ck), "stat") != 0
+        || strcmp(csv_str(s, r, cn), "inf") != 0)
+      continue;
+    const char *m = csv_str(s, r, cm);
+    atlas_pop p = atlas_population(res, m);
+    methods++;
+    if (p.finite < p.rows)
+      claim(c, p.nan_ok == 0, "a population loss without a minimiser is "
+            "reported (status not ok, metrics nan), never returned as a "
+            "point (docs/reference.md §3.2)", "%s: %zu of %zu replicates "
+            "without a floor, status %s", m, p.rows - p.finite, p.rows,
+            p.status);
+    if (p.finite > 0 && p.zero == p.finite)
+      atlas_claim_consistent(c, s, m, &p);
+    else if (p.finite > 0)
+      atlas_claim_floor(c, s, res, m, r, &p);
+    int is = p.finite > 0 && p.zero == p.finite;
+    int want = atlas_expected_consistent(c->manifest, m);
+    agree &= is == want;
+    if (is)
+      snprintf(seen_c + strlen(seen_c), sizeof seen_c - strlen(seen_c),
+               " %s", m);
+    if (want)
+      snprintf(want_c + strlen(want_c), sizeof want_c - strlen(want_c),
+               " %s", m);
+  }
+  if (methods == 0) {
+    claim(c, 0, "every method has a floor F_method", "no population rows "
+          "(n = inf) in summary.csv: the run needs population = true");
+    return;
+  }
+  double flip = manifest_number(c->manifest, "label_flip", 0.0);
+  if (flip == 0.0) {
+    claim(c, agree, "with clean labels the consistent methods are exactly "
+          "those docs/reference.md §3.2 names", "measured:%s; docs/"
+          "reference.md §3.2:%s", seen_c[0] ? seen_c : " none",
+          want_c[0] ? want_c : " none");
+    atlas_claim_rlhf_floor(c, res, "dpo", "DPO tuned over beta_d has floor "
+                           "F_RLHF (docs/reference.md §3.2)");
+  } else if (manifest_hparam(c->manifest, "flip") == flip) {
+    atlas_claim_rlhf_floor(c, res, "rdpo", "rDPO assuming the true flip rate "
+                           "repairs the label noise: its floor is DPO's "
+                           "clean-label floor F_RLHF");
+  }
+}
+
 static const struct {
   const char *experiment;
   void (*check)(claims *, const csv *, const csv *);
@@ -513,7 +844,8 @@ static const struct {
   {"e1", claims_e1}, {"e2", claims_e2}, {"e3", claims_e3},
   {"e4", claims_e4}, {"e5", claims_e5}, {"e6", claims_e6},
   {"e7", claims_e7}, {"e8", claims_e8}, {"e9", claims_e9},
-  {"e10", claims_e10},
+  {"e10", claims_e10}, {"e11", claims_e11}, {"e11-flip", claims_e11},
+  {"e3-distill", claims_e3_distill},
 };
 
 /* How the fits ended: "N rows: K ok, J diverged, ..." (not a claim: some
@@ -549,10 +881,10 @@ static void write_status_counts(FILE *f, const csv *res)
         f);
 }
 
-static void write_claims(FILE *f, const char *experiment, const csv *s,
-                         const csv *res)
+static void write_claims(FILE *f, const char *experiment,
+                         const char *manifest, const csv *s, const csv *res)
 {
-  claims c = {f, 0, 0};
+  claims c = {f, manifest, 0, 0};
   fputs("<h2 id=\"claims\">Claims</h2>\n<table class=\"claims\">\n"
         "<tr><th>claim</th><th>numbers</th><th>verdict</th></tr>\n", f);
   for (size_t i = 0; i < sizeof claim_table / sizeof claim_table[0]; i++)
@@ -760,13 +1092,7 @@ static void write_results_head(FILE *f, const csv *res)
 /* The manifest's value of `experiment = "eN";` (or "" when absent). */
 static void manifest_experiment(const char *manifest, char *out, size_t len)
 {
-  out[0] = '\0';
-  const char *p = strstr(manifest, "\nexperiment = \"");
-  if (p == NULL)
-    return;
-  p += strlen("\nexperiment = \"");
-  size_t n = strcspn(p, "\"");
-  snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+  manifest_value(manifest, "experiment", out, len);
 }
 
 /* The manifest: its '#' header (how the run was made) and its body (the
@@ -822,7 +1148,7 @@ static int write_page(FILE *f, const char *dir, const char *manifest,
   put_text(f, dir);
   fputs("</code>. The experiment is described in docs/reference.md §6; the "
         "files in experiments/README.md.</p>\n", f);
-  write_claims(f, exp, s, res);
+  write_claims(f, exp, manifest, s, res);
   int rc = write_figures(f, dir, err);
   if (rc != AS_OK)
     return rc;
