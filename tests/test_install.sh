@@ -7,8 +7,10 @@
 #  2. with the source tree and the build tree mounted over by empty
 #     folders (a private mount namespace: `unshare -rm`; without it the
 #     check falls back to the plot directory the tool reports), runs E4
-#     from the installed config with figures from the installed scripts
-#     and --report;
+#     from the installed config, and then EVERY installed config shrunk
+#     (tests/shrink_config.sh, done before the clone is hidden), each with
+#     figures from the installed scripts and --report: every figure the
+#     run announces must exist as PNG and SVG;
 #  3. `man alignsim-run` (and every subcommand's page) from the prefix;
 #  4. compiles tests/install_client.c with `pkg-config libalignsim` against
 #     the installed headers and library, and runs it.
@@ -55,7 +57,13 @@ exe=$prefix/bin/alignsim
 grep -q "here: $prefix/bin/../share/alignsim/plots" "$tmp/help" \
   || fail "run --help does not name the installed plots: $(grep here "$tmp/help")"
 
-# 2. the experiment, with the clone out of view when the kernel lets us
+# 2. the experiments, with the clone out of view when the kernel lets us
+mkdir "$tmp/cfg"
+for cfg in "$prefix"/share/alignsim/experiments/*.cfg; do
+  bash "$src/tests/shrink_config.sh" "$cfg" > "$tmp/cfg/$(basename "$cfg")" \
+    || fail "shrink $cfg"
+done
+[ "$(ls "$tmp/cfg" | wc -l)" -ge 14 ] || fail "fewer than 14 configs installed"
 cat > "$tmp/inner.sh" <<INNER
 set -e
 cd /
@@ -64,6 +72,12 @@ mount -t tmpfs none "$src"
 [ ! -e "$src/plots/e4.gp" ]
 env -u ALIGNSIM_PLOTS "$exe" run "$prefix/share/alignsim/experiments/e4.cfg" \
   --out "$tmp/out" --quiet --report
+for cfg in "$tmp"/cfg/*.cfg; do
+  name=\$(basename "\$cfg" .cfg)
+  env -u ALIGNSIM_PLOTS "$exe" run "\$cfg" --out "$tmp/all/\$name" --quiet \
+    --report --threads 1 > "$tmp/all-\$name.out" \
+    || { echo "installed \$name failed"; exit 1; }
+done
 INNER
 if unshare -rm true 2> /dev/null; then
   echo "running E4 with $src and $build hidden (unshare -rm)"
@@ -78,6 +92,19 @@ fi
 for f in e4.png e4.svg report.html results.csv; do
   [ -s "$tmp/out/$f" ] || fail "E4 from the installed copy wrote no $f"
 done
+nfig=0
+for cfg in "$tmp"/cfg/*.cfg; do
+  name=$(basename "$cfg" .cfg)
+  [ -s "$tmp/all/$name/report.html" ] || fail "$name (installed): no report.html"
+  for png in $(sed -n 's/^figure: \(.*\)\.png (and \.svg)$/\1/p' \
+                 "$tmp/all-$name.out" 2>/dev/null); do
+    [ -s "$png.png" ] && [ -s "$png.svg" ] \
+      || fail "$name (installed): figure $png.png/.svg missing"
+    nfig=$((nfig + 1))
+  done
+done
+echo "every installed config ran from the installed copy: $nfig figures"
+[ $nfig -ge 14 ] || fail "only $nfig figures from the installed configs"
 
 # 3. man pages
 if command -v man > /dev/null; then

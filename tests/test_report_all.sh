@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # test_report_all.sh ALIGNSIM SOURCE_ROOT — `alignsim run --report` on EVERY
-# config of experiments/, each shrunk to run in about a second (K = 3,
-# V = 4, 3 replicates, n grids cut at 10^5, λ and β grids cut to a few
-# points, E5/E6's DPO to 100 steps; what a config sweeps otherwise, it
-# still sweeps, so every kind, summary layout and figure script runs).
+# config of experiments/, each shrunk to run in about a second
+# (tests/shrink_config.sh).
 # Per config:
 #   - the run exits 0 (a config `alignsim run` rejects fails the test
 #     unless it is listed in not_run below);
@@ -35,14 +33,7 @@ check() { local name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
 not_run=""                        # configs for another subcommand only
 no_claims="bounds-example scale"  # experiments without an entry in §8
 
-shrink() { # CFG > shrunk CFG
-  sed -e 's/K = [0-9]*; V = [0-9]*;/K = 3; V = 4;/' \
-      -e 's/^replicates = [0-9]*;/replicates = 3;/' \
-      -e 's/^n = { from = \([0-9.e]*\); to = [0-9.e]*; points = [0-9]*; };/n = { from = \1; to = 1e5; points = 4; };/' \
-      -e 's/^lambda = { from = \([0-9.e+-]*\); to = \([0-9.e+-]*\); points = [0-9]*; };/lambda = { from = \1; to = \2; points = 5; };/' \
-      -e 's/^beta = { from = \([0-9.e+-]*\); to = \([0-9.e+-]*\); points = [0-9]*; };/beta = { from = \1; to = \2; points = 3; };/' \
-      -e 's/^dpo_steps = [0-9]*;/dpo_steps = 100;/' "$1"
-}
+shrink() { bash "$src/tests/shrink_config.sh" "$1"; } # CFG > shrunk CFG
 in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
 # the names of the manifest's list setting KEY = ["a", "b"];
 mlist() { sed -n "s/^$1 = \[\(.*\)\];$/\1/p" "$2" | tr -d '" ' | tr ',' ' '; }
