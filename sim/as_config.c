@@ -555,7 +555,7 @@ static int parse_hparams(const parser *p, const config_setting_t *root,
     const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
     const char *name = config_setting_name(m);
     const as_hparam *h = name ? as_hparam_by_key(t, name) : NULL;
-    if (h == NULL)
+    if (h == NULL || (h->flags & AS_HP_SHARED))
       continue;
     char where[AS_ERR_MSG_MAX / 2];
     snprintf(where, sizeof where, "%s:%d", p->name, line_of(m));
@@ -1473,7 +1473,7 @@ int as_config_write(FILE *f, const as_config *c)
     const as_hparam_table *t = as_hparam_table_default();
     for (size_t i = 0; i < t->n; i++)
       for (const as_hparam *const *h = t->decl[i]->hp; *h; h++) {
-        if (as_hparam_is_unset(*h, &c->hp) ||
+        if (((*h)->flags & AS_HP_SHARED) || as_hparam_is_unset(*h, &c->hp) ||
             as_hparam_by_key(t, (*h)->key) != *h)
           continue; /* unset, or written under its first declaration */
         char buf[64];
