@@ -57,7 +57,8 @@ static const as_hparam hp_rebel_iter = {
 #define TEMP_WHY "beyond it beta times a log-probability overflows"
 static const as_hparam hp_lambda = {
     "lambda", "--lambda", AS_HP_REAL, 0.0, 0.0, AS_HP_MAX_SCALE, 0, 0, NULL,
-    "KL_ref weight", OFF(lambda), NULL, AS_HP_SHARED, NULL, SCALE_WHY};
+    "KL_ref weight", OFF(lambda), NULL, AS_HP_SHARED | AS_HP_GRID, NULL,
+    SCALE_WHY};
 static const as_hparam hp_gamma = {
     "gamma", "--gamma", AS_HP_REAL, NAN, 0.0, AS_HP_MAX_SCALE, 0, 0, NULL,
     "RKL entropy weight", OFF(gamma), "beta", AS_HP_SHARED, "beta",
@@ -300,9 +301,9 @@ int as_hparam_set_word(const as_hparam *h, const char *word,
 {
   if (h->word == NULL || strcmp(word, h->word) != 0)
     return as_err_set(err, AS_EINVAL, "%s: %s = '%s' must be %s%s%s", where,
-                      h->key, word, h->word ? "'" : "a number",
+                      h->key, word, h->word ? "\"" : "a number",
                       h->word ? h->word : "",
-                      h->word ? "' or a number" : "");
+                      h->word ? "\" or a number" : "");
   put(h, o, NAN);
   return AS_OK;
 }

@@ -49,6 +49,9 @@ typedef struct as_hparam {
  * value for every method; --help documents it in the methods' `uses`
  * lines rather than under each method. */
 #define AS_HP_SHARED 1u
+/* In a configuration the key is a sweep axis (a list the runner sweeps,
+ * as_config.h), not one value: the config reader leaves it alone. */
+#define AS_HP_GRID 2u
 
 /* The upper bound of every scale hyperparameter: beyond it the closed
  * forms and KL terms overflow (`--lambda 1e308` once gave -inf
