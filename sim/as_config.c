@@ -20,6 +20,7 @@
 typedef struct parser {
   const char *name; /* file name for messages */
   as_err *err;
+  const as_hparam_table *hpt; /* the hyperparameter declarations */
 } parser;
 
 static int line_of(const config_setting_t *s)
@@ -556,7 +557,7 @@ static int parse_hparam(const parser *p, const config_setting_t *m,
 static int parse_hparams(const parser *p, const config_setting_t *root,
                          as_config *c)
 {
-  const as_hparam_table *t = as_hparam_table_default();
+  const as_hparam_table *t = p->hpt;
   int len = config_setting_length(root);
   for (int i = 0; i < len; i++) {
     const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
@@ -582,7 +583,7 @@ static int check_root_keys(const parser *p, const config_setting_t *root)
     const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
     const char *name = config_setting_name(m);
     int known = name != NULL &&
-                as_hparam_by_key(as_hparam_table_default(), name) != NULL;
+                as_hparam_by_key(p->hpt, name) != NULL;
     for (size_t k = 0; top_keys[k] != NULL && !known; k++)
       known = name != NULL && strcmp(name, top_keys[k]) == 0;
     if (!known)
@@ -996,6 +997,7 @@ static as_config *config_new(const char *name)
   c->cls.realizable = -1;
   as_fit_opts_default(&c->hp);
   c->hp.dpo_lr = NAN; /* not given: the dpo kind asks for it */
+  c->hpt = as_hparam_table_default();
   return c;
 }
 
@@ -1085,13 +1087,21 @@ static int check_int_literals(const char *t, const char *name, as_err *err)
 int as_config_parse_string(const char *text, const char *name,
                            as_config **out, as_err *err)
 {
+  return as_config_parse_string_table(text, name, as_hparam_table_default(),
+                                      out, err);
+}
+
+int as_config_parse_string_table(const char *text, const char *name,
+                                 const as_hparam_table *t, as_config **out,
+                                 as_err *err)
+{
   *out = NULL;
-  if (text == NULL || name == NULL)
+  if (text == NULL || name == NULL || t == NULL)
     return as_err_set(err, AS_EINVAL, "as_config_parse_string: NULL input");
   int rc0 = check_int_literals(text, name, err);
   if (rc0 != AS_OK)
     return rc0;
-  parser p = {name, err};
+  parser p = {name, err, t};
   config_t cf;
   config_init(&cf);
   if (config_read_string(&cf, text) != CONFIG_TRUE) {
@@ -1105,6 +1115,8 @@ int as_config_parse_string(const char *text, const char *name,
     config_destroy(&cf);
     return as_err_set(err, AS_ENOMEM, "out of memory");
   }
+  c->hpt = t;
+  as_hparam_unset(t, &c->hp); /* t's own methods' fields too */
   int rc = parse_root(&p, config_root_setting(&cf), c);
   if (rc == AS_OK)
     rc = check_memory(&p, config_root_setting(&cf), c);
@@ -1267,7 +1279,7 @@ static void write_double(FILE *f, double v)
  * real as write_double; nothing for a NAN without a word (not given). */
 static void write_hparam(FILE *f, const char *key, const as_config *c)
 {
-  const as_hparam *h = as_hparam_by_key(as_hparam_table_default(), key);
+  const as_hparam *h = as_hparam_by_key(c->hpt, key);
   double v = as_hparam_get(h, &c->hp);
   if (h->type == AS_HP_REAL && isnan(v) && h->word == NULL)
     return;
@@ -1426,7 +1438,7 @@ int as_config_write(FILE *f, const as_config *c)
     fprintf(f, "bounds = \"%s\";\n", as_config_bounds_name(c->bounds));
   {
     /* the methods' declared hyperparameters that were set */
-    const as_hparam_table *t = as_hparam_table_default();
+    const as_hparam_table *t = c->hpt;
     for (size_t i = 0; i < t->n; i++)
       for (const as_hparam *const *h = t->decl[i]->hp; *h; h++) {
         if (((*h)->flags & AS_HP_SHARED) || as_hparam_is_unset(*h, &c->hp) ||

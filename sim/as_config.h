@@ -19,6 +19,7 @@
 
 #include "as_error.h"
 #include "as_fit.h"
+#include "as_hparam.h"
 #include "as_instance.h"
 
 /* How λ is chosen per work unit. */
@@ -129,6 +130,9 @@ typedef struct as_config {
    * "default", 1/n), hp.dpo_steps 0 and hp.dpo_lr NAN for "not given".
    * `lambda` is a sweep axis (the `lambda` list above), not read here. */
   as_fit_opts hp;
+  /* the declarations hp was read with, and is written with
+   * (as_hparam_table_default(), or a caller's: a test's own method) */
+  const as_hparam_table *hpt;
   /* source line of `figures` (0: absent), for the runner's check that
    * every figure has a script before it computes anything */
   int figures_line;
@@ -144,6 +148,11 @@ int as_config_read(const char *path, as_config **out, as_err *err);
 /* Same from a string; `name` stands for the file name in messages. */
 int as_config_parse_string(const char *text, const char *name,
                            as_config **out, as_err *err);
+/* The same with the hyperparameter declarations t (as_hparam.h) in place
+ * of the library's: the keys of t's methods are read into cfg->hp. */
+int as_config_parse_string_table(const char *text, const char *name,
+                                 const as_hparam_table *t, as_config **out,
+                                 as_err *err);
 
 void as_config_free(as_config *cfg);
 

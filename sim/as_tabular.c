@@ -335,7 +335,7 @@ void as_tab_fit_opts_cfg(const as_config *cfg, double beta, as_method m,
   o->dpo_steps = cfg->hp.dpo_steps;
   if (!isnan(cfg->hp.dpo_lr))
     o->dpo_lr = cfg->hp.dpo_lr;
-  as_hparam_copy_set(as_hparam_table_default(), &cfg->hp, o);
+  as_hparam_copy_set(cfg->hpt, &cfg->hp, o);
 }
 
 void as_tab_fit_opts(const as_tab_unit *u, as_method m, double lambda,

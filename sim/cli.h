@@ -16,6 +16,10 @@
 
 int cli_sample_main(int argc, char **argv);
 int cli_fit_main(int argc, char **argv);
+/* `alignsim fit` with the hyperparameter declarations t (as_hparam.h) in
+ * place of the library's: their flags in --help, parsing and manifests
+ * (a test's own method, tests/test_cli_hparam.c). */
+int cli_fit_main_table(const as_hparam_table *t, int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_bounds_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);

@@ -104,7 +104,7 @@ static const unsigned cls_methods[CLS_COUNT] = {
     [CLS_FEATURES] = SPEC3_METHODS & ~MB(AS_METHOD_REBEL_ITER),
 };
 
-static void usage(FILE *f)
+static void usage(FILE *f, const as_hparam_table *t)
 {
   fprintf(f,
 "usage: alignsim fit --method M --comparisons FILE [--instance FILE | --ref FILE]\n"
@@ -129,7 +129,7 @@ static void usage(FILE *f)
 "methods and the options each uses (--beta: all, default 1; an option a\n"
 "method does not use is ignored, with a note on stderr):\n"
   );
-  as_hparam_print_uses(f, as_hparam_table_default());
+  as_hparam_print_uses(f, t);
   fprintf(f,
 "  reward, distill, rebel, rebel-iter, rlhf, rkl, sppo, nash also use\n"
 "  --reward-class.\n"
@@ -137,7 +137,7 @@ static void usage(FILE *f)
 "[default; valid range]); the objective atlas of docs/reference.md §3.2 (tabular class\n"
 "only; --beta-dpo is the DPO-family temperature, default beta):\n"
   );
-  as_hparam_print_help(f, as_hparam_table_default());
+  as_hparam_print_help(f, t);
   fputs("\n", f);
   fputs(
 "policy classes (--class, default tabular) and the methods each supports\n"
@@ -282,6 +282,7 @@ typedef struct {
   int cls;   /* policy class                                            */
   int rcls;  /* reward class as given (default: the policy class)        */
   int rused; /* reward class the method uses, or -1 (no reward model)    */
+  const as_hparam_table *hpt; /* the hyperparameter declarations        */
   hp_opts hpo;             /* declared hyperparameter flags                */
   unsigned char hp_given[MAX_HP];
 } fit_args;
@@ -349,7 +350,7 @@ static void note_unused_inputs(const fit_args *o, unsigned extra)
 static void note_unused_hparams(const fit_args *o, int shared)
 {
   const as_method_decl *decl =
-      as_hparam_find(as_hparam_table_default(), o->method);
+      as_hparam_find(o->hpt, o->method);
   for (size_t i = 0; i < o->hpo.n; i++) {
     const as_hparam *h = o->hpo.hp[i];
     if (!o->hp_given[i] || ((h->flags & AS_HP_SHARED) != 0) != shared)
@@ -362,10 +363,13 @@ static void note_unused_hparams(const fit_args *o, int shared)
   }
 }
 
-static int parse(int argc, char **argv, fit_args *o, int *done)
+static int parse(const as_hparam_table *t, int argc, char **argv,
+                 fit_args *o, int *done)
 {
   memset(o, 0, sizeof *o);
+  o->hpt = t;
   as_fit_opts_default(&o->fo);
+  as_hparam_unset(t, &o->fo); /* t's own methods' fields too */
   o->cls = CLS_TABULAR;
   o->rcls = -1;
   o->rused = -1;
@@ -373,7 +377,7 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
   optind = 1;
   opterr = 0;
   int c;
-  hp_opts_build(as_hparam_table_default(), &o->hpo);
+  hp_opts_build(o->hpt, &o->hpo);
   while ((c = getopt_long(argc, argv, ":h", o->hpo.opts, NULL)) != -1) {
     const char *a = optarg;
     int bad = 0;
@@ -415,7 +419,7 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
       o->given |= U_BETA;
       break;
     case 'h':
-      usage(stdout);
+      usage(stdout, o->hpt);
       *done = 1;
       return CLI_EXIT_OK;
     default: /* ':' (missing value) or '?' */
@@ -536,7 +540,7 @@ static void manifest_hparams(FILE *f, const fit_args *o)
 {
   as_fit_opts r = o->fo;
   const as_method_decl *decl =
-      as_hparam_find(as_hparam_table_default(), o->method);
+      as_hparam_find(o->hpt, o->method);
   if (decl != NULL)
     as_hparam_resolve(decl, &r);
   for (size_t i = 0; i < o->hpo.n; i++) {
@@ -890,8 +894,13 @@ static int check_size(const char *what, size_t k, size_t v, size_t K,
 
 int cli_fit_main(int argc, char **argv)
 {
+  return cli_fit_main_table(as_hparam_table_default(), argc, argv);
+}
+
+int cli_fit_main_table(const as_hparam_table *t, int argc, char **argv)
+{
   fit_args o;
-  int done, rc = parse(argc, argv, &o, &done);
+  int done, rc = parse(t, argc, argv, &o, &done);
   if (rc != CLI_EXIT_OK || done)
     return rc;
   as_err e;
