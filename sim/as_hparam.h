@@ -3,8 +3,11 @@
  * range, help line, config key and CLI flag, once.  `alignsim fit --help`,
  * its option parsing and "not used by this method" notes, the config keys
  * of the runner, the validation messages (with FILE:LINE from the config
- * reader), the manifests and the results columns all derive from these
- * tables, so a new method is one objective file plus one as_method_decl.
+ * reader) and the manifests (the fit's and the run's) all derive from
+ * these tables, so a new method is one objective file plus one
+ * as_method_decl.  (results.csv's lambda, gamma and beta_dpo columns are
+ * the per-row values the kinds used, fields of as_result_row and of the
+ * journal's unit records, not read from here.)
  *
  * A table is a value (as_hparam_table): the library's is
  * as_hparam_table_default(); a caller (a test) may build a longer one with
