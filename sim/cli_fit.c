@@ -486,8 +486,11 @@ static int parse(const as_hparam_table *t, int argc, char **argv,
   note_unused_hparams(o, 1);
   note_unused_inputs(o, extra & ~(unsigned)U_BETA);
   note_unused_hparams(o, 0);
-  if ((steps || lr) && (o->fo.dpo_steps == 0 || !lr))
+  if ((steps || lr) && !(steps && lr))
     return cli_usage_error("fit: --steps and --lr go together");
+  if (steps && o->fo.dpo_steps == 0) /* the declared 0 means "solve" */
+    return cli_usage_error("fit: --steps 0 takes no steps: leave out --steps "
+                           "and --lr to solve");
   return CLI_EXIT_OK;
 }
 
