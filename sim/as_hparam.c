@@ -20,37 +20,43 @@ static const char *const gpo_losses[] = {"logistic", "square", "exp",
 
 static const as_hparam hp_smoothing = {
     "smoothing", "--smoothing", AS_HP_REAL, 0.1, 0.0, 0.5, 0, 1, NULL,
-    "label smoothing eps of cDPO (eps = 0 is DPO)", OFF(smoothing), NULL, 0, NULL, NULL};
+    "label smoothing eps of cDPO (eps = 0 is DPO)",
+    OFF(smoothing), NULL, 0, NULL, NULL};
 static const as_hparam hp_flip = {
     "flip", "--flip", AS_HP_REAL, 0.1, 0.0, 0.5, 0, 1, NULL,
     "flip rate eps rDPO assumes (its repair is exact at the true rate)",
     OFF(flip), NULL, 0, NULL, NULL};
 static const as_hparam hp_tau = {
     "tau", "--tau", AS_HP_REAL, 0.1, 0.0, AS_HP_MAX_SCALE, 1, 0, NULL,
-    "IPO's tau: target margin 1/(2 tau) of t = h_w - h_l", OFF(tau), NULL, 0, NULL, NULL};
+    "IPO's tau: target margin 1/(2 tau) of t = h_w - h_l",
+    OFF(tau), NULL, 0, NULL, NULL};
 static const as_hparam hp_loss = {
     "loss", "--loss", AS_HP_CHOICE, AS_GPO_LOGISTIC, 0, AS_GPO_COUNT - 1, 0,
     0, gpo_losses, "GPO's convex f of beta_d t (hinge: an exact LP)",
     OFF(gpo_loss), NULL, 0, NULL, NULL};
 static const as_hparam hp_margin = {
     "margin", "--margin", AS_HP_REAL, 0.0, 0.0, AS_HP_MAX_SCALE, 0, 0, NULL,
-    "SimPO's target margin gamma_s (reference-free)", OFF(margin), NULL, 0, NULL, NULL};
+    "SimPO's target margin gamma_s (reference-free)",
+    OFF(margin), NULL, 0, NULL, NULL};
 static const as_hparam hp_alpha = {
     "alpha", "--alpha", AS_HP_REAL, 0.1, 0.0, AS_HP_MAX_SCALE, 0, 0, NULL,
-    "ORPO's odds-ratio weight (alpha = 0: SFT on winners)", OFF(alpha), NULL, 0, NULL, NULL};
+    "ORPO's odds-ratio weight (alpha = 0: SFT on winners)",
+    OFF(alpha), NULL, 0, NULL, NULL};
 static const as_hparam hp_sppo_eta = {
     "eta", "--eta", AS_HP_REAL, 1.0, 0.0, AS_HP_MAX_SCALE, 1, 0, NULL,
     "SPPO's step eta of each self-play round", OFF(eta), NULL, 0, NULL, NULL};
 static const as_hparam hp_sppo_rounds = {
     "iterations", "--iterations", AS_HP_INT, 10, 1, 1e8, 0, 0, NULL,
-    "SPPO's number of rounds T (T plays lambda's role)", OFF(iterations), NULL, 0, NULL, NULL};
+    "SPPO's number of rounds T (T plays lambda's role)",
+    OFF(iterations), NULL, 0, NULL, NULL};
 static const as_hparam hp_rebel_eta = {
     "eta", "--eta", AS_HP_REAL, NAN, 0.0, AS_HP_MAX_SCALE, 1, 0, NULL,
     "iterative REBEL step (default 1/lambda; needs 0 < eta*lambda < 2)",
     OFF(eta), "1/lambda", 0, NULL, NULL};
 static const as_hparam hp_rebel_iter = {
     "iterations", "--iterations", AS_HP_INT, 1000, 1, 1e8, 0, 0, NULL,
-    "iterative REBEL: cap on outer steps", OFF(iterations), NULL, 0, NULL, NULL};
+    "iterative REBEL: cap on outer steps",
+    OFF(iterations), NULL, 0, NULL, NULL};
 
 /* The options the methods share (AS_HP_SHARED; as_hparam.h). */
 #define SCALE_WHY "beyond it the closed forms and KL terms overflow"

@@ -137,8 +137,8 @@ START_TEST(test_toy_flag_parsed)
                  "--toy-weight", "2", "--out", path("p.tsv"), NULL};
   ck_assert_int_eq(run_fit(&t, bad), 2);
   char *err = slurp(path("err"));
-  ck_assert_str_eq(err,
-                   "alignsim: --toy-weight: toy_weight = 2 must be in (0, 1]\n");
+  ck_assert_str_eq(err, "alignsim: --toy-weight: toy_weight = 2 must be in "
+                        "(0, 1]\n");
   free(err);
   ck_assert(access(path("p.tsv"), F_OK) != 0);
   /* the library's table: an unknown option */
