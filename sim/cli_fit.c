@@ -349,8 +349,7 @@ static void note_unused_inputs(const fit_args *o, unsigned extra)
  * ridge. */
 static void note_unused_hparams(const fit_args *o, int shared)
 {
-  const as_method_decl *decl =
-      as_hparam_find(o->hpt, o->method);
+  const as_method_decl *decl = as_hparam_find(o->hpt, o->method);
   for (size_t i = 0; i < o->hpo.n; i++) {
     const as_hparam *h = o->hpo.hp[i];
     if (!o->hp_given[i] || ((h->flags & AS_HP_SHARED) != 0) != shared)
@@ -481,6 +480,8 @@ static int parse(const as_hparam_table *t, int argc, char **argv,
   if (o->mu2 != NULL && o->unl != NULL)
     return cli_usage_error("fit: give --mu2 (population pairs) or "
                            "--unlabelled (counts), not both");
+  /* the notes in a fixed order: --beta, the shared options, the inputs,
+   * the methods' own options */
   unsigned extra = o->given & ~method_uses[m];
   note_unused_inputs(o, extra & U_BETA);
   note_unused_hparams(o, 1);
