@@ -20,6 +20,7 @@
 typedef struct parser {
   const char *name; /* file name for messages */
   as_err *err;
+  const as_hparam_table *hpt; /* the hyperparameter declarations */
 } parser;
 
 static int line_of(const config_setting_t *s)
@@ -506,10 +507,9 @@ static int valid_stem(const char *s)
 
 static const char *const top_keys[] = {
   "experiment", "description", "kind", "instance", "beta", "n", "population",
-  "lambda", "gamma", "beta_dpo", "m", "methods", "replicates", "seed",
-  "tuning", "heldout_fraction", "metrics", "figures", "rate_fit_min_n",
-  "ridge", "dpo_steps", "dpo_lr", "class", "delta", "m_sweep", "mu2_sweep",
-  "mu_power", "bounds", "label_flip", NULL};
+  "m", "methods", "replicates", "seed", "tuning", "heldout_fraction",
+  "metrics", "figures", "rate_fit_min_n", "class", "delta", "m_sweep",
+  "mu2_sweep", "mu_power", "bounds", "label_flip", NULL};
 
 static const config_setting_t *required(const parser *p,
                                         const config_setting_t *root,
@@ -522,57 +522,50 @@ static const config_setting_t *required(const parser *p,
   return s;
 }
 
-/* "beta" or a number ≥ 0 (γ) / > 0 (β_d). */
-static int parse_beta_or_number(const parser *p, const config_setting_t *s,
-                                const char *key, int positive, int *is_beta,
-                                double *value)
+/* One declared hyperparameter's setting m: a number, or a string that is
+ * a choice's name or the word standing for the default (gamma = "beta");
+ * range and type errors as the declaration states them, at FILE:LINE. */
+static int parse_hparam(const parser *p, const config_setting_t *m,
+                        const as_hparam *h, as_config *c)
 {
-  if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-    const char *v = config_setting_get_string(s);
-    if (strcmp(v, "beta") != 0)
-      return fail(p, s, "'%s' must be \"beta\" or a number (\"%s\")", key, v);
-    *is_beta = 1;
-    return AS_OK;
-  }
-  int rc = get_double(p, s, key, value);
-  if (rc != AS_OK)
-    return rc;
-  if (positive ? !(*value > 0) : !(*value >= 0))
-    return fail(p, s, "'%s' must be %s (%.17g)", key,
-                positive ? "> 0" : ">= 0", *value);
-  *is_beta = 0;
-  return AS_OK;
+  char where[AS_ERR_MSG_MAX / 2];
+  snprintf(where, sizeof where, "%s:%d", p->name, line_of(m));
+  int type = config_setting_type(m);
+  if (type == CONFIG_TYPE_STRING && h->type == AS_HP_CHOICE)
+    return as_hparam_parse(h, config_setting_get_string(m), where, &c->hp,
+                           p->err);
+  if (type == CONFIG_TYPE_STRING && h->word != NULL)
+    return as_hparam_set_word(h, config_setting_get_string(m), where, &c->hp,
+                              p->err);
+  if (type == CONFIG_TYPE_FLOAT && h->type != AS_HP_CHOICE)
+    return as_hparam_set(h, config_setting_get_float(m), where, &c->hp,
+                         p->err);
+  if ((type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) &&
+      h->type != AS_HP_CHOICE)
+    return as_hparam_set(h, (double)config_setting_get_int64(m), where,
+                         &c->hp, p->err);
+  return as_err_set(p->err, AS_EINVAL, "%s: '%s' must be %s%s%s%s, not %s",
+                    where, h->key,
+                    h->type == AS_HP_CHOICE ? "a name" : "a number",
+                    h->word ? " or \"" : "", h->word ? h->word : "",
+                    h->word ? "\"" : "", type_name(type));
 }
 
-/* The methods' own hyperparameters (docs/reference.md §3.2): top-level keys declared
- * in as_hparam.c, a number or (a choice) its name; read into c->hp. */
+/* The methods' hyperparameters (docs/reference.md §3, §3.2): top-level
+ * keys declared in as_hparam.c (but a sweep axis, AS_HP_GRID), read into
+ * c->hp. */
 static int parse_hparams(const parser *p, const config_setting_t *root,
                          as_config *c)
 {
-  const as_hparam_table *t = as_hparam_table_default();
+  const as_hparam_table *t = p->hpt;
   int len = config_setting_length(root);
   for (int i = 0; i < len; i++) {
     const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
     const char *name = config_setting_name(m);
     const as_hparam *h = name ? as_hparam_by_key(t, name) : NULL;
-    if (h == NULL)
+    if (h == NULL || (h->flags & AS_HP_GRID))
       continue;
-    char where[AS_ERR_MSG_MAX / 2];
-    snprintf(where, sizeof where, "%s:%d", p->name, line_of(m));
-    int rc;
-    if (config_setting_type(m) == CONFIG_TYPE_STRING)
-      rc = as_hparam_parse(h, config_setting_get_string(m), where, &c->hp,
-                           p->err);
-    else if (config_setting_type(m) == CONFIG_TYPE_FLOAT)
-      rc = as_hparam_set(h, config_setting_get_float(m), where, &c->hp,
-                         p->err);
-    else if (config_setting_type(m) == CONFIG_TYPE_INT ||
-             config_setting_type(m) == CONFIG_TYPE_INT64)
-      rc = as_hparam_set(h, (double)config_setting_get_int64(m), where,
-                         &c->hp, p->err);
-    else
-      rc = as_err_set(p->err, AS_EINVAL, "%s: '%s' must be a number or a "
-                      "name", where, name);
+    int rc = parse_hparam(p, m, h, c);
     if (rc != AS_OK) { /* a bad value in a file is a parse error */
       if (p->err != NULL)
         p->err->code = AS_EPARSE;
@@ -590,7 +583,7 @@ static int check_root_keys(const parser *p, const config_setting_t *root)
     const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
     const char *name = config_setting_name(m);
     int known = name != NULL &&
-                as_hparam_by_key(as_hparam_table_default(), name) != NULL;
+                as_hparam_by_key(p->hpt, name) != NULL;
     for (size_t k = 0; top_keys[k] != NULL && !known; k++)
       known = name != NULL && strcmp(name, top_keys[k]) == 0;
     if (!known)
@@ -748,14 +741,6 @@ static int parse_root(const parser *p, const config_setting_t *root,
     c->population = config_setting_get_bool(s) ? 1 : 0;
   }
 
-  if ((s = config_setting_get_member(root, "gamma")) != NULL
-      && (rc = parse_beta_or_number(p, s, "gamma", 0, &c->gamma_is_beta,
-                                    &c->gamma)) != AS_OK)
-    return rc;
-  if ((s = config_setting_get_member(root, "beta_dpo")) != NULL
-      && (rc = parse_beta_or_number(p, s, "beta_dpo", 1, &c->beta_dpo_is_beta,
-                                    &c->beta_dpo)) != AS_OK)
-    return rc;
 
   if ((s = config_setting_get_member(root, "m")) != NULL) {
     if (config_setting_type(s) == CONFIG_TYPE_STRING) {
@@ -804,40 +789,12 @@ static int parse_root(const parser *p, const config_setting_t *root,
       return fail(p, s, "'rate_fit_min_n' must be >= 1 (%.17g)",
                   c->rate_fit_min_n);
   }
-  if ((s = config_setting_get_member(root, "ridge")) != NULL) {
-    if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-      str = config_setting_get_string(s);
-      if (strcmp(str, "default") != 0)
-        return fail(p, s, "'ridge' must be \"default\" or a number >= 0 "
-                    "(\"%s\")", str);
-      c->ridge = NAN;
-    } else {
-      if ((rc = get_double(p, s, "ridge", &c->ridge)) != AS_OK)
-        return rc;
-      if (!(c->ridge >= 0))
-        return fail(p, s, "'ridge' must be >= 0 (%.17g)", c->ridge);
-    }
-  }
-  if ((s = config_setting_get_member(root, "dpo_steps")) != NULL) {
-    if ((rc = get_int64(p, s, "dpo_steps", &iv)) != AS_OK)
-      return rc;
-    if (iv < 0 || iv > 100000000)
-      return fail(p, s, "'dpo_steps' must be in [0, 1e8] (%lld)",
-                  (long long)iv);
-    c->dpo_steps = (long)iv;
-  }
   if ((s = config_setting_get_member(root, "label_flip")) != NULL) {
     if ((rc = get_double(p, s, "label_flip", &c->label_flip)) != AS_OK)
       return rc;
     if (!(c->label_flip >= 0 && c->label_flip < 0.5))
       return fail(p, s, "'label_flip' must be in [0, 0.5) (%.17g)",
                   c->label_flip);
-  }
-  if ((s = config_setting_get_member(root, "dpo_lr")) != NULL) {
-    if ((rc = get_double(p, s, "dpo_lr", &c->dpo_lr)) != AS_OK)
-      return rc;
-    if (!(c->dpo_lr > 0))
-      return fail(p, s, "'dpo_lr' must be > 0 (%.17g)", c->dpo_lr);
   }
 
   if ((s = config_setting_get_member(root, "metrics")) != NULL) {
@@ -1030,21 +987,17 @@ static as_config *config_new(const char *name)
     return NULL;
   }
   as_instance_params_default(&c->instance);
-  c->gamma_is_beta = 1;
-  c->gamma = NAN;
-  c->beta_dpo_is_beta = 1;
-  c->beta_dpo = NAN;
   c->m_population = 1;
   c->seed = 1;
   c->tuning = AS_TUNING_ORACLE;
   c->heldout_fraction = 0.2;
   c->delta = 0.05;
   c->rate_fit_min_n = 1e4;
-  c->ridge = NAN;
-  c->dpo_lr = NAN;
   c->cls.type = AS_CLASS_TABULAR;
   c->cls.realizable = -1;
   as_fit_opts_default(&c->hp);
+  c->hp.dpo_lr = NAN; /* not given: the dpo kind asks for it */
+  c->hpt = as_hparam_table_default();
   return c;
 }
 
@@ -1134,13 +1087,21 @@ static int check_int_literals(const char *t, const char *name, as_err *err)
 int as_config_parse_string(const char *text, const char *name,
                            as_config **out, as_err *err)
 {
+  return as_config_parse_string_table(text, name, as_hparam_table_default(),
+                                      out, err);
+}
+
+int as_config_parse_string_table(const char *text, const char *name,
+                                 const as_hparam_table *t, as_config **out,
+                                 as_err *err)
+{
   *out = NULL;
-  if (text == NULL || name == NULL)
+  if (text == NULL || name == NULL || t == NULL)
     return as_err_set(err, AS_EINVAL, "as_config_parse_string: NULL input");
   int rc0 = check_int_literals(text, name, err);
   if (rc0 != AS_OK)
     return rc0;
-  parser p = {name, err};
+  parser p = {name, err, t};
   config_t cf;
   config_init(&cf);
   if (config_read_string(&cf, text) != CONFIG_TRUE) {
@@ -1154,6 +1115,8 @@ int as_config_parse_string(const char *text, const char *name,
     config_destroy(&cf);
     return as_err_set(err, AS_ENOMEM, "out of memory");
   }
+  c->hpt = t;
+  as_hparam_unset(t, &c->hp); /* t's own methods' fields too */
   int rc = parse_root(&p, config_root_setting(&cf), c);
   if (rc == AS_OK)
     rc = check_memory(&p, config_root_setting(&cf), c);
@@ -1311,6 +1274,26 @@ static void write_double(FILE *f, double v)
     fputs(".0", f);
 }
 
+/* `KEY = VALUE;` of the declared hyperparameter KEY (as_hparam.h) in c->hp:
+ * a choice's name or the word of a NAN default in quotes, an integer, a
+ * real as write_double; nothing for a NAN without a word (not given). */
+static void write_hparam(FILE *f, const char *key, const as_config *c)
+{
+  const as_hparam *h = as_hparam_by_key(c->hpt, key);
+  double v = as_hparam_get(h, &c->hp);
+  if (h->type == AS_HP_REAL && isnan(v) && h->word == NULL)
+    return;
+  fprintf(f, "%s = ", key);
+  if (h->type == AS_HP_REAL && !isnan(v)) {
+    write_double(f, v);
+  } else {
+    char buf[64];
+    as_hparam_format(h, &c->hp, buf, sizeof buf);
+    fprintf(f, h->type == AS_HP_INT ? "%s" : "\"%s\"", buf);
+  }
+  fputs(";\n", f);
+}
+
 static void write_doubles(FILE *f, const char *key, const double *v, size_t n)
 {
   fprintf(f, "%s = [", key);
@@ -1370,17 +1353,9 @@ int as_config_write(FILE *f, const as_config *c)
   fputs("];\n", f);
   fprintf(f, "population = %s;\n", c->population ? "true" : "false");
   write_doubles(f, "lambda", c->lambda, c->n_lambda);
-  fputs("gamma = ", f);
-  if (c->gamma_is_beta)
-    fputs("\"beta\"", f);
-  else
-    write_double(f, c->gamma);
-  fputs(";\nbeta_dpo = ", f);
-  if (c->beta_dpo_is_beta)
-    fputs("\"beta\"", f);
-  else
-    write_double(f, c->beta_dpo);
-  fputs(";\nm = ", f);
+  write_hparam(f, "gamma", c);
+  write_hparam(f, "beta_dpo", c);
+  fputs("m = ", f);
   if (c->m_population)
     fputs("\"population\"", f);
   else
@@ -1395,17 +1370,10 @@ int as_config_write(FILE *f, const as_config *c)
   write_double(f, c->heldout_fraction);
   fputs(";\nrate_fit_min_n = ", f);
   write_double(f, c->rate_fit_min_n);
-  fputs(";\nridge = ", f);
-  if (isnan(c->ridge))
-    fputs("\"default\"", f);
-  else
-    write_double(f, c->ridge);
-  fprintf(f, ";\ndpo_steps = %ld;\n", c->dpo_steps);
-  if (!isnan(c->dpo_lr)) {
-    fputs("dpo_lr = ", f);
-    write_double(f, c->dpo_lr);
-    fputs(";\n", f);
-  }
+  fputs(";\n", f);
+  write_hparam(f, "ridge", c);
+  write_hparam(f, "dpo_steps", c);
+  write_hparam(f, "dpo_lr", c);
   if (c->n_metrics > 0) {
     fputs("metrics = [", f);
     for (size_t i = 0; i < c->n_metrics; i++) {
@@ -1470,18 +1438,13 @@ int as_config_write(FILE *f, const as_config *c)
     fprintf(f, "bounds = \"%s\";\n", as_config_bounds_name(c->bounds));
   {
     /* the methods' declared hyperparameters that were set */
-    const as_hparam_table *t = as_hparam_table_default();
+    const as_hparam_table *t = c->hpt;
     for (size_t i = 0; i < t->n; i++)
       for (const as_hparam *const *h = t->decl[i]->hp; *h; h++) {
-        if (as_hparam_is_unset(*h, &c->hp) ||
+        if (((*h)->flags & AS_HP_SHARED) || as_hparam_is_unset(*h, &c->hp) ||
             as_hparam_by_key(t, (*h)->key) != *h)
-          continue; /* unset, or written under its first declaration */
-        char buf[64];
-        as_hparam_format(*h, &c->hp, buf, sizeof buf);
-        if ((*h)->type == AS_HP_CHOICE)
-          fprintf(f, "%s = \"%s\";\n", (*h)->key, buf);
-        else
-          fprintf(f, "%s = %s;\n", (*h)->key, buf);
+          continue; /* above, unset, or written under its first declaration */
+        write_hparam(f, (*h)->key, c);
       }
   }
   if (c->label_flip > 0.0) { /* likewise */

@@ -19,6 +19,7 @@
 
 #include "as_error.h"
 #include "as_fit.h"
+#include "as_hparam.h"
 #include "as_instance.h"
 
 /* How λ is chosen per work unit. */
@@ -85,10 +86,6 @@ typedef struct as_config {
   int population;       /* `population`: also run n = ∞ (exact p)           */
   double *lambda;       /* `lambda`: KL_ref weights, each ≥ 0, increasing    */
   size_t n_lambda;
-  int gamma_is_beta;    /* `gamma = "beta"` (default): γ = β in each cell     */
-  double gamma;         /* otherwise the value (≥ 0)                         */
-  int beta_dpo_is_beta; /* `beta_dpo = "beta"` (default)                     */
-  double beta_dpo;
   int m_population;     /* `m = "population"` (default): Q = ρμ'μ' exactly   */
   uint64_t m;           /* otherwise the number of unlabelled pairs (≥ 1)    */
   as_method *methods;   /* `methods`: names from as_fit.h                    */
@@ -102,11 +99,6 @@ typedef struct as_config {
   char **figures;       /* `figures`: gnuplot script stems, e.g. "e1"        */
   size_t n_figures;
   double rate_fit_min_n;/* rate fits use n ≥ this (default 1e4)              */
-
-  /* solver options passed to as_fit (NAN / 0 mean as_fit's defaults) */
-  double ridge;         /* `ridge`: η_r ≥ 0, or "default" (1/n)              */
-  long dpo_steps;       /* `dpo_steps` ≥ 0                                   */
-  double dpo_lr;        /* `dpo_lr` > 0                                      */
 
   as_config_class cls;  /* `class` group (default tabular)                   */
 
@@ -130,10 +122,17 @@ typedef struct as_config {
   /* `label_flip`: docs/reference.md §2's label noise ε_flip ∈ [0, ½) in every labelled
    * sample and population p of the tabular kinds (default 0) */
   double label_flip;
-  /* the methods' own hyperparameters (as_hparam.h: top-level keys named
-   * as declared there, e.g. `tau`, `smoothing`); unset fields are "not
-   * given" and resolve to the declared defaults */
+  /* the methods' hyperparameters (as_hparam.h: top-level keys named as
+   * declared there, e.g. `tau`, `smoothing`, `gamma`, `ridge`); a
+   * method's own unset fields are "not given" and resolve to the declared
+   * defaults; the shared ones hold their value, NAN standing for their
+   * word (hp.gamma, hp.beta_dpo: "beta", γ = β in each cell; hp.ridge:
+   * "default", 1/n), hp.dpo_steps 0 and hp.dpo_lr NAN for "not given".
+   * `lambda` is a sweep axis (the `lambda` list above), not read here. */
   as_fit_opts hp;
+  /* the declarations hp was read with, and is written with
+   * (as_hparam_table_default(), or a caller's: a test's own method) */
+  const as_hparam_table *hpt;
   /* source line of `figures` (0: absent), for the runner's check that
    * every figure has a script before it computes anything */
   int figures_line;
@@ -149,6 +148,11 @@ int as_config_read(const char *path, as_config **out, as_err *err);
 /* Same from a string; `name` stands for the file name in messages. */
 int as_config_parse_string(const char *text, const char *name,
                            as_config **out, as_err *err);
+/* The same with the hyperparameter declarations t (as_hparam.h) in place
+ * of the library's: the keys of t's methods are read into cfg->hp. */
+int as_config_parse_string_table(const char *text, const char *name,
+                                 const as_hparam_table *t, as_config **out,
+                                 as_err *err);
 
 void as_config_free(as_config *cfg);
 

@@ -62,8 +62,6 @@ typedef struct as_fit_opts {
                          SPPO's step η (NAN: its declared default)          */
   long iterations;    /* iterative REBEL: cap on outer steps (0: default).
                          SPPO's rounds T (0: its declared default)          */
-  long dpo_steps;     /* DPO as used in practice: gradient steps (0: solve)  */
-  double dpo_lr;      /* DPO learning rate                                   */
   /* objective atlas (docs/reference.md §3.2; declared with ranges and defaults in
    * as_hparam.c, the one place a method's options are defined) */
   double smoothing;   /* cDPO ε (default 0.1)                               */
@@ -72,6 +70,10 @@ typedef struct as_fit_opts {
   int gpo_loss;       /* GPO f, an as_gpo_loss (default logistic)           */
   double margin;      /* SimPO γ_s (default 0)                              */
   double alpha;       /* ORPO α (default 0.1)                               */
+  /* after the atlas fields: the manifests list the declared options in
+   * field order (as_hparam_list) */
+  long dpo_steps;     /* DPO as used in practice: gradient steps (0: solve)  */
+  double dpo_lr;      /* DPO learning rate                                   */
   double user[2];     /* hyperparameters of methods declared outside the
                          library (as_hparam.h; tests)                       */
   double tol;         /* stopping tolerance of the scale-free criterion      */

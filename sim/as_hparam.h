@@ -1,10 +1,13 @@
-/* as_hparam.h — the declaration of every atlas method's hyperparameters
- * (docs/reference.md §3.2): name, default, valid range, help line, config key and CLI
- * flag, once.  `alignsim fit --help`, its option parsing and "not used by
- * this method" notes, the config keys of the runner, the validation
- * messages (with FILE:LINE from the config reader), the manifests and the
- * results columns all derive from these tables, so a new method is one
- * objective file plus one as_method_decl.
+/* as_hparam.h — the declaration of every method's hyperparameters
+ * (docs/reference.md §3 and the atlas of §3.2): name, default, valid
+ * range, help line, config key and CLI flag, once.  `alignsim fit --help`,
+ * its option parsing and "not used by this method" notes, the config keys
+ * of the runner, the validation messages (with FILE:LINE from the config
+ * reader) and the manifests (the fit's and the run's) all derive from
+ * these tables, so a new method is one objective file plus one
+ * as_method_decl.  (results.csv's lambda, gamma and beta_dpo columns are
+ * the per-row values the kinds used, fields of as_result_row and of the
+ * journal's unit records, not read from here.)
  *
  * A table is a value (as_hparam_table): the library's is
  * as_hparam_table_default(); a caller (a test) may build a longer one with
@@ -36,21 +39,39 @@ typedef struct as_hparam {
   const char *help;    /* one line                                     */
   size_t offset;       /* offsetof(as_fit_opts, field)                 */
   const char *rule;    /* what a NAN default means, e.g. "1/lambda"    */
+  unsigned flags;      /* AS_HP_SHARED ...                             */
+  const char *word;    /* a config word that stands for the NAN
+                          default, e.g. "beta" (gamma = "beta"), or NULL */
+  const char *why;     /* why the range ends where it does, or NULL    */
 } as_hparam;
+
+/* A hyperparameter several methods share (lambda, gamma, beta_dpo, ridge,
+ * dpo_steps, dpo_lr): its as_fit_opts_default value is its default (NAN
+ * meaning its `rule`, e.g. gamma = beta, ridge = 1/n), so unset, copy,
+ * resolve and the checks of as_fit leave it alone; the manifest writes its
+ * value for every method; --help documents it in the methods' `uses`
+ * lines rather than under each method. */
+#define AS_HP_SHARED 1u
+/* In a configuration the key is a sweep axis (a list the runner sweeps,
+ * as_config.h), not one value: the config reader leaves it alone. */
+#define AS_HP_GRID 2u
 
 /* The upper bound of every scale hyperparameter: beyond it the closed
  * forms and KL terms overflow (`--lambda 1e308` once gave -inf
  * log-probabilities). */
 #define AS_HP_MAX_SCALE 1e12
 
-#define AS_HPARAM_MAX 3
+#define AS_HPARAM_MAX 6
 
 typedef struct as_method_decl {
   const char *method;                      /* as_method_name()         */
   int id;                                  /* as_method, or ≥ AS_METHOD_COUNT
                                               for a method declared outside */
-  const char *summary;                     /* --help line              */
+  const char *summary;                     /* --help line of the atlas
+                                              block, or NULL           */
   const as_hparam *hp[AS_HPARAM_MAX + 1];  /* NULL-terminated          */
+  const char *uses;                        /* --help text of the shared
+                                              options' block, or NULL  */
 } as_method_decl;
 
 typedef struct as_hparam_table {
@@ -98,19 +119,38 @@ int as_hparam_parse(const as_hparam *h, const char *text, const char *where,
 /* The same for a number already read (config files). */
 int as_hparam_set(const as_hparam *h, double v, const char *where,
                   struct as_fit_opts *o, as_err *err);
+/* A word in place of a number (config files: gamma = "beta"): h's word
+ * sets its NAN default; anything else is AS_EINVAL. */
+int as_hparam_set_word(const as_hparam *h, const char *word,
+                       const char *where, struct as_fit_opts *o,
+                       as_err *err);
 /* Range check of h's current value in o. */
 int as_hparam_check(const as_hparam *h, const char *where,
                     const struct as_fit_opts *o, as_err *err);
 
 /* h's value in o as a double (a choice: its index), and as text (%.17g,
- * or the choice's name) into buf. */
+ * the choice's name, or h's word for a NAN) into buf: as_hparam_parse
+ * reads it back. */
 double as_hparam_get(const as_hparam *h, const struct as_fit_opts *o);
 void as_hparam_format(const as_hparam *h, const struct as_fit_opts *o,
                       char *buf, size_t size);
 
-/* `--help` block: per method its summary and each hyperparameter's flag,
- * range, default and help line. */
+/* `--help` block: per method with a summary, the summary and each of its
+ * own (not shared) hyperparameters' flag, range, default and help line. */
 void as_hparam_print_help(FILE *f, const as_hparam_table *t);
+/* `--help` block of the shared options: per method with `uses` text,
+ * "  METHOD      USES". */
+void as_hparam_print_uses(FILE *f, const as_hparam_table *t);
+
+/* The table's distinct hyperparameters (one per flag: methods sharing a
+ * flag share its field), in the order of their fields in as_fit_opts (the
+ * order of the manifests); at most `max` into out, returns the count. */
+size_t as_hparam_list(const as_hparam_table *t, const as_hparam **out,
+                      size_t max);
+/* The declaration of h's flag in method m (h itself or one sharing its
+ * flag), or NULL when m does not use it. */
+const as_hparam *as_hparam_of_method(const as_method_decl *m,
+                                     const as_hparam *h);
 /* Manifest lines `key = value` of method m's hyperparameters. */
 void as_hparam_write_manifest(FILE *f, const as_method_decl *m,
                               const struct as_fit_opts *o);

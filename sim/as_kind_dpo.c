@@ -60,7 +60,7 @@ static size_t record_steps(long total, long *steps)
 
 static size_t dpo_n_cells(const as_config *cfg)
 {
-  return cfg->n_beta * cfg->n_n * record_steps(cfg->dpo_steps, NULL);
+  return cfg->n_beta * cfg->n_n * record_steps(cfg->hp.dpo_steps, NULL);
 }
 
 static int dpo_check(const as_config *cfg, as_err *err)
@@ -68,11 +68,11 @@ static int dpo_check(const as_config *cfg, as_err *err)
   if (cfg->cls.type != AS_CLASS_TABULAR)
     return as_err_set(err, AS_ENOTSUP, "%s: kind 'dpo-degeneracy' runs the "
                       "tabular class only", cfg->path);
-  if (cfg->dpo_steps < 1)
+  if (cfg->hp.dpo_steps < 1)
     return as_err_set(err, AS_EINVAL, "%s: kind 'dpo-degeneracy' needs "
                       "dpo_steps >= 1 (DPO run as used: gradient steps)",
                       cfg->path);
-  if (isnan(cfg->dpo_lr))
+  if (isnan(cfg->hp.dpo_lr))
     return as_err_set(err, AS_EINVAL, "%s: kind 'dpo-degeneracy' needs an "
                       "explicit dpo_lr (the learning rate sets the time "
                       "scale of the run-away)", cfg->path);
@@ -108,11 +108,11 @@ static int stop_at_start(long step, size_t K, size_t V, const double *lp,
 static int dpo_run_unit(const as_config *cfg, size_t cell, long rep,
                         as_rows *out, as_err *err)
 {
-  size_t ns = record_steps(cfg->dpo_steps, NULL);
+  size_t ns = record_steps(cfg->hp.dpo_steps, NULL);
   long *steps = malloc(ns * sizeof *steps);
   if (steps == NULL)
     return as_err_set(err, AS_ENOMEM, "out of memory");
-  record_steps(cfg->dpo_steps, steps);
+  record_steps(cfg->hp.dpo_steps, steps);
   size_t si = cell % ns, base = cell / ns;
   size_t bi = base / cfg->n_n, ni = base % cfg->n_n;
   long step = steps[si];
@@ -148,10 +148,10 @@ static int dpo_run_unit(const as_config *cfg, size_t cell, long rep,
       as_fit_opts_default(&o);
       o.method = m;
       o.beta = beta;
-      o.beta_dpo = cfg->beta_dpo_is_beta ? beta : cfg->beta_dpo;
+      o.beta_dpo = isnan(cfg->hp.beta_dpo) ? beta : cfg->hp.beta_dpo;
       o.lambda = m == AS_METHOD_DPO ? 0.0 : cfg->lambda[li];
       o.dpo_steps = step;
-      o.dpo_lr = cfg->dpo_lr;
+      o.dpo_lr = cfg->hp.dpo_lr;
       as_err ferr;
       as_err_clear(&ferr);
       if (m == AS_METHOD_DPO && step == 0) {

@@ -249,7 +249,7 @@ void as_tab_data_init(as_data *d, const as_instance *inst, double n,
 
 double as_tab_ridge(const as_config *cfg, double n)
 {
-  return !isnan(cfg->ridge) ? cfg->ridge
+  return !isnan(cfg->hp.ridge) ? cfg->hp.ridge
          : isfinite(n)      ? 1.0 / n
                             : 0.0; /* as_fit.h's default */
 }
@@ -264,8 +264,8 @@ int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
   u->cell = cell;
   u->replicate = rep;
   as_tab_cell(cfg, cell, &u->beta, &u->n);
-  u->gamma = cfg->gamma_is_beta ? u->beta : cfg->gamma;
-  u->beta_dpo = cfg->beta_dpo_is_beta ? u->beta : cfg->beta_dpo;
+  u->gamma = isnan(cfg->hp.gamma) ? u->beta : cfg->hp.gamma;
+  u->beta_dpo = isnan(cfg->hp.beta_dpo) ? u->beta : cfg->hp.beta_dpo;
   u->m = NAN;
   size_t K = cfg->instance.K, V = cfg->instance.V, cells = K * V * V;
   int rc;
@@ -329,13 +329,13 @@ void as_tab_fit_opts_cfg(const as_config *cfg, double beta, as_method m,
   o->method = m;
   o->beta = beta;
   o->lambda = isnan(lambda) ? 0.0 : lambda; /* DPO, reward: no λ */
-  o->gamma = cfg->gamma_is_beta ? beta : cfg->gamma;
-  o->beta_dpo = cfg->beta_dpo_is_beta ? beta : cfg->beta_dpo;
-  o->ridge = cfg->ridge;
-  o->dpo_steps = cfg->dpo_steps;
-  if (!isnan(cfg->dpo_lr))
-    o->dpo_lr = cfg->dpo_lr;
-  as_hparam_copy_set(as_hparam_table_default(), &cfg->hp, o);
+  o->gamma = isnan(cfg->hp.gamma) ? beta : cfg->hp.gamma;
+  o->beta_dpo = isnan(cfg->hp.beta_dpo) ? beta : cfg->hp.beta_dpo;
+  o->ridge = cfg->hp.ridge;
+  o->dpo_steps = cfg->hp.dpo_steps;
+  if (!isnan(cfg->hp.dpo_lr))
+    o->dpo_lr = cfg->hp.dpo_lr;
+  as_hparam_copy_set(cfg->hpt, &cfg->hp, o);
 }
 
 void as_tab_fit_opts(const as_tab_unit *u, as_method m, double lambda,

@@ -16,6 +16,10 @@
 
 int cli_sample_main(int argc, char **argv);
 int cli_fit_main(int argc, char **argv);
+/* `alignsim fit` with the hyperparameter declarations t (as_hparam.h) in
+ * place of the library's: their flags in --help, parsing and manifests
+ * (a test's own method, tests/test_cli_hparam.c). */
+int cli_fit_main_table(const as_hparam_table *t, int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_bounds_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);
@@ -44,12 +48,9 @@ int cli_parse_long(const char *flag, const char *s, long min, long max,
  * θ).  "alignsim: --FLAG: VALUE is outside (lo, hi]: WHY". */
 int cli_parse_bounded(const char *flag, const char *s, double lo, int lo_open,
                       double hi, const char *why, double *out);
-/* The bounds, in one table: scale hyperparameters (λ, γ, η_r ridge, η)
- * up to CLI_MAX_SCALE, temperatures (β, β_d) up to CLI_MAX_TEMP, the DPO
- * step size up to CLI_MAX_LR. */
-#define CLI_MAX_SCALE AS_HP_MAX_SCALE
+/* The bound of --beta; the hyperparameters' (λ, γ, β_d, η_r, η, the DPO
+ * step size) are declared with them in as_hparam.c. */
 #define CLI_MAX_TEMP 1e6
-#define CLI_MAX_LR 1e6
 /* Prints "alignsim: MSG" and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...)
 #if defined(__GNUC__)

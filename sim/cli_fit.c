@@ -33,6 +33,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,43 +50,40 @@
 #include "as_pref.h"
 #include "cli.h"
 
-/* Options shared by several methods; each method's own hyperparameters
- * (--eta, --iterations, --smoothing, ...) are declared in as_hparam.c and
- * parsed, documented, checked and written from there. */
-enum {
-  U_BETA = 1 << 0, U_LAMBDA = 1 << 1, U_GAMMA = 1 << 2, U_BDPO = 1 << 3,
-  U_RIDGE = 1 << 4, U_STEPS = 1 << 5, U_PAIRS = 1 << 6, U_RCLASS = 1 << 7
-};
-#define N_USES 8
+/* The hyperparameters (--lambda, --gamma, --beta-dpo, --ridge, --steps,
+ * --lr, --eta, --smoothing, ...) are declared, with the methods that use
+ * them, in as_hparam.c and parsed, documented, checked and written from
+ * there.  What remains here are the inputs some methods use. */
+enum { U_BETA = 1 << 0, U_PAIRS = 1 << 1, U_RCLASS = 1 << 2 };
+#define N_USES 3
 
-/* Options each method uses (--beta is used by all: BT temperature of the
+/* Inputs each method uses (--beta is used by all: BT temperature of the
  * data, metrics, and the reward-LM temperature).  U_RCLASS marks the
  * methods that fit a reward model, U_PAIRS those that need unlabelled
  * pairs. */
 static const unsigned method_uses[AS_METHOD_COUNT] = {
-    [AS_METHOD_PMLE] = U_BETA | U_LAMBDA,
-    [AS_METHOD_DPO] = U_BETA | U_BDPO | U_STEPS,
-    [AS_METHOD_REWARD] = U_BETA | U_RIDGE | U_RCLASS,
-    [AS_METHOD_DISTILL] = U_BETA | U_LAMBDA | U_RIDGE | U_PAIRS | U_RCLASS,
-    [AS_METHOD_REBEL] = U_BETA | U_LAMBDA | U_RIDGE | U_PAIRS | U_RCLASS,
-    [AS_METHOD_REBEL_ITER] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
-    [AS_METHOD_RLHF] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
-    [AS_METHOD_RKL] = U_BETA | U_LAMBDA | U_GAMMA | U_RIDGE | U_RCLASS,
-    [AS_METHOD_CDPO] = U_BETA | U_BDPO | U_STEPS,
-    [AS_METHOD_RDPO] = U_BETA | U_BDPO | U_STEPS,
-    [AS_METHOD_IPO] = U_BETA | U_STEPS,
-    [AS_METHOD_GPO] = U_BETA | U_BDPO | U_STEPS,
-    [AS_METHOD_SLIC] = U_BETA | U_BDPO,
-    [AS_METHOD_SIMPO] = U_BETA | U_BDPO | U_STEPS,
-    [AS_METHOD_ORPO] = U_BETA | U_STEPS,
-    [AS_METHOD_CHIPO] = U_BETA | U_BDPO | U_STEPS,
-    [AS_METHOD_SPPO] = U_BETA | U_RIDGE | U_RCLASS,
-    [AS_METHOD_NASH] = U_BETA | U_LAMBDA | U_RIDGE | U_RCLASS,
+    [AS_METHOD_PMLE] = U_BETA,
+    [AS_METHOD_DPO] = U_BETA,
+    [AS_METHOD_REWARD] = U_BETA | U_RCLASS,
+    [AS_METHOD_DISTILL] = U_BETA | U_PAIRS | U_RCLASS,
+    [AS_METHOD_REBEL] = U_BETA | U_PAIRS | U_RCLASS,
+    [AS_METHOD_REBEL_ITER] = U_BETA | U_RCLASS,
+    [AS_METHOD_RLHF] = U_BETA | U_RCLASS,
+    [AS_METHOD_RKL] = U_BETA | U_RCLASS,
+    [AS_METHOD_CDPO] = U_BETA,
+    [AS_METHOD_RDPO] = U_BETA,
+    [AS_METHOD_IPO] = U_BETA,
+    [AS_METHOD_GPO] = U_BETA,
+    [AS_METHOD_SLIC] = U_BETA,
+    [AS_METHOD_SIMPO] = U_BETA,
+    [AS_METHOD_ORPO] = U_BETA,
+    [AS_METHOD_CHIPO] = U_BETA,
+    [AS_METHOD_SPPO] = U_BETA | U_RCLASS,
+    [AS_METHOD_NASH] = U_BETA | U_RCLASS,
 };
 
 static const char *const use_names[N_USES] = {
-    "--beta", "--lambda", "--gamma", "--beta-dpo", "--ridge",
-    "--steps/--lr", "--mu2/--unlabelled", "--reward-class"};
+    "--beta", "--mu2/--unlabelled", "--reward-class"};
 
 /* Policy and reward classes (docs/reference.md §3.1). */
 typedef enum { CLS_TABULAR = 0, CLS_FINITE, CLS_FEATURES, CLS_COUNT } cls_id;
@@ -106,7 +104,7 @@ static const unsigned cls_methods[CLS_COUNT] = {
     [CLS_FEATURES] = SPEC3_METHODS & ~MB(AS_METHOD_REBEL_ITER),
 };
 
-static void usage(FILE *f)
+static void usage(FILE *f, const as_hparam_table *t)
 {
   fprintf(f,
 "usage: alignsim fit --method M --comparisons FILE [--instance FILE | --ref FILE]\n"
@@ -130,23 +128,16 @@ static void usage(FILE *f)
 "\n"
 "methods and the options each uses (--beta: all, default 1; an option a\n"
 "method does not use is ignored, with a note on stderr):\n"
-"  pmle        --lambda (KL_ref weight, default 0)\n"
-"  dpo         --beta-dpo (default beta); --steps S --lr A: S gradient\n"
-"              steps from log pi_ref instead of solving (docs/reference.md §6 (E6); tabular;\n"
-"              also cdpo rdpo ipo gpo simpo orpo chipo)\n"
-"  reward      --ridge (eta_r, default 1/n: a N(0,1) prior per reward)\n"
-"  distill     --lambda --ridge --mu2/--unlabelled (reward model, then\n"
-"              distillation)\n"
-"  rebel       --lambda --ridge --mu2/--unlabelled (paper form, eq. 10)\n"
-"  rlhf        --lambda --ridge   (closed form with the fitted reward)\n"
-"  rkl         --lambda --gamma (entropy weight, default beta) --ridge\n"
+  );
+  as_hparam_print_uses(f, t);
+  fprintf(f,
 "  reward, distill, rebel, rebel-iter, rlhf, rkl, sppo, nash also use\n"
 "  --reward-class.\n"
 "methods with their own options (FLAG X: a number, F: a name;\n"
 "[default; valid range]); the objective atlas of docs/reference.md §3.2 (tabular class\n"
 "only; --beta-dpo is the DPO-family temperature, default beta):\n"
   );
-  as_hparam_print_help(f, as_hparam_table_default());
+  as_hparam_print_help(f, t);
   fputs("\n", f);
   fputs(
 "policy classes (--class, default tabular) and the methods each supports\n"
@@ -226,8 +217,7 @@ static void usage(FILE *f)
 
 enum {
   OPT_METHOD = 256, OPT_COMP, OPT_INST, OPT_REF, OPT_K, OPT_V, OPT_BETA,
-  OPT_LAMBDA, OPT_GAMMA, OPT_BDPO, OPT_RIDGE, OPT_STEPS,
-  OPT_LR, OPT_OUT, OPT_STRICT, OPT_CLASS, OPT_CLASS_FILE, OPT_FEATURES,
+  OPT_OUT, OPT_STRICT, OPT_CLASS, OPT_CLASS_FILE, OPT_FEATURES,
   OPT_RCLASS, OPT_MU2, OPT_UNL, OPT_STARTS,
   OPT_HPARAM = 1024 /* + index into the table's distinct flags */
 };
@@ -240,12 +230,6 @@ static const struct option long_opts[] = {
     {"K", required_argument, NULL, OPT_K},
     {"V", required_argument, NULL, OPT_V},
     {"beta", required_argument, NULL, OPT_BETA},
-    {"lambda", required_argument, NULL, OPT_LAMBDA},
-    {"gamma", required_argument, NULL, OPT_GAMMA},
-    {"beta-dpo", required_argument, NULL, OPT_BDPO},
-    {"ridge", required_argument, NULL, OPT_RIDGE},
-    {"steps", required_argument, NULL, OPT_STEPS},
-    {"lr", required_argument, NULL, OPT_LR},
     {"out", required_argument, NULL, OPT_OUT},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"class", required_argument, NULL, OPT_CLASS},
@@ -260,7 +244,7 @@ static const struct option long_opts[] = {
 #define N_STATIC_OPTS (sizeof long_opts / sizeof long_opts[0] - 1)
 
 /* The declared hyperparameters with distinct flags (several methods may
- * share one flag, e.g. --eta, and so one field). */
+ * share one flag, e.g. --eta, and so one field), in field order. */
 #define MAX_HP 32
 typedef struct {
   const as_hparam *hp[MAX_HP];
@@ -270,21 +254,22 @@ typedef struct {
 
 static void hp_opts_build(const as_hparam_table *t, hp_opts *h)
 {
-  h->n = 0;
   memcpy(h->opts, long_opts, N_STATIC_OPTS * sizeof long_opts[0]);
-  for (size_t i = 0; i < t->n; i++)
-    for (const as_hparam *const *p = t->decl[i]->hp; *p; p++) {
-      size_t k = 0;
-      while (k < h->n && strcmp(h->hp[k]->flag, (*p)->flag) != 0)
-        k++;
-      if (k < h->n || h->n == MAX_HP)
-        continue;
-      h->hp[h->n] = *p;
-      h->opts[N_STATIC_OPTS + h->n] = (struct option){
-          (*p)->flag + 2, required_argument, NULL, OPT_HPARAM + (int)h->n};
-      h->n++;
-    }
+  h->n = as_hparam_list(t, h->hp, MAX_HP);
+  for (size_t k = 0; k < h->n; k++)
+    h->opts[N_STATIC_OPTS + k] = (struct option){
+        h->hp[k]->flag + 2, required_argument, NULL, OPT_HPARAM + (int)k};
   h->opts[N_STATIC_OPTS + h->n] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* 1 when the option whose field is at `offset` was given. */
+static int hp_given_at(const hp_opts *h, const unsigned char *given,
+                       size_t offset)
+{
+  for (size_t k = 0; k < h->n; k++)
+    if (h->hp[k]->offset == offset)
+      return given[k];
+  return 0;
 }
 
 typedef struct {
@@ -293,10 +278,11 @@ typedef struct {
   const char *class_file, *features, *mu2, *unl;
   long K, V;
   unsigned given;
-  int strict, have_lr;
+  int strict;
   int cls;   /* policy class                                            */
   int rcls;  /* reward class as given (default: the policy class)        */
   int rused; /* reward class the method uses, or -1 (no reward model)    */
+  const as_hparam_table *hpt; /* the hyperparameter declarations        */
   hp_opts hpo;             /* declared hyperparameter flags                */
   unsigned char hp_given[MAX_HP];
 } fit_args;
@@ -312,8 +298,7 @@ typedef struct {
   double minima_gap;
 } fit_extra;
 
-/* Why the hyperparameters are bounded (cli.h, cli_parse_bounded). */
-#define SCALE_WHY "beyond it the closed forms and KL terms overflow"
+/* Why --beta is bounded (cli.h, cli_parse_bounded). */
 #define TEMP_WHY "beyond it beta times a log-probability overflows"
 
 static int parse_class(const char *flag, const char *a, int *out)
@@ -342,10 +327,48 @@ static void class_method_list(int c, char *buf, size_t size)
     }
 }
 
-static int parse(int argc, char **argv, fit_args *o, int *done)
+static void note_unused(const char *flag, const char *method,
+                        const char *why)
+{
+  fprintf(stderr, "alignsim: fit: note: %s is not used by method %s%s "
+                  "(ignored; see 'alignsim fit --help')\n",
+          flag, method, why);
+}
+
+/* The inputs in `extra` (U_ bits) given to a method that does not use
+ * them. */
+static void note_unused_inputs(const fit_args *o, unsigned extra)
+{
+  for (int i = 0; i < N_USES; i++)
+    if (extra & (1u << i))
+      note_unused(use_names[i], o->method, "");
+}
+
+/* The declared options given to a method that does not declare them (the
+ * shared ones, or the methods' own): the finite reward class has no
+ * ridge. */
+static void note_unused_hparams(const fit_args *o, int shared)
+{
+  const as_method_decl *decl = as_hparam_find(o->hpt, o->method);
+  for (size_t i = 0; i < o->hpo.n; i++) {
+    const as_hparam *h = o->hpo.hp[i];
+    if (!o->hp_given[i] || ((h->flags & AS_HP_SHARED) != 0) != shared)
+      continue;
+    int finite_ridge = o->rused == CLS_FINITE &&
+                       h->offset == offsetof(as_fit_opts, ridge);
+    if (as_hparam_of_method(decl, h) == NULL || finite_ridge)
+      note_unused(h->flag, o->method,
+                  finite_ridge ? " with reward class finite" : "");
+  }
+}
+
+static int parse(const as_hparam_table *t, int argc, char **argv,
+                 fit_args *o, int *done)
 {
   memset(o, 0, sizeof *o);
+  o->hpt = t;
   as_fit_opts_default(&o->fo);
+  as_hparam_unset(t, &o->fo); /* t's own methods' fields too */
   o->cls = CLS_TABULAR;
   o->rcls = -1;
   o->rused = -1;
@@ -353,7 +376,7 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
   optind = 1;
   opterr = 0;
   int c;
-  hp_opts_build(as_hparam_table_default(), &o->hpo);
+  hp_opts_build(o->hpt, &o->hpo);
   while ((c = getopt_long(argc, argv, ":h", o->hpo.opts, NULL)) != -1) {
     const char *a = optarg;
     int bad = 0;
@@ -394,38 +417,8 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
                               &o->fo.beta);
       o->given |= U_BETA;
       break;
-    case OPT_LAMBDA:
-      bad = cli_parse_bounded("--lambda", a, 0, 0, CLI_MAX_SCALE, SCALE_WHY,
-                              &o->fo.lambda);
-      o->given |= U_LAMBDA;
-      break;
-    case OPT_GAMMA:
-      bad = cli_parse_bounded("--gamma", a, 0, 0, CLI_MAX_SCALE, SCALE_WHY,
-                              &o->fo.gamma);
-      o->given |= U_GAMMA;
-      break;
-    case OPT_BDPO:
-      bad = cli_parse_bounded("--beta-dpo", a, 0, 1, CLI_MAX_TEMP, TEMP_WHY,
-                              &o->fo.beta_dpo);
-      o->given |= U_BDPO;
-      break;
-    case OPT_RIDGE:
-      bad = cli_parse_bounded("--ridge", a, 0, 0, CLI_MAX_SCALE, SCALE_WHY,
-                              &o->fo.ridge);
-      o->given |= U_RIDGE;
-      break;
-    case OPT_STEPS:
-      bad = cli_parse_long("--steps", a, 1, 100000000L, &o->fo.dpo_steps);
-      o->given |= U_STEPS;
-      break;
-    case OPT_LR:
-      bad = cli_parse_bounded("--lr", a, 0, 1, CLI_MAX_LR, "a larger step "
-                              "overflows theta", &o->fo.dpo_lr);
-      o->given |= U_STEPS;
-      o->have_lr = 1;
-      break;
     case 'h':
-      usage(stdout);
+      usage(stdout, o->hpt);
       *done = 1;
       return CLI_EXIT_OK;
     default: /* ':' (missing value) or '?' */
@@ -461,8 +454,10 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
     o->rcls = o->cls;
   if (method_uses[m] & U_RCLASS)
     o->rused = o->rcls;
-  if (o->cls != CLS_TABULAR && (o->given & U_STEPS) &&
-      m == AS_METHOD_DPO)
+  int steps = hp_given_at(&o->hpo, o->hp_given, offsetof(as_fit_opts,
+                                                         dpo_steps));
+  int lr = hp_given_at(&o->hpo, o->hp_given, offsetof(as_fit_opts, dpo_lr));
+  if (o->cls != CLS_TABULAR && (steps || lr) && m == AS_METHOD_DPO)
     return cli_usage_error("fit: --steps/--lr (dpo gradient steps) exist "
                            "only in class tabular; class %s solves dpo",
                            cls_names[o->cls]);
@@ -485,27 +480,18 @@ static int parse(int argc, char **argv, fit_args *o, int *done)
   if (o->mu2 != NULL && o->unl != NULL)
     return cli_usage_error("fit: give --mu2 (population pairs) or "
                            "--unlabelled (counts), not both");
-  unsigned uses = method_uses[m];
-  if (o->rused == CLS_FINITE)
-    uses &= ~(unsigned)U_RIDGE; /* the finite reward class has no ridge */
-  unsigned extra = o->given & ~uses;
-  for (int i = 0; i < N_USES; i++)
-    if (extra & (1u << i))
-      fprintf(stderr, "alignsim: fit: note: %s is not used by method %s%s "
-                      "(ignored; see 'alignsim fit --help')\n",
-              use_names[i], o->method,
-              (1u << i) == U_RIDGE && o->rused == CLS_FINITE
-                  ? " with reward class finite" : "");
-  const as_method_decl *decl =
-      as_hparam_find(as_hparam_table_default(), o->method);
-  for (size_t i = 0; i < o->hpo.n; i++)
-    if (o->hp_given[i] && (decl == NULL ||
-                           !as_hparam_used_by(decl, o->hpo.hp[i])))
-      fprintf(stderr, "alignsim: fit: note: %s is not used by method %s "
-                      "(ignored; see 'alignsim fit --help')\n",
-              o->hpo.hp[i]->flag, o->method);
-  if ((o->given & U_STEPS) && (o->fo.dpo_steps == 0 || !o->have_lr))
+  /* the notes in a fixed order: --beta, the shared options, the inputs,
+   * the methods' own options */
+  unsigned extra = o->given & ~method_uses[m];
+  note_unused_inputs(o, extra & U_BETA);
+  note_unused_hparams(o, 1);
+  note_unused_inputs(o, extra & ~(unsigned)U_BETA);
+  note_unused_hparams(o, 0);
+  if ((steps || lr) && !(steps && lr))
     return cli_usage_error("fit: --steps and --lr go together");
+  if (steps && o->fo.dpo_steps == 0) /* the declared 0 means "solve" */
+    return cli_usage_error("fit: --steps 0 takes no steps: leave out --steps "
+                           "and --lr to solve");
   return CLI_EXIT_OK;
 }
 
@@ -549,26 +535,29 @@ static void manifest_index(FILE *f, const char *key, size_t v)
     fprintf(f, "%s = %zu\n", key, v);
 }
 
-/* Every declared hyperparameter flag: the method's value resolved to its
- * declared default ("default (RULE)" for a documented rule such as
- * rebel-iter's 1/lambda), "-" when the method does not use it. */
+/* Every declared hyperparameter flag, in field order: a shared one's
+ * value (or the rule its NAN stands for, e.g. gamma = beta) whatever the
+ * method; a method's own, its value resolved to its declared default (the
+ * RULE of a documented one such as rebel-iter's 1/lambda), "-" when the
+ * method does not use it. */
 static void manifest_hparams(FILE *f, const fit_args *o)
 {
   as_fit_opts r = o->fo;
   const as_method_decl *decl =
-      as_hparam_find(as_hparam_table_default(), o->method);
+      as_hparam_find(o->hpt, o->method);
   if (decl != NULL)
     as_hparam_resolve(decl, &r);
   for (size_t i = 0; i < o->hpo.n; i++) {
     const as_hparam *h = o->hpo.hp[i];
-    const as_hparam *own = NULL;
-    for (const as_hparam *const *p = decl ? decl->hp : NULL; p && *p; p++)
-      if (strcmp((*p)->flag, h->flag) == 0)
-        own = *p;
+    const as_hparam *own = (h->flags & AS_HP_SHARED)
+                               ? h : as_hparam_of_method(decl, h);
     char buf[64];
     if (own == NULL)
       snprintf(buf, sizeof buf, "-");
-    else if (as_hparam_is_unset(own, &r))
+    else if ((own->flags & AS_HP_SHARED) && own->type == AS_HP_REAL &&
+             isnan(as_hparam_get(own, &r)))
+      snprintf(buf, sizeof buf, "%s", own->rule ? own->rule : "");
+    else if (!(own->flags & AS_HP_SHARED) && as_hparam_is_unset(own, &r))
       snprintf(buf, sizeof buf, "%s", own->rule);
     else
       as_hparam_format(own, &r, buf, sizeof buf);
@@ -591,13 +580,7 @@ static int write_manifest(FILE *f, const fit_args *o, int argc, char **argv,
                              argc, argv);
   fprintf(f, "date = %s\nmethod = %s\n", date, as_method_name(fo->method));
   manifest_value(f, "beta", fo->beta, "");
-  manifest_value(f, "lambda", fo->lambda, "");
-  manifest_value(f, "gamma", fo->gamma, "beta");
-  manifest_value(f, "beta_dpo", fo->beta_dpo, "beta");
-  manifest_value(f, "ridge", fo->ridge, "1/n");
   manifest_hparams(f, o);
-  fprintf(f, "dpo_steps = %ld\n", fo->dpo_steps);
-  manifest_value(f, "dpo_lr", fo->dpo_lr, "");
   manifest_value(f, "tol", fo->tol, "");
   fprintf(f, "max_iter = %ld\nstrict = %d\n", fo->max_iter, o->strict);
   if (fo->random_starts == 0)
@@ -915,8 +898,13 @@ static int check_size(const char *what, size_t k, size_t v, size_t K,
 
 int cli_fit_main(int argc, char **argv)
 {
+  return cli_fit_main_table(as_hparam_table_default(), argc, argv);
+}
+
+int cli_fit_main_table(const as_hparam_table *t, int argc, char **argv)
+{
   fit_args o;
-  int done, rc = parse(argc, argv, &o, &done);
+  int done, rc = parse(t, argc, argv, &o, &done);
   if (rc != CLI_EXIT_OK || done)
     return rc;
   as_err e;

@@ -118,6 +118,12 @@ badcase "rebel-iter eta*lambda >= 2" --method rebel-iter --lambda 1 --eta 3 --co
 badcase "negative lambda" --method pmle --lambda -1 --comparisons "$C"
 badcase "instance and ref" --method pmle --comparisons "$C" --instance "$I" --ref "$I"
 badcase "steps without lr" --method dpo --steps 3 --comparisons "$C"
+badcase "lr without steps" --method dpo --lr 0.1 --comparisons "$C"
+badcase "steps 0 (the default: solve) with lr" --method dpo --steps 0 --lr 0.1 --comparisons "$C"
+badcase "gamma above its declared range" --method rkl --gamma 1e13 --comparisons "$C"
+badcase "beta-dpo not a number" --method dpo --beta-dpo beta2 --comparisons "$C"
+"$A" fit --method rkl --gamma -1 --comparisons "$C" --out "$T/x.tsv" 2>"$T/b.err"
+check "declared range message" grep -qx "alignsim: --gamma: gamma = -1 must be in \[0, 1e+12\]: beyond it the closed forms and KL terms overflow" "$T/b.err"
 "$A" fit --method pmle --comparisons "$T/bad1.tsv" --out "$T/x.tsv" 2>"$T/b.err"
 check "error names FILE:LINE" grep -q "bad1.tsv:1" "$T/b.err"
 
@@ -128,6 +134,11 @@ check "error names FILE:LINE" grep -q "bad1.tsv:1" "$T/b.err"
   --out "$T/g1.tsv" >/dev/null 2>"$T/g1.err"
 check "unused option: same fit" cmp -s "$T/g0.tsv" "$T/g1.tsv"
 check "unused option: noted on stderr" grep -q "gamma is not used by method pmle" "$T/g1.err"
+# a shared option's declared word stands for its default (gamma = beta)
+"$A" fit --method rkl --lambda 0.5 --comparisons "$C" --out "$T/w0.tsv" >/dev/null 2>&1
+"$A" fit --method rkl --lambda 0.5 --gamma beta --comparisons "$C" --out "$T/w1.tsv" >/dev/null 2>&1
+check "--gamma beta: the default fit" cmp -s "$T/w0.tsv" "$T/w1.tsv"
+check "--gamma beta: manifest says beta" grep -qx "gamma = beta" "$T/w1.tsv.manifest"
 
 # 5. FILE.manifest: written with FILE (key = value lines: the method, every
 #    option as parsed with its default, the inputs, K, V, n, status), and

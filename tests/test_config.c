@@ -51,7 +51,7 @@ START_TEST(test_good_e1)
   ck_assert_msg(fabs(c->lambda[16] - 1.0) < 1e-12, "mid %g", c->lambda[16]);
   ck_assert_uint_eq(c->n_beta, 1);
   ck_assert(c->beta[0] == 1.0);
-  ck_assert(c->gamma_is_beta);
+  ck_assert(isnan(c->hp.gamma)); /* "beta" */
   ck_assert_uint_eq(c->n_methods, 2);
   ck_assert_int_eq(c->methods[0], AS_METHOD_RLHF);
   ck_assert_int_eq(c->methods[1], AS_METHOD_RKL);
@@ -100,15 +100,16 @@ START_TEST(test_good_other_forms)
   ck_assert(c->n_n == 3 && c->n[1] == 100 && c->n[2] == 1000);
   ck_assert(c->population);
   ck_assert(c->lambda[0] == 0);
-  ck_assert(!c->gamma_is_beta && c->gamma == 0.25);
-  ck_assert(!c->beta_dpo_is_beta && c->beta_dpo == 2);
+  ck_assert(c->hp.gamma == 0.25);
+  ck_assert(c->hp.beta_dpo == 2);
   ck_assert(!c->m_population && c->m == 5000);
   ck_assert_int_eq(c->methods[1], AS_METHOD_DPO);
   ck_assert_int_eq(c->tuning, AS_TUNING_HELDOUT);
   ck_assert(c->heldout_fraction == 0.5);
   ck_assert(as_config_wants_metric(c, "win_rate"));
   ck_assert(!as_config_wants_metric(c, "tv"));
-  ck_assert(c->ridge == 0.001 && c->dpo_steps == 100 && c->dpo_lr == 0.1);
+  ck_assert(c->hp.ridge == 0.001 && c->hp.dpo_steps == 100 &&
+            c->hp.dpo_lr == 0.1);
   ck_assert_int_eq(c->cls.type, AS_CLASS_FINITE);
   ck_assert_int_eq(c->cls.size, 17);
   ck_assert(c->cls.n_distances == 2 && c->cls.distances[1] == 0.2);
@@ -150,17 +151,20 @@ static void roundtrip(const char *txt)
     ck_assert(a->methods[i] == b->methods[i]);
   ck_assert(a->population == b->population && a->replicates == b->replicates
             && a->seed == b->seed && a->tuning == b->tuning
-            && a->gamma_is_beta == b->gamma_is_beta
             && a->m_population == b->m_population && a->m == b->m
             && a->heldout_fraction == b->heldout_fraction
             && a->rate_fit_min_n == b->rate_fit_min_n
-            && a->dpo_steps == b->dpo_steps && a->bounds == b->bounds
+            && a->hp.dpo_steps == b->hp.dpo_steps && a->bounds == b->bounds
             && a->label_flip == b->label_flip
             && ((isnan(a->hp.tau) && isnan(b->hp.tau)) || a->hp.tau == b->hp.tau)
             && a->hp.gpo_loss == b->hp.gpo_loss
             && a->hp.iterations == b->hp.iterations);
-  ck_assert(a->gamma_is_beta || a->gamma == b->gamma);
-  ck_assert((isnan(a->ridge) && isnan(b->ridge)) || a->ridge == b->ridge);
+  /* the shared hyperparameters, NAN standing for their word */
+  const double av[] = {a->hp.gamma, a->hp.beta_dpo, a->hp.ridge, a->hp.dpo_lr};
+  const double bv[] = {b->hp.gamma, b->hp.beta_dpo, b->hp.ridge, b->hp.dpo_lr};
+  for (size_t i = 0; i < sizeof av / sizeof av[0]; i++)
+    ck_assert_msg((isnan(av[i]) && isnan(bv[i])) || av[i] == bv[i],
+                  "shared hyperparameter %zu: %g %g", i, av[i], bv[i]);
   ck_assert(a->n_figures == b->n_figures && a->n_metrics == b->n_metrics);
   ck_assert(a->cls.type == b->cls.type && a->cls.size == b->cls.size
             && a->cls.n_distances == b->cls.n_distances
@@ -289,7 +293,7 @@ static const bad_case bad[] = {
    "bad.cfg:2:", "number"},
   {HEAD "tuning = \"best\";\n", "bad.cfg:7:", "best"},
   {HEAD "gamma = \"alpha\";\n", "bad.cfg:7:", "alpha"},
-  {HEAD "gamma = -1;\n", "bad.cfg:7:", ">= 0"},
+  {HEAD "gamma = -1;\n", "bad.cfg:7:", "gamma = -1 must be in [0, 1e+12]"},
   {HEAD "m = 0;\n", "bad.cfg:7:", "m"},
   {HEAD "heldout_fraction = 1.5;\n", "bad.cfg:7:", "1.5"},
   {HEAD "seed = -3;\n", "bad.cfg:7:", "seed"},

@@ -20,9 +20,11 @@
 
 static const as_hparam hp_toy = {
     "toy_weight", "--toy-weight", AS_HP_REAL, 0.25, 0.0, 1.0, 1, 0, NULL,
-    "weight of the toy term", offsetof(as_fit_opts, user), NULL};
+    "weight of the toy term", offsetof(as_fit_opts, user), NULL, 0, NULL,
+    NULL};
 static const as_method_decl d_toy = {"toy", AS_METHOD_COUNT + 1,
-                                     "a test-only method", {&hp_toy, NULL}};
+                                     "a test-only method", {&hp_toy, NULL},
+                                     NULL};
 
 /* The default table plus d_toy; *storage must outlive the table. */
 static as_hparam_table with_toy(const as_method_decl **storage)
@@ -117,14 +119,26 @@ START_TEST(test_toy_manifest_roundtrip)
   ck_assert_int_eq(as_hparam_parse(h, val, "manifest", &back, NULL), AS_OK);
   ck_assert(back.user[0] == o.user[0]);
   free(buf);
-  /* a choice round-trips by name */
+  /* a choice round-trips by name, a shared option's NAN default by its
+   * word (beta_dpo = beta) */
   as_fit_opts_default(&o);
   o.gpo_loss = AS_GPO_TQUAD;
+  o.dpo_lr = 0.1 + 0.2;
   buf = NULL;
   f = open_memstream(&buf, &len);
   as_hparam_write_manifest(f, as_hparam_find(&t, "gpo"), &o);
   fclose(f);
-  ck_assert_str_eq(buf, "loss = tquad\n");
+  ck_assert_str_eq(buf, "loss = tquad\nbeta_dpo = beta\ndpo_steps = 0\n"
+                        "dpo_lr = 0.30000000000000004\n");
+  as_fit_opts_default(&back);
+  back.beta_dpo = 2.0;
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    ck_assert_int_eq(sscanf(line, "%63s = %63s", key, val), 2);
+    ck_assert_int_eq(as_hparam_parse(as_hparam_by_key(&t, key), val,
+                                     "manifest", &back, NULL), AS_OK);
+  }
+  ck_assert(back.gpo_loss == AS_GPO_TQUAD && isnan(back.beta_dpo));
+  ck_assert(back.dpo_steps == 0 && back.dpo_lr == o.dpo_lr);
   free(buf);
 }
 END_TEST
@@ -141,8 +155,16 @@ START_TEST(test_library_declarations)
       ck_assert(strncmp((*h)->flag, "--", 2) == 0);
       as_fit_opts o;
       as_fit_opts_default(&o);
-      ck_assert_msg(as_hparam_is_unset(*h, &o), "%s unset by default",
-                    (*h)->key);
+      if ((*h)->flags & AS_HP_SHARED) { /* as_fit_opts_default holds it */
+        double v = as_hparam_get(*h, &o);
+        ck_assert_msg(v == (*h)->def || (isnan(v) && isnan((*h)->def) &&
+                                         (*h)->rule != NULL),
+                      "%s: default %g declared %g", (*h)->key, v,
+                      (*h)->def);
+      } else {
+        ck_assert_msg(as_hparam_is_unset(*h, &o), "%s unset by default",
+                      (*h)->key);
+      }
       as_hparam_resolve(d, &o);
       if (!isnan((*h)->def))
         ck_assert_msg(as_hparam_check(*h, "decl", &o, NULL) == AS_OK,
