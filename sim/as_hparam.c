@@ -381,6 +381,20 @@ void as_hparam_format(const as_hparam *h, const as_fit_opts *o, char *buf,
   }
 }
 
+/* "FLAG X  [default; range]" and the help line, as --help shows them. */
+static void print_one(FILE *f, const as_hparam *h)
+{
+  char r[96], d[48];
+  range_text(h, r, sizeof r);
+  if (h->type == AS_HP_CHOICE)
+    snprintf(d, sizeof d, "%s", h->choices[(int)h->def]);
+  else
+    snprintf(d, sizeof d, "%g", h->def);
+  fprintf(f, "              %s %s  [%s; %s]\n                %s\n", h->flag,
+          h->type == AS_HP_CHOICE ? "F" : "X", isnan(h->def) ? h->rule : d,
+          r, h->help);
+}
+
 void as_hparam_print_help(FILE *f, const as_hparam_table *t)
 {
   for (size_t i = 0; i < t->n; i++) {
@@ -388,20 +402,19 @@ void as_hparam_print_help(FILE *f, const as_hparam_table *t)
     if (m->summary == NULL)
       continue;
     fprintf(f, "  %-11s %s\n", m->method, m->summary);
-    for (const as_hparam *const *h = m->hp; *h; h++) {
-      if (shared(*h))
-        continue;
-      char r[96], d[48];
-      range_text(*h, r, sizeof r);
-      if ((*h)->type == AS_HP_CHOICE)
-        snprintf(d, sizeof d, "%s", (*h)->choices[(int)(*h)->def]);
-      else
-        snprintf(d, sizeof d, "%g", (*h)->def);
-      fprintf(f, "              %s %s  [%s; %s]\n                %s\n",
-              (*h)->flag, (*h)->type == AS_HP_CHOICE ? "F" : "X",
-              isnan((*h)->def) ? (*h)->rule : d, r, (*h)->help);
-    }
+    for (const as_hparam *const *h = m->hp; *h; h++)
+      if (!shared(*h))
+        print_one(f, *h);
   }
+}
+
+void as_hparam_print_shared(FILE *f, const as_hparam_table *t)
+{
+  const as_hparam *list[64];
+  size_t n = as_hparam_list(t, list, sizeof list / sizeof list[0]);
+  for (size_t i = 0; i < n; i++)
+    if (shared(list[i]))
+      print_one(f, list[i]);
 }
 
 void as_hparam_print_uses(FILE *f, const as_hparam_table *t)

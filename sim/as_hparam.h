@@ -138,6 +138,9 @@ void as_hparam_format(const as_hparam *h, const struct as_fit_opts *o,
 /* `--help` block: per method with a summary, the summary and each of its
  * own (not shared) hyperparameters' flag, range, default and help line. */
 void as_hparam_print_help(FILE *f, const as_hparam_table *t);
+/* `--help` block of the shared options themselves: each one's flag,
+ * default (or its rule), range and help line, as in as_hparam_print_help. */
+void as_hparam_print_shared(FILE *f, const as_hparam_table *t);
 /* `--help` block of the shared options: per method with `uses` text,
  * "  METHOD      USES". */
 void as_hparam_print_uses(FILE *f, const as_hparam_table *t);

@@ -111,8 +111,7 @@ static void usage(FILE *f, const as_hparam_table *t)
 "                    [--class tabular|finite|features] [--class-file FILE]\n"
 "                    [--features FILE] [--reward-class tabular|finite|features]\n"
 "                    [--mu2 FILE | --unlabelled FILE]\n"
-"                    [--K K] [--V V] [--beta B] [--lambda L] [--gamma G]\n"
-"                    [--beta-dpo B] [--ridge R] [--steps S --lr A]\n"
+"                    [--K K] [--V V] [--beta B] [shared options]\n"
 "                    [--starts N] [--strict] [method options] --out FILE\n"
 "\n"
 "Fits one objective of docs/reference.md §3 over a policy class (docs/reference.md §3.1) to\n"
@@ -126,6 +125,11 @@ static void usage(FILE *f, const as_hparam_table *t)
 "information, every loss being constant in theta on them\n"
 "(docs/reference.md §2).\n"
 "\n"
+"shared options (X: a number; [default; valid range]; beyond a range's\n"
+"end the arithmetic overflows):\n"
+  );
+  as_hparam_print_shared(f, t);
+  fprintf(f,
 "methods and the options each uses (--beta: all, default 1; an option a\n"
 "method does not use is ignored, with a note on stderr):\n"
   );
@@ -209,8 +213,8 @@ static void usage(FILE *f, const as_hparam_table *t)
 "status is ok, no-convergence, diverged or non-finite (a NaN or infinite\n"
 "log-probability, reward, metric or theta_norm: never ok).  A fit that is\n"
 "not ok is reported there and on stderr; with --strict it exits 1 and\n"
-"writes nothing.  --lambda, --gamma, --ridge, --eta must be <= 1e12,\n"
-"--beta, --beta-dpo, --lr <= 1e6 (beyond, the arithmetic overflows).\n"
+"writes nothing.  --beta must be <= 1e6 (beyond, the arithmetic\n"
+"overflows); the other options' ranges are given above.\n"
 "exit status: 0 ok, 1 failed computation (--strict), 2 bad usage or input.\n",
         f);
 }
