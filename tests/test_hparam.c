@@ -17,14 +17,8 @@
 #include "as_fit.h"
 #include "as_hparam.h"
 #include "as_objective.h"
+#include "toy_method.h"
 
-static const as_hparam hp_toy = {
-    "toy_weight", "--toy-weight", AS_HP_REAL, 0.25, 0.0, 1.0, 1, 0, NULL,
-    "weight of the toy term", offsetof(as_fit_opts, user), NULL, 0, NULL,
-    NULL};
-static const as_method_decl d_toy = {"toy", AS_METHOD_COUNT + 1,
-                                     "a test-only method", {&hp_toy, NULL},
-                                     NULL};
 
 /* The default table plus d_toy; *storage must outlive the table. */
 static as_hparam_table with_toy(const as_method_decl **storage)
