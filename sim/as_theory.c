@@ -365,6 +365,26 @@ int as_theory_bound(const as_theory_summary *s, as_theory_bound_kind k,
 
 /* ---- proof chain, one member --------------------------------------------- */
 
+/* σ(t), √σ(t) and √σ(−t) = √(1 − σ(t)) from one exponential, each with
+ * full relative accuracy in both tails (1 − σ(t) is never formed by
+ * subtraction): with u = e^{−|t|}, σ(|t|) = 1/(1+u) and σ(−|t|) = u/(1+u).
+ * The chain's pair loop is V² of these per member; log-sigmoids cost it
+ * four exp and four log1p per pair. */
+static void sigmoid_roots(double t, double *p, double *sp, double *sq)
+{
+  double u = exp(-fabs(t)), big = 1.0 / (1.0 + u), rbig = sqrt(big);
+  double rsmall = sqrt(u) * rbig;
+  if (t >= 0.0) {
+    *p = big;
+    *sp = rbig;
+    *sq = rsmall;
+  } else {
+    *p = u * big;
+    *sp = rsmall;
+    *sq = rbig;
+  }
+}
+
 int as_theory_chain_member(const as_instance *inst, const double *log_pi,
                            double beta, as_theory_chain *out, as_err *err)
 {
@@ -378,9 +398,11 @@ int as_theory_chain_member(const as_instance *inst, const double *log_pi,
                         "chain: log pi(%zu|%zu) = %g: induced reward undefined",
                         i % V, i / V, log_pi[i]);
   double *rb = malloc(K * V * sizeof(double)), *rs = malloc(K * V * sizeof(double));
-  if (rb == NULL || rs == NULL) {
+  double *emu = malloc(V * sizeof(double));
+  if (rb == NULL || rs == NULL || emu == NULL) {
     free(rb);
     free(rs);
+    free(emu);
     return as_err_set(err, AS_ENOMEM, "chain: out of memory");
   }
   as_theory_centred_reward(K, V, log_pi, inst->log_mu, beta, rb);
@@ -394,6 +416,8 @@ int as_theory_chain_member(const as_instance *inst, const double *log_pi,
     const double *l = log_pi + x * V, *ls = inst->log_pi_star + x * V;
     const double *lmu = inst->log_mu + x * V;
     const double *a = rb + x * V, *s = rs + x * V;
+    for (size_t z = 0; z < V; z++)
+      emu[z] = exp(lmu[z]);
     double pref = 0.0, hel = 0.0, pair = 0.0, fmu = 0.0, fst = 0.0, sch = 0.0;
     double lo = INFINITY, hi = -INFINITY, los = INFINITY, his = -INFINITY;
     for (size_t y = 0; y < V; y++) {
@@ -413,14 +437,14 @@ int as_theory_chain_member(const as_instance *inst, const double *log_pi,
       for (size_t z = 0; z < V; z++) {
         if (lmu[z] == -INFINITY)
           continue;
-        double mm = my * exp(lmu[z]);
-        double t = beta * (l[y] - l[z]), ts = beta * (ls[y] - ls[z]);
-        double dp = as_sigmoid(t) - as_sigmoid(ts);
+        double mm = my * emu[z];
+        double p, sp, sq, q, sps, sqs;
+        sigmoid_roots(beta * (l[y] - l[z]), &p, &sp, &sq);
+        sigmoid_roots(beta * (ls[y] - ls[z]), &q, &sps, &sqs);
+        double dp = p - q;
         pref += mm * dp * dp;
         /* H² = ½[(√p − √q)² + (√(1−p) − √(1−q))²] = 1 − Σ√(pq). */
-        double h1 = exp(0.5 * as_log_sigmoid(t)) - exp(0.5 * as_log_sigmoid(ts));
-        double h0 = exp(0.5 * as_log_sigmoid(-t))
-                    - exp(0.5 * as_log_sigmoid(-ts));
+        double h1 = sp - sps, h0 = sq - sqs;
         hel += mm * 0.5 * (h1 * h1 + h0 * h0);
         double df = f - (a[z] - s[z]);
         pair += mm * df * df;
@@ -438,6 +462,7 @@ int as_theory_chain_member(const as_instance *inst, const double *log_pi,
   }
   free(rb);
   free(rs);
+  free(emu);
   *out = c;
   return AS_OK;
 }
