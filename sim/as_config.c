@@ -741,7 +741,6 @@ static int parse_root(const parser *p, const config_setting_t *root,
     c->population = config_setting_get_bool(s) ? 1 : 0;
   }
 
-
   if ((s = config_setting_get_member(root, "m")) != NULL) {
     if (config_setting_type(s) == CONFIG_TYPE_STRING) {
       str = config_setting_get_string(s);

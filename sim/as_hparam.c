@@ -60,7 +60,6 @@ static const as_hparam hp_rebel_iter = {
 
 /* The options the methods share (AS_HP_SHARED; as_hparam.h). */
 #define SCALE_WHY "beyond it the closed forms and KL terms overflow"
-#define TEMP_WHY "beyond it beta times a log-probability overflows"
 static const as_hparam hp_lambda = {
     "lambda", "--lambda", AS_HP_REAL, 0.0, 0.0, AS_HP_MAX_SCALE, 0, 0, NULL,
     "KL_ref weight", OFF(lambda), NULL, AS_HP_SHARED | AS_HP_GRID, NULL,
@@ -70,9 +69,9 @@ static const as_hparam hp_gamma = {
     "RKL entropy weight", OFF(gamma), "beta", AS_HP_SHARED, "beta",
     SCALE_WHY};
 static const as_hparam hp_beta_dpo = {
-    "beta_dpo", "--beta-dpo", AS_HP_REAL, NAN, 0.0, 1e6, 1, 0, NULL,
-    "DPO-family temperature", OFF(beta_dpo), "beta", AS_HP_SHARED, "beta",
-    TEMP_WHY};
+    "beta_dpo", "--beta-dpo", AS_HP_REAL, NAN, 0.0, AS_HP_MAX_TEMP, 1, 0,
+    NULL, "DPO-family temperature", OFF(beta_dpo), "beta", AS_HP_SHARED,
+    "beta", AS_HP_TEMP_WHY};
 static const as_hparam hp_ridge = {
     "ridge", "--ridge", AS_HP_REAL, NAN, 0.0, AS_HP_MAX_SCALE, 0, 0, NULL,
     "ridge eta_r of the reward model", OFF(ridge), "1/n", AS_HP_SHARED,
@@ -187,10 +186,7 @@ const as_hparam *as_hparam_by_key(const as_hparam_table *t, const char *key)
 
 int as_hparam_used_by(const as_method_decl *m, const as_hparam *h)
 {
-  for (const as_hparam *const *p = m->hp; *p; p++)
-    if (*p == h || ((*p)->offset == h->offset && (*p)->type == h->type))
-      return 1;
-  return 0;
+  return as_hparam_of_method(m, h) != NULL;
 }
 
 static void *field(const as_hparam *h, const as_fit_opts *o)

@@ -60,6 +60,9 @@ typedef struct as_hparam {
  * forms and KL terms overflow (`--lambda 1e308` once gave -inf
  * log-probabilities). */
 #define AS_HP_MAX_SCALE 1e12
+/* ... of a temperature (β, β_d), and why. */
+#define AS_HP_MAX_TEMP 1e6
+#define AS_HP_TEMP_WHY "beyond it beta times a log-probability overflows"
 
 #define AS_HPARAM_MAX 6
 
@@ -109,7 +112,7 @@ const as_hparam *as_hparam_by_flag(const as_hparam_table *t,
 /* ... whose key is `key`, or NULL. */
 const as_hparam *as_hparam_by_key(const as_hparam_table *t, const char *key);
 
-/* 1 when method m declares h. */
+/* 1 when method m declares h (or an option sharing its flag). */
 int as_hparam_used_by(const as_method_decl *m, const as_hparam *h);
 
 /* Parses text into h's field of o, checking type and range; AS_EINVAL

@@ -208,7 +208,7 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
   const double *reward = method_is_feature_reward(m) ? u->reward : NULL;
   if (m == AS_METHOD_RKL || m == AS_METHOD_RLHF) {
     double gamma = m == AS_METHOD_RLHF ? 0.0
-                   : isnan(cfg->hp.gamma) ? u->beta : cfg->hp.gamma;
+                   : as_tab_gamma(cfg, u->beta);
     if ((c->log_pi = malloc(K * V * sizeof(double))) == NULL)
       return as_err_set(err, AS_ENOMEM, "out of memory");
     as_rkl_closed_form(K, V, u->inst->log_pi_ref, u->reward, lambda, gamma,
@@ -257,11 +257,11 @@ static void fill_row(const void *ctx, as_method m, const as_tab_cand *c,
   if (m == AS_METHOD_DISTILL)
     row->m = u->m;
   if (m == AS_METHOD_RKL)
-    row->gamma = isnan(cfg->hp.gamma) ? u->beta : cfg->hp.gamma;
+    row->gamma = as_tab_gamma(cfg, u->beta);
   else if (m == AS_METHOD_RLHF)
     row->gamma = 0.0;
   if (m == AS_METHOD_DPO)
-    row->beta_dpo = isnan(cfg->hp.beta_dpo) ? u->beta : cfg->hp.beta_dpo;
+    row->beta_dpo = as_tab_beta_dpo(cfg, u->beta);
   row->rlhf_floor = u->floor.floor;
   row->rlhf_floor_lambda = u->floor.lambda;
   row->aux = method_is_feature_reward(m) ? u->C_feat : u->C_tab;

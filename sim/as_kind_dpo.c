@@ -148,7 +148,7 @@ static int dpo_run_unit(const as_config *cfg, size_t cell, long rep,
       as_fit_opts_default(&o);
       o.method = m;
       o.beta = beta;
-      o.beta_dpo = isnan(cfg->hp.beta_dpo) ? beta : cfg->hp.beta_dpo;
+      o.beta_dpo = as_tab_beta_dpo(cfg, beta);
       o.lambda = m == AS_METHOD_DPO ? 0.0 : cfg->lambda[li];
       o.dpo_steps = step;
       o.dpo_lr = cfg->hp.dpo_lr;

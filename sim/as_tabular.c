@@ -256,6 +256,16 @@ double as_tab_ridge(const as_config *cfg, double n)
 
 /* ---- the tabular unit */
 
+double as_tab_gamma(const as_config *cfg, double beta)
+{
+  return isnan(cfg->hp.gamma) ? beta : cfg->hp.gamma;
+}
+
+double as_tab_beta_dpo(const as_config *cfg, double beta)
+{
+  return isnan(cfg->hp.beta_dpo) ? beta : cfg->hp.beta_dpo;
+}
+
 int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
                       as_tab_unit *u, as_err *err)
 {
@@ -264,8 +274,8 @@ int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
   u->cell = cell;
   u->replicate = rep;
   as_tab_cell(cfg, cell, &u->beta, &u->n);
-  u->gamma = isnan(cfg->hp.gamma) ? u->beta : cfg->hp.gamma;
-  u->beta_dpo = isnan(cfg->hp.beta_dpo) ? u->beta : cfg->hp.beta_dpo;
+  u->gamma = as_tab_gamma(cfg, u->beta);
+  u->beta_dpo = as_tab_beta_dpo(cfg, u->beta);
   u->m = NAN;
   size_t K = cfg->instance.K, V = cfg->instance.V, cells = K * V * V;
   int rc;
@@ -329,8 +339,8 @@ void as_tab_fit_opts_cfg(const as_config *cfg, double beta, as_method m,
   o->method = m;
   o->beta = beta;
   o->lambda = isnan(lambda) ? 0.0 : lambda; /* DPO, reward: no λ */
-  o->gamma = isnan(cfg->hp.gamma) ? beta : cfg->hp.gamma;
-  o->beta_dpo = isnan(cfg->hp.beta_dpo) ? beta : cfg->hp.beta_dpo;
+  o->gamma = as_tab_gamma(cfg, beta);
+  o->beta_dpo = as_tab_beta_dpo(cfg, beta);
   o->ridge = cfg->hp.ridge;
   o->dpo_steps = cfg->hp.dpo_steps;
   if (!isnan(cfg->hp.dpo_lr))

@@ -70,6 +70,11 @@ void as_tab_data_init(as_data *d, const as_instance *inst, double n,
 /* The reward-model ridge: the config's, else as_fit.h's default (1/n, 0 in
  * the population). */
 double as_tab_ridge(const as_config *cfg, double n);
+/* RKL's entropy weight γ and the DPO-family temperature β_d at data
+ * temperature beta: the config's value, or beta where it says "beta" (NAN
+ * in cfg->hp). */
+double as_tab_gamma(const as_config *cfg, double beta);
+double as_tab_beta_dpo(const as_config *cfg, double beta);
 /* Worst status first: EDIVERGE > ENOCONV > OK. */
 int as_tab_worst_status(int a, int b);
 

@@ -50,7 +50,7 @@ int cli_parse_bounded(const char *flag, const char *s, double lo, int lo_open,
                       double hi, const char *why, double *out);
 /* The bound of --beta; the hyperparameters' (λ, γ, β_d, η_r, η, the DPO
  * step size) are declared with them in as_hparam.c. */
-#define CLI_MAX_TEMP 1e6
+#define CLI_MAX_TEMP AS_HP_MAX_TEMP
 /* Prints "alignsim: MSG" and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...)
 #if defined(__GNUC__)

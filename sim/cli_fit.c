@@ -302,8 +302,6 @@ typedef struct {
   double minima_gap;
 } fit_extra;
 
-/* Why --beta is bounded (cli.h, cli_parse_bounded). */
-#define TEMP_WHY "beyond it beta times a log-probability overflows"
 
 static int parse_class(const char *flag, const char *a, int *out)
 {
@@ -417,7 +415,7 @@ static int parse(const as_hparam_table *t, int argc, char **argv,
     case OPT_K: bad = cli_parse_long("--K", a, 1, 1L << 26, &o->K); break;
     case OPT_V: bad = cli_parse_long("--V", a, 2, 1L << 13, &o->V); break;
     case OPT_BETA:
-      bad = cli_parse_bounded("--beta", a, 0, 1, CLI_MAX_TEMP, TEMP_WHY,
+      bad = cli_parse_bounded("--beta", a, 0, 1, CLI_MAX_TEMP, AS_HP_TEMP_WHY,
                               &o->fo.beta);
       o->given |= U_BETA;
       break;

@@ -29,18 +29,6 @@
 static const as_method_decl d_pmle_toy = {"pmle", AS_METHOD_PMLE, NULL,
                                           {&hp_toy, NULL}, "--toy-weight"};
 
-/* The library's table plus d_toy, pmle's declaration replaced by
- * d_pmle_toy when `pmle` is set; *st must outlive the table. */
-static as_hparam_table toy_table(const as_method_decl **st, int pmle)
-{
-  const as_hparam_table *t = as_hparam_table_default();
-  for (size_t i = 0; i < t->n; i++)
-    st[i] = pmle && strcmp(t->decl[i]->method, "pmle") == 0 ? &d_pmle_toy
-                                                             : t->decl[i];
-  st[t->n] = &d_toy;
-  return (as_hparam_table){st, t->n + 1};
-}
-
 static char dir[] = "/tmp/test_cli_hparam.XXXXXX";
 
 static char *path(const char *name)
@@ -106,7 +94,7 @@ static void teardown(void)
 START_TEST(test_toy_in_fit_help)
 {
   const as_method_decl *st[64];
-  as_hparam_table t = toy_table(st, 0);
+  as_hparam_table t = toy_table(st, NULL);
   char *argv[] = {"fit", "--help", NULL};
   ck_assert_int_eq(run_fit(&t, argv), 0);
   char *out = slurp(path("out"));
@@ -126,7 +114,7 @@ END_TEST
 START_TEST(test_toy_flag_parsed)
 {
   const as_method_decl *st[64];
-  as_hparam_table t = toy_table(st, 0);
+  as_hparam_table t = toy_table(st, NULL);
   char *bad[] = {"fit", "--method", "pmle", "--comparisons", path("c.tsv"),
                  "--toy-weight", "2", "--out", path("p.tsv"), NULL};
   ck_assert_int_eq(run_fit(&t, bad), 2);
@@ -160,7 +148,7 @@ END_TEST
 START_TEST(test_toy_manifest_roundtrip)
 {
   const as_method_decl *st[64];
-  as_hparam_table t = toy_table(st, 1);
+  as_hparam_table t = toy_table(st, &d_pmle_toy);
   char *argv[] = {"fit", "--method", "pmle", "--comparisons", path("c.tsv"),
                   "--toy-weight", "0.30000000000000004", "--out",
                   path("p.tsv"), NULL};
@@ -197,7 +185,7 @@ END_TEST
 START_TEST(test_toy_config)
 {
   const as_method_decl *st[64];
-  as_hparam_table t = toy_table(st, 0);
+  as_hparam_table t = toy_table(st, NULL);
   as_config *c = NULL, *c2 = NULL;
   as_err e;
   ck_assert_int_eq(as_config_parse_string_table(CFG_HEAD "toy_weight = 0.3;\n",

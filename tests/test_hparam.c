@@ -20,15 +20,6 @@
 #include "toy_method.h"
 
 
-/* The default table plus d_toy; *storage must outlive the table. */
-static as_hparam_table with_toy(const as_method_decl **storage)
-{
-  const as_hparam_table *t = as_hparam_table_default();
-  for (size_t i = 0; i < t->n; i++)
-    storage[i] = t->decl[i];
-  storage[t->n] = &d_toy;
-  return (as_hparam_table){storage, t->n + 1};
-}
 
 static char *help_text(const as_hparam_table *t)
 {
@@ -43,7 +34,7 @@ static char *help_text(const as_hparam_table *t)
 START_TEST(test_toy_in_help)
 {
   const as_method_decl *st[64];
-  as_hparam_table t = with_toy(st);
+  as_hparam_table t = toy_table(st, NULL);
   char *h = help_text(&t);
   ck_assert_msg(strstr(h, "  toy ") != NULL, "help:\n%s", h);
   ck_assert_msg(strstr(h, "--toy-weight X  [0.25; in (0, 1]]") != NULL,
@@ -60,7 +51,7 @@ END_TEST
 START_TEST(test_toy_parses)
 {
   const as_method_decl *st[64];
-  as_hparam_table t = with_toy(st);
+  as_hparam_table t = toy_table(st, NULL);
   as_fit_opts o;
   as_fit_opts_default(&o);
   as_hparam_unset(&t, &o);
@@ -94,7 +85,7 @@ END_TEST
 START_TEST(test_toy_manifest_roundtrip)
 {
   const as_method_decl *st[64];
-  as_hparam_table t = with_toy(st);
+  as_hparam_table t = toy_table(st, NULL);
   as_fit_opts o, back;
   as_fit_opts_default(&o);
   as_hparam_unset(&t, &o);
