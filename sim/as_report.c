@@ -648,14 +648,22 @@ typedef struct atlas_pop {
   const char *status; /* the status of a row without a floor            */
 } atlas_pop;
 
+/* 1 when row r of results.csv (cm, cn: its method and n columns) is
+ * method m's population row (n = inf). */
+static int atlas_pop_row(const csv *res, size_t r, long cm, long cn,
+                         const char *m)
+{
+  return strcmp(csv_str(res, r, cm), m) == 0
+         && strcmp(csv_str(res, r, cn), "inf") == 0;
+}
+
 static atlas_pop atlas_population(const csv *res, const char *method)
 {
   atlas_pop p = {0, 0, 0, 0, -INFINITY, ""};
   long cm = csv_col(res, "method"), cn = csv_col(res, "n"),
        cs = csv_col(res, "status");
   for (size_t r = 1; r < res->nrow; r++) {
-    if (strcmp(csv_str(res, r, cm), method) != 0
-        || strcmp(csv_str(res, r, cn), "inf") != 0)
+    if (!atlas_pop_row(res, r, cm, cn, method))
       continue;
     double v = csv_num(res, r, "fwd_kl");
     p.rows++;
@@ -770,8 +778,7 @@ static void atlas_claim_rlhf_floor(claims *c, const csv *res, const char *m,
   size_t seen = 0;
   double worst = 0;
   for (size_t r = 1; r < res->nrow; r++) {
-    if (strcmp(csv_str(res, r, cm), m) != 0
-        || strcmp(csv_str(res, r, cn), "inf") != 0)
+    if (!atlas_pop_row(res, r, cm, cn, m))
       continue;
     double d = fabs(csv_num(res, r, "fwd_kl") / csv_num(res, r, "rlhf_floor")
                     - 1);
