@@ -32,6 +32,10 @@
 
 /* Newton steps spent on a context known to have no finite minimiser. */
 #define AS_FIT_DIVERGENT_ITER 50
+/* A policy entry below e^-700 is at the edge of double underflow, where
+ * gradients vanish exactly: a solve that puts one there is not vouched
+ * for (as_solve.h), and one heading there is stopped (logp_floor). */
+#define AS_FIT_LOGP_FLOOR (-700.0)
 
 static const char *const method_names[AS_METHOD_COUNT] = {
     "pmle", "dpo", "reward", "distill", "rebel", "rebel-iter", "rlhf", "rkl",
@@ -836,6 +840,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
   as_solve_opts_default(&so);
   so.tol = o->tol;
   so.max_iter = o->max_iter;
+  so.logp_floor = AS_FIT_LOGP_FLOOR;
   rc = AS_OK;
   if ((m == AS_METHOD_DPO || (atlas_on_P(m) && !is_hinge(o))) &&
       o->dpo_steps > 0) {
@@ -934,6 +939,8 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
                     (atlas_on_P(m) && atlas_no_minimiser(o, c.P, V, no_mle[x]));
         if (nomin && sx.max_iter > AS_FIT_DIVERGENT_ITER)
           sx.max_iter = AS_FIT_DIVERGENT_ITER;
+        if (nomin) /* its bounded run shows the run-away in full */
+          sx.logp_floor = -INFINITY;
         int st = as_solve_newton(obj, &c, &sx, tx, &si, err);
         if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE) {
           rc = st;
@@ -957,11 +964,8 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
       if (unbounded)
         for (size_t y = 0; y < V; y++)
           res->log_pi[x * V + y] = NAN;
-      /* A probability below e^-700 is at the edge of double underflow,
-       * where gradients vanish exactly: such a solve cannot be vouched
-       * for (as_solve.h), so it is reported, not trusted. */
       for (size_t y = 0; y < V; y++)
-        if (si.status == AS_OK && res->log_pi[x * V + y] < -700.0)
+        if (si.status == AS_OK && res->log_pi[x * V + y] < AS_FIT_LOGP_FLOOR)
           si.status = AS_ENOCONV;
       if (bad != NULL)
         bad[x] = si.status != AS_OK;

@@ -14,6 +14,49 @@ void as_solve_opts_default(as_solve_opts *o)
   o->max_iter = 5000;
   o->gauge = 1;
   o->step_tol = 1e-9;
+  o->logp_floor = -INFINITY;
+}
+
+/* Entries with log π_y below this are in the exponential tail, where the
+ * objective's dependence on θ_y is e^θ_y·h(θ_y) with h slowly varying. */
+#define AS_SOLVE_TAIL (-30.0)
+
+/* Is an entry of π = softmax(θ) headed below e^floor (as_solve_opts)?
+ * Either it is there already and the step p still lowers it (d log π_y =
+ * p_y − Σ_z π_z p_z to first order), or it is in the tail while f is flat
+ * (0.5λ² ≤ tol: `flat`) and the tail's own root lies below the floor.
+ * In the tail g_y = e^θ·h and H_yy = e^θ·(h + h'), so a Newton step moves
+ * θ_y by −h/(h + h') ≈ −1 nat while the root of h is −h/h' = −g_y/(H_yy −
+ * g_y) away (none ahead when h' ≤ 0): Newton would take that many steps
+ * to get there, the verdict is known now. */
+static int headed_below(size_t V, const double *th, const double *p,
+                        const double *g, const double *H, int flat,
+                        double floor)
+{
+  if (!(floor > -INFINITY))
+    return 0;
+  double mx = -INFINITY;
+  for (size_t i = 0; i < V; i++)
+    mx = fmax(mx, th[i]);
+  double z = 0.0, mean = 0.0;
+  for (size_t i = 0; i < V; i++) {
+    double e = exp(th[i] - mx);
+    z += e;
+    mean += e * p[i];
+  }
+  double lse = mx + log(z);
+  mean /= z;
+  for (size_t i = 0; i < V; i++) {
+    double lp = th[i] - lse;
+    if (!(p[i] - mean < 0.0) || lp >= AS_SOLVE_TAIL)
+      continue;
+    if (lp < floor)
+      return 1;
+    double curv = H[i * V + i] - g[i];
+    if (flat && g[i] > 0.0 && (!(curv > 0.0) || lp - g[i] / curv < floor))
+      return 1;
+  }
+  return 0;
 }
 
 /* In-place Cholesky A = LLᵀ (lower triangle); 0 on success, -1 when a pivot
@@ -231,6 +274,8 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
       status = AS_OK;
       break;
     }
+    if (headed_below(V, th, p, g, H, 0.5 * dec <= o->tol, o->logp_floor))
+      break; /* AS_ENOCONV: see as_solve_opts.logp_floor */
     /* Trust region in nats: f cannot see a logit of tiny probability, so
      * an oversized step there would pass the line search and could push
      * the logit into underflow (e^-745), where it is lost for good. */

@@ -353,6 +353,49 @@ START_TEST(test_iteration_cap_reported)
 }
 END_TEST
 
+/* logp_floor (as_solve.h).  V = 2, "0 beats 1" with weight 1, uniform
+ * π_ref, β = 1: with t = θ_1 − θ_0, f'(t) = σ(t)(1 + λ σ(−t) t), so the
+ * minimiser solves t = −1/(λ σ(−t)) (≈ −1/λ): at λ = 0.01 it sits at
+ * log π_1 ≈ −100, above the floor −700, and must be reached (status OK, t
+ * within 1e-9 of the fixed point); at λ = 1e-4 it sits near −10⁴, below
+ * the floor: the solve stops AS_ENOCONV within a few dozen steps, where
+ * without the floor it walks ~1 nat per step (hundreds of steps). */
+static int floor_solve(double lambda, double floor, long *iters, double *t)
+{
+  double P[4] = {0.0, 1.0, 0.0, 0.0}, lr[2] = {log(0.5), log(0.5)};
+  double th[2] = {0.0, 0.0};
+  as_ctx_data d = {.V = 2, .rho = 1.0, .P = P, .log_ref = lr, .beta = 1.0,
+                   .lambda = lambda};
+  as_solve_opts so;
+  as_solve_opts_default(&so);
+  so.logp_floor = floor;
+  as_solve_info info;
+  int rc = as_solve_newton(&as_obj_pmle, &d, &so, th, &info, NULL);
+  *iters = info.iterations;
+  *t = th[1] - th[0];
+  return rc;
+}
+
+START_TEST(test_logp_floor)
+{
+  long it;
+  double t;
+  int rc = floor_solve(0.01, -700.0, &it, &t);
+  double ts = -100.0;
+  for (int k = 0; k < 100; k++) /* t = −1/(λσ(−t)): a contraction here */
+    ts = -1.0 / (0.01 * as_sigmoid(-ts));
+  ck_assert_msg(rc == AS_OK && fabs(t - ts) < 1e-9,
+                "floor, optimum above it: rc %d t %.15g vs %.15g", rc, t, ts);
+  rc = floor_solve(1e-4, -700.0, &it, &t);
+  ck_assert_msg(rc == AS_ENOCONV && it <= 60 && t < -30.0,
+                "floor, optimum below it: rc %d after %ld steps, t %g", rc,
+                it, t);
+  rc = floor_solve(1e-4, -INFINITY, &it, &t);
+  ck_assert_msg(it >= 600,
+                "no floor: %ld steps (rc %d)", it, rc);
+}
+END_TEST
+
 static Suite *solve_suite(void)
 {
   Suite *s = suite_create("solve");
@@ -366,6 +409,7 @@ static Suite *solve_suite(void)
   tcase_add_test(tc, test_graph_criterion);
   tcase_add_test(tc, test_divergent_reported);
   tcase_add_test(tc, test_iteration_cap_reported);
+  tcase_add_test(tc, test_logp_floor);
   suite_add_tcase(s, tc);
   return s;
 }
