@@ -17,6 +17,42 @@ void as_solve_opts_default(as_solve_opts *o)
   o->logp_floor = -INFINITY;
 }
 
+/* Stall: over AS_SOLVE_STALL_ITER steps f fell by no more than rounding
+ * (1e-12 relative, the line search's own slack) while the step, below
+ * AS_SOLVE_STALL_STEP nats, shrank but did not halve.  That is a group of
+ * responses losing to another by tens of nats: gradient and curvature
+ * along the gap both scale like e^-gap, the step decays like 1/t, the gap
+ * creeps up like log t, and the solve would run to the iteration cap for
+ * the same AS_ENOCONV.  Not a stall: a trap run (as_solve.h: ~1 nat per
+ * step), a converging run (its steps halve within the window), and a run
+ * leaving a plateau (a saddle of a non-convex objective: f flat, steps
+ * GROWING for hundreds of iterations before f drops — distill does this). */
+#define AS_SOLVE_STALL_STEP 1e-2
+#define AS_SOLVE_STALL_ITER 50
+
+typedef struct stall_watch {
+  long since;  /* iteration that opened the window, -1: none */
+  double step; /* largest step then                          */
+  double f;    /* objective then                             */
+} stall_watch;
+
+static int stalled(stall_watch *w, long it, double f, double pmax)
+{
+  if (!(pmax < AS_SOLVE_STALL_STEP) ||
+      (w->since >= 0 && w->f - f > 1e-12 * (1.0 + fabs(f)))) {
+    w->since = -1;
+    return 0;
+  }
+  if (w->since >= 0 && it - w->since < AS_SOLVE_STALL_ITER)
+    return 0;
+  if (w->since >= 0 && pmax < w->step && pmax > 0.5 * w->step)
+    return 1;
+  w->since = it;
+  w->step = pmax;
+  w->f = f;
+  return 0;
+}
+
 /* Entries with log π_y below this are in the exponential tail, where the
  * objective's dependence on θ_y is e^θ_y·h(θ_y) with h slowly varying. */
 #define AS_SOLVE_TAIL (-30.0)
@@ -238,6 +274,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
                       "range)", obj->name);
   }
   int status = AS_ENOCONV;
+  stall_watch watch = {.since = -1, .step = 0.0, .f = 0.0};
   long it;
   for (it = 0;; it++) {
     if (!isfinite(f)) {
@@ -276,6 +313,8 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
     }
     if (headed_below(V, th, p, g, H, 0.5 * dec <= o->tol, o->logp_floor))
       break; /* AS_ENOCONV: see as_solve_opts.logp_floor */
+    if (stalled(&watch, it, f, pmax))
+      break; /* AS_ENOCONV: see AS_SOLVE_STALL_STEP */
     /* Trust region in nats: f cannot see a logit of tiny probability, so
      * an oversized step there would pass the line search and could push
      * the logit into underflow (e^-745), where it is lost for good. */

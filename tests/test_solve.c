@@ -396,6 +396,31 @@ START_TEST(test_logp_floor)
 }
 END_TEST
 
+/* The stall rule (as_solve.c).  V = 4, {0, 1} beat {2, 3} in every
+ * comparison, ties within each group both ways, λ = 1e-4: the gap
+ * between the groups climbs ~1 nat per step to ~32 nats, then its
+ * gradient and curvature (both ∝ e^-gap) are at rounding level and the
+ * step decays like 1/t; the solve used to run 1600 steps to the same
+ * AS_ENOCONV.  It must now say so within a few windows of 50 steps. */
+START_TEST(test_stall_reported)
+{
+  double P[16] = {0};
+  P[0 * 4 + 2] = P[0 * 4 + 3] = P[1 * 4 + 2] = P[1 * 4 + 3] = 0.2;
+  P[0 * 4 + 1] = P[1 * 4 + 0] = P[2 * 4 + 3] = P[3 * 4 + 2] = 0.05;
+  double lr[4], th[4] = {0.0, 0.0, 0.0, 0.0};
+  for (int i = 0; i < 4; i++)
+    lr[i] = log(0.25);
+  as_ctx_data d = {.V = 4, .rho = 1.0, .P = P, .log_ref = lr, .beta = 1.0,
+                   .lambda = 1e-4};
+  as_solve_info info;
+  int rc = as_solve_newton(&as_obj_pmle, &d, NULL, th, &info, NULL);
+  ck_assert_msg(rc == AS_ENOCONV && info.iterations <= 200 &&
+                    th[0] - th[2] > 30.0,
+                "stall: rc %d after %ld steps, gap %g", rc, info.iterations,
+                th[0] - th[2]);
+}
+END_TEST
+
 static Suite *solve_suite(void)
 {
   Suite *s = suite_create("solve");
@@ -410,6 +435,7 @@ static Suite *solve_suite(void)
   tcase_add_test(tc, test_divergent_reported);
   tcase_add_test(tc, test_iteration_cap_reported);
   tcase_add_test(tc, test_logp_floor);
+  tcase_add_test(tc, test_stall_reported);
   suite_add_tcase(s, tc);
   return s;
 }
