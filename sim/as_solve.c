@@ -63,8 +63,11 @@ static int stalled(stall_watch *w, long it, double f, double pmax)
  * (0.5λ² ≤ tol: `flat`) and the tail's own root lies below the floor.
  * In the tail g_y = e^θ·h and H_yy = e^θ·(h + h'), so a Newton step moves
  * θ_y by −h/(h + h') ≈ −1 nat while the root of h is −h/h' = −g_y/(H_yy −
- * g_y) away (none ahead when h' ≤ 0): Newton would take that many steps
- * to get there, the verdict is known now. */
+ * g_y) away: Newton would take that many steps to get there, the verdict
+ * is known now.  With h' ≤ 0 there is no root ahead — the entry runs off
+ * (PMLE at β < 1: the BT gain ∝ π^β beats the KL cost ∝ π log π) — and
+ * the answer is AS_EDIVERGE; a root beyond the floor is AS_ENOCONV (a
+ * minimiser too far out for double precision).  0: neither. */
 static int headed_below(size_t V, const double *th, const double *p,
                         const double *g, const double *H, int flat,
                         double floor)
@@ -86,11 +89,11 @@ static int headed_below(size_t V, const double *th, const double *p,
     double lp = th[i] - lse;
     if (!(p[i] - mean < 0.0) || lp >= AS_SOLVE_TAIL)
       continue;
-    if (lp < floor)
-      return 1;
     double curv = H[i * V + i] - g[i];
-    if (flat && g[i] > 0.0 && (!(curv > 0.0) || lp - g[i] / curv < floor))
-      return 1;
+    int runaway = g[i] > 0.0 && !(curv > 0.0);
+    if (lp < floor ||
+        (flat && g[i] > 0.0 && (runaway || lp - g[i] / curv < floor)))
+      return runaway ? AS_EDIVERGE : AS_ENOCONV;
   }
   return 0;
 }
@@ -311,8 +314,12 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
       status = AS_OK;
       break;
     }
-    if (headed_below(V, th, p, g, H, 0.5 * dec <= o->tol, o->logp_floor))
-      break; /* AS_ENOCONV: see as_solve_opts.logp_floor */
+    int below = headed_below(V, th, p, g, H, 0.5 * dec <= o->tol,
+                             o->logp_floor);
+    if (below != 0) {
+      status = below; /* see as_solve_opts.logp_floor */
+      break;
+    }
     if (stalled(&watch, it, f, pmax))
       break; /* AS_ENOCONV: see AS_SOLVE_STALL_STEP */
     /* Trust region in nats: f cannot see a logit of tiny probability, so

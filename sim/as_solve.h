@@ -48,11 +48,13 @@ typedef struct as_solve_opts {
   int gauge;     /* 1: f is invariant under θ + c·1         (default 1)   */
   double step_tol; /* ... and max |Newton step| ≤ step_tol nats (1e-9)   */
   /* θ are the logits of a policy whose entries below e^logp_floor cannot
-   * be vouched for (the caller's rule): stop with AS_ENOCONV as soon as
-   * an entry is below it and the Newton step still lowers it.  Far from
+   * be vouched for (the caller's rule): stop as soon as an entry is below
+   * it, or is predicted to end below it, and the Newton step still lowers
+   * it — AS_EDIVERGE when the entry's tail has no root ahead (it runs
+   * off), else AS_ENOCONV (a minimiser beyond double range).  Far from
    * the optimum such an entry moves ~1 nat per step and never comes back
-   * (as_solve.h, "Stopping"), so running on spends hundreds of steps to
-   * reach the verdict the caller gives anyway.  −INFINITY: off (default). */
+   * ("Stopping" above), so running on spends hundreds of steps to reach
+   * the verdict the caller gives anyway.  −INFINITY: off (default). */
   double logp_floor;
 } as_solve_opts;
 
