@@ -266,7 +266,7 @@ double as_tab_beta_dpo(const as_config *cfg, double beta)
   return isnan(cfg->hp.beta_dpo) ? beta : cfg->hp.beta_dpo;
 }
 
-int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
+int as_tab_unit_begin(const as_config *cfg, size_t cell, long rep,
                       as_tab_unit *u, as_err *err)
 {
   memset(u, 0, sizeof *u);
@@ -277,10 +277,19 @@ int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
   u->gamma = as_tab_gamma(cfg, u->beta);
   u->beta_dpo = as_tab_beta_dpo(cfg, u->beta);
   u->m = NAN;
+  int rc = as_tab_draw_instance(cfg, rep, &u->inst, NULL, err);
+  if (rc == AS_OK)
+    as_tab_data_init(&u->d, u->inst, u->n, NULL, NULL);
+  return rc;
+}
+
+int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
+                      as_tab_unit *u, as_err *err)
+{
   size_t K = cfg->instance.K, V = cfg->instance.V, cells = K * V * V;
   int rc;
 
-  if ((rc = as_tab_draw_instance(cfg, rep, &u->inst, NULL, err)) != AS_OK)
+  if ((rc = as_tab_unit_begin(cfg, cell, rep, u, err)) != AS_OK)
     goto fail;
   if ((rc = as_tab_cell_data(cfg, cell, rep, u->inst, u->beta, u->n,
                              need & AS_TAB_NEED_Q, &u->P, &u->Q, &u->m, err))
