@@ -670,6 +670,52 @@ START_TEST(test_label_flip_law)
 }
 END_TEST
 
+/* Issue 8: the multinomial drawn context by context (as_pref_stream) gives
+ * the whole-table draws bit for bit — labelled (with label noise) and
+ * unlabelled, small and huge n — and leaves the generator where the whole
+ * table leaves it. */
+START_TEST(test_stream_same_draws)
+{
+  as_instance *inst = drawn(5, 4, 1.5, 606);
+  size_t C = 4 * 4, KC = 5 * C;
+  const uint64_t ns[] = {1, 37, 5000, (uint64_t)1 << 40};
+  for (int pairs = 0; pairs < 2; pairs++)
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+      gsl_rng *r1 = as_rng_new(99, k), *r2 = as_rng_new(99, k);
+      as_counts *c = as_counts_new(5, 4);
+      as_err e;
+      int rc = pairs ? as_pref_sample_unlabelled(inst, ns[k], r1, c, &e)
+                     : as_pref_sample_counts_flip(inst, 0.7, 0.1, ns[k], r1,
+                                                  c, &e);
+      ck_assert_int_eq(rc, AS_OK);
+      as_pref_stream *s = NULL;
+      ck_assert_int_eq(as_pref_stream_new(inst, pairs, 0.7, 0.1, ns[k], r2,
+                                          &s, &e), AS_OK);
+      uint64_t *N = malloc(KC * sizeof *N);
+      for (size_t x = 0; x < 5; x++)
+        ck_assert_int_eq(as_pref_stream_next(s, N + x * C, &e), AS_OK);
+      ck_assert_int_eq(as_pref_stream_next(s, N, &e), AS_EINVAL);
+      ck_assert_msg(memcmp(N, c->N, KC * sizeof *N) == 0,
+                    "pairs %d n %llu: streamed counts differ", pairs,
+                    (unsigned long long)ns[k]);
+      ck_assert(gsl_rng_get(r1) == gsl_rng_get(r2));
+      free(N);
+      as_pref_stream_free(s);
+      as_counts_free(c);
+      gsl_rng_free(r1);
+      gsl_rng_free(r2);
+    }
+  /* and the per-context probabilities are the table's blocks */
+  double *p = cell_probs(inst, 0.7), blk[16];
+  for (size_t x = 0; x < 5; x++) {
+    as_pref_cell_probs_ctx(inst, 0.7, 0.0, x, blk);
+    ck_assert(memcmp(blk, p + x * C, sizeof blk) == 0);
+  }
+  free(p);
+  as_instance_free(inst);
+}
+END_TEST
+
 static Suite *pref_suite(void)
 {
   Suite *s = suite_create("pref");
@@ -690,6 +736,7 @@ static Suite *pref_suite(void)
   tcase_add_test(tc, test_unlabelled_law);
   tcase_add_test(tc, test_reproducible);
   tcase_add_test(tc, test_records_progress);
+  tcase_add_test(tc, test_stream_same_draws);
   suite_add_tcase(s, tc);
   return s;
 }
