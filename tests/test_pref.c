@@ -16,6 +16,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "as_instance.h"
+#include "as_math.h"
 #include "as_pref.h"
 #include "as_rng.h"
 
@@ -716,6 +717,45 @@ START_TEST(test_stream_same_draws)
 }
 END_TEST
 
+/* The cell probabilities bit for bit against the direct formula (one
+ * as_log_sigmoid per cell and direction, as before issue 8 shared them
+ * between (a, b) and (b, a)), with and without label noise, ties and
+ * β of both sizes. */
+START_TEST(test_cell_probs_exact)
+{
+  as_instance *inst = drawn(3, 7, 2.0, 4141);
+  inst->log_pi_star[2] = inst->log_pi_star[3]; /* a tie: t = 0 */
+  size_t V = 7;
+  double p[7 * 7];
+  const double flips[] = {0.0, 0.2}, betas[] = {0.3, 1.0, 40.0};
+  for (size_t f = 0; f < 2; f++)
+    for (size_t bi = 0; bi < 3; bi++)
+      for (size_t x = 0; x < 3; x++) {
+        double beta = betas[bi], flip = flips[f];
+        as_pref_cell_probs_ctx(inst, beta, flip, x, p);
+        const double *lmu = inst->log_mu + x * V;
+        const double *ls = inst->log_pi_star + x * V;
+        double lr = inst->log_rho[x];
+        for (size_t a = 0; a < V; a++)
+          for (size_t b = 0; b < V; b++) {
+            double dl = ls[a] - ls[b], lw = as_log_sigmoid(beta * dl), w = lw;
+            if (flip > 0) {
+              double ll = as_log_sigmoid(-beta * dl);
+              double hi = fmax(lw + log1p(-flip), ll + log(flip));
+              double lo = fmin(lw + log1p(-flip), ll + log(flip));
+              w = hi + log1p(exp(lo - hi));
+            }
+            double want = a == b ? exp(lr + 2.0 * lmu[a])
+                                 : exp(M_LN2 + lr + lmu[a] + lmu[b] + w);
+            ck_assert_msg(memcmp(&want, &p[a * V + b], sizeof want) == 0,
+                          "x %zu (%zu, %zu) beta %g flip %g: %.17g vs %.17g",
+                          x, a, b, beta, flip, p[a * V + b], want);
+          }
+      }
+  as_instance_free(inst);
+}
+END_TEST
+
 static Suite *pref_suite(void)
 {
   Suite *s = suite_create("pref");
@@ -737,6 +777,7 @@ static Suite *pref_suite(void)
   tcase_add_test(tc, test_reproducible);
   tcase_add_test(tc, test_records_progress);
   tcase_add_test(tc, test_stream_same_draws);
+  tcase_add_test(tc, test_cell_probs_exact);
   suite_add_tcase(s, tc);
   return s;
 }
