@@ -45,6 +45,7 @@ typedef struct tab_ctx {
   tab_slot *slot;  /* streamed unit: every candidate; NULL: dense unit */
   size_t n_slot;
   int heldout;     /* the streamed unit scores on a held-out sample     */
+  double *win;     /* as_metrics_win_ref (K·V), shared by the candidates */
 } tab_ctx;
 
 /* The reward fit's failures are the policy's too (never silent). */
@@ -116,8 +117,8 @@ static void cand_closed(const as_tab_unit *u, as_method m, double *log_pi,
 }
 
 /* Candidate c from a fit's result (res is consumed) and its metrics. */
-static int cand_fitted(const as_tab_unit *u, as_method m, as_fit_result *res,
-                       as_tab_cand *c, as_err *err)
+static int cand_fitted(const as_tab_unit *u, const double *win, as_method m,
+                       as_fit_result *res, as_tab_cand *c, as_err *err)
 {
   c->log_pi = res->log_pi;
   res->log_pi = NULL;
@@ -130,10 +131,11 @@ static int cand_fitted(const as_tab_unit *u, as_method m, as_fit_result *res,
   c->theta_norm = res->theta_norm;
   int rc;
   if (m == AS_METHOD_REWARD) /* its own reward lives in res */
-    rc = as_metrics_compute(u->inst, u->beta, c->log_pi, res->reward,
-                            &c->met, err);
+    rc = as_metrics_compute_win(u->inst, u->beta, c->log_pi, res->reward,
+                                win, &c->met, err);
   else
-    rc = as_tab_cand_metrics(u->cfg, m, u->inst, u->beta, c->reward, c, err);
+    rc = as_tab_cand_metrics_win(u->cfg, m, u->inst, u->beta, c->reward, win,
+                                 c, err);
   as_fit_result_free(res);
   return rc;
 }
@@ -157,8 +159,8 @@ static int fit_dense(const tab_ctx *t, as_method m, as_tab_cand *c,
     as_rkl_closed_form(K, V, u->inst->log_pi_ref, u->reward, c->lambda,
                        gamma, lp);
     cand_closed(u, m, lp, c);
-    return as_tab_cand_metrics(u->cfg, m, u->inst, u->beta, c->reward, c,
-                               err);
+    return as_tab_cand_metrics_win(u->cfg, m, u->inst, u->beta, c->reward,
+                                   t->win, c, err);
   }
   as_fit_opts o;
   as_tab_fit_opts(u, m, c->lambda, &o);
@@ -171,7 +173,7 @@ static int fit_dense(const tab_ctx *t, as_method m, as_tab_cand *c,
       *err = ferr;
     return rc;
   }
-  return cand_fitted(u, m, &res, c, err);
+  return cand_fitted(u, t->win, m, &res, c, err);
 }
 
 /* The streamed unit's candidate (m, λ): the first slot not yet taken. */
@@ -193,15 +195,15 @@ static int fit_streamed(const tab_ctx *t, as_method m, as_tab_cand *c,
   if (s->fs == NULL) {
     cand_closed(&t->u, m, s->log_pi, c);
     s->log_pi = NULL;
-    return as_tab_cand_metrics(t->u.cfg, m, t->u.inst, t->u.beta, c->reward,
-                               c, err);
+    return as_tab_cand_metrics_win(t->u.cfg, m, t->u.inst, t->u.beta,
+                                   c->reward, t->win, c, err);
   }
   as_fit_result res;
   int rc = as_fit_stream_finish(s->fs, &res, err);
   if (rc != AS_OK)
     return rc;
   merge_reward(&t->u, m, &res);
-  return cand_fitted(&t->u, m, &res, c, err);
+  return cand_fitted(&t->u, t->win, m, &res, c, err);
 }
 
 static int fit_candidate(const void *ctx, as_method m, double lambda,
@@ -435,8 +437,15 @@ static int run_unit(const as_config *cfg, size_t cell, long rep,
       goto done;
     t.bound = b.constant;
   }
+  if ((t.win = malloc(t.u.d.K * t.u.d.V * sizeof *t.win)) == NULL) {
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = as_metrics_win_ref(t.u.inst, t.u.beta, t.win, err)) != AS_OK)
+    goto done;
   rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &t, out, err);
 done:
+  free(t.win);
   slots_free(&t);
   as_tab_unit_free(&t.u);
   return rc;

@@ -176,6 +176,7 @@ typedef struct as_tab_cand {
   const as_instance *met_inst;
   double met_beta;
   const double *met_reward;
+  const double *met_win; /* as_metrics_win_ref of the unit, or NULL */
 } as_tab_cand;
 
 /* The metrics of candidate c of method m (as_metrics_compute on c->log_pi
@@ -188,6 +189,13 @@ int as_tab_cand_metrics(const as_config *cfg, as_method m,
                         const as_instance *inst, double beta,
                         const double *met_reward, as_tab_cand *c,
                         as_err *err);
+
+/* The same with the unit's as_metrics_win_ref (K·V, may be NULL), which a
+ * unit computes once for all its candidates: the same values. */
+int as_tab_cand_metrics_win(const as_config *cfg, as_method m,
+                            const as_instance *inst, double beta,
+                            const double *met_reward, const double *win,
+                            as_tab_cand *c, as_err *err);
 
 /* The row of candidate c (as_result_row_init, then λ when has_lambda, the
  * metrics, the held-out score, the counts and the status); the kind sets
