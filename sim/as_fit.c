@@ -212,16 +212,26 @@ static const double *scaled(const double *blk, size_t V, double w, double *out)
 
 /* Context block P's win-graph verdict counted into res; 1 when its
  * ridge-free BT MLE does not exist. */
+static void graph_verdict(size_t V, const double *P, as_graph_bt *gb)
+{
+  if (as_graph_bt_check(V, P, gb, NULL) != AS_OK)
+    gb->mle_exists = gb->identified = 1; /* ENOMEM: do not claim failure */
+}
+
+static int graph_note(const as_graph_bt *gb, as_fit_result *res)
+{
+  if (!gb->mle_exists)
+    res->reward_no_mle++;
+  if (!gb->identified)
+    res->reward_unidentified++;
+  return !gb->mle_exists;
+}
+
 static int graph_ctx(size_t V, const double *P, as_fit_result *res)
 {
   as_graph_bt gb;
-  if (as_graph_bt_check(V, P, &gb, NULL) != AS_OK)
-    gb.mle_exists = gb.identified = 1; /* ENOMEM: do not claim failure */
-  if (!gb.mle_exists)
-    res->reward_no_mle++;
-  if (!gb.identified)
-    res->reward_unidentified++;
-  return !gb.mle_exists;
+  graph_verdict(V, P, &gb);
+  return graph_note(&gb, res);
 }
 
 static void fill_graph_counts(const as_data *d, as_fit_result *res,
@@ -1299,18 +1309,18 @@ int as_fit_stream_new(const as_fit_opts *o, const as_data *d,
 {
   *out = NULL;
   as_method m = o->method;
-  if (m == AS_METHOD_RLHF || m == AS_METHOD_RKL ||
-      ((m == AS_METHOD_DPO || atlas_on_P(m)) && o->dpo_steps > 0 &&
-       !(m == AS_METHOD_SLIC ||
-         (m == AS_METHOD_GPO && o->gpo_loss == AS_GPO_HINGE))))
-    return as_err_set(err, AS_ENOTSUP, "as_fit: %s is not fitted context by "
-                      "context here (closed form or total-loss steps)",
-                      as_method_name(m));
   as_fit_stream *s = stream_new(d, err);
   if (s == NULL)
     return AS_ENOMEM;
   int with_r = needs_reward(m) && with_reward;
   int rc = plan_args(o, d->K, d->V, 1, 1, with_r, &s->p, err);
+  /* fit_contexts' whole-K paths: the closed forms, total-loss steps */
+  if (rc == AS_OK && (m == AS_METHOD_RLHF || m == AS_METHOD_RKL ||
+                      ((m == AS_METHOD_DPO || atlas_on_P(m)) &&
+                       !is_hinge(&s->p.o) && s->p.o.dpo_steps > 0)))
+    rc = as_err_set(err, AS_ENOTSUP, "as_fit: %s is not fitted context by "
+                    "context here (closed form or total-loss steps)",
+                    as_method_name(m));
   if (rc == AS_OK)
     rc = plan_refs(&s->p, d, NULL, err);
   if (rc == AS_OK)
@@ -1369,14 +1379,33 @@ static int check_cells(const char *what, size_t off, size_t cells,
   return AS_OK;
 }
 
+int as_fit_block_check(size_t V, const as_fit_block *prev, const double *P,
+                       const double *Q, as_fit_block *b, as_err *err)
+{
+  size_t C = V * V;
+  *b = (as_fit_block){.P = P, .Q = Q};
+  if (prev != NULL) {
+    b->x = prev->x + 1;
+    b->sum_P = prev->sum_P;
+    b->sum_Q = prev->sum_Q;
+  }
+  int rc = AS_OK;
+  if (P != NULL && (rc = check_cells("P", b->x * C, C, P, &b->sum_P, err))
+      == AS_OK)
+    graph_verdict(V, P, &b->graph);
+  if (rc == AS_OK && Q != NULL)
+    rc = check_cells("Q", b->x * C, C, Q, &b->sum_Q, err);
+  return rc;
+}
+
 /* The reward model (and method "reward"'s policy) at context x. */
-static int stream_reward_ctx(as_fit_stream *s, size_t x, const double *P,
+static int stream_reward_ctx(as_fit_stream *s, const as_fit_block *b,
                              as_err *err)
 {
-  size_t V = s->d.V;
+  size_t V = s->d.V, x = b->x;
   double *rx = s->res.reward + x * V;
-  int no_mle = graph_ctx(V, P, &s->res);
-  int rc = reward_one(V, P, s->p.ridge, &s->rso, no_mle, rx, s->buf,
+  int no_mle = graph_note(&b->graph, &s->res);
+  int rc = reward_one(V, b->P, s->p.ridge, &s->rso, no_mle, rx, s->buf,
                       &s->res, NULL, err);
   if (rc != AS_OK)
     return rc;
@@ -1387,11 +1416,10 @@ static int stream_reward_ctx(as_fit_stream *s, size_t x, const double *P,
 }
 
 /* A policy solve at context x. */
-static int stream_policy_ctx(as_fit_stream *s, size_t x, const double *P,
-                             const double *Q, const double *reward,
-                             as_err *err)
+static int stream_policy_ctx(as_fit_stream *s, const as_fit_block *b,
+                             const double *reward, as_err *err)
 {
-  size_t V = s->d.V;
+  size_t V = s->d.V, x = b->x;
   const fit_plan *p = &s->p;
   const double *rx = NULL;
   if (s->res.reward != NULL) {
@@ -1401,42 +1429,51 @@ static int stream_policy_ctx(as_fit_stream *s, size_t x, const double *P,
                           "finite", x * V + y, reward[y]);
     rx = memcpy(s->res.reward + x * V, reward, V * sizeof *reward);
   }
-  int no_mle = P != NULL ? graph_ctx(V, P, &s->res) : 0;
+  int no_mle = b->P != NULL ? graph_note(&b->graph, &s->res) : 0;
   if (p->need_Q && p->lambda == 0.0)
-    s->res.pairs_unidentified += !pairs_connected(V, Q, s->mark);
+    s->res.pairs_unidentified += !pairs_connected(V, b->Q, s->mark);
   start_row(&s->d, x, s->th);
-  int rc = fit_one(p, &s->d, x, P, p->need_Q ? Q : NULL, rx, no_mle, s->th,
-                   s->buf, &s->res, NULL, err);
+  int rc = fit_one(p, &s->d, x, b->P, p->need_Q ? b->Q : NULL, rx, no_mle,
+                   s->th, s->buf, &s->res, NULL, err);
   if (rc == AS_OK)
     centred_sq_add(V, s->th, &s->sq);
+  return rc;
+}
+
+int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
+                        const double *reward, as_err *err)
+{
+  size_t x = s->x;
+  if (x >= s->d.K || b->x != x)
+    return as_err_set(err, AS_EINVAL, "as_fit: context %zu given, %zu "
+                      "expected (of %zu)", b->x, x, s->d.K);
+  int need_P = s->reward_only || s->p.need_P;
+  if ((need_P && b->P == NULL) || (s->p.need_Q && b->Q == NULL) ||
+      (s->res.reward != NULL && !s->reward_only &&
+       s->p.m != AS_METHOD_REWARD && reward == NULL))
+    return as_err_set(err, AS_EINVAL, "as_fit: context %zu lacks a block "
+                      "its method needs", x);
+  /* the running sums of every cell so far, as check_block sums them */
+  if (b->P != NULL)
+    s->mass_P = b->sum_P;
+  if (s->p.need_Q)
+    s->mass_Q = b->sum_Q;
+  int rc = s->reward_only || s->p.m == AS_METHOD_REWARD
+               ? stream_reward_ctx(s, b, err)
+               : stream_policy_ctx(s, b, reward, err);
+  if (rc == AS_OK)
+    s->x++;
   return rc;
 }
 
 int as_fit_stream_context(as_fit_stream *s, const double *P, const double *Q,
                           const double *reward, as_err *err)
 {
-  size_t x = s->x, C = s->d.V * s->d.V;
-  if (x >= s->d.K)
-    return as_err_set(err, AS_EINVAL, "as_fit: all %zu contexts fitted",
-                      s->d.K);
-  int need_P = s->reward_only || s->p.need_P;
-  if ((need_P && P == NULL) || (s->p.need_Q && Q == NULL) ||
-      (s->res.reward != NULL && !s->reward_only &&
-       s->p.m != AS_METHOD_REWARD && reward == NULL))
-    return as_err_set(err, AS_EINVAL, "as_fit: context %zu lacks a block "
-                      "its method needs", x);
-  int rc = AS_OK;
-  if (P != NULL)
-    rc = check_cells("P", x * C, C, P, &s->mass_P, err);
-  if (rc == AS_OK && s->p.need_Q)
-    rc = check_cells("Q", x * C, C, Q, &s->mass_Q, err);
-  if (rc == AS_OK)
-    rc = s->reward_only || s->p.m == AS_METHOD_REWARD
-             ? stream_reward_ctx(s, x, P, err)
-             : stream_policy_ctx(s, x, P, Q, reward, err);
-  if (rc == AS_OK)
-    s->x++;
-  return rc;
+  as_fit_block prev = {.x = s->x - 1, .sum_P = s->mass_P,
+                       .sum_Q = s->mass_Q}, b;
+  int rc = as_fit_block_check(s->d.V, s->x > 0 ? &prev : NULL, P,
+                              s->p.need_Q ? Q : NULL, &b, err);
+  return rc == AS_OK ? as_fit_stream_block(s, &b, reward, err) : rc;
 }
 
 const double *as_fit_stream_log_pi(const as_fit_stream *s, size_t x)

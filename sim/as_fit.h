@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "as_error.h"
+#include "as_graph.h"
 
 typedef enum {
   AS_METHOD_PMLE = 0,
@@ -239,6 +240,22 @@ int as_fit_stream_new_reward(const as_data *d, double ridge,
  * the method has none) and its reward row (V; NULL when none). */
 int as_fit_stream_context(as_fit_stream *s, const double *P, const double *Q,
                           const double *reward, as_err *err);
+/* One context's blocks checked once for every stream of a unit: cells
+ * finite and ≥ 0, the running sums of all cells of contexts 0..x in
+ * check_block's order (prev: context x − 1's block, NULL for x = 0), and
+ * P's win-graph verdict (as_graph.h).  P or Q may be NULL. */
+typedef struct as_fit_block {
+  size_t x;
+  const double *P, *Q;
+  double sum_P, sum_Q;
+  as_graph_bt graph;
+} as_fit_block;
+int as_fit_block_check(size_t V, const as_fit_block *prev, const double *P,
+                       const double *Q, as_fit_block *b, as_err *err);
+/* as_fit_stream_context on a checked block (b->x must be the next
+ * context); a stream without Q ignores b->Q. */
+int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
+                        const double *reward, as_err *err);
 /* Rows of a context already fitted (NULL otherwise): log π (none for the
  * reward stream) and the reward. */
 const double *as_fit_stream_log_pi(const as_fit_stream *s, size_t x);

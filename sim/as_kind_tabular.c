@@ -306,10 +306,11 @@ static int slots_new(tab_ctx *t, as_err *err)
 
 /* Context x of candidate s: its fit (or closed form) and its held-out
  * term; rrow: the context's reward row (NULL without one). */
-static int slot_context(const as_tab_unit *u, tab_slot *s, size_t x,
-                        const double *P, const double *Q, const double *rrow,
+static int slot_context(const as_tab_unit *u, tab_slot *s,
+                        const as_fit_block *b, const double *rrow,
                         const double *Pval, as_err *err)
 {
+  size_t x = b->x;
   size_t V = u->d.V;
   const double *row;
   if (s->fs == NULL) {
@@ -318,11 +319,10 @@ static int slot_context(const as_tab_unit *u, tab_slot *s, size_t x,
                        gamma, s->log_pi + x * V);
     row = s->log_pi + x * V;
   } else {
-    int rc = as_fit_stream_context(s->fs, P,
-                                   as_tab_method_needs_q(s->m) ? Q : NULL,
-                                   as_tab_method_needs_reward(s->m) ? rrow
-                                                                    : NULL,
-                                   err);
+    int rc = as_fit_stream_block(s->fs, b,
+                                 as_tab_method_needs_reward(s->m) ? rrow
+                                                                  : NULL,
+                                 err);
     if (rc != AS_OK)
       return rc;
     row = as_fit_stream_log_pi(s->fs, x);
@@ -359,20 +359,25 @@ static int stream_contexts(tab_ctx *t, as_stream *ds, as_fit_stream *rs,
   size_t K = u->d.K, C = u->d.V * u->d.V;
   double *P = blk, *Q = blk + C, *Pval = blk + 2 * C;
   int rc = AS_OK;
+  as_fit_block b[2]; /* this context's and the previous one's */
   for (size_t x = 0; x < K && rc == AS_OK; x++) {
+    as_fit_block *cur = &b[x % 2];
     rc = as_stream_next(ds, P, Q, Pval, err);
+    if (rc == AS_OK) /* checked once for every stream */
+      rc = as_fit_block_check(u->d.V, x > 0 ? &b[(x + 1) % 2] : NULL, P,
+                              isnan(u->m) ? NULL : Q, cur, err);
     const double *rrow = NULL;
     if (rc == AS_OK && rs != NULL) {
       as_err rerr;
       as_err_clear(&rerr);
-      if ((rc = as_fit_stream_context(rs, P, NULL, NULL, &rerr)) != AS_OK &&
+      if ((rc = as_fit_stream_block(rs, cur, NULL, &rerr)) != AS_OK &&
           err != NULL)
         *err = rerr;
       rrow = as_fit_stream_reward(rs, x);
     }
     for (size_t i = 0; i < t->n_slot && rc == AS_OK; i++)
-      rc = slot_context(u, &t->slot[i], x, P, Q, rrow,
-                        t->heldout ? Pval : NULL, err);
+      rc = slot_context(u, &t->slot[i], cur, rrow, t->heldout ? Pval : NULL,
+                        err);
   }
   if (rc == AS_OK && rs != NULL)
     rc = reward_take(u, rs, err);
