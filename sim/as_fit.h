@@ -244,10 +244,13 @@ int as_fit_stream_context(as_fit_stream *s, const double *P, const double *Q,
  * finite and ≥ 0, the running sums of all cells of contexts 0..x in
  * check_block's order (prev: context x − 1's block, NULL for x = 0), and
  * P's win-graph verdict (as_graph.h).  P or Q may be NULL. */
+typedef struct as_fit_sum {
+  double s, c; /* a compensated (Neumaier) sum: s + c */
+} as_fit_sum;
 typedef struct as_fit_block {
   size_t x;
   const double *P, *Q;
-  double sum_P, sum_Q;
+  as_fit_sum sum_P, sum_Q;
   as_graph_bt graph;
 } as_fit_block;
 int as_fit_block_check(size_t V, const as_fit_block *prev, const double *P,
