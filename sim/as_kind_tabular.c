@@ -2,6 +2,13 @@
  * every configured method fitted on the unrestricted tabular class over the
  * λ grid, λ chosen per unit by the configured rule (docs/reference.md §6).
  *
+ * A unit runs context by context (issue 8): its data blocks come from
+ * as_stream.h, the reward and every candidate are fitted on each context
+ * by as_fit_stream before the next, and only K·V rows per candidate are
+ * kept — the rows of whole K·V² tables bit for bit.  A method that cannot
+ * be streamed (DPO's total-loss gradient steps) sends the unit back to
+ * whole tables (as_tab_unit_setup).
+ *
  * Per unit the reward model is fitted once (as_reward_fit) and reused over
  * the whole λ grid and by every reward-based method; RLHF and RKL then use
  * their exact closed form π ∝ π_ref^{λ/(λ+γ)} exp(r̂/(λ+γ)) (docs/reference.md §3),
