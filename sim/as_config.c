@@ -940,9 +940,15 @@ static int check_memory(const parser *p, const config_setting_t *root,
   const config_setting_t *cls = config_setting_get_member(root, "class");
   double K = (double)c->instance.K, V = (double)c->instance.V;
   char what[160];
-  snprintf(what, sizeof what, "K = %.0f, V = %.0f (3 count tables of K*V*V)",
-           K, V);
-  int rc = check_need(p, inst, what, 8.0 * (3.0 * K * V * V + 16.0 * K * V));
+  /* the tabular kind streams its tables context by context (as_stream.h)
+   * unless DPO runs gradient steps on the total loss */
+  int streamed = c->kind != NULL && strcmp(c->kind, "tabular") == 0 &&
+                 c->hp.dpo_steps == 0;
+  double tables = streamed ? 3.0 * V * V : 3.0 * K * V * V;
+  snprintf(what, sizeof what, streamed ? "K = %.0f, V = %.0f (3 context "
+           "blocks of V*V, streamed)" : "K = %.0f, V = %.0f (3 count tables "
+           "of K*V*V)", K, V);
+  int rc = check_need(p, inst, what, 8.0 * (tables + 16.0 * K * V));
   if (rc != AS_OK)
     return rc;
   double members = (double)c->cls.size;

@@ -128,35 +128,75 @@ static void result_note(as_fit_result *res, int status, long it, double crit)
     res->criterion = crit;
 }
 
+/* Adds context row th's centred sum of squares to *s (the terms of
+ * centred_norm, in its order, so a streamed fit carries the same sum). */
+static void centred_sq_add(size_t V, const double *th, double *s)
+{
+  double m = 0.0;
+  for (size_t y = 0; y < V; y++)
+    m += th[y];
+  m /= (double)V;
+  for (size_t y = 0; y < V; y++)
+    *s += (th[y] - m) * (th[y] - m);
+}
+
 /* Frobenius norm of θ centred per context (gauge-free). */
 static double centred_norm(size_t K, size_t V, const double *th)
 {
   double s = 0.0;
-  for (size_t x = 0; x < K; x++) {
-    double m = 0.0;
-    for (size_t y = 0; y < V; y++)
-      m += th[x * V + y];
-    m /= (double)V;
-    for (size_t y = 0; y < V; y++)
-      s += (th[x * V + y] - m) * (th[x * V + y] - m);
-  }
+  for (size_t x = 0; x < K; x++)
+    centred_sq_add(V, th + x * V, &s);
   return sqrt(s);
+}
+
+/* The policy of a reward (eq. 8), one context: π_r = softmax(r/β). */
+static void reward_policy_row(size_t V, double beta, const double *r,
+                              double *log_pi)
+{
+  for (size_t y = 0; y < V; y++)
+    log_pi[y] = r[y] / beta;
+  as_log_softmax(log_pi, V, log_pi);
+}
+
+/* Neumaier's compensated sum: a table's mass over K·V² cells — at
+ * K = V = 1000 (1e9 cells N/n) a plain running sum drifts by ~2e-9, past
+ * the check's 1e-9, while the table sums to 1 within rounding. */
+static void sum_add(as_fit_sum *m, double v)
+{
+  double t = m->s + v;
+  m->c += fabs(m->s) >= fabs(v) ? (m->s - t) + v : (v - t) + m->s;
+  m->s = t;
+}
+
+/* The cells of a block finite and ≥ 0 (off: the index of its first cell
+ * in the table, for the message), their mass added to *m. */
+static int check_cells(const char *what, size_t off, size_t cells,
+                       const double *a, as_fit_sum *m, as_err *err)
+{
+  for (size_t i = 0; i < cells; i++) {
+    if (!(a[i] >= 0.0) || !isfinite(a[i]))
+      return as_err_set(err, AS_EINVAL, "as_fit: %s[%zu] = %g is not a "
+                        "finite non-negative weight", what, off + i, a[i]);
+    sum_add(m, a[i]);
+  }
+  return AS_OK;
+}
+
+static int check_mass(const char *what, const as_fit_sum *m, as_err *err)
+{
+  double s = m->s + m->c;
+  if (fabs(s - 1.0) > 1e-9)
+    return as_err_set(err, AS_EINVAL, "as_fit: %s sums to %.17g, not 1",
+                      what, s);
+  return AS_OK;
 }
 
 static int check_block(const char *what, size_t cells, const double *a,
                        as_err *err)
 {
-  double s = 0.0;
-  for (size_t i = 0; i < cells; i++) {
-    if (!(a[i] >= 0.0) || !isfinite(a[i]))
-      return as_err_set(err, AS_EINVAL, "as_fit: %s[%zu] = %g is not a "
-                        "finite non-negative weight", what, i, a[i]);
-    s += a[i];
-  }
-  if (fabs(s - 1.0) > 1e-9)
-    return as_err_set(err, AS_EINVAL, "as_fit: %s sums to %.17g, not 1",
-                      what, s);
-  return AS_OK;
+  as_fit_sum m = {0.0, 0.0};
+  int rc = check_cells(what, 0, cells, a, &m, err);
+  return rc == AS_OK ? check_mass(what, &m, err) : rc;
 }
 
 static int check_rows(const char *what, size_t K, size_t V, const double *l,
@@ -195,6 +235,30 @@ static const double *scaled(const double *blk, size_t V, double w, double *out)
   return out;
 }
 
+/* Context block P's win-graph verdict counted into res; 1 when its
+ * ridge-free BT MLE does not exist. */
+static void graph_verdict(size_t V, const double *P, as_graph_bt *gb)
+{
+  if (as_graph_bt_check(V, P, gb, NULL) != AS_OK)
+    gb->mle_exists = gb->identified = 1; /* ENOMEM: do not claim failure */
+}
+
+static int graph_note(const as_graph_bt *gb, as_fit_result *res)
+{
+  if (!gb->mle_exists)
+    res->reward_no_mle++;
+  if (!gb->identified)
+    res->reward_unidentified++;
+  return !gb->mle_exists;
+}
+
+static int graph_ctx(size_t V, const double *P, as_fit_result *res)
+{
+  as_graph_bt gb;
+  graph_verdict(V, P, &gb);
+  return graph_note(&gb, res);
+}
+
 static void fill_graph_counts(const as_data *d, as_fit_result *res,
                               int *no_mle)
 {
@@ -202,15 +266,9 @@ static void fill_graph_counts(const as_data *d, as_fit_result *res,
   if (d->P == NULL)
     return;
   for (size_t x = 0; x < d->K; x++) {
-    as_graph_bt gb;
-    if (as_graph_bt_check(d->V, d->P + x * d->V * d->V, &gb, NULL) != AS_OK)
-      gb.mle_exists = gb.identified = 1; /* ENOMEM: do not claim failure */
-    if (!gb.mle_exists)
-      res->reward_no_mle++;
-    if (!gb.identified)
-      res->reward_unidentified++;
+    int nm = graph_ctx(d->V, d->P + x * d->V * d->V, res);
     if (no_mle != NULL)
-      no_mle[x] = !gb.mle_exists;
+      no_mle[x] = nm;
   }
 }
 
@@ -245,6 +303,49 @@ static void copy_report(as_fit_result *dst, const as_fit_result *src)
   dst->theta_norm = src->theta_norm;
 }
 
+/* One context of the reward model: block P (its labelled mass scaled
+ * out), so with the gauge set, no_mle its win-graph verdict; rx gets the
+ * centred reward, Px is V² scratch, *bad the context's failure. */
+static int reward_one(size_t V, const double *P, double ridge,
+                      const as_solve_opts *so, int no_mle, double *rx,
+                      double *Px, as_fit_result *loc, unsigned char *bad,
+                      as_err *err)
+{
+  double m = mass(P, V), s = m > 0.0 ? m : 1.0;
+  as_ctx_data c = {.V = V, .rho = 1.0, .P = scaled(P, V, 1.0 / s, Px),
+                   .ridge = ridge / s, .beta = 1.0};
+  for (size_t y = 0; y < V; y++)
+    rx[y] = 0.0;
+  as_solve_info si;
+  as_solve_opts sx = *so;
+  if (ridge == 0.0 && no_mle)
+    sx.max_iter = AS_FIT_DIVERGENT_ITER; /* see fit_core */
+  int rc = as_solve_newton(&as_obj_reward, &c, &sx, rx, &si, err);
+  if (rc != AS_OK && rc != AS_ENOCONV && rc != AS_EDIVERGE)
+    return rc;
+  if (ridge == 0.0 && no_mle)
+    si.status = AS_EDIVERGE; /* no finite minimiser (as_graph.h) */
+  if (bad != NULL)
+    *bad = si.status != AS_OK;
+  result_note(loc, si.status, si.iterations, si.criterion);
+  /* Gauge of docs/reference.md §3: Σ_y r_xy = 0. */
+  double mean = 0.0;
+  for (size_t y = 0; y < V; y++)
+    mean += rx[y] / (double)V;
+  for (size_t y = 0; y < V; y++)
+    rx[y] -= mean;
+  return AS_OK;
+}
+
+static void note_reward_failures(const as_fit_result *loc, size_t K,
+                                 as_err *err)
+{
+  if (loc->status != AS_OK)
+    as_err_set(err, loc->status, "reward model: %zu of %zu contexts have no "
+               "finite ridge-free MLE (win graph criterion) or did not "
+               "converge", loc->contexts_not_converged, K);
+}
+
 /* The reward model with the solver's tol/max_iter (as_solve_opts) and,
  * when bad is not NULL, bad[x] = 1 for each context not AS_OK (K entries),
  * so that a two-stage fit can count the union of failing contexts. */
@@ -276,34 +377,13 @@ static int reward_fit_core(const as_data *d, double ridge,
   as_solve_opts so = *base;
   so.gauge = ridge == 0.0; /* the ridge breaks the gauge invariance */
   for (size_t x = 0; x < K; x++) {
-    const double *P = d->P + x * V * V;
-    double m = mass(P, V), s = m > 0.0 ? m : 1.0;
-    as_ctx_data c = {.V = V, .rho = 1.0, .P = scaled(P, V, 1.0 / s, Px),
-                     .ridge = ridge / s, .beta = 1.0};
-    double *rx = r + x * V;
-    for (size_t y = 0; y < V; y++)
-      rx[y] = 0.0;
-    as_solve_info si;
-    as_solve_opts sx = so;
-    if (ridge == 0.0 && no_mle[x])
-      sx.max_iter = AS_FIT_DIVERGENT_ITER; /* see fit_core */
-    rc = as_solve_newton(&as_obj_reward, &c, &sx, rx, &si, err);
-    if (rc != AS_OK && rc != AS_ENOCONV && rc != AS_EDIVERGE) {
+    rc = reward_one(V, d->P + x * V * V, ridge, &so, no_mle[x], r + x * V,
+                    Px, &loc, bad != NULL ? bad + x : NULL, err);
+    if (rc != AS_OK) {
       free(no_mle);
       free(Px);
       return rc;
     }
-    if (ridge == 0.0 && no_mle[x])
-      si.status = AS_EDIVERGE; /* no finite minimiser (as_graph.h) */
-    if (bad != NULL)
-      bad[x] = si.status != AS_OK;
-    result_note(&loc, si.status, si.iterations, si.criterion);
-    /* Gauge of docs/reference.md §3: Σ_y r_xy = 0. */
-    double mean = 0.0;
-    for (size_t y = 0; y < V; y++)
-      mean += rx[y] / (double)V;
-    for (size_t y = 0; y < V; y++)
-      rx[y] -= mean;
   }
   loc.theta_norm = centred_norm(K, V, r);
   free(no_mle);
@@ -311,10 +391,7 @@ static int reward_fit_core(const as_data *d, double ridge,
   if (info != NULL) {
     copy_report(info, &loc);
   }
-  if (loc.status != AS_OK)
-    as_err_set(err, loc.status, "reward model: %zu of %zu contexts have no "
-               "finite ridge-free MLE (win graph criterion) or did not "
-               "converge", loc.contexts_not_converged, K);
+  note_reward_failures(&loc, K, err);
   return AS_OK;
 }
 
@@ -616,6 +693,11 @@ static int pmle_escape_check(const as_ctx_data *c, const double *th,
   size_t V = c->V;
   double f0;
   *found = 0;
+  /* A strongly connected win graph leaves no set to try (every y reaches
+   * all responses): one O(V²) check instead of V searches, O(V³). */
+  as_graph_bt gb;
+  if (as_graph_bt_check(V, c->P, &gb, NULL) == AS_OK && gb.components == 1)
+    return AS_OK;
   if (as_obj_pmle.eval(c, th, &f0, NULL, NULL) != AS_OK || !isfinite(f0))
     return AS_OK;
   double *work = malloc(V * sizeof *work);
@@ -663,11 +745,22 @@ static int pmle_escape_check(const as_ctx_data *c, const double *th,
   return AS_OK;
 }
 
-static int fit_core(const as_fit_opts *o, const as_data *d,
-                    const double *reward, as_fit_result *res,
-                    unsigned char *bad, as_err *err)
+/* What fit_core settles once for all contexts. */
+typedef struct fit_plan {
+  as_fit_opts o;  /* with the declared hyperparameters resolved */
+  as_method m;
+  size_t K, V;
+  double beta, lambda, gamma, beta_dpo, eta, ridge;
+  long cap;
+  int need_P, need_Q, mle_type;
+  const as_objective_type *obj;
+  as_solve_opts so;
+} fit_plan;
+
+/* The options, and which inputs a method needs (have_*: given or not). */
+static int plan_args(const as_fit_opts *o, size_t K, size_t V, int have_P,
+                     int have_Q, int have_r, fit_plan *p, as_err *err)
 {
-  size_t K = d->K, V = d->V;
   as_method m = o->method;
   double beta = o->beta, lambda = o->lambda;
   double gamma = m == AS_METHOD_RLHF ? 0.0 : (isnan(o->gamma) ? beta : o->gamma);
@@ -688,35 +781,69 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
     return as_err_set(err, AS_EINVAL, "as_fit: tol = %g, max_iter = %ld",
                       o->tol, o->max_iter);
   /* Declared hyperparameters (as_hparam.h): defaults and ranges. */
-  as_fit_opts hpo = *o;
+  memset(p, 0, sizeof *p);
+  p->o = *o;
   const as_method_decl *decl =
       as_hparam_find(as_hparam_table_default(), as_method_name(m));
-  if (decl != NULL && (rc = as_hparam_resolve_check(decl, &hpo, err)) != AS_OK)
+  if (decl != NULL &&
+      (rc = as_hparam_resolve_check(decl, &p->o, err)) != AS_OK)
     return rc;
-  o = &hpo;
   if (m == AS_METHOD_NASH && !(lambda > 0.0))
     return as_err_set(err, AS_EINVAL, "as_fit: nash needs lambda > 0 (the "
                       "KL weight of the regularised game), got %g", lambda);
   if (K < 1 || V < 2)
     return as_err_set(err, AS_EINVAL, "as_fit: K = %zu, V = %zu (need K >= 1"
                       ", V >= 2)", K, V);
-  int need_P = !(m == AS_METHOD_RLHF || m == AS_METHOD_RKL ||
-                 m == AS_METHOD_REBEL_ITER || m == AS_METHOD_SPPO ||
-                 m == AS_METHOD_NASH);
-  int need_Q = m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL;
-  if (need_P && d->P == NULL)
+  p->need_P = !(m == AS_METHOD_RLHF || m == AS_METHOD_RKL ||
+                m == AS_METHOD_REBEL_ITER || m == AS_METHOD_SPPO ||
+                m == AS_METHOD_NASH);
+  p->need_Q = m == AS_METHOD_DISTILL || m == AS_METHOD_REBEL;
+  if (p->need_P && !have_P)
     return as_err_set(err, AS_EINVAL, "as_fit: %s needs labelled weights P",
                       as_method_name(m));
-  if (need_Q && d->Q == NULL)
+  if (p->need_Q && !have_Q)
     return as_err_set(err, AS_EINVAL, "as_fit: %s needs unlabelled pair "
                       "weights Q", as_method_name(m));
-  if (needs_reward(m) && reward == NULL)
+  if (needs_reward(m) && !have_r)
     return as_err_set(err, AS_EINVAL, "as_fit: %s needs a reward",
                       as_method_name(m));
-  if (d->P != NULL && (rc = check_block("P", K * V * V, d->P, err)) != AS_OK)
-    return rc;
-  if (need_Q && (rc = check_block("Q", K * V * V, d->Q, err)) != AS_OK)
-    return rc;
+  p->m = m;
+  p->K = K;
+  p->V = V;
+  p->beta = beta;
+  p->lambda = lambda;
+  p->gamma = gamma;
+  p->beta_dpo = beta_dpo;
+  return AS_OK;
+}
+
+static const as_objective_type *objective_of(as_method m)
+{
+  switch (m) {
+  case AS_METHOD_PMLE: return &as_obj_pmle;
+  case AS_METHOD_DPO: return &as_obj_dpo;
+  case AS_METHOD_DISTILL: return &as_obj_distill;
+  case AS_METHOD_REBEL: return &as_obj_rebel;
+  case AS_METHOD_CDPO: return &as_obj_cdpo;
+  case AS_METHOD_RDPO: return &as_obj_rdpo;
+  case AS_METHOD_IPO: return &as_obj_ipo;
+  case AS_METHOD_GPO: return &as_obj_gpo;
+  case AS_METHOD_SIMPO: return &as_obj_simpo;
+  case AS_METHOD_ORPO: return &as_obj_orpo;
+  case AS_METHOD_CHIPO: return &as_obj_chipo;
+  default: return &as_obj_rkl;
+  }
+}
+
+/* The checks of ρ, π_ref and the reward (K·V, may be NULL: the streamed
+ * fit checks its rows as they come), then the method's own options. */
+static int plan_refs(fit_plan *p, const as_data *d, const double *reward,
+                     as_err *err)
+{
+  size_t K = p->K, V = p->V;
+  as_method m = p->m;
+  double lambda = p->lambda;
+  int rc;
   if (d->log_rho != NULL && (rc = check_rows("log_rho", 1, K, d->log_rho,
                                              err)) != AS_OK)
     return rc;
@@ -734,6 +861,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
       if (!isfinite(reward[i]))
         return as_err_set(err, AS_EINVAL, "as_fit: reward[%zu] = %g is not "
                           "finite", i, reward[i]);
+  const as_fit_opts *o = &p->o;
   double ridge = resolved_ridge(o, d);
   if (m == AS_METHOD_REWARD && (!(ridge >= 0.0) || !isfinite(ridge)))
     return as_err_set(err, AS_EINVAL, "as_fit: ridge = %g must be >= 0",
@@ -760,106 +888,217 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
       !(o->dpo_lr > 0.0))
     return as_err_set(err, AS_EINVAL, "as_fit: dpo_lr = %g must be > 0",
                       o->dpo_lr);
+  p->ridge = ridge;
+  p->eta = eta;
+  p->cap = cap;
+  p->obj = objective_of(m);
+  /* An MLE-type objective without regulariser has no finite minimiser
+   * where the win graph fails the criterion. */
+  p->mle_type = m == AS_METHOD_DPO || (m == AS_METHOD_PMLE && lambda == 0.0);
+  as_solve_opts_default(&p->so);
+  p->so.tol = o->tol;
+  p->so.max_iter = o->max_iter;
+  p->so.logp_floor = AS_FIT_LOGP_FLOOR;
+  return AS_OK;
+}
 
-  rc = result_init(res, K, V, m == AS_METHOD_REWARD || reward != NULL, err);
-  if (rc != AS_OK)
-    return rc;
-  if (reward != NULL && m != AS_METHOD_REWARD)
-    memcpy(res->reward, reward, K * V * sizeof *reward);
-
-  if (bad != NULL)
-    memset(bad, 0, K);
-  if (m == AS_METHOD_REWARD) {
-    as_fit_result info;
-    as_solve_opts rso;
-    as_solve_opts_default(&rso);
-    rso.tol = o->tol; /* the caller's tolerances (validated above) */
-    rso.max_iter = o->max_iter;
-    rc = reward_fit_core(d, ridge, &rso, res->reward, &info, bad, err);
-    if (rc != AS_OK) {
-      as_fit_result_free(res);
+/* Context x of a policy solve (the per-context loop of fit_core): Pb, Qb
+ * its blocks (NULL when absent), rx its reward row (may be NULL), no_mle
+ * its win-graph verdict, tx its θ (start value in, solution out); buf:
+ * 2V² + V scratch.  Writes log π row x of res and notes the status. */
+static int fit_one(const fit_plan *p, const as_data *d, size_t x,
+                   const double *Pb, const double *Qb, const double *rx,
+                   int no_mle, double *tx, double *buf, as_fit_result *res,
+                   unsigned char *bad, as_err *err)
+{
+  size_t V = p->V;
+  as_method m = p->m;
+  const as_fit_opts *o = &p->o;
+  double beta = p->beta, beta_dpo = p->beta_dpo, lambda = p->lambda;
+  int rc = AS_OK;
+  double rho = rho_of(d, x);
+  double s = m == AS_METHOD_DPO || atlas_on_P(m) ? mass(Pb, V) : rho;
+  if (!(s > 0.0))
+    s = 1.0;
+  as_ctx_data c = {.V = V, .rho = rho / s,
+                   .P = p->need_P ? scaled(Pb, V, 1.0 / s, buf) : NULL,
+                   .Q = scaled(Qb, V, 1.0 / s, buf + V * V),
+                   .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
+                   .reward = rx,
+                   .beta = beta, .beta_dpo = beta_dpo, .lambda = lambda,
+                   .gamma = p->gamma, .eta = p->eta,
+                   .eps = m == AS_METHOD_RDPO ? o->flip : o->smoothing,
+                   .tau = o->tau, .margin = o->margin, .alpha = o->alpha,
+                   .loss = m == AS_METHOD_SLIC ? AS_GPO_HINGE
+                                               : o->gpo_loss};
+  as_solve_info si = {0};
+  int unbounded = 0;
+  if (m == AS_METHOD_RDPO) {
+    double slope;
+    if ((rc = as_atlas_rdpo_recession(V, c.P, c.eps, beta_dpo, &slope,
+                                      err)) != AS_OK)
       return rc;
-    }
-    copy_report(res, &info);
-    /* The LM of a reward (eq. 8): π_r = softmax(r/β). */
-    for (size_t x = 0; x < K; x++) {
-      for (size_t y = 0; y < V; y++)
-        res->log_pi[x * V + y] = res->reward[x * V + y] / beta;
-      as_log_softmax(res->log_pi + x * V, V, res->log_pi + x * V);
-    }
-    return AS_OK;
+    unbounded = slope < -1e-12;
   }
+  if (unbounded) {
+    /* Unbounded below: no point is returned (docs/reference.md §3.2). */
+    si.status = AS_EDIVERGE;
+    res->unbounded++;
+  } else if (m == AS_METHOD_SPPO || m == AS_METHOD_NASH) {
+    int col = 0;
+    if ((rc = selfplay_ctx(o, V, c.reward, c.log_ref, tx, buf, &si, &col,
+                           err)) != AS_OK)
+      return rc;
+    res->collapsed += (size_t)col;
+  } else if (is_hinge(o)) {
+    int unique = 1;
+    double val;
+    if ((rc = as_atlas_hinge_lp(V, c.P, c.log_ref, beta_dpo, tx, &unique,
+                                &val, err)) != AS_OK)
+      return rc;
+    si.status = AS_OK;
+    res->not_unique += !unique;
+  } else if (m == AS_METHOD_REBEL_ITER) {
+    c.rho = 1.0;
+    long steps = 0;
+    double crit = NAN;
+    int st = rebel_iter_ctx(&c, &p->so, p->cap, tx, buf + 2 * V * V, &steps,
+                            &crit, err);
+    if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE)
+      return st;
+    si.status = st;
+    si.iterations = steps;
+    si.criterion = crit;
+  } else {
+    /* Known to have no finite minimiser: a bounded run shows the
+     * run-away (‖θ‖ grows ~1 nat per Newton step) without spending the
+     * full cap on it. */
+    as_solve_opts sx = p->so;
+    int nomin = (p->mle_type && no_mle) ||
+                (atlas_on_P(m) && atlas_no_minimiser(o, c.P, V, no_mle));
+    if (nomin && sx.max_iter > AS_FIT_DIVERGENT_ITER)
+      sx.max_iter = AS_FIT_DIVERGENT_ITER;
+    if (nomin) /* its bounded run shows the run-away in full */
+      sx.logp_floor = -INFINITY;
+    int st = as_solve_newton(p->obj, &c, &sx, tx, &si, err);
+    if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE)
+      return st;
+    if (nomin)
+      si.status = AS_EDIVERGE;
+    if (m == AS_METHOD_PMLE && lambda > 0.0 && si.status == AS_OK) {
+      int lower = 0;
+      if ((rc = pmle_escape_check(&c, tx, &lower)) != AS_OK)
+        return as_err_set(err, rc, "as_fit: out of memory");
+      if (lower) {
+        si.status = AS_ENOCONV;
+        res->pmle_escapes++;
+      }
+    }
+  }
+  double *lp = res->log_pi + x * V;
+  as_log_softmax(tx, V, lp);
+  if (unbounded)
+    for (size_t y = 0; y < V; y++)
+      lp[y] = NAN;
+  for (size_t y = 0; y < V; y++)
+    if (si.status == AS_OK && lp[y] < AS_FIT_LOGP_FLOOR)
+      si.status = AS_ENOCONV;
+  if (bad != NULL)
+    *bad = si.status != AS_OK;
+  result_note(res, si.status, si.iterations, si.criterion);
+  return AS_OK;
+}
 
+/* The start θ of context x: log π_ref, or uniform. */
+static void start_row(const as_data *d, size_t x, double *tx)
+{
+  for (size_t y = 0; y < d->V; y++)
+    tx[y] = d->log_ref ? d->log_ref[x * d->V + y] : -log((double)d->V);
+}
+
+/* The message of a policy fit with failing contexts. */
+static void note_failures(const fit_plan *p, const as_fit_result *res,
+                          as_err *err)
+{
+  if (res->status != AS_OK && res->contexts_not_converged > 0)
+    as_err_set(err, res->status, "%s: %zu of %zu contexts %s (largest "
+               "criterion %.3g, ||theta|| = %.6g)", as_method_name(p->m),
+               res->contexts_not_converged, p->K,
+               res->status == AS_EDIVERGE ? "have no finite minimiser or "
+               "diverged" : "did not converge", res->criterion,
+               res->theta_norm);
+}
+
+/* The reward model of fit_core (method "reward"): its policy π_r =
+ * softmax(r/β), row by row. */
+static int fit_reward_method(const fit_plan *p, const as_data *d,
+                             as_fit_result *res, unsigned char *bad,
+                             as_err *err)
+{
+  as_fit_result info;
+  as_solve_opts rso;
+  as_solve_opts_default(&rso);
+  rso.tol = p->o.tol; /* the caller's tolerances (validated above) */
+  rso.max_iter = p->o.max_iter;
+  int rc = reward_fit_core(d, p->ridge, &rso, res->reward, &info, bad, err);
+  if (rc != AS_OK) {
+    as_fit_result_free(res);
+    return rc;
+  }
+  copy_report(res, &info);
+  for (size_t x = 0; x < p->K; x++)
+    reward_policy_row(p->V, p->beta, res->reward + x * p->V,
+                      res->log_pi + x * p->V);
+  return AS_OK;
+}
+
+/* The per-context solves of fit_core over all K contexts. */
+static int fit_contexts(const fit_plan *p, const as_data *d,
+                        const double *reward, as_fit_result *res,
+                        unsigned char *bad, as_err *err)
+{
+  size_t K = p->K, V = p->V;
   int *no_mle = calloc(K, sizeof *no_mle);
   double *th = malloc(K * V * sizeof *th);
   double *buf = malloc((2 * V * V + V) * sizeof *buf);
-  if (no_mle == NULL || th == NULL || buf == NULL) {
-    free(no_mle);
-    free(th);
-    free(buf);
-    as_fit_result_free(res);
-    return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
-  }
-  fill_graph_counts(d, res, no_mle);
-  if (need_Q && lambda == 0.0) {
-    size_t *mark = malloc(2 * V * sizeof *mark);
-    if (mark == NULL) {
-      free(no_mle);
-      free(th);
-      free(buf);
-      as_fit_result_free(res);
-      return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
-    }
+  size_t *mark = malloc(2 * V * sizeof *mark);
+  int rc = AS_OK;
+  if (no_mle == NULL || th == NULL || buf == NULL || mark == NULL)
+    rc = as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+  if (rc == AS_OK) {
+    fill_graph_counts(d, res, no_mle);
+    if (p->need_Q && p->lambda == 0.0)
+      for (size_t x = 0; x < K; x++)
+        res->pairs_unidentified += !pairs_connected(V, d->Q + x * V * V,
+                                                    mark);
     for (size_t x = 0; x < K; x++)
-      res->pairs_unidentified += !pairs_connected(V, d->Q + x * V * V, mark);
-    free(mark);
+      start_row(d, x, th + x * V);
   }
-  for (size_t i = 0; i < K * V; i++)
-    th[i] = d->log_ref ? d->log_ref[i] : -log((double)V);
-
-  const as_objective_type *obj = NULL;
-  switch (m) {
-  case AS_METHOD_PMLE: obj = &as_obj_pmle; break;
-  case AS_METHOD_DPO: obj = &as_obj_dpo; break;
-  case AS_METHOD_DISTILL: obj = &as_obj_distill; break;
-  case AS_METHOD_REBEL: obj = &as_obj_rebel; break;
-  case AS_METHOD_CDPO: obj = &as_obj_cdpo; break;
-  case AS_METHOD_RDPO: obj = &as_obj_rdpo; break;
-  case AS_METHOD_IPO: obj = &as_obj_ipo; break;
-  case AS_METHOD_GPO: obj = &as_obj_gpo; break;
-  case AS_METHOD_SIMPO: obj = &as_obj_simpo; break;
-  case AS_METHOD_ORPO: obj = &as_obj_orpo; break;
-  case AS_METHOD_CHIPO: obj = &as_obj_chipo; break;
-  default: obj = &as_obj_rkl; break;
-  }
-  /* An MLE-type objective without regulariser has no finite minimiser
-   * where the win graph fails the criterion. */
-  int mle_type = m == AS_METHOD_DPO || (m == AS_METHOD_PMLE && lambda == 0.0);
-
-  as_solve_opts so;
-  as_solve_opts_default(&so);
-  so.tol = o->tol;
-  so.max_iter = o->max_iter;
-  so.logp_floor = AS_FIT_LOGP_FLOOR;
-  rc = AS_OK;
-  if ((m == AS_METHOD_DPO || (atlas_on_P(m) && !is_hinge(o))) &&
-      o->dpo_steps > 0) {
-    as_ctx_data t = {.beta = beta, .beta_dpo = beta_dpo,
-                     .eps = m == AS_METHOD_RDPO ? o->flip : o->smoothing,
-                     .tau = o->tau, .margin = o->margin, .alpha = o->alpha,
-                     .loss = m == AS_METHOD_SLIC ? AS_GPO_HINGE : o->gpo_loss};
-    rc = gradient_steps(o, d, obj, &t, th, res, err);
-  } else if ((m == AS_METHOD_RLHF || m == AS_METHOD_RKL) &&
-             lambda + gamma > 0.0) {
+  if (rc == AS_OK && (p->m == AS_METHOD_DPO ||
+                      (atlas_on_P(p->m) && !is_hinge(&p->o))) &&
+      p->o.dpo_steps > 0) {
+    as_ctx_data t = {.beta = p->beta, .beta_dpo = p->beta_dpo,
+                     .eps = p->m == AS_METHOD_RDPO ? p->o.flip
+                                                   : p->o.smoothing,
+                     .tau = p->o.tau, .margin = p->o.margin,
+                     .alpha = p->o.alpha,
+                     .loss = p->m == AS_METHOD_SLIC ? AS_GPO_HINGE
+                                                    : p->o.gpo_loss};
+    rc = gradient_steps(&p->o, d, p->obj, &t, th, res, err);
+  } else if (rc == AS_OK && (p->m == AS_METHOD_RLHF ||
+                             p->m == AS_METHOD_RKL) &&
+             p->lambda + p->gamma > 0.0) {
     /* Tabular RLHF/RKL: the exact closed form (docs/reference.md §3).  Newton reaches
      * it too (tests/test_solve.c), but only while log π_λ stays above the
      * double underflow (≈ −745), which small λ exceeds (log π_λ ∝ r̂/λ). */
-    as_rkl_closed_form(K, V, d->log_ref, reward, lambda, gamma, res->log_pi);
+    as_rkl_closed_form(K, V, d->log_ref, reward, p->lambda, p->gamma,
+                       res->log_pi);
     for (size_t i = 0; i < K * V; i++)
       th[i] = res->log_pi[i];
     res->theta_norm = centred_norm(K, V, th);
     res->criterion = 0.0;
-  } else if (m == AS_METHOD_RLHF || m == AS_METHOD_RKL) {
+  } else if (rc == AS_OK && (p->m == AS_METHOD_RLHF ||
+                             p->m == AS_METHOD_RKL)) {
     /* RLHF at λ = 0: no minimiser; return the limit, flagged. */
     as_rkl_closed_form(K, V, d->log_ref, reward, 0.0, 0.0, res->log_pi);
     res->status = AS_EDIVERGE;
@@ -869,124 +1108,55 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
     res->theta_norm = INFINITY;
     as_err_set(err, AS_EDIVERGE, "%s at lambda + gamma = 0 has no finite "
                "minimiser; returned its limit, uniform on argmax r",
-               as_method_name(m));
-  } else {
-    for (size_t x = 0; x < K && rc == AS_OK; x++) {
-      const double *Pb = d->P ? d->P + x * V * V : NULL;
-      const double *Qb = need_Q ? d->Q + x * V * V : NULL;
-      double rho = rho_of(d, x);
-      double s = m == AS_METHOD_DPO || atlas_on_P(m) ? mass(Pb, V) : rho;
-      if (!(s > 0.0))
-        s = 1.0;
-      as_ctx_data c = {.V = V, .rho = rho / s,
-                       .P = need_P ? scaled(Pb, V, 1.0 / s, buf) : NULL,
-                       .Q = scaled(Qb, V, 1.0 / s, buf + V * V),
-                       .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
-                       .reward = reward ? reward + x * V : NULL,
-                       .beta = beta, .beta_dpo = beta_dpo, .lambda = lambda,
-                       .gamma = gamma, .eta = eta,
-                       .eps = m == AS_METHOD_RDPO ? o->flip : o->smoothing,
-                       .tau = o->tau, .margin = o->margin, .alpha = o->alpha,
-                       .loss = m == AS_METHOD_SLIC ? AS_GPO_HINGE
-                                                   : o->gpo_loss};
-      double *tx = th + x * V;
-      as_solve_info si = {0};
-      int unbounded = 0;
-      if (m == AS_METHOD_RDPO) {
-        double slope;
-        if ((rc = as_atlas_rdpo_recession(V, c.P, c.eps, beta_dpo, &slope,
-                                          err)) != AS_OK)
-          break;
-        unbounded = slope < -1e-12;
-      }
-      if (unbounded) {
-        /* Unbounded below: no point is returned (docs/reference.md §3.2). */
-        si.status = AS_EDIVERGE;
-        res->unbounded++;
-      } else if (m == AS_METHOD_SPPO || m == AS_METHOD_NASH) {
-        int col = 0;
-        if ((rc = selfplay_ctx(o, V, c.reward, c.log_ref, tx, buf, &si, &col,
-                               err)) != AS_OK)
-          break;
-        res->collapsed += (size_t)col;
-      } else if (is_hinge(o)) {
-        int unique = 1;
-        double val;
-        if ((rc = as_atlas_hinge_lp(V, c.P, c.log_ref, beta_dpo, tx, &unique,
-                                    &val, err)) != AS_OK)
-          break;
-        si.status = AS_OK;
-        res->not_unique += !unique;
-      } else if (m == AS_METHOD_REBEL_ITER) {
-        c.rho = 1.0;
-        long steps = 0;
-        double crit = NAN;
-        int st = rebel_iter_ctx(&c, &so, cap, tx, buf + 2 * V * V, &steps,
-                                &crit, err);
-        if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE) {
-          rc = st;
-          break;
-        }
-        si.status = st;
-        si.iterations = steps;
-        si.criterion = crit;
-      } else {
-        /* Known to have no finite minimiser: a bounded run shows the
-         * run-away (‖θ‖ grows ~1 nat per Newton step) without spending the
-         * full cap on it. */
-        as_solve_opts sx = so;
-        int nomin = (mle_type && no_mle[x]) ||
-                    (atlas_on_P(m) && atlas_no_minimiser(o, c.P, V, no_mle[x]));
-        if (nomin && sx.max_iter > AS_FIT_DIVERGENT_ITER)
-          sx.max_iter = AS_FIT_DIVERGENT_ITER;
-        if (nomin) /* its bounded run shows the run-away in full */
-          sx.logp_floor = -INFINITY;
-        int st = as_solve_newton(obj, &c, &sx, tx, &si, err);
-        if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE) {
-          rc = st;
-          break;
-        }
-        if (nomin)
-          si.status = AS_EDIVERGE;
-        if (m == AS_METHOD_PMLE && lambda > 0.0 && si.status == AS_OK) {
-          int lower = 0;
-          if ((rc = pmle_escape_check(&c, tx, &lower)) != AS_OK) {
-            as_err_set(err, rc, "as_fit: out of memory");
-            break;
-          }
-          if (lower) {
-            si.status = AS_ENOCONV;
-            res->pmle_escapes++;
-          }
-        }
-      }
-      as_log_softmax(tx, V, res->log_pi + x * V);
-      if (unbounded)
-        for (size_t y = 0; y < V; y++)
-          res->log_pi[x * V + y] = NAN;
-      for (size_t y = 0; y < V; y++)
-        if (si.status == AS_OK && res->log_pi[x * V + y] < AS_FIT_LOGP_FLOOR)
-          si.status = AS_ENOCONV;
-      if (bad != NULL)
-        bad[x] = si.status != AS_OK;
-      result_note(res, si.status, si.iterations, si.criterion);
-    }
+               as_method_name(p->m));
+  } else if (rc == AS_OK) {
+    for (size_t x = 0; x < K && rc == AS_OK; x++)
+      rc = fit_one(p, d, x, d->P ? d->P + x * V * V : NULL,
+                   p->need_Q ? d->Q + x * V * V : NULL,
+                   reward ? reward + x * V : NULL, no_mle[x], th + x * V,
+                   buf, res, bad != NULL ? bad + x : NULL, err);
     res->theta_norm = centred_norm(K, V, th);
   }
   free(no_mle);
   free(th);
   free(buf);
+  free(mark);
+  return rc;
+}
+
+static int fit_core(const as_fit_opts *o, const as_data *d,
+                    const double *reward, as_fit_result *res,
+                    unsigned char *bad, as_err *err)
+{
+  size_t K = d->K, V = d->V;
+  fit_plan p;
+  int rc = plan_args(o, K, V, d->P != NULL, d->Q != NULL, reward != NULL, &p,
+                     err);
+  if (rc != AS_OK)
+    return rc;
+  if (d->P != NULL && (rc = check_block("P", K * V * V, d->P, err)) != AS_OK)
+    return rc;
+  if (p.need_Q && (rc = check_block("Q", K * V * V, d->Q, err)) != AS_OK)
+    return rc;
+  if ((rc = plan_refs(&p, d, reward, err)) != AS_OK)
+    return rc;
+  as_method m = p.m;
+  rc = result_init(res, K, V, m == AS_METHOD_REWARD || reward != NULL, err);
+  if (rc != AS_OK)
+    return rc;
+  if (reward != NULL && m != AS_METHOD_REWARD)
+    memcpy(res->reward, reward, K * V * sizeof *reward);
+
+  if (bad != NULL)
+    memset(bad, 0, K);
+  if (m == AS_METHOD_REWARD)
+    return fit_reward_method(&p, d, res, bad, err);
+  rc = fit_contexts(&p, d, reward, res, bad, err);
   if (rc != AS_OK) {
     as_fit_result_free(res);
     return rc;
   }
-  if (res->status != AS_OK && res->contexts_not_converged > 0)
-    as_err_set(err, res->status, "%s: %zu of %zu contexts %s (largest "
-               "criterion %.3g, ||theta|| = %.6g)", as_method_name(m),
-               res->contexts_not_converged, K,
-               res->status == AS_EDIVERGE ? "have no finite minimiser or "
-               "diverged" : "did not converge", res->criterion,
-               res->theta_norm);
+  note_failures(&p, res, err);
   as_fit_finite_status(res, d->log_ref, err);
   return AS_OK;
 }
@@ -1101,5 +1271,258 @@ int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
   if (info.status != AS_OK && err != NULL && err->code == AS_OK)
     *err = rerr;
   as_fit_finite_status(res, d->log_ref, err);
+  return AS_OK;
+}
+
+/* ---- the same fits context by context (issue 8) */
+
+struct as_fit_stream {
+  fit_plan p;
+  as_data d;          /* K, V, n, ρ and π_ref; no P, Q            */
+  int reward_only;    /* as_reward_fit's stream                   */
+  as_solve_opts rso;  /* the reward model's solver options        */
+  size_t x;           /* next context                             */
+  as_fit_result res;  /* filled row by row                        */
+  double sq;          /* running ‖θ‖²                            */
+  as_fit_sum mass_P, mass_Q; /* running Σ P, Σ Q                  */
+  double *th, *buf;   /* V and 2V² + V scratch                    */
+  size_t *mark;       /* 2V scratch                               */
+};
+
+void as_fit_stream_free(as_fit_stream *s)
+{
+  if (s == NULL)
+    return;
+  as_fit_result_free(&s->res);
+  free(s->th);
+  free(s->buf);
+  free(s->mark);
+  free(s);
+}
+
+static int stream_alloc(as_fit_stream *s, int want_pi, int want_r,
+                        as_err *err)
+{
+  size_t K = s->d.K, V = s->d.V;
+  s->res.K = K;
+  s->res.V = V;
+  s->res.log_pi = want_pi ? malloc(K * V * sizeof(double)) : NULL;
+  s->res.reward = want_r ? malloc(K * V * sizeof(double)) : NULL;
+  s->th = malloc(V * sizeof *s->th);
+  s->buf = malloc((2 * V * V + V) * sizeof *s->buf);
+  s->mark = malloc(2 * V * sizeof *s->mark);
+  if ((want_pi && s->res.log_pi == NULL) || (want_r && s->res.reward == NULL)
+      || s->th == NULL || s->buf == NULL || s->mark == NULL)
+    return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+  return AS_OK;
+}
+
+static as_fit_stream *stream_new(const as_data *d, as_err *err)
+{
+  as_fit_stream *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
+    return NULL;
+  }
+  s->d = *d;
+  s->d.P = s->d.Q = NULL;
+  s->res.status = AS_OK;
+  return s;
+}
+
+int as_fit_stream_new(const as_fit_opts *o, const as_data *d,
+                      int with_reward, as_fit_stream **out, as_err *err)
+{
+  *out = NULL;
+  as_method m = o->method;
+  as_fit_stream *s = stream_new(d, err);
+  if (s == NULL)
+    return AS_ENOMEM;
+  int with_r = needs_reward(m) && with_reward;
+  int rc = plan_args(o, d->K, d->V, 1, 1, with_r, &s->p, err);
+  /* fit_contexts' whole-K paths: the closed forms, total-loss steps */
+  if (rc == AS_OK && (m == AS_METHOD_RLHF || m == AS_METHOD_RKL ||
+                      ((m == AS_METHOD_DPO || atlas_on_P(m)) &&
+                       !is_hinge(&s->p.o) && s->p.o.dpo_steps > 0)))
+    rc = as_err_set(err, AS_ENOTSUP, "as_fit: %s is not fitted context by "
+                    "context here (closed form or total-loss steps)",
+                    as_method_name(m));
+  if (rc == AS_OK)
+    rc = plan_refs(&s->p, d, NULL, err);
+  if (rc == AS_OK)
+    rc = stream_alloc(s, 1, m == AS_METHOD_REWARD || with_r, err);
+  as_solve_opts_default(&s->rso);
+  s->rso.tol = s->p.o.tol;
+  s->rso.max_iter = s->p.o.max_iter;
+  s->rso.gauge = s->p.ridge == 0.0;
+  if (rc != AS_OK) {
+    as_fit_stream_free(s);
+    return rc;
+  }
+  *out = s;
+  return AS_OK;
+}
+
+int as_fit_stream_new_reward(const as_data *d, double ridge,
+                             as_fit_stream **out, as_err *err)
+{
+  *out = NULL;
+  if (d->K < 1 || d->V < 2)
+    return as_err_set(err, AS_EINVAL, "as_reward_fit: needs K >= 1, V >= 2 "
+                      "and labelled weights P");
+  if (!(ridge >= 0.0) || !isfinite(ridge))
+    return as_err_set(err, AS_EINVAL, "as_reward_fit: ridge %g must be a "
+                      "finite value >= 0", ridge);
+  as_fit_stream *s = stream_new(d, err);
+  if (s == NULL)
+    return AS_ENOMEM;
+  s->reward_only = 1;
+  s->p.m = AS_METHOD_REWARD;
+  s->p.K = d->K;
+  s->p.V = d->V;
+  s->p.ridge = ridge;
+  as_solve_opts_default(&s->rso);
+  s->rso.gauge = ridge == 0.0;
+  int rc = stream_alloc(s, 0, 1, err);
+  if (rc != AS_OK) {
+    as_fit_stream_free(s);
+    return rc;
+  }
+  *out = s;
+  return AS_OK;
+}
+
+int as_fit_block_check(size_t V, const as_fit_block *prev, const double *P,
+                       const double *Q, as_fit_block *b, as_err *err)
+{
+  size_t C = V * V;
+  *b = (as_fit_block){.P = P, .Q = Q};
+  if (prev != NULL) {
+    b->x = prev->x + 1;
+    b->sum_P = prev->sum_P;
+    b->sum_Q = prev->sum_Q;
+  }
+  int rc = AS_OK;
+  if (P != NULL && (rc = check_cells("P", b->x * C, C, P, &b->sum_P, err))
+      == AS_OK)
+    graph_verdict(V, P, &b->graph);
+  if (rc == AS_OK && Q != NULL)
+    rc = check_cells("Q", b->x * C, C, Q, &b->sum_Q, err);
+  return rc;
+}
+
+/* The reward model (and method "reward"'s policy) at context x. */
+static int stream_reward_ctx(as_fit_stream *s, const as_fit_block *b,
+                             as_err *err)
+{
+  size_t V = s->d.V, x = b->x;
+  double *rx = s->res.reward + x * V;
+  int no_mle = graph_note(&b->graph, &s->res);
+  int rc = reward_one(V, b->P, s->p.ridge, &s->rso, no_mle, rx, s->buf,
+                      &s->res, NULL, err);
+  if (rc != AS_OK)
+    return rc;
+  centred_sq_add(V, rx, &s->sq);
+  if (!s->reward_only)
+    reward_policy_row(V, s->p.beta, rx, s->res.log_pi + x * V);
+  return AS_OK;
+}
+
+/* A policy solve at context x. */
+static int stream_policy_ctx(as_fit_stream *s, const as_fit_block *b,
+                             const double *reward, as_err *err)
+{
+  size_t V = s->d.V, x = b->x;
+  const fit_plan *p = &s->p;
+  const double *rx = NULL;
+  if (s->res.reward != NULL) {
+    for (size_t y = 0; y < V; y++)
+      if (!isfinite(reward[y]))
+        return as_err_set(err, AS_EINVAL, "as_fit: reward[%zu] = %g is not "
+                          "finite", x * V + y, reward[y]);
+    rx = memcpy(s->res.reward + x * V, reward, V * sizeof *reward);
+  }
+  int no_mle = b->P != NULL ? graph_note(&b->graph, &s->res) : 0;
+  if (p->need_Q && p->lambda == 0.0)
+    s->res.pairs_unidentified += !pairs_connected(V, b->Q, s->mark);
+  start_row(&s->d, x, s->th);
+  int rc = fit_one(p, &s->d, x, b->P, p->need_Q ? b->Q : NULL, rx, no_mle,
+                   s->th, s->buf, &s->res, NULL, err);
+  if (rc == AS_OK)
+    centred_sq_add(V, s->th, &s->sq);
+  return rc;
+}
+
+int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
+                        const double *reward, as_err *err)
+{
+  size_t x = s->x;
+  if (x >= s->d.K || b->x != x)
+    return as_err_set(err, AS_EINVAL, "as_fit: context %zu given, %zu "
+                      "expected (of %zu)", b->x, x, s->d.K);
+  int need_P = s->reward_only || s->p.need_P;
+  if ((need_P && b->P == NULL) || (s->p.need_Q && b->Q == NULL) ||
+      (s->res.reward != NULL && !s->reward_only &&
+       s->p.m != AS_METHOD_REWARD && reward == NULL))
+    return as_err_set(err, AS_EINVAL, "as_fit: context %zu lacks a block "
+                      "its method needs", x);
+  /* the running sums of every cell so far, as check_block sums them */
+  if (b->P != NULL)
+    s->mass_P = b->sum_P;
+  if (s->p.need_Q)
+    s->mass_Q = b->sum_Q;
+  int rc = s->reward_only || s->p.m == AS_METHOD_REWARD
+               ? stream_reward_ctx(s, b, err)
+               : stream_policy_ctx(s, b, reward, err);
+  if (rc == AS_OK)
+    s->x++;
+  return rc;
+}
+
+int as_fit_stream_context(as_fit_stream *s, const double *P, const double *Q,
+                          const double *reward, as_err *err)
+{
+  as_fit_block prev = {.x = s->x - 1, .sum_P = s->mass_P,
+                       .sum_Q = s->mass_Q};
+  as_fit_block b;
+  int rc = as_fit_block_check(s->d.V, s->x > 0 ? &prev : NULL, P,
+                              s->p.need_Q ? Q : NULL, &b, err);
+  return rc == AS_OK ? as_fit_stream_block(s, &b, reward, err) : rc;
+}
+
+const double *as_fit_stream_log_pi(const as_fit_stream *s, size_t x)
+{
+  return s->res.log_pi != NULL && x < s->x ? s->res.log_pi + x * s->d.V
+                                           : NULL;
+}
+
+const double *as_fit_stream_reward(const as_fit_stream *s, size_t x)
+{
+  return s->res.reward != NULL && x < s->x ? s->res.reward + x * s->d.V
+                                           : NULL;
+}
+
+int as_fit_stream_finish(as_fit_stream *s, as_fit_result *res, as_err *err)
+{
+  if (s->x != s->d.K)
+    return as_err_set(err, AS_EINVAL, "as_fit: %zu of %zu contexts fitted",
+                      s->x, s->d.K);
+  int need_P = s->reward_only || s->p.need_P;
+  int rc = AS_OK;
+  if (need_P || s->mass_P.s > 0.0)
+    rc = check_mass("P", &s->mass_P, err);
+  if (rc == AS_OK && s->p.need_Q)
+    rc = check_mass("Q", &s->mass_Q, err);
+  if (rc != AS_OK)
+    return rc;
+  *res = s->res;
+  memset(&s->res, 0, sizeof s->res);
+  res->theta_norm = sqrt(s->sq);
+  if (s->reward_only || s->p.m == AS_METHOD_REWARD) {
+    note_reward_failures(res, s->d.K, err);
+    return AS_OK;
+  }
+  note_failures(&s->p, res, err);
+  as_fit_finite_status(res, s->d.log_ref, err);
   return AS_OK;
 }

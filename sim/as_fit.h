@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "as_error.h"
+#include "as_graph.h"
 
 typedef enum {
   AS_METHOD_PMLE = 0,
@@ -216,6 +217,57 @@ int as_reward_fit_tol(const as_data *d, double ridge, double tol,
  * and identified[x] (K entries each, either may be NULL). */
 int as_reward_graph_report(const as_data *d, int *mle_exists,
                            int *identified, as_err *err);
+
+/* ---- the same fits context by context (issue 8)
+ *
+ * Contexts decouple (each context's terms are divided by its own weight
+ * and solved alone), so a fit can take its data one context at a time:
+ * memory O(V²) for the blocks plus the K·V rows it returns, instead of
+ * K·V² tables.  Results (rows, status, counts, ‖θ‖) are those of
+ * as_fit_with_reward (with_reward = 1; as_fit for a method without a
+ * reward) and of as_reward_fit, bit for bit: the same per-context code,
+ * the same running sums in the same order.  d gives K, V, n, ρ and π_ref
+ * (d->P, d->Q are ignored).  Not streamed (AS_ENOTSUP): rlhf and rkl
+ * (closed form: as_rkl_closed_form) and dpo_steps > 0 (total-loss
+ * gradient steps). */
+typedef struct as_fit_stream as_fit_stream;
+int as_fit_stream_new(const as_fit_opts *o, const as_data *d,
+                      int with_reward, as_fit_stream **s, as_err *err);
+/* as_reward_fit's stream (its default solver options). */
+int as_fit_stream_new_reward(const as_data *d, double ridge,
+                             as_fit_stream **s, as_err *err);
+/* The next context (0, 1, … in order): its V×V blocks P and Q (NULL when
+ * the method has none) and its reward row (V; NULL when none). */
+int as_fit_stream_context(as_fit_stream *s, const double *P, const double *Q,
+                          const double *reward, as_err *err);
+/* One context's blocks checked once for every stream of a unit: cells
+ * finite and ≥ 0, the running sums of all cells of contexts 0..x in
+ * check_block's order (prev: context x − 1's block, NULL for x = 0), and
+ * P's win-graph verdict (as_graph.h).  P or Q may be NULL. */
+typedef struct as_fit_sum {
+  double s, c; /* a compensated (Neumaier) sum: s + c */
+} as_fit_sum;
+typedef struct as_fit_block {
+  size_t x;
+  const double *P, *Q;
+  as_fit_sum sum_P, sum_Q;
+  as_graph_bt graph;
+} as_fit_block;
+int as_fit_block_check(size_t V, const as_fit_block *prev, const double *P,
+                       const double *Q, as_fit_block *b, as_err *err);
+/* as_fit_stream_context on a checked block (b->x must be the next
+ * context); a stream without Q ignores b->Q. */
+int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
+                        const double *reward, as_err *err);
+/* Rows of a context already fitted (NULL otherwise): log π (none for the
+ * reward stream) and the reward. */
+const double *as_fit_stream_log_pi(const as_fit_stream *s, size_t x);
+const double *as_fit_stream_reward(const as_fit_stream *s, size_t x);
+/* After the K-th context: the result (the caller frees it with
+ * as_fit_result_free); AS_EINVAL when contexts are missing or P, Q do not
+ * sum to 1. */
+int as_fit_stream_finish(as_fit_stream *s, as_fit_result *res, as_err *err);
+void as_fit_stream_free(as_fit_stream *s);
 
 /* Closed-form RKL/RLHF solution π ∝ π_ref^{λ/(λ+γ)} exp(r/(λ+γ)) per
  * context (γ = 0 is RLHF).  λ + γ = 0 gives the uniform mixture over

@@ -203,9 +203,37 @@ static void win_vs_ref(size_t V, double beta, const double *ls,
   }
 }
 
+int as_metrics_win_ref(const as_instance *inst, double beta, double *w,
+                       as_err *err)
+{
+  if (inst == NULL || w == NULL)
+    return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
+  if (!(beta > 0.0) || !isfinite(beta))
+    return as_err_set(err, AS_EINVAL, "metrics: beta must be finite and > 0 "
+                      "(%g)", beta);
+  size_t K = inst->K, V = inst->V;
+  double *zs = malloc(2 * V * sizeof *zs);
+  if (zs == NULL)
+    return as_err_set(err, AS_ENOMEM, "metrics: out of memory");
+  for (size_t x = 0; x < K; x++) {
+    const double *lr = inst->log_pi_ref + x * V;
+    win_vs_ref(V, beta, inst->log_pi_star + x * V, lr, as_logsumexp(lr, V),
+               zs, w + x * V);
+  }
+  free(zs);
+  return AS_OK;
+}
+
 int as_metrics_compute(const as_instance *inst, double beta,
                        const double *log_pi, const double *reward,
                        as_metrics *out, as_err *err)
+{
+  return as_metrics_compute_win(inst, beta, log_pi, reward, NULL, out, err);
+}
+
+int as_metrics_compute_win(const as_instance *inst, double beta,
+                           const double *log_pi, const double *reward,
+                           const double *win, as_metrics *out, as_err *err)
 {
   if (out == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
@@ -233,15 +261,16 @@ int as_metrics_compute(const as_instance *inst, double beta,
     const double *lp = log_pi + x * V;
     const double *ls = inst->log_pi_star + x * V;
     const double *lr = inst->log_pi_ref + x * V;
-    double zp = as_logsumexp(lp, V), zs_ = as_logsumexp(ls, V),
-           zr = as_logsumexp(lr, V);
+    double zp = as_logsumexp(lp, V), zs_ = as_logsumexp(ls, V);
     m.fwd_kl += rho * as_kl(ls, lp, V);
     m.rev_kl += rho * as_kl(lp, ls, V);
     m.tv += rho * as_tv(ls, lp, V);
     m.hellinger2 += rho * as_hellinger2(ls, lp, V);
     m.entropy += rho * as_entropy(lp, V);
     m.kl_ref += rho * as_kl(lp, lr, V);
-    win_vs_ref(V, beta, ls, lr, zr, zs, wv);
+    const double *w = win != NULL ? win + x * V : wv;
+    if (win == NULL)
+      win_vs_ref(V, beta, ls, lr, as_logsumexp(lr, V), zs, wv);
     double tr = 0.0, wr = 0.0, rs = 0.0;
     for (size_t y = 0; y < V; y++) {
       double p = exp(lp[y] - zp);
@@ -250,7 +279,7 @@ int as_metrics_compute(const as_instance *inst, double beta,
       tr += p * beta * (ls[y] - zs_);
       if (reward != NULL)
         rs += p * reward[x * V + y];
-      wr += p * wv[y];
+      wr += p * w[y];
     }
     m.true_reward += rho * tr;
     m.win_rate += rho * wr;

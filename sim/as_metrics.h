@@ -55,6 +55,17 @@ int as_metrics_compute(const as_instance *inst, double beta,
                        const double *log_pi, const double *reward,
                        as_metrics *out, as_err *err);
 
+/* The win rate's inner sum E_{y'~π_ref} P*(y ≻ y') for every (x, y) into
+ * w (K·V): the O(K·V²) part of as_metrics_compute, which does not depend
+ * on π̂, so a unit computes it once for all its candidates. */
+int as_metrics_win_ref(const as_instance *inst, double beta, double *w,
+                       as_err *err);
+/* as_metrics_compute with that sum given (win from as_metrics_win_ref at
+ * the same β; NULL: computed here): the same values bit for bit. */
+int as_metrics_compute_win(const as_instance *inst, double beta,
+                           const double *log_pi, const double *reward,
+                           const double *win, as_metrics *out, as_err *err);
+
 /* E_ρ KL(π* ‖ π̂) alone, bit-identical to as_metrics_compute's fwd_kl and
  * with its checks (except the reward's): what oracle tuning over a λ grid
  * needs per candidate (the other metrics only for the chosen λ). */

@@ -75,13 +75,30 @@ static int check_flip(double flip, as_err *err)
   return AS_OK;
 }
 
-/* log P_ε(a ≻ b) of docs/reference.md §2: (1−ε)σ(βΔ) + εσ(−βΔ), in log space. */
-static double log_win_flip(double beta, double flip, double dl)
+/* as_log_sigmoid(t) and as_log_sigmoid(−t) with one log1p(e^{−|t|}):
+ * as_math.c's branches and operations, hence its bits, at a third fewer
+ * transcendental calls per cell (K·V² of them per table). */
+static void log_sigmoid_pair(double t, double *pos, double *neg)
 {
-  double lw = as_log_sigmoid(beta * dl);
+  if (t >= 0.0) {
+    double L = log1p(exp(-t));
+    *pos = -L;
+    *neg = -t >= 0.0 ? -L : -t - L; /* t = 0: −log1p(e^0) both ways */
+  } else if (t < 0.0) {
+    double L = log1p(exp(t));
+    *pos = t - L;
+    *neg = -L;
+  } else { /* NaN */
+    *pos = *neg = as_log_sigmoid(t);
+  }
+}
+
+/* log P_ε(a ≻ b) of docs/reference.md §2, (1−ε)σ(βΔ) + εσ(−βΔ) in log
+ * space, from lw = log σ(βΔ) and ll = log σ(−βΔ). */
+static double log_win_flip(double flip, double lw, double ll)
+{
   if (flip == 0.0)
     return lw;
-  double ll = as_log_sigmoid(-beta * dl);
   double hi = fmax(lw + log1p(-flip), ll + log(flip));
   double lo = fmin(lw + log1p(-flip), ll + log(flip));
   return hi + log1p(exp(lo - hi));
@@ -93,31 +110,50 @@ int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
   return as_pref_cell_probs_flip(inst, beta, 0.0, p, err);
 }
 
-int as_pref_cell_probs_flip(const as_instance *inst, double beta, double flip,
-                            double *p, as_err *err)
+int as_pref_cell_probs_check(const as_instance *inst, double beta,
+                             double flip, as_err *err)
 {
   int rc;
   if ((rc = check_beta(beta, err)) != AS_OK
-      || (rc = check_flip(flip, err)) != AS_OK
-      || (rc = as_instance_check(inst, err)) != AS_OK)
+      || (rc = check_flip(flip, err)) != AS_OK)
     return rc;
-  size_t K = inst->K, V = inst->V;
-  for (size_t x = 0; x < K; x++) {
-    const double *lmu = inst->log_mu + x * V;
-    const double *ls = inst->log_pi_star + x * V;
-    double lr = inst->log_rho[x];
-    for (size_t a = 0; a < V; a++)
-      for (size_t b = 0; b < V; b++) {
-        /* docs/reference.md §2: ρμ_a² on the diagonal; 2ρμ_aμ_b P_ε(a ≻ b) off it (both
-         * orders of drawing (y, y') give winner a, loser b). */
-        double lp = a == b
-                        ? lr + 2.0 * lmu[a]
-                        : M_LN2 + lr + lmu[a] + lmu[b]
-                              + log_win_flip(beta, flip, ls[a] - ls[b]);
-        p[(x * V + a) * V + b] = exp(lp);
-      }
-  }
+  return as_instance_check(inst, err);
+}
+
+int as_pref_cell_probs_flip(const as_instance *inst, double beta, double flip,
+                            double *p, as_err *err)
+{
+  int rc = as_pref_cell_probs_check(inst, beta, flip, err);
+  if (rc != AS_OK)
+    return rc;
+  size_t V = inst->V;
+  for (size_t x = 0; x < inst->K; x++)
+    as_pref_cell_probs_ctx(inst, beta, flip, x, p + x * V * V);
   return AS_OK;
+}
+
+void as_pref_cell_probs_ctx(const as_instance *inst, double beta, double flip,
+                            size_t x, double *p)
+{
+  size_t V = inst->V;
+  const double *lmu = inst->log_mu + x * V;
+  const double *ls = inst->log_pi_star + x * V;
+  double lr = inst->log_rho[x];
+  /* docs/reference.md §2: ρμ_a² on the diagonal; 2ρμ_aμ_b P_ε(a ≻ b) off it
+   * (both orders of drawing (y, y') give winner a, loser b).  Cells (a, b)
+   * and (b, a) share their sigmoids: β(ℓ*_b − ℓ*_a) = −β(ℓ*_a − ℓ*_b)
+   * exactly. */
+  for (size_t a = 0; a < V; a++) {
+    p[a * V + a] = exp(lr + 2.0 * lmu[a]);
+    for (size_t b = a + 1; b < V; b++) {
+      double pos, neg;
+      log_sigmoid_pair(beta * (ls[a] - ls[b]), &pos, &neg);
+      p[a * V + b] = exp(M_LN2 + lr + lmu[a] + lmu[b]
+                         + log_win_flip(flip, pos, neg));
+      p[b * V + a] = exp(M_LN2 + lr + lmu[b] + lmu[a]
+                         + log_win_flip(flip, neg, pos));
+    }
+  }
 }
 
 int as_pref_pair_probs(const as_instance *inst, double *q, as_err *err)
@@ -125,14 +161,19 @@ int as_pref_pair_probs(const as_instance *inst, double *q, as_err *err)
   int rc = as_instance_check(inst, err);
   if (rc != AS_OK)
     return rc;
-  size_t K = inst->K, V = inst->V;
-  for (size_t x = 0; x < K; x++) {
-    const double *lm = inst->log_mu2 + x * V;
-    for (size_t a = 0; a < V; a++)
-      for (size_t b = 0; b < V; b++)
-        q[(x * V + a) * V + b] = exp(inst->log_rho[x] + lm[a] + lm[b]);
-  }
+  size_t V = inst->V;
+  for (size_t x = 0; x < inst->K; x++)
+    as_pref_pair_probs_ctx(inst, x, q + x * V * V);
   return AS_OK;
+}
+
+void as_pref_pair_probs_ctx(const as_instance *inst, size_t x, double *q)
+{
+  size_t V = inst->V;
+  const double *lm = inst->log_mu2 + x * V;
+  for (size_t a = 0; a < V; a++)
+    for (size_t b = 0; b < V; b++)
+      q[a * V + b] = exp(inst->log_rho[x] + lm[a] + lm[b]);
 }
 
 /* ------------------------------------------------------------ sampling */
@@ -174,6 +215,33 @@ static uint64_t binomial_u64(gsl_rng *r, double q, uint64_t n)
   return k + gsl_ran_binomial(r, q, (unsigned int)n);
 }
 
+/* N_i | N_0..N_{i-1} ~ Bin(left − Σ_{j<i} N_j, p_i / S_i) for the C cells
+ * of one block, S[0..C] its suffix masses (S[C]: the mass after it);
+ * *left is what remains to be drawn. */
+static void draw_block(gsl_rng *r, const double *p, const double *S, size_t C,
+                       uint64_t *left, uint64_t *out)
+{
+  for (size_t i = 0; i < C; i++) {
+    if (*left == 0 || p[i] == 0.0) {
+      out[i] = 0;
+    } else if (S[i + 1] == 0.0) {
+      out[i] = *left; /* last cell with mass: the remainder, sum is n */
+    } else {
+      out[i] = binomial_u64(r, p[i] / S[i], *left);
+    }
+    *left -= out[i];
+  }
+}
+
+/* S[i] = p[i] + S[i+1] backwards from S[C] = tail: a block of the
+ * whole-table sums, the same additions in the same order. */
+static void suffix_block(const double *p, size_t C, double tail, double *S)
+{
+  S[C] = tail;
+  for (size_t i = C; i-- > 0;)
+    S[i] = p[i] + S[i + 1];
+}
+
 int as_pref_multinomial(gsl_rng *r, uint64_t n, const double *p, size_t C,
                         uint64_t *out, as_err *err)
 {
@@ -191,9 +259,7 @@ int as_pref_multinomial(gsl_rng *r, uint64_t n, const double *p, size_t C,
   if (S == NULL)
     return as_err_set(err, AS_ENOMEM, "multinomial: out of memory (%zu cells)",
                       C);
-  S[C] = 0.0;
-  for (size_t i = C; i-- > 0;)
-    S[i] = p[i] + S[i + 1];
+  suffix_block(p, C, 0.0, S);
   if (!(S[0] > 0.0) || !isfinite(S[0])) {
     double total = S[0];
     free(S);
@@ -201,18 +267,8 @@ int as_pref_multinomial(gsl_rng *r, uint64_t n, const double *p, size_t C,
                       "multinomial: total probability %g is not positive and "
                       "finite", total);
   }
-  /* N_i | N_0..N_{i-1} ~ Bin(n − Σ_{j<i} N_j, p_i / S_i). */
   uint64_t left = n;
-  for (size_t i = 0; i < C; i++) {
-    if (left == 0 || p[i] == 0.0) {
-      out[i] = 0;
-    } else if (S[i + 1] == 0.0) {
-      out[i] = left; /* last cell with mass: the remainder, sum is n */
-    } else {
-      out[i] = binomial_u64(r, p[i] / S[i], left);
-    }
-    left -= out[i];
-  }
+  draw_block(r, p, S, C, &left, out);
   free(S);
   return AS_OK;
 }
@@ -376,4 +432,100 @@ int as_pref_sample_records_flip(const as_instance *inst, double beta,
                       "as_pref_sample_records: out of memory (K = %zu, V = %zu)",
                       K, V);
   return rc;
+}
+
+/* ------------------------------------------- sampling context by context */
+
+struct as_pref_stream {
+  const as_instance *inst;
+  int pairs;
+  double beta, flip;
+  gsl_rng *r;    /* borrowed */
+  uint64_t left; /* records not yet drawn */
+  size_t x;      /* next context */
+  double *S_at;  /* K + 1 suffix masses at the context boundaries */
+  double *p, *S; /* one context's probabilities and suffix masses */
+};
+
+static void stream_probs(const as_pref_stream *s, size_t x)
+{
+  if (s->pairs)
+    as_pref_pair_probs_ctx(s->inst, x, s->p);
+  else
+    as_pref_cell_probs_ctx(s->inst, s->beta, s->flip, x, s->p);
+}
+
+void as_pref_stream_free(as_pref_stream *s)
+{
+  if (s == NULL)
+    return;
+  free(s->S_at);
+  free(s->p);
+  free(s->S);
+  free(s);
+}
+
+/* The backward pre-pass: S_at[x] = mass of contexts x.., summed cell by
+ * cell from the end exactly as as_pref_multinomial sums the whole table. */
+static int stream_boundaries(as_pref_stream *s, as_err *err)
+{
+  size_t K = s->inst->K, C = s->inst->V * s->inst->V;
+  s->S_at[K] = 0.0;
+  for (size_t x = K; x-- > 0;) {
+    stream_probs(s, x);
+    for (size_t i = 0; i < C; i++)
+      if (!isfinite(s->p[i]) || s->p[i] < 0.0)
+        return as_err_set(err, AS_EINVAL, "multinomial: probability p[%zu] "
+                          "= %g is not finite and >= 0", x * C + i, s->p[i]);
+    suffix_block(s->p, C, s->S_at[x + 1], s->S);
+    s->S_at[x] = s->S[0];
+  }
+  if (!(s->S_at[0] > 0.0) || !isfinite(s->S_at[0]))
+    return as_err_set(err, AS_EINVAL, "multinomial: total probability %g is "
+                      "not positive and finite", s->S_at[0]);
+  return AS_OK;
+}
+
+int as_pref_stream_new(const as_instance *inst, int pairs, double beta,
+                       double flip, uint64_t n, gsl_rng *r,
+                       as_pref_stream **out, as_err *err)
+{
+  *out = NULL;
+  int rc = pairs ? as_instance_check(inst, err)
+                : as_pref_cell_probs_check(inst, beta, flip, err);
+  if (rc != AS_OK)
+    return rc;
+  size_t K = inst->K, C = inst->V * inst->V;
+  as_pref_stream *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return as_err_set(err, AS_ENOMEM, "pref stream: out of memory");
+  *s = (as_pref_stream){.inst = inst, .pairs = pairs, .beta = beta,
+                        .flip = flip, .r = r, .left = n};
+  s->S_at = malloc((K + 1) * sizeof *s->S_at);
+  s->p = malloc(C * sizeof *s->p);
+  s->S = malloc((C + 1) * sizeof *s->S);
+  if (s->S_at == NULL || s->p == NULL || s->S == NULL)
+    rc = as_err_set(err, AS_ENOMEM, "pref stream: out of memory (V = %zu)",
+                    inst->V);
+  else
+    rc = stream_boundaries(s, err);
+  if (rc != AS_OK) {
+    as_pref_stream_free(s);
+    return rc;
+  }
+  *out = s;
+  return AS_OK;
+}
+
+int as_pref_stream_next(as_pref_stream *s, uint64_t *N, as_err *err)
+{
+  size_t C = s->inst->V * s->inst->V;
+  if (s->x >= s->inst->K)
+    return as_err_set(err, AS_EINVAL, "pref stream: all %zu contexts drawn",
+                      s->inst->K);
+  stream_probs(s, s->x);
+  suffix_block(s->p, C, s->S_at[s->x + 1], s->S);
+  draw_block(s->r, s->p, s->S, C, &s->left, N);
+  s->x++;
+  return AS_OK;
 }

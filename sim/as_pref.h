@@ -38,8 +38,20 @@ int as_pref_cell_probs(const as_instance *inst, double beta, double *p,
 int as_pref_cell_probs_flip(const as_instance *inst, double beta, double flip,
                             double *p, as_err *err);
 
+/* The checks of as_pref_cell_probs_flip (β, flip, instance) alone. */
+int as_pref_cell_probs_check(const as_instance *inst, double beta,
+                             double flip, as_err *err);
+
+/* One context's V×V block of as_pref_cell_probs_flip (inputs already
+ * checked): what the streamed runs recompute instead of holding K·V². */
+void as_pref_cell_probs_ctx(const as_instance *inst, double beta, double flip,
+                            size_t x, double *p);
+
 /* Same for unlabelled ordered pairs: q(x,a,b) = ρ(x) μ'(a|x) μ'(b|x). */
 int as_pref_pair_probs(const as_instance *inst, double *q, as_err *err);
+
+/* One context's V×V block of as_pref_pair_probs (instance checked). */
+void as_pref_pair_probs_ctx(const as_instance *inst, size_t x, double *q);
 
 /* N ~ Multinomial(n, p) by conditional binomials over the K·V² cells:
  * cost independent of n (gsl_ran_binomial takes an unsigned int, so for
@@ -94,5 +106,20 @@ int as_pref_multinomial(gsl_rng *r, uint64_t n, const double *p, size_t C,
 /* M ~ Multinomial(m, ρ μ' μ') (unlabelled pairs, docs/reference.md §2). */
 int as_pref_sample_unlabelled(const as_instance *inst, uint64_t m,
                               gsl_rng *r, as_counts *out, as_err *err);
+
+/* The same multinomials drawn context by context (issue 8): memory O(K +
+ * V²) instead of K·V², and exactly the draws of as_pref_sample_counts_flip
+ * (pairs = 0) or as_pref_sample_unlabelled (pairs = 1, beta and flip
+ * unused) on generator r (borrowed, advanced by each call).  A backward
+ * pre-pass computes the suffix mass at every context boundary (K·V²
+ * probability evaluations), so the conditional binomials of each context
+ * see the whole-table S_i bit for bit. */
+typedef struct as_pref_stream as_pref_stream;
+int as_pref_stream_new(const as_instance *inst, int pairs, double beta,
+                       double flip, uint64_t n, gsl_rng *r,
+                       as_pref_stream **out, as_err *err);
+/* The next context's V×V counts (contexts 0, 1, … in order). */
+int as_pref_stream_next(as_pref_stream *s, uint64_t *N, as_err *err);
+void as_pref_stream_free(as_pref_stream *s);
 
 #endif

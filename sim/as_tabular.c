@@ -266,7 +266,7 @@ double as_tab_beta_dpo(const as_config *cfg, double beta)
   return isnan(cfg->hp.beta_dpo) ? beta : cfg->hp.beta_dpo;
 }
 
-int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
+int as_tab_unit_begin(const as_config *cfg, size_t cell, long rep,
                       as_tab_unit *u, as_err *err)
 {
   memset(u, 0, sizeof *u);
@@ -277,10 +277,19 @@ int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
   u->gamma = as_tab_gamma(cfg, u->beta);
   u->beta_dpo = as_tab_beta_dpo(cfg, u->beta);
   u->m = NAN;
+  int rc = as_tab_draw_instance(cfg, rep, &u->inst, NULL, err);
+  if (rc == AS_OK)
+    as_tab_data_init(&u->d, u->inst, u->n, NULL, NULL);
+  return rc;
+}
+
+int as_tab_unit_setup(const as_config *cfg, size_t cell, long rep, int need,
+                      as_tab_unit *u, as_err *err)
+{
   size_t K = cfg->instance.K, V = cfg->instance.V, cells = K * V * V;
   int rc;
 
-  if ((rc = as_tab_draw_instance(cfg, rep, &u->inst, NULL, err)) != AS_OK)
+  if ((rc = as_tab_unit_begin(cfg, cell, rep, u, err)) != AS_OK)
     goto fail;
   if ((rc = as_tab_cell_data(cfg, cell, rep, u->inst, u->beta, u->n,
                              need & AS_TAB_NEED_Q, &u->P, &u->Q, &u->m, err))
@@ -396,14 +405,24 @@ int as_tab_cand_metrics(const as_config *cfg, as_method m,
                         const double *met_reward, as_tab_cand *c,
                         as_err *err)
 {
+  return as_tab_cand_metrics_win(cfg, m, inst, beta, met_reward, NULL, c,
+                                 err);
+}
+
+int as_tab_cand_metrics_win(const as_config *cfg, as_method m,
+                            const as_instance *inst, double beta,
+                            const double *met_reward, const double *win,
+                            as_tab_cand *c, as_err *err)
+{
   c->met_inst = inst;
   c->met_beta = beta;
   c->met_reward = met_reward;
+  c->met_win = win;
   c->partial = cfg->tuning != AS_TUNING_FIXED &&
                as_tab_method_has_lambda(m) && cfg->n_lambda > 1;
   if (!c->partial)
-    return as_metrics_compute(inst, beta, c->log_pi, met_reward, &c->met,
-                              err);
+    return as_metrics_compute_win(inst, beta, c->log_pi, met_reward, win,
+                                  &c->met, err);
   as_metrics nan = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
   c->met = nan;
   return as_metrics_fwd_kl(inst, beta, c->log_pi, &c->met.fwd_kl, err);
@@ -415,8 +434,8 @@ static int cand_complete(as_tab_cand *c, as_err *err)
   if (!c->partial)
     return AS_OK;
   c->partial = 0;
-  return as_metrics_compute(c->met_inst, c->met_beta, c->log_pi,
-                            c->met_reward, &c->met, err);
+  return as_metrics_compute_win(c->met_inst, c->met_beta, c->log_pi,
+                                c->met_reward, c->met_win, &c->met, err);
 }
 
 int as_tab_run_grid(const as_config *cfg, as_tab_fit_fn fit,

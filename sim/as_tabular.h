@@ -104,6 +104,10 @@ enum { AS_TAB_NEED_REWARD = 1, AS_TAB_NEED_Q = 2, AS_TAB_NEED_HELDOUT = 4 };
 int as_tab_unit_setup(const as_config *cfg, size_t cell, long replicate,
                       int need, as_tab_unit *u, as_err *err);
 void as_tab_unit_free(as_tab_unit *u);
+/* The unit without its data (P, Q, Pval, reward NULL; u->d over the
+ * instance only): what a streamed unit starts from (as_stream.h). */
+int as_tab_unit_begin(const as_config *cfg, size_t cell, long replicate,
+                      as_tab_unit *u, as_err *err);
 
 /* as_fit options of the configuration at the unit's β (λ = NAN: a method
  * without λ). */
@@ -117,6 +121,17 @@ void as_tab_fit_opts_cfg(const as_config *cfg, double beta, as_method m,
 int as_tab_method_has_lambda(as_method m);
 int as_tab_method_needs_reward(as_method m);
 int as_tab_method_needs_q(as_method m);
+
+/* The tabular kind's unit (cell, rep) (as_kind_tabular.c): streamed —
+ * data drawn, reward and every candidate fitted context by context
+ * (as_stream.h, as_fit_stream), memory O(V²) + K·V per candidate — unless
+ * a method cannot be (as_fit_stream_new's AS_ENOTSUP: dpo_steps), then on
+ * whole K·V² tables; *streamed says which.  Rows are the same bit for bit
+ * either way; as_tab_run_unit_dense always uses whole tables (tests). */
+int as_tab_run_unit_streamed(const as_config *cfg, size_t cell, long rep,
+                             as_rows *out, int *streamed, as_err *err);
+int as_tab_run_unit_dense(const as_config *cfg, size_t cell, long rep,
+                          as_rows *out, as_err *err);
 
 /* ---- E9: the bound quantity of config key `bounds` */
 
@@ -161,6 +176,7 @@ typedef struct as_tab_cand {
   const as_instance *met_inst;
   double met_beta;
   const double *met_reward;
+  const double *met_win; /* as_metrics_win_ref of the unit, or NULL */
 } as_tab_cand;
 
 /* The metrics of candidate c of method m (as_metrics_compute on c->log_pi
@@ -173,6 +189,13 @@ int as_tab_cand_metrics(const as_config *cfg, as_method m,
                         const as_instance *inst, double beta,
                         const double *met_reward, as_tab_cand *c,
                         as_err *err);
+
+/* The same with the unit's as_metrics_win_ref (K·V, may be NULL), which a
+ * unit computes once for all its candidates: the same values. */
+int as_tab_cand_metrics_win(const as_config *cfg, as_method m,
+                            const as_instance *inst, double beta,
+                            const double *met_reward, const double *win,
+                            as_tab_cand *c, as_err *err);
 
 /* The row of candidate c (as_result_row_init, then λ when has_lambda, the
  * metrics, the held-out score, the counts and the status); the kind sets

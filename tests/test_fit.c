@@ -739,6 +739,130 @@ START_TEST(test_non_finite_status)
 }
 END_TEST
 
+/* Issue 8: as_fit_stream, fed one context at a time, reproduces as_fit /
+ * as_fit_with_reward / as_reward_fit bit for bit: rows, status, counts,
+ * the largest criterion and ‖θ‖ (the running sums carried in order). */
+static void same_result(const char *what, const as_fit_result *a,
+                        const as_fit_result *b)
+{
+  size_t KV = (size_t)K * NV;
+  ck_assert_msg((a->log_pi == NULL) == (b->log_pi == NULL) &&
+                    (a->log_pi == NULL ||
+                     memcmp(a->log_pi, b->log_pi, KV * sizeof(double)) == 0),
+                "%s: log pi differs", what);
+  ck_assert_msg((a->reward == NULL) == (b->reward == NULL) &&
+                    (a->reward == NULL ||
+                     memcmp(a->reward, b->reward, KV * sizeof(double)) == 0),
+                "%s: reward differs", what);
+  ck_assert_msg(a->status == b->status && a->iterations == b->iterations &&
+                    a->contexts_not_converged == b->contexts_not_converged &&
+                    a->reward_no_mle == b->reward_no_mle &&
+                    a->reward_unidentified == b->reward_unidentified &&
+                    a->pairs_unidentified == b->pairs_unidentified &&
+                    a->not_unique == b->not_unique &&
+                    a->unbounded == b->unbounded &&
+                    a->collapsed == b->collapsed &&
+                    a->pmle_escapes == b->pmle_escapes,
+                "%s: report differs (status %d/%d, it %ld/%ld, nc %zu/%zu)",
+                what, a->status, b->status, a->iterations, b->iterations,
+                a->contexts_not_converged, b->contexts_not_converged);
+  ck_assert_msg(memcmp(&a->theta_norm, &b->theta_norm, sizeof(double)) == 0
+                    && memcmp(&a->criterion, &b->criterion,
+                              sizeof(double)) == 0,
+                "%s: theta_norm %.17g/%.17g criterion %.17g/%.17g", what,
+                a->theta_norm, b->theta_norm, a->criterion, b->criterion);
+}
+
+static void stream_all(as_fit_stream *s, const as_data *d,
+                       const double *reward, as_fit_result *res)
+{
+  as_err e;
+  size_t C = (size_t)NV * NV;
+  for (size_t x = 0; x < K; x++)
+    ck_assert_msg(as_fit_stream_context(s, d->P + x * C,
+                                        d->Q ? d->Q + x * C : NULL,
+                                        reward ? reward + x * NV : NULL, &e)
+                      == AS_OK, "context %zu: %s", x, e.msg);
+  ck_assert_msg(as_fit_stream_finish(s, res, &e) == AS_OK, "%s", e.msg);
+}
+
+static void stream_vs_dense(const as_data *d, double n)
+{
+  static const struct { as_method m; double lambda; } cases[] = {
+    {AS_METHOD_PMLE, 0.0}, {AS_METHOD_PMLE, 0.5}, {AS_METHOD_DPO, 0.0},
+    {AS_METHOD_REWARD, 0.0}, {AS_METHOD_DISTILL, 0.0},
+    {AS_METHOD_DISTILL, 0.3}, {AS_METHOD_REBEL, 0.3},
+    {AS_METHOD_REBEL_ITER, 1.0}, {AS_METHOD_IPO, 0.0}, {AS_METHOD_CDPO, 0.0},
+    {AS_METHOD_SLIC, 0.0}, {AS_METHOD_RDPO, 0.0}, {AS_METHOD_SPPO, 0.0},
+    {AS_METHOD_NASH, 1.0}};
+  as_err e;
+  double ridge = isfinite(n) ? 1.0 / n : 0.0, r[K * NV];
+  as_fit_result rd, rs;
+  ck_assert_int_eq(as_reward_fit(d, ridge, r, &rd, &e), AS_OK);
+  as_fit_stream *s = NULL;
+  ck_assert_int_eq(as_fit_stream_new_reward(d, ridge, &s, &e), AS_OK);
+  stream_all(s, d, NULL, &rs);
+  as_fit_stream_free(s);
+  ck_assert(memcmp(rs.reward, r, sizeof r) == 0);
+  ck_assert(rs.status == rd.status && rs.iterations == rd.iterations &&
+            rs.reward_no_mle == rd.reward_no_mle &&
+            memcmp(&rs.theta_norm, &rd.theta_norm, sizeof(double)) == 0);
+  as_fit_result_free(&rs);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    as_fit_opts o;
+    as_fit_opts_default(&o);
+    o.method = cases[i].m;
+    o.lambda = cases[i].lambda;
+    o.beta = BETA;
+    const char *name = as_method_name(o.method);
+    int wr = o.method == AS_METHOD_DISTILL || o.method == AS_METHOD_REBEL ||
+             o.method == AS_METHOD_REBEL_ITER || o.method == AS_METHOD_SPPO ||
+             o.method == AS_METHOD_NASH;
+    as_fit_result a, b;
+    int rc = wr ? as_fit_with_reward(&o, d, r, &a, &e) : as_fit(&o, d, &a, &e);
+    ck_assert_msg(rc == AS_OK, "%s: %s", name, e.msg);
+    ck_assert_int_eq(as_fit_stream_new(&o, d, wr, &s, &e), AS_OK);
+    stream_all(s, d, wr ? r : NULL, &b);
+    as_fit_stream_free(s);
+    same_result(name, &a, &b);
+    as_fit_result_free(&a);
+    as_fit_result_free(&b);
+  }
+}
+
+START_TEST(test_stream_same_fit)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 808);
+  popu pp;
+  make_popu(&pp, r);
+  as_data d = data_of(&pp);
+  stream_vs_dense(&d, INFINITY);
+  /* sparse counts: contexts without an MLE, pairs never drawn */
+  unsigned int N[K * NV * NV], M[K * NV * NV];
+  gsl_ran_multinomial(r, K * NV * NV, 40, pp.P, N);
+  gsl_ran_multinomial(r, K * NV * NV, 30, pp.Q, M);
+  for (size_t i = 0; i < K * NV * NV; i++) {
+    pp.P[i] = N[i] / 40.0;
+    pp.Q[i] = M[i] / 30.0;
+  }
+  d.n = 40;
+  stream_vs_dense(&d, 40);
+  /* not streamed: the closed forms and DPO's total-loss steps */
+  as_fit_opts o;
+  as_fit_opts_default(&o);
+  o.method = AS_METHOD_DPO;
+  o.dpo_steps = 3;
+  as_fit_stream *s = NULL;
+  as_err e;
+  ck_assert_int_eq(as_fit_stream_new(&o, &d, 0, &s, &e), AS_ENOTSUP);
+  o.method = AS_METHOD_RKL;
+  ck_assert_int_eq(as_fit_stream_new(&o, &d, 1, &s, &e), AS_ENOTSUP);
+  ck_assert(s == NULL);
+  gsl_rng_free(r);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
   Suite *s = suite_create("fit");
@@ -757,6 +881,7 @@ static Suite *fit_suite(void)
   tcase_add_test(tc, test_not_converged_union);
   tcase_add_test(tc, test_reward_honours_max_iter);
   tcase_add_test(tc, test_non_finite_status);
+  tcase_add_test(tc, test_stream_same_fit);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -63,11 +63,13 @@ ALIGNSIM_MEM_LIMIT=1G run_limited "$T/o" "$T/e" "$A" run "$T/size.cfg" --out "$T
 check "F1 class size 1e8: exit 2" test $? -eq 2
 check "F1 class size 1e8: line of the class and the figure" \
   grep -q "^alignsim: $T/size.cfg:8: a finite class of 100000000 members .* memory limit" "$T/e"
-printf 'experiment = "h";\ninstance = { K = 1000; V = 1000; };\nbeta = 1.0;\nn = [100];\nlambda = [1.0];\nmethods = ["rkl"];\nreplicates = 1;\n' > "$T/kv.cfg"
+# (the tabular kind streams its count tables context by context, issue 8:
+# K·V rows are what a K = 10^4, V = 1000 instance asks for first)
+printf 'experiment = "h";\ninstance = { K = 10000; V = 1000; };\nbeta = 1.0;\nn = [100];\nlambda = [1.0];\nmethods = ["rkl"];\nreplicates = 1;\n' > "$T/kv.cfg"
 ALIGNSIM_MEM_LIMIT=1G run_limited "$T/o" "$T/e" "$A" run "$T/kv.cfg" --out "$T/r2" --quiet --no-plots
-check "F1 K = V = 1000: exit 2" test $? -eq 2
-check "F1 K = V = 1000: line of the instance and the figure" \
-  grep -q "^alignsim: $T/kv.cfg:2: K = 1000, V = 1000 .* memory limit" "$T/e"
+check "F1 K = 10^4, V = 1000: exit 2" test $? -eq 2
+check "F1 K = 10^4, V = 1000: line of the instance and the figure" \
+  grep -q "^alignsim: $T/kv.cfg:2: K = 10000, V = 1000 .* memory limit" "$T/e"
 check "F1 nothing written" test ! -e "$T/r1" -a ! -e "$T/r2"
 "$A" --mem-limit 1G run "$T/kv.cfg" --out "$T/r2" --quiet --no-plots 2>"$T/e"
 check "F1 --mem-limit: same refusal" grep -q "memory limit of 1073741824" "$T/e"

@@ -284,6 +284,31 @@ START_TEST(test_fwd_kl_alone_is_identical)
 }
 END_TEST
 
+/* The win rate's inner sum computed once per unit (as_metrics_win_ref,
+ * issue 8) gives as_metrics_compute's metrics bit for bit. */
+START_TEST(test_win_ref_cached_is_identical)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 31);
+  as_instance *inst = random_instance(r);
+  double lp[15], rw[15], win[15];
+  ck_assert_int_eq(as_metrics_win_ref(inst, 1.3, win, NULL), 0);
+  for (int rep = 0; rep < 10; rep++) {
+    for (size_t x = 0; x < 3; x++) {
+      random_logp(r, 5, 3.0, lp + 5 * x);
+      random_logp(r, 5, 1.0, rw + 5 * x);
+    }
+    as_metrics a, b;
+    ck_assert_int_eq(as_metrics_compute(inst, 1.3, lp, rw, &a, NULL), 0);
+    ck_assert_int_eq(as_metrics_compute_win(inst, 1.3, lp, rw, win, &b, NULL),
+                     0);
+    ck_assert(memcmp(&a, &b, sizeof a) == 0);
+  }
+  as_instance_free(inst);
+  gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(test_compute_at_target)
 {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -524,6 +549,7 @@ int main(void)
   tcase_add_test(tc, test_shift_invariance);
   tcase_add_test(tc, test_compute_at_target);
   tcase_add_test(tc, test_fwd_kl_alone_is_identical);
+  tcase_add_test(tc, test_win_ref_cached_is_identical);
   tcase_add_test(tc, test_win_rate);
   tcase_add_test(tc, test_rewards_and_logits);
   tcase_add_test(tc, test_rho_and_infinite);

@@ -16,6 +16,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "as_instance.h"
+#include "as_math.h"
 #include "as_pref.h"
 #include "as_rng.h"
 
@@ -670,6 +671,91 @@ START_TEST(test_label_flip_law)
 }
 END_TEST
 
+/* Issue 8: the multinomial drawn context by context (as_pref_stream) gives
+ * the whole-table draws bit for bit — labelled (with label noise) and
+ * unlabelled, small and huge n — and leaves the generator where the whole
+ * table leaves it. */
+START_TEST(test_stream_same_draws)
+{
+  as_instance *inst = drawn(5, 4, 1.5, 606);
+  size_t C = 4 * 4, KC = 5 * C;
+  const uint64_t ns[] = {1, 37, 5000, (uint64_t)1 << 40};
+  for (int pairs = 0; pairs < 2; pairs++)
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+      gsl_rng *r1 = as_rng_new(99, k), *r2 = as_rng_new(99, k);
+      as_counts *c = as_counts_new(5, 4);
+      as_err e;
+      int rc = pairs ? as_pref_sample_unlabelled(inst, ns[k], r1, c, &e)
+                     : as_pref_sample_counts_flip(inst, 0.7, 0.1, ns[k], r1,
+                                                  c, &e);
+      ck_assert_int_eq(rc, AS_OK);
+      as_pref_stream *s = NULL;
+      ck_assert_int_eq(as_pref_stream_new(inst, pairs, 0.7, 0.1, ns[k], r2,
+                                          &s, &e), AS_OK);
+      uint64_t *N = malloc(KC * sizeof *N);
+      for (size_t x = 0; x < 5; x++)
+        ck_assert_int_eq(as_pref_stream_next(s, N + x * C, &e), AS_OK);
+      ck_assert_int_eq(as_pref_stream_next(s, N, &e), AS_EINVAL);
+      ck_assert_msg(memcmp(N, c->N, KC * sizeof *N) == 0,
+                    "pairs %d n %llu: streamed counts differ", pairs,
+                    (unsigned long long)ns[k]);
+      ck_assert(gsl_rng_get(r1) == gsl_rng_get(r2));
+      free(N);
+      as_pref_stream_free(s);
+      as_counts_free(c);
+      gsl_rng_free(r1);
+      gsl_rng_free(r2);
+    }
+  /* and the per-context probabilities are the table's blocks */
+  double *p = cell_probs(inst, 0.7), blk[16];
+  for (size_t x = 0; x < 5; x++) {
+    as_pref_cell_probs_ctx(inst, 0.7, 0.0, x, blk);
+    ck_assert(memcmp(blk, p + x * C, sizeof blk) == 0);
+  }
+  free(p);
+  as_instance_free(inst);
+}
+END_TEST
+
+/* The cell probabilities bit for bit against the direct formula (one
+ * as_log_sigmoid per cell and direction, as before issue 8 shared them
+ * between (a, b) and (b, a)), with and without label noise, ties and
+ * β of both sizes. */
+START_TEST(test_cell_probs_exact)
+{
+  as_instance *inst = drawn(3, 7, 2.0, 4141);
+  inst->log_pi_star[2] = inst->log_pi_star[3]; /* a tie: t = 0 */
+  size_t V = 7;
+  double p[7 * 7];
+  const double flips[] = {0.0, 0.2}, betas[] = {0.3, 1.0, 40.0};
+  for (size_t f = 0; f < 2; f++)
+    for (size_t bi = 0; bi < 3; bi++)
+      for (size_t x = 0; x < 3; x++) {
+        double beta = betas[bi], flip = flips[f];
+        as_pref_cell_probs_ctx(inst, beta, flip, x, p);
+        const double *lmu = inst->log_mu + x * V;
+        const double *ls = inst->log_pi_star + x * V;
+        double lr = inst->log_rho[x];
+        for (size_t a = 0; a < V; a++)
+          for (size_t b = 0; b < V; b++) {
+            double dl = ls[a] - ls[b], lw = as_log_sigmoid(beta * dl), w = lw;
+            if (flip > 0) {
+              double ll = as_log_sigmoid(-beta * dl);
+              double hi = fmax(lw + log1p(-flip), ll + log(flip));
+              double lo = fmin(lw + log1p(-flip), ll + log(flip));
+              w = hi + log1p(exp(lo - hi));
+            }
+            double want = a == b ? exp(lr + 2.0 * lmu[a])
+                                 : exp(M_LN2 + lr + lmu[a] + lmu[b] + w);
+            ck_assert_msg(memcmp(&want, &p[a * V + b], sizeof want) == 0,
+                          "x %zu (%zu, %zu) beta %g flip %g: %.17g vs %.17g",
+                          x, a, b, beta, flip, p[a * V + b], want);
+          }
+      }
+  as_instance_free(inst);
+}
+END_TEST
+
 static Suite *pref_suite(void)
 {
   Suite *s = suite_create("pref");
@@ -690,6 +776,8 @@ static Suite *pref_suite(void)
   tcase_add_test(tc, test_unlabelled_law);
   tcase_add_test(tc, test_reproducible);
   tcase_add_test(tc, test_records_progress);
+  tcase_add_test(tc, test_stream_same_draws);
+  tcase_add_test(tc, test_cell_probs_exact);
   suite_add_tcase(s, tc);
   return s;
 }
