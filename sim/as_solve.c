@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "as_cg.h"
+
 /* Largest change of any logit in one Newton step (nats). */
 #define AS_SOLVE_MAX_STEP 30.0
 
@@ -52,6 +54,16 @@ static int stalled(stall_watch *w, long it, double f, double pmax)
   w->f = f;
   return 0;
 }
+
+/* From this V on, the objective is prepared once per solve
+ * (as_obj_prepare) and the Newton direction comes from conjugate
+ * gradients (as_cg.h) instead of the dense O(V³) factorisation, with the
+ * dense path kept as the fallback.  Why 128: every experiment of the
+ * gallery has V ≤ 10 and stays bit-identical; bench_solve measures CG
+ * ahead from V ≈ 100 on.  Relative residual of the CG solve: the
+ * direction then agrees with the dense one to ~1e-10 relative (tests). */
+#define AS_SOLVE_LARGE_V 128
+#define AS_SOLVE_CG_RTOL 1e-11
 
 /* Entries with log π_y below this are in the exponential tail, where the
  * objective's dependence on θ_y is e^θ_y·h(θ_y) with h slowly varying. */
@@ -169,11 +181,35 @@ static void project_out_ones(size_t V, double *v)
  *   touches) keeps p_y = 0;
  * - an indefinite or singular remainder gets the smallest shift τI (scaled
  *   units) from a geometric ladder that lets the factorisation succeed.
- * idx, s: V scratch each. */
+ * idx, s: V scratch each; cgw (7V, or NULL: dense only): the same system by
+ * conjugate gradients first (large V). */
+/* The reduced system by conjugate gradients (as_cg.h): 0 with p and *dec
+ * set, −1 when the dense path must decide.  cgw: 7V scratch. */
+static int cg_direction(size_t V, const double *H, const double *g,
+                        size_t n, const size_t *idx, const double *s,
+                        int gauge, double *p, double *dec, double *cgw)
+{
+  double *b = cgw, *y = b + V, *work = y + V;
+  for (size_t a = 0; a < n; a++)
+    b[a] = -s[a] * g[idx[a]];
+  long iters;
+  if (as_cg_solve(V, H, n, idx, s, b, AS_SOLVE_CG_RTOL, 2 * (long)n + 50,
+                  y, work, &iters) != 0)
+    return -1;
+  *dec = 0.0;
+  for (size_t a = 0; a < n; a++) {
+    *dec += b[a] * y[a];
+    p[idx[a]] = s[a] * y[a];
+  }
+  if (gauge)
+    project_out_ones(V, p);
+  return 0;
+}
+
 static int newton_direction(size_t V, const double *theta, const double *H,
                             const double *g,
                             int gauge, double *L, double *p, size_t *idx,
-                            double *s, double *dec)
+                            double *s, double *dec, double *cgw)
 {
   *dec = 0.0;
   size_t k = V;
@@ -202,6 +238,10 @@ static int newton_direction(size_t V, const double *theta, const double *H,
   }
   if (n == 0)
     return 0;
+  if (cgw != NULL && cg_direction(V, H, g, n, idx, s, gauge, p, dec, cgw) == 0)
+    return 0;
+  for (size_t a = 0; a < n; a++)
+    p[idx[a]] = 0.0; /* a failed CG may have written some */
   double tau = 0.0;
   for (int attempt = 0; attempt < 40; attempt++) {
     for (size_t a = 0; a < n; a++)
@@ -250,17 +290,31 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
     return as_err_set(err, AS_EINVAL,
                       "as_solve_newton: V = %zu, tol = %g, max_iter = %ld",
                       V, o->tol, o->max_iter);
-  double *buf = malloc((3 * V * V + 7 * V) * sizeof *buf);
+  int large = V >= AS_SOLVE_LARGE_V;
+  as_obj_prep *prep = NULL;
+  as_ctx_data dl;
+  if (large) {
+    if (as_obj_prepare(obj, d, &prep) != AS_OK)
+      return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
+    if (prep != NULL) {
+      dl = *d;
+      dl.prep = prep;
+      d = &dl;
+    }
+  }
+  double *buf = malloc((3 * V * V + (large ? 14 : 7) * V) * sizeof *buf);
   size_t *idx = malloc(V * sizeof *idx);
   if (buf == NULL || idx == NULL) {
     free(buf);
     free(idx);
+    as_obj_prep_free(prep);
     return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
   }
   double *H = buf, *L = H + V * V, *g = L + V * V, *p = g + V,
          *th = p + V, *trial = th + V, *sc = trial + V;
   /* the full step's gradient and Hessian, kept when the step is taken */
   double *H1 = sc + 2 * V, *g1 = H1 + V * V;
+  double *cgw = large ? g1 + V : NULL;
   memcpy(th, theta, V * sizeof *th);
   /* Gauge: work (and return) centred, Σθ = 0, so that log π = θ − lse(θ)
    * keeps full precision whatever constant the caller's start carried. */
@@ -272,6 +326,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
   if (rc != AS_OK) {
     free(buf);
     free(idx);
+    as_obj_prep_free(prep);
     return as_err_set(err, rc, "%s: objective cannot be evaluated "
                       "(missing or non-finite data, or a parameter out of "
                       "range)", obj->name);
@@ -288,7 +343,8 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
      * rounding-level mean would swamp the components of tiny-probability
      * logits, which are exactly the ones the trap is about. */
     double dec = 0.0;
-    if (newton_direction(V, th, H, g, o->gauge, L, p, idx, sc, &dec) != 0) {
+    if (newton_direction(V, th, H, g, o->gauge, L, p, idx, sc, &dec,
+                         cgw) != 0) {
       status = AS_EDIVERGE;
       break;
     }
@@ -379,6 +435,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
   memcpy(theta, th, V * sizeof *th);
   free(buf);
   free(idx);
+  as_obj_prep_free(prep);
   if (status != AS_OK)
     as_err_set(err, status, "%s: Newton %s after %ld iterations (decrement "
                "%.3g, tol %.3g; largest step %.3g nats, tol %.3g)", obj->name,

@@ -9,6 +9,7 @@
 #include "as_error.h"
 #include "as_math.h"
 #include "as_objective.h"
+#include "obj_btw.h"
 #include "obj_terms.h"
 
 /* The pair {a,b} at reward gap u = r̂_a − r̂_b and logit gap t: both
@@ -34,12 +35,49 @@ static void distill_pair(const obj_pair *pu, double u, const obj_pair *pt,
   *d2 = st * sm;
 }
 
+int obj_distill_weights(const as_ctx_data *d, double *W, double *cst)
+{
+  size_t V = d->V;
+  double *zs = malloc(2 * V * sizeof *zs);
+  if (zs == NULL)
+    return AS_ENOMEM;
+  obj_exps(V, d->reward, 1.0, NULL, zs);
+  *cst = 0.0;
+  for (size_t a = 0; a < V; a++) {
+    W[a * V + a] = 0.0; /* a tie: KL(Bern(½)‖Bern(σ(0))) = 0 */
+    for (size_t b = a + 1; b < V; b++) {
+      double w = d->Q[a * V + b] + d->Q[b * V + a];
+      double u = d->reward[a] - d->reward[b];
+      obj_pair pu = obj_pair_at(zs + V, a, b, u, 1);
+      double p = u >= 0.0 ? pu.s_hi : pu.s_lo, q = u >= 0.0 ? pu.s_lo
+                                                           : pu.s_hi;
+      double lp = -pu.l1p - fmax(-u, 0.0), lq = -pu.l1p - fmax(u, 0.0);
+      W[a * V + b] = w * p;
+      W[b * V + a] = w * q;
+      if (w > 0.0)
+        *cst += w * ((p > 0.0 ? p * lp : 0.0) + (q > 0.0 ? q * lq : 0.0));
+    }
+  }
+  free(zs);
+  return AS_OK;
+}
+
 static int distill_eval(const as_ctx_data *d, const double *th, double *f,
                         double *g, double *H)
 {
   size_t V = d->V;
   if (!obj_reward_pairs_ok(d))
     return AS_EINVAL;
+  if (d->prep != NULL) {
+    obj_zero(V, f, g, H);
+    int done = obj_btw_add(d->prep, th, f, g, H);
+    if (done < 0)
+      return AS_ENOMEM;
+    if (done && d->lambda > 0.0)
+      as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);
+    if (done)
+      return AS_OK;
+  }
   double *zs = malloc(4 * V * sizeof *zs);
   if (zs == NULL)
     return AS_ENOMEM;

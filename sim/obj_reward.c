@@ -9,6 +9,7 @@
 #include "as_error.h"
 #include "as_math.h"
 #include "as_objective.h"
+#include "obj_btw.h"
 #include "obj_terms.h"
 
 static int reward_eval(const as_ctx_data *d, const double *r, double *f,
@@ -18,7 +19,10 @@ static int reward_eval(const as_ctx_data *d, const double *r, double *f,
   if (d->P == NULL || !(d->ridge >= 0.0))
     return AS_EINVAL;
   obj_zero(V, f, g, H);
-  int rc = obj_add_bt_nll(V, d->P, r, 1.0, NULL, f, g, H);
+  int done = d->prep != NULL ? obj_btw_add(d->prep, r, f, g, H) : 0;
+  if (done < 0)
+    return AS_ENOMEM;
+  int rc = done ? AS_OK : obj_add_bt_nll(V, d->P, r, 1.0, NULL, f, g, H);
   if (rc != AS_OK)
     return rc;
   if (d->ridge > 0.0)
