@@ -46,8 +46,8 @@ void as_obj_prep_free(as_obj_prep *p)
 }
 
 /* The pairs (a, b), b < n, of row a (w = W_a·, wt = Wᵀ_a·): adds
- * Σ_b (W_ba σ_ab − W_ab σ_ba) to *sg and, with hrow, writes −c2·h_ab to
- * hrow[b] and adds Σ_b h_ab to *sh, h_ab = (W_ab + W_ba) σ_ab σ_ba (the
+ * Σ_b (W_ba σ_ab − W_ab σ_ba) to *sg and, with hrow, sets hrow[b] to
+ * −c2·h_ab and adds Σ_b h_ab to *sh, h_ab = (W_ab + W_ba) σ_ab σ_ba (the
  * product σ_ab σ_ba in one order, so H is exactly symmetric). */
 static void btw_row(size_t n, double ea, const double *restrict e,
                     const double *restrict w, const double *restrict wt,
@@ -63,7 +63,7 @@ static void btw_row(size_t n, double ea, const double *restrict e,
       double hb = (w[b] + wt[b]) * (sab * sba);
       g += wt[b] * sab - w[b] * sba;
       h += hb;
-      hrow[b] -= c2 * hb;
+      hrow[b] = -c2 * hb;
     }
   } else {
 #pragma omp simd reduction(+ : g)
@@ -96,8 +96,8 @@ static double btw_value(const as_obj_prep *pp, const double *z,
   return f;
 }
 
-int obj_btw_add(const as_obj_prep *pp, const double *th, double *f,
-                double *g, double *H)
+int obj_btw_eval(const as_obj_prep *pp, const double *th, double *f,
+                 double *g, double *H)
 {
   size_t V = pp->V;
   double *zs = malloc(2 * V * sizeof *zs);
@@ -111,7 +111,7 @@ int obj_btw_add(const as_obj_prep *pp, const double *th, double *f,
       return 0; /* spread beyond ~708 nats: the per-pair form */
     }
   if (f != NULL)
-    *f += pp->cst + btw_value(pp, z, e);
+    *f = pp->cst + btw_value(pp, z, e);
   double c = pp->c, c2 = c * c;
   for (size_t a = 0; a < V && (g != NULL || H != NULL); a++) {
     const double *w = pp->W + a * V, *wt = pp->Wt + a * V;
@@ -122,9 +122,9 @@ int obj_btw_add(const as_obj_prep *pp, const double *th, double *f,
     btw_row(V - a - 1, e[a], e + a + 1, w + a + 1, wt + a + 1, c2,
             hr != NULL ? hr + a + 1 : NULL, &sg, &sh);
     if (g != NULL)
-      g[a] += c * sg;
+      g[a] = c * sg;
     if (H != NULL)
-      hr[a] += c2 * sh;
+      hr[a] = c2 * sh;
   }
   free(zs);
   return 1;

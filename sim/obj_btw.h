@@ -16,7 +16,7 @@
  * per unordered pair and only when the value is asked for.  Exact
  * (relative precision of every σ) as long as every e_y is a normal
  * number, i.e. the logit spread c·(max θ − min θ) stays below ~708
- * nats; beyond it obj_btw_add reports 0 and the caller uses the
+ * nats; beyond it obj_btw_eval reports 0 and the caller uses the
  * per-pair form (obj_add_bt_nll, distill's pair loop), which handles any
  * gap. */
 #ifndef OBJ_BTW_H
@@ -39,11 +39,12 @@ struct as_obj_prep {
  * constant cst added to every value.  NULL when out of memory. */
 as_obj_prep *obj_btw_new(size_t V, const double *W, double c, double cst);
 
-/* Adds f, g, H (g, H may be NULL; f may be NULL: derivatives only) of
- * −Σ_ab W_ab log σ(c(θ_a − θ_b)) + cst.  Returns 1 when done, 0 when the
- * logit spread is too wide for the fast form (nothing added), −1 when out
- * of memory. */
-int obj_btw_add(const as_obj_prep *pp, const double *th, double *f,
+/* Sets f, g, H (g, H may be NULL; f may be NULL: derivatives only) to
+ * those of −Σ_ab W_ab log σ(c(θ_a − θ_b)) + cst (setting, not adding,
+ * saves a pass over the V×V Hessian).  Returns 1 when done, 0 when the
+ * logit spread is too wide for the fast form (nothing written), −1 when
+ * out of memory. */
+int obj_btw_eval(const as_obj_prep *pp, const double *th, double *f,
                 double *g, double *H);
 
 /* Distill's soft weights W_ab = (Q_ab + Q_ba) p_ab into W[V×V] and its

@@ -69,8 +69,7 @@ static int distill_eval(const as_ctx_data *d, const double *th, double *f,
   if (!obj_reward_pairs_ok(d))
     return AS_EINVAL;
   if (d->prep != NULL) {
-    obj_zero(V, f, g, H);
-    int done = obj_btw_add(d->prep, th, f, g, H);
+    int done = obj_btw_eval(d->prep, th, f, g, H);
     if (done < 0)
       return AS_ENOMEM;
     if (done && d->lambda > 0.0)
