@@ -4,9 +4,11 @@
 
 #include <math.h>
 
-/* out = S H_II S v: u = S v scattered to V coordinates, Hu = H u as a sum
- * of rows (H is symmetric; row-wise axpy runs over contiguous memory and
- * vectorises, a dot product per row would not without reassociation). */
+/* out = S H_II S v: u = S v scattered to V coordinates, Hu = H u from the
+ * upper triangle of the symmetric H (why: a product is memory-bound, and
+ * half the matrix is half the traffic; each row gives a dot product for
+ * Hu_i and an axpy into Hu_k, k > i, from one read, vectorised by the
+ * `omp simd` reduction, see obj_btw.c). */
 static void cg_matvec(size_t V, const double *H, size_t n,
                       const size_t *idx, const double *s, const double *v,
                       double *out, double *u, double *Hu)
@@ -16,13 +18,16 @@ static void cg_matvec(size_t V, const double *H, size_t n,
   for (size_t a = 0; a < n; a++)
     u[idx[a]] = s[a] * v[a];
   for (size_t i = 0; i < V; i++) {
-    double ui = u[i];
-    if (ui == 0.0)
-      continue;
     const double *restrict row = H + i * V;
+    const double *restrict uu = u;
     double *restrict acc = Hu;
-    for (size_t k = 0; k < V; k++)
+    double ui = u[i], dot = row[i] * ui;
+#pragma omp simd reduction(+ : dot)
+    for (size_t k = i + 1; k < V; k++) {
+      dot += row[k] * uu[k];
       acc[k] += row[k] * ui;
+    }
+    Hu[i] += dot;
   }
   for (size_t a = 0; a < n; a++)
     out[a] = s[a] * Hu[idx[a]];

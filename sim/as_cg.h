@@ -3,7 +3,7 @@
  *
  * Solves A y = b for the reduced, unit-diagonal system of the Newton
  * direction, A = S H_II S (I = idx[0..n), S = diag s), with products by
- * the dense V×V Hessian only: O(V²) per iteration instead of the O(V³)
+ * the dense symmetric V×V Hessian only (its upper triangle is read): O(V²) per iteration instead of the O(V³)
  * factorisation (at V = 1000 a product is ~0.6 ms, a hand-written
  * Cholesky ~0.3 s).  The unit-diagonal scaling is the Jacobi
  * preconditioner.  Why not a shift on failure: CG meeting non-positive
