@@ -12,7 +12,7 @@
 #include "as_objective.h"
 #include "obj_terms.h"
 
-as_obj_prep *obj_btw_new(size_t V, const double *W, double c, double cst)
+as_obj_prep *obj_btw_alloc(size_t V, double c)
 {
   as_obj_prep *p = malloc(sizeof *p);
   double *buf = malloc((2 * V * V + V) * sizeof *buf);
@@ -22,19 +22,28 @@ as_obj_prep *obj_btw_new(size_t V, const double *W, double c, double cst)
     return NULL;
   }
   *p = (as_obj_prep){.V = V, .c = c, .W = buf, .Wt = buf + V * V,
-                     .R = buf + 2 * V * V, .cst = cst};
-  memcpy(p->W, W, V * V * sizeof *W);
+                     .R = buf + 2 * V * V, .cst = 0.0};
+  return p;
+}
+
+void obj_btw_finish(as_obj_prep *p, double cst)
+{
+  size_t V = p->V;
+  const double *W = p->W;
+  /* Wᵀ by square tiles (row by row, the writes would walk a column) */
+  for (size_t A = 0; A < V; A += OBJ_TILE)
+    for (size_t B = 0; B < V; B += OBJ_TILE)
+      for (size_t a = A; a < obj_tile_end(A, V); a++)
+        for (size_t b = B; b < obj_tile_end(B, V); b++)
+          p->Wt[b * V + a] = W[a * V + b];
+  p->cst = cst;
   for (size_t a = 0; a < V; a++) {
     double r = 0.0;
-    for (size_t b = 0; b < V; b++) {
-      p->Wt[b * V + a] = W[a * V + b];
-      if (b != a)
-        r += W[a * V + b];
-    }
-    p->R[a] = r;
+    for (size_t b = 0; b < V; b++)
+      r += W[a * V + b];
+    p->R[a] = r - W[a * V + a];
     p->cst += W[a * V + a] * M_LN2; /* −log σ(0): a tie */
   }
-  return p;
 }
 
 void as_obj_prep_free(as_obj_prep *p)
@@ -130,13 +139,24 @@ int obj_btw_eval(const as_obj_prep *pp, const double *th, double *f,
   return 1;
 }
 
+/* Copies the V×V block P into W; 1 if every entry is a finite weight ≥ 0. */
+static int btw_copy_weights(size_t V, const double *P, double *W)
+{
+  int ok = 1;
+  for (size_t i = 0; i < V * V; i++) {
+    W[i] = P[i];
+    ok &= P[i] >= 0.0 && P[i] < INFINITY;
+  }
+  return ok;
+}
+
 /* 1 if every entry of the V×V block is a finite weight ≥ 0. */
 static int btw_weights_ok(size_t V, const double *W)
 {
+  int ok = 1;
   for (size_t i = 0; i < V * V; i++)
-    if (!(W[i] >= 0.0) || !isfinite(W[i]))
-      return 0;
-  return 1;
+    ok &= W[i] >= 0.0 && W[i] < INFINITY;
+  return ok;
 }
 
 int as_obj_prepare(const as_objective_type *obj, const as_ctx_data *d,
@@ -144,21 +164,23 @@ int as_obj_prepare(const as_objective_type *obj, const as_ctx_data *d,
 {
   *out = NULL;
   size_t V = d->V;
-  if (obj == &as_obj_pmle || obj == &as_obj_reward) {
-    double c = obj == &as_obj_pmle ? d->beta : 1.0;
-    if (d->P == NULL || !(c > 0.0) || !btw_weights_ok(V, d->P))
-      return AS_OK; /* eval reports it */
-    *out = obj_btw_new(V, d->P, c, 0.0);
-    return *out != NULL ? AS_OK : AS_ENOMEM;
-  }
-  if (obj != &as_obj_distill || !obj_reward_pairs_ok(d) ||
-      !btw_weights_ok(V, d->Q))
-    return AS_OK;
-  double *W = malloc(V * V * sizeof *W), cst;
-  if (W == NULL)
+  int bt = obj == &as_obj_pmle || obj == &as_obj_reward;
+  double c = obj == &as_obj_pmle || obj == &as_obj_distill ? d->beta : 1.0;
+  if (bt ? d->P == NULL || !(c > 0.0)
+         : obj != &as_obj_distill || !obj_reward_pairs_ok(d) ||
+               !btw_weights_ok(V, d->Q))
+    return AS_OK; /* no prepared form, or eval reports the data */
+  as_obj_prep *pp = obj_btw_alloc(V, c);
+  if (pp == NULL)
     return AS_ENOMEM;
-  *out = obj_distill_weights(d, W, &cst) == AS_OK
-             ? obj_btw_new(V, W, d->beta, cst) : NULL;
-  free(W);
-  return *out != NULL ? AS_OK : AS_ENOMEM;
+  double cst = 0.0;
+  int ok = bt ? btw_copy_weights(V, d->P, pp->W)
+              : obj_distill_weights(d, pp->W, &cst) == AS_OK;
+  if (!ok) {
+    as_obj_prep_free(pp);
+    return bt ? AS_OK : AS_ENOMEM; /* a bad P: eval reports it */
+  }
+  obj_btw_finish(pp, cst);
+  *out = pp;
+  return AS_OK;
 }

@@ -35,9 +35,14 @@ struct as_obj_prep {
   double cst;   /* constant part of f: Σ_a W_aa log 2 + the caller's    */
 };
 
-/* A prepared set for the V×V weights W (copied) at temperature c, the
- * constant cst added to every value.  NULL when out of memory. */
-as_obj_prep *obj_btw_new(size_t V, const double *W, double c, double cst);
+/* A prepared set at temperature c whose weights the caller writes into
+ * ->W (V×V) before obj_btw_finish; NULL when out of memory.  Why in two
+ * steps: distill writes its soft weights in place (no V×V copy). */
+as_obj_prep *obj_btw_alloc(size_t V, double c);
+
+/* Completes it from ->W: Wᵀ, R and the constant (cst plus the ties'
+ * Σ_a W_aa log 2). */
+void obj_btw_finish(as_obj_prep *p, double cst);
 
 /* Sets f, g, H (g, H may be NULL; f may be NULL: derivatives only) to
  * those of −Σ_ab W_ab log σ(c(θ_a − θ_b)) + cst (setting, not adding,
