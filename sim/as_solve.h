@@ -36,7 +36,7 @@
  * a relative residual min(1e-2, ‖b‖) floored at 1e-11, b the scaled
  * gradient (inexact Newton: loose far from the optimum, as tight as the
  * factorisation where the stopping rule reads the decrement and the
- * step; tests/test_solve.c compares the two).
+ * step; tests/test_large_v.c compares the two).
  * Limit: a probability below ~e^-745 underflows to 0 in double, its
  * gradient and curvature are exactly 0 and the logit is invisible to any
  * gradient method; RLHF at λ → 0 gets there (log π_λ ∝ r̂/λ). */
