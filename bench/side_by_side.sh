@@ -8,7 +8,9 @@
 #       of the two are compared by bench/compare_results.py;
 #   (b) E1 in C against bench/e1_numpy.py (the same computation in
 #       vectorised NumPy/SciPy), CPU time;
-#   (c) experiments/scale.cfg at K = V in SCALE_SIZES (default "10 30 100"):
+#   (c) experiments/scale.cfg at K = V in SCALE_SIZES (default "10 30 100";
+#       an entry KxV, e.g. 1x1000, sets K and V apart: one context at
+#       V = 1000 gives the per-context figures without K = 1000's tables):
 #       seconds, peak RSS, largest per-context Newton iteration count;
 #   (d) all ten experiments with figures, wall time, this tree.
 # CPU times, not wall: the machine is shared.
@@ -93,13 +95,15 @@ tmp_out="$out.tmp"
 
   echo "## (c) experiments/scale.cfg at K = V (population and n = 1e9; pmle λ = 0.1, rkl, distill), --threads 2, this tree"
   echo
-  echo "| K = V | CPU s | wall s | peak RSS MB | Newton iterations (largest per context: pmle / rkl / distill, population) |"
+  echo "| K, V | CPU s | wall s | peak RSS MB | Newton iterations (largest per context: pmle / rkl / distill, population) |"
   echo "| --- | --- | --- | --- | --- |"
   for kv in $sizes; do
-    sed -e "s/K = 1000; V = 1000;/K = $kv; V = $kv;/" "$root/experiments/scale.cfg" >"$work/s$kv.cfg"
+    k=${kv%x*}
+    v=${kv#*x}
+    sed -e "s/K = 1000; V = 1000;/K = $k; V = $v;/" "$root/experiments/scale.cfg" >"$work/s$kv.cfg"
     read -r c w m < <(cpu_run "$new" run "$work/s$kv.cfg" --out "$work/s$kv" --threads 2 --no-plots --quiet)
     its=$(awk -F, 'NR > 1 && $7 == "inf" {printf "%s%s", sep, $28; sep = " / "}' "$work/s$kv/results.csv")
-    echo "| $kv | $c | $w | $((m / 1024)) | $its |"
+    echo "| $k, $v | $c | $w | $((m / 1024)) | $its |"
   done
   echo
 

@@ -17,6 +17,11 @@
 
 #include <stddef.h>
 
+/* What an objective's evaluations share within one solve at large V (the
+ * Bradley–Terry weights and their transpose, distill's soft weights;
+ * obj_btw.h), made by as_obj_prepare. */
+typedef struct as_obj_prep as_obj_prep;
+
 typedef struct as_ctx_data {
   size_t V;
   double rho;               /* ρ(x)                                        */
@@ -37,6 +42,9 @@ typedef struct as_ctx_data {
   double margin;            /* SimPO's γ_s                                   */
   double alpha;             /* ORPO's α                                      */
   int loss;                 /* GPO's f: an as_gpo_loss                       */
+  /* The prepared form of this very data (as_obj_prepare), or NULL: eval
+   * then uses it and reads P, Q, reward only where it falls back. */
+  const as_obj_prep *prep;
 } as_ctx_data;
 
 /* GPO's convex f (docs/reference.md §3.2). */
@@ -103,6 +111,15 @@ extern const as_objective_type as_obj_gpo;
 extern const as_objective_type as_obj_simpo;
 extern const as_objective_type as_obj_orpo;
 extern const as_objective_type as_obj_chipo;
+
+/* *out = the prepared form of obj on d (obj_btw.h: pmle, reward, distill),
+ * to be put in a copy of d as .prep; NULL when obj has none or d's data
+ * are invalid (eval reports that).  AS_OK or AS_ENOMEM.  Why: at V = 1000
+ * an evaluation is V² pair terms, and distill's soft weights and the
+ * transposed weights are best made once per solve, not per evaluation. */
+int as_obj_prepare(const as_objective_type *obj, const as_ctx_data *d,
+                   as_obj_prep **out);
+void as_obj_prep_free(as_obj_prep *p);
 
 /* Building blocks, exported so restricted classes (θ_x = Φ_x w) and new
  * objectives reuse the exact derivatives.  Each ADDS to *f, g[V], H[V*V]

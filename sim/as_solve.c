@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "as_cg.h"
+
 /* Largest change of any logit in one Newton step (nats). */
 #define AS_SOLVE_MAX_STEP 30.0
 
@@ -15,6 +17,7 @@ void as_solve_opts_default(as_solve_opts *o)
   o->gauge = 1;
   o->step_tol = 1e-9;
   o->logp_floor = -INFINITY;
+  o->large_v = AS_SOLVE_LARGE_V;
 }
 
 /* Stall: over AS_SOLVE_STALL_ITER steps f fell by no more than rounding
@@ -52,6 +55,11 @@ static int stalled(stall_watch *w, long it, double f, double pmax)
   w->f = f;
   return 0;
 }
+
+/* Relative residual of the CG direction (as_solve.h, "Large V"):
+ * min(AS_SOLVE_CG_LOOSE, ‖S g‖) but not below AS_SOLVE_CG_RTOL. */
+#define AS_SOLVE_CG_RTOL 1e-11
+#define AS_SOLVE_CG_LOOSE 1e-2
 
 /* Entries with log π_y below this are in the exponential tail, where the
  * objective's dependence on θ_y is e^θ_y·h(θ_y) with h slowly varying. */
@@ -169,11 +177,45 @@ static void project_out_ones(size_t V, double *v)
  *   touches) keeps p_y = 0;
  * - an indefinite or singular remainder gets the smallest shift τI (scaled
  *   units) from a geometric ladder that lets the factorisation succeed.
- * idx, s: V scratch each. */
+ * idx, s: V scratch each; cgw (7V, or NULL: dense only): the same system by
+ * conjugate gradients first (large V). */
+/* The reduced system by conjugate gradients (as_cg.h): 0 with p and *dec
+ * set, −1 when the dense path must decide.  cgw: 7V scratch. */
+static int cg_direction(size_t V, const double *H, const double *g,
+                        size_t n, const size_t *idx, const double *s,
+                        int gauge, double *p, double *dec, double *cgw,
+                        long *hv)
+{
+  double *b = cgw, *y = b + V, *work = y + V, bb = 0.0;
+  for (size_t a = 0; a < n; a++) {
+    b[a] = -s[a] * g[idx[a]];
+    bb += b[a] * b[a];
+  }
+  /* Inexact Newton: far from the optimum the step is only a step and a
+   * loose solve keeps the quadratic rate (residual ≤ ‖b‖·‖b‖); near it,
+   * where the stopping rule reads λ² and the step, the tight floor. */
+  double rtol = fmax(AS_SOLVE_CG_RTOL, fmin(AS_SOLVE_CG_LOOSE, sqrt(bb)));
+  long iters;
+  if (as_cg_solve(V, H, n, idx, s, b, rtol, 2 * (long)n + 50, y, work,
+                  &iters) != 0) {
+    *hv += iters;
+    return -1;
+  }
+  *hv += iters;
+  *dec = 0.0;
+  for (size_t a = 0; a < n; a++) {
+    *dec += b[a] * y[a];
+    p[idx[a]] = s[a] * y[a];
+  }
+  if (gauge)
+    project_out_ones(V, p);
+  return 0;
+}
+
 static int newton_direction(size_t V, const double *theta, const double *H,
                             const double *g,
                             int gauge, double *L, double *p, size_t *idx,
-                            double *s, double *dec)
+                            double *s, double *dec, double *cgw, long *hv)
 {
   *dec = 0.0;
   size_t k = V;
@@ -202,6 +244,11 @@ static int newton_direction(size_t V, const double *theta, const double *H,
   }
   if (n == 0)
     return 0;
+  if (cgw != NULL && cg_direction(V, H, g, n, idx, s, gauge, p, dec, cgw, hv)
+                         == 0)
+    return 0;
+  for (size_t a = 0; a < n; a++)
+    p[idx[a]] = 0.0; /* a failed CG may have written some */
   double tau = 0.0;
   for (int attempt = 0; attempt < 40; attempt++) {
     for (size_t a = 0; a < n; a++)
@@ -246,21 +293,37 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
   info->criterion = INFINITY;
   info->step = INFINITY;
   info->f = NAN;
+  info->hv_products = 0;
+  info->evals = 0;
   if (V < 1 || !(o->tol >= 0.0) || !(o->step_tol >= 0.0) || o->max_iter < 0)
     return as_err_set(err, AS_EINVAL,
                       "as_solve_newton: V = %zu, tol = %g, max_iter = %ld",
                       V, o->tol, o->max_iter);
-  double *buf = malloc((3 * V * V + 7 * V) * sizeof *buf);
+  int large = V >= o->large_v;
+  as_obj_prep *prep = NULL;
+  as_ctx_data dl;
+  if (large) {
+    if (as_obj_prepare(obj, d, &prep) != AS_OK)
+      return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
+    if (prep != NULL) {
+      dl = *d;
+      dl.prep = prep;
+      d = &dl;
+    }
+  }
+  double *buf = malloc((3 * V * V + (large ? 14 : 7) * V) * sizeof *buf);
   size_t *idx = malloc(V * sizeof *idx);
   if (buf == NULL || idx == NULL) {
     free(buf);
     free(idx);
+    as_obj_prep_free(prep);
     return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
   }
   double *H = buf, *L = H + V * V, *g = L + V * V, *p = g + V,
          *th = p + V, *trial = th + V, *sc = trial + V;
   /* the full step's gradient and Hessian, kept when the step is taken */
   double *H1 = sc + 2 * V, *g1 = H1 + V * V;
+  double *cgw = large ? g1 + V : NULL;
   memcpy(th, theta, V * sizeof *th);
   /* Gauge: work (and return) centred, Σθ = 0, so that log π = θ − lse(θ)
    * keeps full precision whatever constant the caller's start carried. */
@@ -269,9 +332,11 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
 
   double f;
   int rc = obj->eval(d, th, &f, g, H);
+  info->evals++;
   if (rc != AS_OK) {
     free(buf);
     free(idx);
+    as_obj_prep_free(prep);
     return as_err_set(err, rc, "%s: objective cannot be evaluated "
                       "(missing or non-finite data, or a parameter out of "
                       "range)", obj->name);
@@ -288,7 +353,8 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
      * rounding-level mean would swamp the components of tiny-probability
      * logits, which are exactly the ones the trap is about. */
     double dec = 0.0;
-    if (newton_direction(V, th, H, g, o->gauge, L, p, idx, sc, &dec) != 0) {
+    if (newton_direction(V, th, H, g, o->gauge, L, p, idx, sc, &dec,
+                         cgw, &info->hv_products) != 0) {
       status = AS_EDIVERGE;
       break;
     }
@@ -306,6 +372,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
       double ft;
       for (size_t i = 0; i < V; i++)
         trial[i] = th[i] + p[i];
+      info->evals++;
       if (obj->eval(d, trial, &ft, NULL, NULL) == AS_OK && isfinite(ft) &&
           ft <= f + 1e-12 * (1.0 + fabs(f))) {
         memcpy(th, trial, V * sizeof *th);
@@ -347,6 +414,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
       /* The full step is usually taken: its derivatives come with its
        * value (an objective's f does not depend on whether g, H are
        * asked for), which saves the re-evaluation below. */
+      info->evals++;
       if (obj->eval(d, trial, &ft, ls == 0 ? g1 : NULL,
                     ls == 0 ? H1 : NULL) != AS_OK)
         break;
@@ -367,7 +435,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
       g = g1;
       g1 = swap;
       f = ft;
-    } else if (obj->eval(d, th, &f, g, H) != AS_OK)
+    } else if (info->evals++, obj->eval(d, th, &f, g, H) != AS_OK)
       break;
   }
   info->iterations = it;
@@ -379,6 +447,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
   memcpy(theta, th, V * sizeof *th);
   free(buf);
   free(idx);
+  as_obj_prep_free(prep);
   if (status != AS_OK)
     as_err_set(err, status, "%s: Newton %s after %ld iterations (decrement "
                "%.3g, tol %.3g; largest step %.3g nats, tol %.3g)", obj->name,

@@ -31,6 +31,12 @@
  * A step changes no logit by more than 30 nats (f cannot see a logit of
  * tiny probability, so an oversized step there would pass the line search
  * and could push it into underflow).
+ * Large V (opts.large_v): the direction −H⁺g of the same reduced, scaled
+ * system by conjugate gradients (O(V²) per product instead of O(V³)), to
+ * a relative residual min(1e-2, ‖b‖) floored at 1e-11, b the scaled
+ * gradient (inexact Newton: loose far from the optimum, as tight as the
+ * factorisation where the stopping rule reads the decrement and the
+ * step; tests/test_large_v.c compares the two).
  * Limit: a probability below ~e^-745 underflows to 0 in double, its
  * gradient and curvature are exactly 0 and the logit is invisible to any
  * gradient method; RLHF at λ → 0 gets there (log π_λ ∝ r̂/λ). */
@@ -56,7 +62,19 @@ typedef struct as_solve_opts {
    * ("Stopping" above), so running on spends hundreds of steps to reach
    * the verdict the caller gives anyway.  −INFINITY: off (default). */
   double logp_floor;
+  /* From V = large_v on (default AS_SOLVE_LARGE_V): the objective is
+   * prepared once per solve (as_obj_prepare) and the Newton direction is
+   * solved by conjugate gradients (as_cg.h), the dense factorisation
+   * being the fallback where CG meets non-positive curvature.  Same
+   * direction, same stopping rule; SIZE_MAX: always dense (tests compare
+   * the two). */
+  size_t large_v;
 } as_solve_opts;
+
+/* Why 128: every experiment of the gallery has V ≤ 10 and stays
+ * bit-identical; from V ≈ 100 on CG is the faster direction (bench_solve,
+ * bench/README.md). */
+#define AS_SOLVE_LARGE_V 128
 
 void as_solve_opts_default(as_solve_opts *o);
 
@@ -66,6 +84,8 @@ typedef struct as_solve_info {
   double criterion; /* final λ²/2                                         */
   double f;         /* final objective value                              */
   double step;      /* final largest |Newton step component| (nats)       */
+  long hv_products; /* Hessian–vector products of the CG directions       */
+  long evals;       /* objective evaluations                              */
 } as_solve_info;
 
 /* Minimises obj on d starting from theta[V] (overwritten with the result;

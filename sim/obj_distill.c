@@ -3,12 +3,14 @@
  * p_ab = σ(r̂_a − r̂_b).  With t = βΔθ the term is
  * p log(p/σ(t)) + (1−p) log((1−p)/σ(−t)); its t-derivatives are
  * σ(t) − p and σ(t)σ(−t). */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "as_error.h"
 #include "as_math.h"
 #include "as_objective.h"
+#include "obj_btw.h"
 #include "obj_terms.h"
 
 /* The pair {a,b} at reward gap u = r̂_a − r̂_b and logit gap t: both
@@ -34,12 +36,82 @@ static void distill_pair(const obj_pair *pu, double u, const obj_pair *pt,
   *d2 = st * sm;
 }
 
+/* Row a of distill's weights from the reward exponentials er (all normal
+ * numbers): p_ab = er_a/(er_a + er_b) and p log p + q log q = p z_a +
+ * q z_b − log(er_a + er_b) (one log per pair; why not obj_pair_at: its
+ * log1p costs 4× a log and is only needed for gaps beyond ~708). */
+static double distill_row_fast(size_t V, size_t a, const double *Q,
+                               const double *z, const double *er, double *W)
+{
+  double c = 0.0;
+  for (size_t b = a + 1; b < V; b++) {
+    double w = Q[a * V + b] + Q[b * V + a];
+    double s = er[a] + er[b], p = er[a] / s, q = er[b] / s;
+    W[a * V + b] = w * p;
+    W[b * V + a] = w * q;
+    if (w > 0.0)
+      c += w * (p * z[a] + q * z[b] - log(s));
+  }
+  return c;
+}
+
+/* The same for any gap (obj_pair_at). */
+static double distill_row_exact(size_t V, size_t a, const double *Q,
+                                const double *r, const double *er,
+                                double *W)
+{
+  double c = 0.0;
+  for (size_t b = a + 1; b < V; b++) {
+    double w = Q[a * V + b] + Q[b * V + a];
+    double u = r[a] - r[b];
+    obj_pair pu = obj_pair_at(er, a, b, u, 1);
+    double p = u >= 0.0 ? pu.s_hi : pu.s_lo, q = u >= 0.0 ? pu.s_lo
+                                                         : pu.s_hi;
+    double lp = -pu.l1p - fmax(-u, 0.0), lq = -pu.l1p - fmax(u, 0.0);
+    W[a * V + b] = w * p;
+    W[b * V + a] = w * q;
+    if (w > 0.0)
+      c += w * ((p > 0.0 ? p * lp : 0.0) + (q > 0.0 ? q * lq : 0.0));
+  }
+  return c;
+}
+
+int obj_distill_weights(const as_ctx_data *d, double *W, double *cst)
+{
+  size_t V = d->V;
+  double *zs = malloc(2 * V * sizeof *zs);
+  if (zs == NULL)
+    return AS_ENOMEM;
+  obj_exps(V, d->reward, 1.0, NULL, zs);
+  const double *z = zs, *er = zs + V;
+  int fast = 1;
+  for (size_t y = 0; y < V; y++)
+    fast = fast && er[y] >= DBL_MIN;
+  *cst = 0.0;
+  for (size_t a = 0; a < V; a++) {
+    W[a * V + a] = 0.0; /* a tie: KL(Bern(½)‖Bern(σ(0))) = 0 */
+    *cst += fast ? distill_row_fast(V, a, d->Q, z, er, W)
+                 : distill_row_exact(V, a, d->Q, d->reward, er, W);
+  }
+  free(zs);
+  return AS_OK;
+}
+
 static int distill_eval(const as_ctx_data *d, const double *th, double *f,
                         double *g, double *H)
 {
   size_t V = d->V;
   if (!obj_reward_pairs_ok(d))
     return AS_EINVAL;
+  if (d->prep != NULL) {
+    int done = obj_btw_eval(d->prep, th, f, g, H);
+    if (done < 0)
+      return AS_ENOMEM;
+    if (done && d->lambda > 0.0)
+      as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);
+    if (done)
+      return AS_OK;
+  }
   double *zs = malloc(4 * V * sizeof *zs);
   if (zs == NULL)
     return AS_ENOMEM;

@@ -3,6 +3,7 @@
 #include "as_error.h"
 #include "as_math.h"
 #include "as_objective.h"
+#include "obj_btw.h"
 #include "obj_terms.h"
 
 static int pmle_eval(const as_ctx_data *d, const double *th, double *f,
@@ -13,10 +14,15 @@ static int pmle_eval(const as_ctx_data *d, const double *th, double *f,
     return AS_EINVAL;
   if (!obj_ref_ok(d))
     return AS_EINVAL;
-  obj_zero(V, f, g, H);
-  int rc = obj_add_bt_nll(V, d->P, th, d->beta, NULL, f, g, H);
-  if (rc != AS_OK)
-    return rc;
+  int done = d->prep != NULL ? obj_btw_eval(d->prep, th, f, g, H) : 0;
+  if (done < 0)
+    return AS_ENOMEM;
+  if (!done) {
+    obj_zero(V, f, g, H);
+    int rc = obj_add_bt_nll(V, d->P, th, d->beta, NULL, f, g, H);
+    if (rc != AS_OK)
+      return rc;
+  }
   if (d->lambda > 0.0)
     as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);
   return AS_OK;

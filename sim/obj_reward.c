@@ -9,6 +9,7 @@
 #include "as_error.h"
 #include "as_math.h"
 #include "as_objective.h"
+#include "obj_btw.h"
 #include "obj_terms.h"
 
 static int reward_eval(const as_ctx_data *d, const double *r, double *f,
@@ -17,10 +18,15 @@ static int reward_eval(const as_ctx_data *d, const double *r, double *f,
   size_t V = d->V;
   if (d->P == NULL || !(d->ridge >= 0.0))
     return AS_EINVAL;
-  obj_zero(V, f, g, H);
-  int rc = obj_add_bt_nll(V, d->P, r, 1.0, NULL, f, g, H);
-  if (rc != AS_OK)
-    return rc;
+  int done = d->prep != NULL ? obj_btw_eval(d->prep, r, f, g, H) : 0;
+  if (done < 0)
+    return AS_ENOMEM;
+  if (!done) {
+    obj_zero(V, f, g, H);
+    int rc = obj_add_bt_nll(V, d->P, r, 1.0, NULL, f, g, H);
+    if (rc != AS_OK)
+      return rc;
+  }
   if (d->ridge > 0.0)
     for (size_t y = 0; y < V; y++) {
       *f += 0.5 * d->ridge * r[y] * r[y];
