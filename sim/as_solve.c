@@ -20,6 +20,14 @@ void as_solve_opts_default(as_solve_opts *o)
   o->large_v = AS_SOLVE_LARGE_V;
 }
 
+/* What f may rise (or fail to fall) by and still count as unchanged: its
+ * rounding, 1e-12 relative — the line search's, the final step's and the
+ * stall watch's one slack. */
+static double f_slack(double f)
+{
+  return 1e-12 * (1.0 + fabs(f));
+}
+
 /* Stall: over AS_SOLVE_STALL_ITER steps f fell by no more than rounding
  * (1e-12 relative, the line search's own slack) while the step, below
  * AS_SOLVE_STALL_STEP nats, shrank but did not halve.  That is a group of
@@ -42,7 +50,7 @@ typedef struct stall_watch {
 static int stalled(stall_watch *w, long it, double f, double pmax)
 {
   if (!(pmax < AS_SOLVE_STALL_STEP) ||
-      (w->since >= 0 && w->f - f > 1e-12 * (1.0 + fabs(f)))) {
+      (w->since >= 0 && w->f - f > f_slack(f))) {
     w->since = -1;
     return 0;
   }
@@ -159,6 +167,38 @@ static void project_out_ones(size_t V, double *v)
     v[i] -= m;
 }
 
+/* The reduced system by conjugate gradients (as_cg.h): 0 with p and *dec
+ * set, −1 when the dense path must decide.  cgw: 7V scratch. */
+static int cg_direction(size_t V, const double *H, const double *g,
+                        size_t n, const size_t *idx, const double *s,
+                        int gauge, double *p, double *dec, double *cgw,
+                        long *hv)
+{
+  double *b = cgw, *y = b + V, *work = y + V, bb = 0.0;
+  for (size_t a = 0; a < n; a++) {
+    b[a] = -s[a] * g[idx[a]];
+    bb += b[a] * b[a];
+  }
+  /* Inexact Newton: far from the optimum the step is only a step and a
+   * loose solve keeps the quadratic rate (residual ≤ ‖b‖·‖b‖); near it,
+   * where the stopping rule reads λ² and the step, the tight floor. */
+  double rtol = fmax(AS_SOLVE_CG_RTOL, fmin(AS_SOLVE_CG_LOOSE, sqrt(bb)));
+  long iters;
+  int rc = as_cg_solve(V, H, n, idx, s, b, rtol, 2 * (long)n + 50, y, work,
+                       &iters);
+  *hv += iters;
+  if (rc != 0)
+    return -1;
+  *dec = 0.0;
+  for (size_t a = 0; a < n; a++) {
+    *dec += b[a] * y[a];
+    p[idx[a]] = s[a] * y[a];
+  }
+  if (gauge)
+    project_out_ones(V, p);
+  return 0;
+}
+
 /* Newton direction p = −H⁺g, computed so that logits of tiny probability
  * keep their full step (docs/reference.md §3 trap):
  * - gauge: f(θ + c1) = f(θ) makes H singular along 1; the coordinate k
@@ -179,39 +219,6 @@ static void project_out_ones(size_t V, double *v)
  *   units) from a geometric ladder that lets the factorisation succeed.
  * idx, s: V scratch each; cgw (7V, or NULL: dense only): the same system by
  * conjugate gradients first (large V). */
-/* The reduced system by conjugate gradients (as_cg.h): 0 with p and *dec
- * set, −1 when the dense path must decide.  cgw: 7V scratch. */
-static int cg_direction(size_t V, const double *H, const double *g,
-                        size_t n, const size_t *idx, const double *s,
-                        int gauge, double *p, double *dec, double *cgw,
-                        long *hv)
-{
-  double *b = cgw, *y = b + V, *work = y + V, bb = 0.0;
-  for (size_t a = 0; a < n; a++) {
-    b[a] = -s[a] * g[idx[a]];
-    bb += b[a] * b[a];
-  }
-  /* Inexact Newton: far from the optimum the step is only a step and a
-   * loose solve keeps the quadratic rate (residual ≤ ‖b‖·‖b‖); near it,
-   * where the stopping rule reads λ² and the step, the tight floor. */
-  double rtol = fmax(AS_SOLVE_CG_RTOL, fmin(AS_SOLVE_CG_LOOSE, sqrt(bb)));
-  long iters;
-  if (as_cg_solve(V, H, n, idx, s, b, rtol, 2 * (long)n + 50, y, work,
-                  &iters) != 0) {
-    *hv += iters;
-    return -1;
-  }
-  *hv += iters;
-  *dec = 0.0;
-  for (size_t a = 0; a < n; a++) {
-    *dec += b[a] * y[a];
-    p[idx[a]] = s[a] * y[a];
-  }
-  if (gauge)
-    project_out_ones(V, p);
-  return 0;
-}
-
 static int newton_direction(size_t V, const double *theta, const double *H,
                             const double *g,
                             int gauge, double *L, double *p, size_t *idx,
@@ -374,7 +381,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
         trial[i] = th[i] + p[i];
       info->evals++;
       if (obj->eval(d, trial, &ft, NULL, NULL) == AS_OK && isfinite(ft) &&
-          ft <= f + 1e-12 * (1.0 + fabs(f))) {
+          ft <= f + f_slack(f)) {
         memcpy(th, trial, V * sizeof *th);
         f = ft;
       }
@@ -404,7 +411,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
     /* Armijo backtracking; close to the optimum (λ²/2 below 1e-8 of f's
      * scale) the predicted decrease is below f's rounding, so the full
      * Newton step is taken if f does not rise beyond rounding. */
-    double fscale = 1e-12 * (1.0 + fabs(f));
+    double fscale = f_slack(f);
     int quad = 0.5 * dec < 1e-8 * (1.0 + fabs(f));
     double t = 1.0, ft = NAN;
     int ok = 0;
