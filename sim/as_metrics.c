@@ -10,6 +10,7 @@
  *   H²(p,q) = ½ Σ (√p − √q)²  (= 1 − Σ √(pq) for normalised rows). */
 #include "as_metrics.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -288,5 +289,148 @@ int as_metrics_compute_win(const as_instance *inst, double beta,
   }
   free(zs);
   *out = m;
+  return AS_OK;
+}
+
+/* ---- Screening by forward KL (see as_metrics.h)
+ *
+ * Both routes share π*'s side: â = fl(ℓ* − zp), p̂ = fl(e^â) with zp the
+ * row's as_logsumexp, and b̂ = fl(log π̂ − zq).  as_kl sums
+ * p̂ φ(â − b̂) = e^b̂ − p̂ + p̂(â − b̂) term by term; the screen sums
+ * p̂(â − b̂).  With u = 2⁻⁵³ and s = Σ p̂(|â| + |b̂|), the two differ by
+ *   |Σ e^b̂ − 1| + |Σ p̂ − 1|  ≤ u(|zp| + |zq| + 4 log V + 2V + 6)
+ *       (the error of a computed normaliser, plus Σ q|δ_i| with
+ *        |δ_i| ≤ u|b̂_i| and Σ q|log q| ≤ log V),
+ *   + the screen's rounding ≤ (V + 2)u s,
+ *   + as_kl's rounding ≤ (V + 44)u(s + 3)  (each term to 40u: the Horner
+ *       series of φ has 17 steps; the recursive sum of V terms),
+ * so at most 2u(2V + 64 + |zp| + |zq|)(s + 4) — screen_row returns twice
+ * that, which only costs an exact evaluation now and then. */
+#define SCREEN_U (DBL_EPSILON / 2.0)
+
+struct as_metrics_target {
+  const as_instance *inst;
+  double beta;
+  double *rho; /* K: ρ(x) as as_metrics_fwd_kl computes it (0: skipped)  */
+  double *zp;  /* K: as_logsumexp of each row of π*, NaN: not usable     */
+  double *a;   /* K·V: ℓ* − zp                                           */
+  double *p;   /* K·V: e^a                                               */
+};
+
+void as_metrics_target_free(as_metrics_target *t)
+{
+  if (t == NULL)
+    return;
+  free(t->rho);
+  free(t->zp);
+  free(t->a);
+  free(t->p);
+  free(t);
+}
+
+/* Row x of π*: zp, â and p̂ as as_kl computes them; NaN zp for a row the
+ * screen's form cannot take (a zero of π*: 0·log 0 needs as_kl's care). */
+static void target_row(const double *ls, size_t V, double *zp, double *a,
+                       double *p)
+{
+  *zp = row_lse(ls, V);
+  for (size_t i = 0; i < V && !isnan(*zp); i++) {
+    if (!isfinite(ls[i]))
+      *zp = NAN;
+    a[i] = ls[i] - *zp;
+    p[i] = exp(a[i]);
+  }
+}
+
+int as_metrics_target_new(const as_instance *inst, double beta,
+                          as_metrics_target **out, as_err *err)
+{
+  *out = NULL;
+  if (inst == NULL)
+    return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
+  if (!(beta > 0.0) || !isfinite(beta))
+    return as_err_set(err, AS_EINVAL, "metrics: beta must be finite and > 0 "
+                      "(%g)", beta);
+  size_t K = inst->K, V = inst->V;
+  as_metrics_target *t = calloc(1, sizeof *t);
+  if (t == NULL || (t->rho = malloc(K * sizeof(double))) == NULL ||
+      (t->zp = malloc(K * sizeof(double))) == NULL ||
+      (t->a = malloc(K * V * sizeof(double))) == NULL ||
+      (t->p = malloc(K * V * sizeof(double))) == NULL) {
+    as_metrics_target_free(t);
+    return as_err_set(err, AS_ENOMEM, "metrics: out of memory");
+  }
+  t->inst = inst;
+  t->beta = beta;
+  double zrho = as_logsumexp(inst->log_rho, K);
+  for (size_t x = 0; x < K; x++) {
+    t->rho[x] = exp(inst->log_rho[x] - zrho);
+    target_row(inst->log_pi_star + x * V, V, &t->zp[x], t->a + x * V,
+               t->p + x * V);
+  }
+  *out = t;
+  return AS_OK;
+}
+
+int as_metrics_target_is(const as_metrics_target *t, const as_instance *inst,
+                         double beta)
+{
+  return t != NULL && t->inst == inst && t->beta == beta;
+}
+
+/* Row x's estimate Σ p̂(â − b̂), its bound in *bound (the comment above);
+ * +inf with bound 0 when π̂ has a zero (as_kl: +inf). */
+static double screen_row(const double *a, const double *p, double zp,
+                         const double *lq, double zq, size_t V,
+                         double *bound)
+{
+  double e = 0.0, s = 0.0;
+  for (size_t i = 0; i < V; i++) {
+    if (lq[i] == -INFINITY) {
+      *bound = 0.0;
+      return INFINITY;
+    }
+    double b = lq[i] - zq;
+    e += p[i] * (a[i] - b);
+    s += p[i] * (fabs(a[i]) + fabs(b));
+  }
+  *bound = 4.0 * SCREEN_U * (2.0 * (double)V + 64.0 + fabs(zp) + fabs(zq)) *
+           (s + 4.0);
+  return e;
+}
+
+int as_metrics_fwd_kl_screen(const as_metrics_target *t,
+                             const double *log_pi, double *est,
+                             double *bound, as_err *err)
+{
+  if (log_pi == NULL)
+    return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
+  size_t K = t->inst->K, V = t->inst->V;
+  double e = 0.0, b = 0.0, mag = 0.0;
+  int usable = 1;
+  for (size_t x = 0; x < K; x++) {
+    const double *lq = log_pi + x * V;
+    double zq = row_lse(lq, V); /* check_rows' test, in its order */
+    if (isnan(zq))
+      return as_err_set(err, AS_EINVAL,
+                        "metrics: policy row %zu is not a log-distribution "
+                        "(NaN or +inf entry, or no mass)", x);
+    if (t->rho[x] == 0.0)
+      continue;
+    usable = usable && !isnan(t->zp[x]);
+    if (!usable)
+      continue;
+    double bx, ex = screen_row(t->a + x * V, t->p + x * V, t->zp[x], lq, zq,
+                               V, &bx);
+    e += t->rho[x] * ex;
+    b += t->rho[x] * bx;
+    mag += t->rho[x] * (fabs(ex) + bx);
+  }
+  *est = usable ? e : NAN;
+  /* The outer sums, ρ-weighted in the same order: K roundings each. */
+  *bound = !usable ? NAN
+           : isinf(e) ? 0.0
+                      : b * (1.0 + 4.0 * SCREEN_U) +
+                            2.0 * ((double)K + 2.0) * SCREEN_U * mag;
   return AS_OK;
 }

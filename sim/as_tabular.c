@@ -424,8 +424,55 @@ int as_tab_cand_metrics_win(const as_config *cfg, as_method m,
     return as_metrics_compute_win(inst, beta, c->log_pi, met_reward, win,
                                   &c->met, err);
   as_metrics nan = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-  c->met = nan;
-  return as_metrics_fwd_kl(inst, beta, c->log_pi, &c->met.fwd_kl, err);
+  c->met = nan; /* the forward KL comes when the grid is tuned */
+  return AS_OK;
+}
+
+/* Candidate c's estimate and bound (as_metrics_fwd_kl_screen) on the
+ * target *t, made on first use; NaN for both when c is not on it. */
+static int cand_screen(as_tab_cand *c, as_metrics_target **t, double *est,
+                       double *bound, as_err *err)
+{
+  *est = *bound = NAN;
+  if (*t == NULL) {
+    int rc = as_metrics_target_new(c->met_inst, c->met_beta, t, err);
+    if (rc != AS_OK)
+      return rc;
+  }
+  if (!as_metrics_target_is(*t, c->met_inst, c->met_beta))
+    return AS_OK;
+  return as_metrics_fwd_kl_screen(*t, c->log_pi, est, bound, err);
+}
+
+/* Why it is exact: a candidate left with its estimate has an exact value
+ * above hi, and hi is at least the least exact value kept, so
+ * as_tab_choose picks what it would pick from exact values (ties
+ * included: every tied minimum is kept). */
+int as_tab_screen_fwd_kl(as_tab_cand *c, size_t k, as_err *err)
+{
+  double *est = malloc(2 * k * sizeof *est);
+  if (est == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  double *bnd = est + k;
+  as_metrics_target *t = NULL;
+  int rc = AS_OK;
+  double hi = NAN; /* no converged candidate with an estimate: all exact */
+  for (size_t i = 0; i < k && rc == AS_OK; i++) {
+    rc = cand_screen(&c[i], &t, &est[i], &bnd[i], err);
+    if (rc == AS_OK && c[i].status == AS_OK && !isnan(est[i]) &&
+        !(est[i] + bnd[i] >= hi))
+      hi = est[i] + bnd[i];
+  }
+  for (size_t i = 0; i < k && rc == AS_OK; i++) {
+    if (isnan(hi) || isnan(est[i]) || est[i] - bnd[i] <= hi)
+      rc = as_metrics_fwd_kl(c[i].met_inst, c[i].met_beta, c[i].log_pi,
+                             &c[i].met.fwd_kl, err);
+    else
+      c[i].met.fwd_kl = est[i];
+  }
+  as_metrics_target_free(t);
+  free(est);
+  return rc;
 }
 
 /* The full metrics of a candidate that has only what tuning reads. */
@@ -460,6 +507,9 @@ int as_tab_run_grid(const as_config *cfg, as_tab_fit_fn fit,
           rc = as_rows_push(out, &row);
         }
       } else {
+        if (cfg->tuning == AS_TUNING_ORACLE && c[0].partial &&
+            (rc = as_tab_screen_fwd_kl(c, k, err)) != AS_OK)
+          break;
         as_tab_cand *best = &c[as_tab_choose(c, k, cfg->tuning)];
         if ((rc = cand_complete(best, err)) != AS_OK)
           break;

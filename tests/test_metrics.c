@@ -284,6 +284,124 @@ START_TEST(test_fwd_kl_alone_is_identical)
 }
 END_TEST
 
+/* A K×V instance for the screen's tests: π* rows random at `skew`,
+ * ρ uniform except context 1, which has ρ = 0 (the screen must skip it as
+ * as_metrics_fwd_kl does). */
+static as_instance *screen_instance(gsl_rng *r, size_t K, size_t V,
+                                    double skew)
+{
+  as_instance *inst = as_instance_new(K, V);
+  ck_assert_ptr_nonnull(inst);
+  for (size_t x = 0; x < K; x++) {
+    inst->log_rho[x] = x == 1 ? -INFINITY : 0.0;
+    random_logp(r, V, skew, inst->log_pi_star + V * x);
+    random_logp(r, V, 1.0, inst->log_pi_ref + V * x);
+  }
+  return inst;
+}
+
+/* Candidate `kind` for the screen: 0 a random row, 1–3 π* perturbed by
+ * 1e-9, 1e-4, 0.3 (the Taylor branch of φ and beyond), 4 π* itself, 5 a
+ * random row shifted by +40 (unnormalised: zq ≠ 0), 6 a row with a zero
+ * (KL = +inf). */
+static void screen_candidate(gsl_rng *r, const double *ls, size_t V,
+                             double skew, int kind, double *lq)
+{
+  static const double eps[] = {0.0, 1e-9, 1e-4, 0.3};
+  if (kind == 0 || kind >= 5)
+    random_logp(r, V, skew, lq);
+  for (size_t i = 0; i < V && kind >= 1 && kind <= 4; i++)
+    lq[i] = ls[i] + (kind == 4 ? 0.0 : eps[kind] * gsl_ran_gaussian(r, 1.0));
+  for (size_t i = 0; i < V && kind == 5; i++)
+    lq[i] += 40.0;
+  if (kind == 6)
+    lq[V / 2] = -INFINITY;
+}
+
+/* The screen's estimate lies within its bound of the exact forward KL, on
+ * rows from near-identical to far apart, peaked (skew 30: probabilities
+ * down to ~e^-100) or flat, V from 2 to 200; and the bound is small
+ * enough to screen with (≤ 1e-9 (1 + KL)). */
+START_TEST(test_fwd_kl_screen_bound)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 41);
+  static const size_t Vs[] = {2, 10, 200};
+  static const double skews[] = {0.3, 1.0, 3.0, 30.0};
+  double worst = 0.0; /* largest |est − exact| / bound seen */
+  for (size_t iv = 0; iv < 3; iv++)
+    for (size_t is = 0; is < 4; is++) {
+      size_t K = 4, V = Vs[iv];
+      as_instance *inst = screen_instance(r, K, V, skews[is]);
+      as_metrics_target *t;
+      ck_assert_int_eq(as_metrics_target_new(inst, 1.0, &t, NULL), AS_OK);
+      ck_assert(as_metrics_target_is(t, inst, 1.0));
+      ck_assert(!as_metrics_target_is(t, inst, 2.0));
+      double *lq = malloc(K * V * sizeof *lq);
+      for (int rep = 0; rep < 20; rep++) {
+        int kind = rep % 7;
+        for (size_t x = 0; x < K; x++)
+          screen_candidate(r, inst->log_pi_star + x * V, V, skews[is],
+                           x == 1 ? 0 : kind, lq + x * V);
+        double exact, est, bound;
+        ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lq, &exact, NULL), 0);
+        ck_assert_int_eq(as_metrics_fwd_kl_screen(t, lq, &est, &bound, NULL),
+                         AS_OK);
+        if (isinf(exact)) {
+          ck_assert(isinf(est) && bound == 0.0);
+          continue;
+        }
+        ck_assert_msg(fabs(est - exact) <= bound,
+                      "V=%zu skew=%g kind=%d: est %.17g exact %.17g bound %g",
+                      V, skews[is], kind, est, exact, bound);
+        ck_assert_msg(bound <= 1e-9 * (1.0 + exact), "bound %g at KL %g",
+                      bound, exact);
+        if (bound > 0.0)
+          worst = fmax(worst, fabs(est - exact) / bound);
+      }
+      free(lq);
+      as_metrics_target_free(t);
+      as_instance_free(inst);
+    }
+  /* Not vacuous: the routes do differ, by a visible part of the bound. */
+  ck_assert_msg(worst > 1e-4, "largest |est - exact| / bound = %g", worst);
+  gsl_rng_free(r);
+}
+END_TEST
+
+/* A policy row that is not a distribution is refused with
+ * as_metrics_fwd_kl's message; a zero of π* makes the screen decline
+ * (NaN: the caller computes exactly). */
+START_TEST(test_fwd_kl_screen_refuses)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 43);
+  as_instance *inst = random_instance(r);
+  as_metrics_target *t;
+  ck_assert_int_eq(as_metrics_target_new(inst, 0.0, &t, NULL), AS_EINVAL);
+  ck_assert_int_eq(as_metrics_target_new(inst, 0.7, &t, NULL), AS_OK);
+  double lp[15], est, bound, f;
+  for (size_t x = 0; x < 3; x++)
+    random_logp(r, 5, 1.0, lp + 5 * x);
+  lp[7] = NAN;
+  as_err e1, e2;
+  ck_assert_int_eq(as_metrics_fwd_kl(inst, 0.7, lp, &f, &e1), AS_EINVAL);
+  ck_assert_int_eq(as_metrics_fwd_kl_screen(t, lp, &est, &bound, &e2),
+                   AS_EINVAL);
+  ck_assert_str_eq(e1.msg, e2.msg);
+  as_metrics_target_free(t);
+  lp[7] = 0.0;
+  inst->log_pi_star[3] = -INFINITY;
+  ck_assert_int_eq(as_metrics_target_new(inst, 0.7, &t, NULL), AS_OK);
+  ck_assert_int_eq(as_metrics_fwd_kl_screen(t, lp, &est, &bound, NULL),
+                   AS_OK);
+  ck_assert(isnan(est) && isnan(bound));
+  as_metrics_target_free(t);
+  as_instance_free(inst);
+  gsl_rng_free(r);
+}
+END_TEST
+
 /* The win rate's inner sum computed once per unit (as_metrics_win_ref,
  * issue 8) gives as_metrics_compute's metrics bit for bit. */
 START_TEST(test_win_ref_cached_is_identical)
@@ -555,6 +673,8 @@ int main(void)
   tcase_add_test(tc, test_rho_and_infinite);
   tcase_add_test(tc, test_invalid_input);
   tcase_add_test(tc, test_names);
+  tcase_add_test(tc, test_fwd_kl_screen_bound);
+  tcase_add_test(tc, test_fwd_kl_screen_refuses);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
