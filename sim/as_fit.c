@@ -18,6 +18,7 @@
  *   graph, with ‖θ‖ reported. */
 #include "as_fit.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1276,6 +1277,16 @@ int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
 
 /* ---- the same fits context by context (issue 8) */
 
+/* One context's solve apart from a stream's running state (issue 8): its
+ * report (status, counts) and θ row, merged in context order by
+ * as_fit_stream_merge; buf, mark: fit_one's scratch. */
+struct as_fit_part {
+  size_t x;           /* the context solved                        */
+  as_fit_result loc;  /* the context's report; arrays: the stream's */
+  double *th, *buf;   /* V and 2V² + V                             */
+  size_t *mark;       /* 2V                                        */
+};
+
 struct as_fit_stream {
   fit_plan p;
   as_data d;          /* K, V, n, ρ and π_ref; no P, Q            */
@@ -1285,18 +1296,40 @@ struct as_fit_stream {
   as_fit_result res;  /* filled row by row                        */
   double sq;          /* running ‖θ‖²                            */
   as_fit_sum mass_P, mass_Q; /* running Σ P, Σ Q                  */
-  double *th, *buf;   /* V and 2V² + V scratch                    */
-  size_t *mark;       /* 2V scratch                               */
+  as_fit_part *own;   /* as_fit_stream_block's part               */
 };
+
+void as_fit_part_free(as_fit_part *pt)
+{
+  if (pt == NULL)
+    return;
+  free(pt->th);
+  free(pt->buf);
+  free(pt->mark);
+  free(pt);
+}
+
+as_fit_part *as_fit_part_new(size_t V)
+{
+  as_fit_part *pt = calloc(1, sizeof *pt);
+  if (pt == NULL)
+    return NULL;
+  pt->th = malloc(V * sizeof *pt->th);
+  pt->buf = malloc((2 * V * V + V) * sizeof *pt->buf);
+  pt->mark = malloc(2 * V * sizeof *pt->mark);
+  if (pt->th == NULL || pt->buf == NULL || pt->mark == NULL) {
+    as_fit_part_free(pt);
+    return NULL;
+  }
+  return pt;
+}
 
 void as_fit_stream_free(as_fit_stream *s)
 {
   if (s == NULL)
     return;
   as_fit_result_free(&s->res);
-  free(s->th);
-  free(s->buf);
-  free(s->mark);
+  as_fit_part_free(s->own);
   free(s);
 }
 
@@ -1308,11 +1341,9 @@ static int stream_alloc(as_fit_stream *s, int want_pi, int want_r,
   s->res.V = V;
   s->res.log_pi = want_pi ? malloc(K * V * sizeof(double)) : NULL;
   s->res.reward = want_r ? malloc(K * V * sizeof(double)) : NULL;
-  s->th = malloc(V * sizeof *s->th);
-  s->buf = malloc((2 * V * V + V) * sizeof *s->buf);
-  s->mark = malloc(2 * V * sizeof *s->mark);
+  s->own = as_fit_part_new(V);
   if ((want_pi && s->res.log_pi == NULL) || (want_r && s->res.reward == NULL)
-      || s->th == NULL || s->buf == NULL || s->mark == NULL)
+      || s->own == NULL)
     return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
   return AS_OK;
 }
@@ -1411,26 +1442,42 @@ int as_fit_block_check(size_t V, const as_fit_block *prev, const double *P,
   return rc;
 }
 
+/* A part's report zeroed, with the stream's arrays (a context writes only
+ * its own rows) and the neutral elements of result_note's max so that
+ * the context's one note is carried over exactly (merge_part). */
+static void part_begin(const as_fit_stream *s, const as_fit_block *b,
+                       as_fit_part *pt)
+{
+  memset(&pt->loc, 0, sizeof pt->loc);
+  pt->x = b->x;
+  pt->loc.log_pi = s->res.log_pi;
+  pt->loc.reward = s->res.reward;
+  pt->loc.status = AS_OK;
+  pt->loc.iterations = LONG_MIN;
+  pt->loc.criterion = -INFINITY;
+}
+
 /* The reward model (and method "reward"'s policy) at context x. */
-static int stream_reward_ctx(as_fit_stream *s, const as_fit_block *b,
-                             as_err *err)
+static int stream_reward_ctx(const as_fit_stream *s, const as_fit_block *b,
+                             as_fit_part *pt, as_err *err)
 {
   size_t V = s->d.V, x = b->x;
   double *rx = s->res.reward + x * V;
-  int no_mle = graph_note(&b->graph, &s->res);
-  int rc = reward_one(V, b->P, s->p.ridge, &s->rso, no_mle, rx, s->buf,
-                      &s->res, NULL, err);
+  int no_mle = graph_note(&b->graph, &pt->loc);
+  int rc = reward_one(V, b->P, s->p.ridge, &s->rso, no_mle, rx, pt->buf,
+                      &pt->loc, NULL, err);
   if (rc != AS_OK)
     return rc;
-  centred_sq_add(V, rx, &s->sq);
+  memcpy(pt->th, rx, V * sizeof *rx); /* ‖θ‖ sums the reward rows */
   if (!s->reward_only)
     reward_policy_row(V, s->p.beta, rx, s->res.log_pi + x * V);
   return AS_OK;
 }
 
 /* A policy solve at context x. */
-static int stream_policy_ctx(as_fit_stream *s, const as_fit_block *b,
-                             const double *reward, as_err *err)
+static int stream_policy_ctx(const as_fit_stream *s, const as_fit_block *b,
+                             const double *reward, as_fit_part *pt,
+                             as_err *err)
 {
   size_t V = s->d.V, x = b->x;
   const fit_plan *p = &s->p;
@@ -1442,41 +1489,76 @@ static int stream_policy_ctx(as_fit_stream *s, const as_fit_block *b,
                           "finite", x * V + y, reward[y]);
     rx = memcpy(s->res.reward + x * V, reward, V * sizeof *reward);
   }
-  int no_mle = b->P != NULL ? graph_note(&b->graph, &s->res) : 0;
+  int no_mle = b->P != NULL ? graph_note(&b->graph, &pt->loc) : 0;
   if (p->need_Q && p->lambda == 0.0)
-    s->res.pairs_unidentified += !pairs_connected(V, b->Q, s->mark);
-  start_row(&s->d, x, s->th);
-  int rc = fit_one(p, &s->d, x, b->P, p->need_Q ? b->Q : NULL, rx, no_mle,
-                   s->th, s->buf, &s->res, NULL, err);
-  if (rc == AS_OK)
-    centred_sq_add(V, s->th, &s->sq);
-  return rc;
+    pt->loc.pairs_unidentified += !pairs_connected(V, b->Q, pt->mark);
+  start_row(&s->d, x, pt->th);
+  return fit_one(p, &s->d, x, b->P, p->need_Q ? b->Q : NULL, rx, no_mle,
+                 pt->th, pt->buf, &pt->loc, NULL, err);
 }
 
-int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
-                        const double *reward, as_err *err)
+int as_fit_stream_solve(const as_fit_stream *s, const as_fit_block *b,
+                        const double *reward, as_fit_part *pt, as_err *err)
 {
-  size_t x = s->x;
-  if (x >= s->d.K || b->x != x)
+  size_t x = b->x;
+  if (x >= s->d.K)
     return as_err_set(err, AS_EINVAL, "as_fit: context %zu given, %zu "
-                      "expected (of %zu)", b->x, x, s->d.K);
+                      "contexts", x, s->d.K);
   int need_P = s->reward_only || s->p.need_P;
   if ((need_P && b->P == NULL) || (s->p.need_Q && b->Q == NULL) ||
       (s->res.reward != NULL && !s->reward_only &&
        s->p.m != AS_METHOD_REWARD && reward == NULL))
     return as_err_set(err, AS_EINVAL, "as_fit: context %zu lacks a block "
                       "its method needs", x);
+  part_begin(s, b, pt);
+  return s->reward_only || s->p.m == AS_METHOD_REWARD
+             ? stream_reward_ctx(s, b, pt, err)
+             : stream_policy_ctx(s, b, reward, pt, err);
+}
+
+/* The context's one result_note and its counts, as if noted on s->res. */
+static void merge_report(as_fit_result *res, const as_fit_result *loc)
+{
+  res->contexts_not_converged += loc->contexts_not_converged;
+  res->status = status_merge(res->status, loc->status);
+  if (loc->iterations > res->iterations)
+    res->iterations = loc->iterations;
+  if (!(loc->criterion <= res->criterion)) /* NaN-propagating max */
+    res->criterion = loc->criterion;
+  res->reward_no_mle += loc->reward_no_mle;
+  res->reward_unidentified += loc->reward_unidentified;
+  res->pairs_unidentified += loc->pairs_unidentified;
+  res->not_unique += loc->not_unique;
+  res->unbounded += loc->unbounded;
+  res->collapsed += loc->collapsed;
+  res->pmle_escapes += loc->pmle_escapes;
+}
+
+int as_fit_stream_merge(as_fit_stream *s, const as_fit_block *b,
+                        const as_fit_part *pt, as_err *err)
+{
+  if (s->x >= s->d.K || b->x != s->x || pt->x != s->x)
+    return as_err_set(err, AS_EINVAL, "as_fit: context %zu merged, %zu "
+                      "expected (of %zu)", pt->x, s->x, s->d.K);
   /* the running sums of every cell so far, as check_block sums them */
   if (b->P != NULL)
     s->mass_P = b->sum_P;
   if (s->p.need_Q)
     s->mass_Q = b->sum_Q;
-  int rc = s->reward_only || s->p.m == AS_METHOD_REWARD
-               ? stream_reward_ctx(s, b, err)
-               : stream_policy_ctx(s, b, reward, err);
-  if (rc == AS_OK)
-    s->x++;
-  return rc;
+  merge_report(&s->res, &pt->loc);
+  centred_sq_add(s->d.V, pt->th, &s->sq);
+  s->x++;
+  return AS_OK;
+}
+
+int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
+                        const double *reward, as_err *err)
+{
+  if (s->x >= s->d.K || b->x != s->x)
+    return as_err_set(err, AS_EINVAL, "as_fit: context %zu given, %zu "
+                      "expected (of %zu)", b->x, s->x, s->d.K);
+  int rc = as_fit_stream_solve(s, b, reward, s->own, err);
+  return rc == AS_OK ? as_fit_stream_merge(s, b, s->own, err) : rc;
 }
 
 int as_fit_stream_context(as_fit_stream *s, const double *P, const double *Q,
@@ -1494,6 +1576,12 @@ const double *as_fit_stream_log_pi(const as_fit_stream *s, size_t x)
 {
   return s->res.log_pi != NULL && x < s->x ? s->res.log_pi + x * s->d.V
                                            : NULL;
+}
+
+const double *as_fit_stream_solved_reward(const as_fit_stream *s,
+                                          const as_fit_part *pt)
+{
+  return s->res.reward != NULL ? s->res.reward + pt->x * s->d.V : NULL;
 }
 
 const double *as_fit_stream_reward(const as_fit_stream *s, size_t x)

@@ -259,6 +259,24 @@ int as_fit_block_check(size_t V, const as_fit_block *prev, const double *P,
  * context); a stream without Q ignores b->Q. */
 int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
                         const double *reward, as_err *err);
+/* The same in two steps, so that contexts can be solved on several
+ * threads (issue 8): as_fit_stream_solve fits context b->x into part pt
+ * (its rows go to the stream's arrays, its report to pt) and only reads
+ * s, so concurrent calls on distinct contexts, each with its own part,
+ * are safe; as_fit_stream_merge then adds pt's report, in context order
+ * (b->x the next context), to the running sums — the result is
+ * as_fit_stream_block's bit for bit.  A part is scratch for V (2V² + 4V
+ * doubles) and can be reused once merged. */
+typedef struct as_fit_part as_fit_part;
+as_fit_part *as_fit_part_new(size_t V); /* NULL: out of memory */
+void as_fit_part_free(as_fit_part *pt);
+int as_fit_stream_solve(const as_fit_stream *s, const as_fit_block *b,
+                        const double *reward, as_fit_part *pt, as_err *err);
+int as_fit_stream_merge(as_fit_stream *s, const as_fit_block *b,
+                        const as_fit_part *pt, as_err *err);
+/* The reward row part pt solved (before its merge; NULL without one). */
+const double *as_fit_stream_solved_reward(const as_fit_stream *s,
+                                          const as_fit_part *pt);
 /* Rows of a context already fitted (NULL otherwise): log π (none for the
  * reward stream) and the reward. */
 const double *as_fit_stream_log_pi(const as_fit_stream *s, size_t x);
