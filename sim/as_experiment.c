@@ -239,6 +239,15 @@ int as_units_gather(const as_units *u, as_rows *rows, as_err *err)
 
 /* ---- scheduling */
 
+/* Work a running unit offers to the pool's idle threads (as_team_open). */
+typedef struct pool_offer {
+  void (*work)(void *ctx);
+  void *ctx;
+  int open;       /* idle threads may join                          */
+  int inside;     /* threads in work(ctx)                           */
+  double seconds; /* their CPU time there                           */
+} pool_offer;
+
 typedef struct pool {
   const as_config *cfg;
   as_units *u;
@@ -247,8 +256,19 @@ typedef struct pool {
   size_t err_unit; /* lowest failing unit (SIZE_MAX: none) */
   as_err err;
   pthread_mutex_t lock;
+  pthread_cond_t cond; /* a unit ended, an offer opened or emptied      */
+  int threads;         /* the pool's size                               */
+  int running;         /* units being computed                          */
+  int exhausted;       /* pool_next said no unit is left                */
+  pool_offer *board;   /* one per thread: the offer of its unit         */
   as_progress progress;
 } pool;
+
+/* A thread of the pool and the team of the unit it runs. */
+struct as_team {
+  pool *p;
+  pool_offer *offer;
+};
 
 /* A unit's cost is the CPU time of the thread that ran it: unlike the
  * wall clock it does not grow when other processes share the cores, so
@@ -259,6 +279,32 @@ static double now_seconds(void)
   struct timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int as_team_threads(const as_team *t)
+{
+  return t != NULL ? t->p->threads : 1;
+}
+
+void as_team_open(as_team *t, void (*work)(void *ctx), void *ctx)
+{
+  if (t == NULL || t->p->threads < 2)
+    return;
+  pthread_mutex_lock(&t->p->lock);
+  *t->offer = (pool_offer){.work = work, .ctx = ctx, .open = 1};
+  pthread_cond_broadcast(&t->p->cond);
+  pthread_mutex_unlock(&t->p->lock);
+}
+
+void as_team_close(as_team *t)
+{
+  if (t == NULL)
+    return;
+  pthread_mutex_lock(&t->p->lock);
+  t->offer->open = 0;
+  while (t->offer->inside > 0)
+    pthread_cond_wait(&t->p->cond, &t->p->lock);
+  pthread_mutex_unlock(&t->p->lock);
 }
 
 /* The next unit, under the lock: the hook's, or the share's next missing
@@ -286,45 +332,140 @@ static void pool_fail(pool *p, size_t u, int rc, const as_err *e)
     as_err_set(&p->err, rc, "unit %zu failed", u);
 }
 
+/* Unit u on the calling thread, whose offer slot is o (under the lock on
+ * entry and exit; computed without it). */
+static void pool_run(pool *p, pool_offer *o, size_t u)
+{
+  size_t cell = u / (size_t)p->u->R;
+  long rep = (long)(u % (size_t)p->u->R);
+  as_err e;
+  as_err_clear(&e);
+  as_rows rows = {0};
+  as_team team = {p, o};
+  *o = (pool_offer){0};
+  p->running++;
+  pthread_mutex_unlock(&p->lock);
+  const as_experiment_kind *k = p->u->kind;
+  double t0 = now_seconds();
+  int rc = k->run_unit_team != NULL
+               ? k->run_unit_team(p->cfg, cell, rep, &team, &rows, &e)
+               : k->run_unit(p->cfg, cell, rep, &rows, &e);
+  as_team_close(&team); /* a unit that left its offer open */
+  double dt = now_seconds() - t0;
+  pthread_mutex_lock(&p->lock);
+  dt += o->seconds;
+  p->running--;
+  if (rc == AS_OK) {
+    /* the list moves into u: each unit's slot is its own */
+    p->u->rows[u] = rows;
+    p->u->seconds[u] = dt;
+    p->u->have[u] = 1;
+  } else {
+    as_rows_clear(&rows);
+    pool_fail(p, u, rc, &e);
+  }
+  if (p->hooks != NULL && p->hooks->done != NULL) {
+    as_err he;
+    as_err_clear(&he);
+    int hrc = p->hooks->done(p->hooks->ctx, u, rc, &e, dt,
+                             rc == AS_OK ? &p->u->rows[u] : NULL, &he);
+    if (hrc != AS_OK)
+      pool_fail(p, u, hrc, &he);
+  }
+  p->done++;
+  as_progress_update(&p->progress, p->done);
+  pthread_cond_broadcast(&p->cond);
+}
+
+/* An open offer (the one with the fewest helpers), or NULL. */
+static pool_offer *pool_offer_find(pool *p)
+{
+  pool_offer *best = NULL;
+  for (int i = 0; i < p->threads; i++)
+    if (p->board[i].open &&
+        (best == NULL || p->board[i].inside < best->inside))
+      best = &p->board[i];
+  return best;
+}
+
+/* The calling thread helps offer o until its work returns (under the lock
+ * on entry and exit). */
+static void pool_help(pool *p, pool_offer *o)
+{
+  void (*work)(void *) = o->work;
+  void *ctx = o->ctx;
+  o->inside++;
+  pthread_mutex_unlock(&p->lock);
+  double t0 = now_seconds();
+  work(ctx);
+  double dt = now_seconds() - t0;
+  pthread_mutex_lock(&p->lock);
+  o->open = 0; /* its work is taken: nobody else joins */
+  o->seconds += dt;
+  o->inside--;
+  pthread_cond_broadcast(&p->cond);
+}
+
+typedef struct pool_thread {
+  pool *p;
+  pool_offer *offer; /* its slot of the board */
+} pool_thread;
+
+/* Units while there are any; then help running units; leave when no unit
+ * is left to start or running. */
 static void *worker(void *arg)
 {
-  pool *p = arg;
+  pool_thread *th = arg;
+  pool *p = th->p;
+  pthread_mutex_lock(&p->lock);
   for (;;) {
-    pthread_mutex_lock(&p->lock);
-    size_t u = pool_next(p);
-    pthread_mutex_unlock(&p->lock);
-    if (u == SIZE_MAX)
-      return NULL;
-    size_t cell = u / (size_t)p->u->R;
-    long rep = (long)(u % (size_t)p->u->R);
-    as_err e;
-    as_err_clear(&e);
-    as_rows rows = {0};
-    double t0 = now_seconds();
-    int rc = p->u->kind->run_unit(p->cfg, cell, rep, &rows, &e);
-    double dt = now_seconds() - t0;
-    pthread_mutex_lock(&p->lock);
-    if (rc == AS_OK) {
-      /* the list moves into u: each unit's slot is its own */
-      p->u->rows[u] = rows;
-      p->u->seconds[u] = dt;
-      p->u->have[u] = 1;
-    } else {
-      as_rows_clear(&rows);
-      pool_fail(p, u, rc, &e);
-    }
-    if (p->hooks != NULL && p->hooks->done != NULL) {
-      as_err he;
-      as_err_clear(&he);
-      int hrc = p->hooks->done(p->hooks->ctx, u, rc, &e, dt,
-                               rc == AS_OK ? &p->u->rows[u] : NULL, &he);
-      if (hrc != AS_OK)
-        pool_fail(p, u, hrc, &he);
-    }
-    p->done++;
-    as_progress_update(&p->progress, p->done);
-    pthread_mutex_unlock(&p->lock);
+    size_t u = p->exhausted ? SIZE_MAX : pool_next(p);
+    pool_offer *o;
+    p->exhausted = u == SIZE_MAX; /* final: never asked again */
+    if (u != SIZE_MAX)
+      pool_run(p, th->offer, u);
+    else if ((o = pool_offer_find(p)) != NULL)
+      pool_help(p, o);
+    else if (p->running == 0)
+      break;
+    else
+      pthread_cond_wait(&p->cond, &p->lock);
   }
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+/* threads threads (or the calling one when none can start). */
+static void pool_start(pool *p, int threads)
+{
+  pthread_t *tid = malloc((size_t)threads * sizeof *tid);
+  pool_thread *th = malloc((size_t)threads * sizeof *th);
+  p->board = calloc((size_t)threads, sizeof *p->board);
+  int started = 0;
+  p->threads = threads;
+  if (tid != NULL && th != NULL && p->board != NULL)
+    for (; started < threads; started++) {
+      th[started] = (pool_thread){p, &p->board[started]};
+      if (pthread_create(&tid[started], NULL, worker, &th[started]) != 0)
+        break;
+    }
+  if (started < threads) /* fewer threads: offers only to those */
+    p->threads = started;
+  if (started == 0) { /* no thread could start: run here, alone */
+    pool_offer solo = {0};
+    pool_thread me = {p, &solo};
+    p->threads = 1;
+    p->board = p->board != NULL ? p->board : &solo;
+    worker(&me);
+    if (p->board == &solo)
+      p->board = NULL;
+  }
+  for (int i = 0; i < started; i++)
+    pthread_join(tid[i], NULL);
+  free(tid);
+  free(th);
+  free(p->board);
+  p->board = NULL;
 }
 
 int as_units_compute(as_units *u, const as_config *cfg, int threads,
@@ -344,23 +485,17 @@ int as_units_compute(as_units *u, const as_config *cfg, int threads,
   for (size_t i = 0; i < u->total; i++)
     share += as_units_in_share(u, i);
   pthread_mutex_init(&p.lock, NULL);
+  pthread_cond_init(&p.cond, NULL);
   p.done = share - missing;
   as_progress_start(&p.progress, cfg->experiment, share, progress);
   as_progress_update(&p.progress, p.done);
-  if ((hooks == NULL || hooks->next == NULL) && (size_t)threads > missing)
+  /* more threads than units only where a unit can use them (a team) */
+  if ((hooks == NULL || hooks->next == NULL) && (size_t)threads > missing &&
+      u->kind->run_unit_team == NULL)
     threads = missing > 0 ? (int)missing : 1;
-  pthread_t *tid = malloc((size_t)threads * sizeof *tid);
-  int started = 0;
-  if (tid != NULL)
-    for (; started < threads; started++)
-      if (pthread_create(&tid[started], NULL, worker, &p) != 0)
-        break;
-  if (started == 0) /* no thread could start: run here */
-    worker(&p);
-  for (int i = 0; i < started; i++)
-    pthread_join(tid[i], NULL);
-  free(tid);
+  pool_start(&p, threads);
   as_progress_finish(&p.progress);
+  pthread_cond_destroy(&p.cond);
   pthread_mutex_destroy(&p.lock);
   if (p.err_unit != SIZE_MAX)
     return as_err_set(err, p.err.code, "cell %zu, replicate %ld: %s",

@@ -67,6 +67,24 @@ void as_result_row_init(as_result_row *row, size_t cell, long replicate,
                         const char *method, double n, double beta);
 void as_rows_clear(as_rows *r); /* frees the storage */
 
+/* A unit's team (issue 8): the pool's threads with no unit of their own
+ * left may work inside a unit still running.  The budget: the pool starts
+ * --threads threads and no more, and a thread helping a unit is one of
+ * them, so at most --threads threads are busy however the units share
+ * them (a unit runs on its own thread plus the helpers it is offered).
+ * NULL is a team of one (the caller's thread alone). */
+typedef struct as_team as_team;
+/* The most threads that can work on one unit at once: the pool's size. */
+int as_team_threads(const as_team *t);
+/* Offers work(ctx) to idle pool threads until as_team_close: each thread
+ * that joins calls it once and goes back to the pool when it returns.
+ * work must return once nothing is left for it to take (no thread joins
+ * after the first return).  One offer per unit at a time; no-op on NULL. */
+void as_team_open(as_team *t, void (*work)(void *ctx), void *ctx);
+/* Withdraws the offer and returns once no thread is inside work(ctx); the
+ * CPU seconds the helpers spent there count to the unit's cost. */
+void as_team_close(as_team *t);
+
 /* An experiment kind. */
 typedef struct as_experiment_kind {
   const char *name;      /* matched against the config's `kind`             */
@@ -79,6 +97,11 @@ typedef struct as_experiment_kind {
    * deterministic order.  Must be thread-safe (no shared mutable state). */
   int (*run_unit)(const as_config *cfg, size_t cell, long replicate,
                   as_rows *out, as_err *err);
+  /* Optional (NULL: run_unit): run_unit with the unit's team, which it may
+   * offer work to (as_team_open); the rows must not depend on how many
+   * threads joined. */
+  int (*run_unit_team)(const as_config *cfg, size_t cell, long replicate,
+                       as_team *team, as_rows *out, as_err *err);
   /* Optional (NULL: the standard statistics of as_results.c): writes
    * summary.csv's content for this kind from the rows in unit order
    * (E3's bound-vs-quantile rows, E7's per-μ' rows). */

@@ -22,6 +22,7 @@
 #include "as_tabular.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,32 +312,282 @@ static int slots_new(tab_ctx *t, as_err *err)
   return rc;
 }
 
-/* Context x of candidate s: its fit (or closed form) and its held-out
- * term; rrow: the context's reward row (NULL without one). */
-static int slot_context(const as_tab_unit *u, tab_slot *s,
-                        const as_fit_block *b, const double *rrow,
-                        const double *Pval, as_err *err)
+/* ---- a streamed unit's contexts on a team of threads (issue 8)
+ *
+ * Each context goes through three steps: drawn (its data blocks: the
+ * sampled ones continue one multinomial chain, so contexts are drawn one
+ * at a time and in order), fitted (the reward, then every candidate —
+ * independent of the other contexts given the blocks), merged (each fit
+ * stream's report, ‖θ‖² and the held-out sums, in context order).  Any
+ * thread of the unit's team takes whichever step is ready — merge first
+ * (it frees a job), then the next draw (the chain is the one sequential
+ * step), then the oldest drawn context's fits — so the rows are the
+ * one-thread rows bit for bit whatever the team's size.  Memory: one job
+ * (3 V² blocks, a V² solver scratch per fit stream) per context in
+ * flight, at most 2 per thread, allocated as first needed. */
+
+enum { JOB_FREE, JOB_DRAWING, JOB_DRAWN, JOB_FITTING, JOB_FITTED };
+
+typedef struct tab_job {
+  int state;
+  size_t x;
+  double *blk;        /* P, Q, Pval (V² each)                      */
+  as_fit_block b;
+  as_fit_part *rpart; /* the reward stream's                      */
+  as_fit_part **part; /* per slot (NULL: a closed form)            */
+  int rc;             /* the context's first failure               */
+  as_err err;
+} tab_job;
+
+typedef struct tab_pipe {
+  tab_ctx *t;
+  as_stream *ds;
+  as_fit_stream *rs;    /* NULL: no reward                          */
+  size_t K, n_job;
+  tab_job *job;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;  /* a step finished                          */
+  size_t next_draw, next_merge, limit; /* limit: no draw from here */
+  int drawing, merging, over;
+  as_fit_block prev;    /* the last block drawn (its running sums)  */
+  int rc;               /* the first failure, in context order      */
+  as_err err;
+} tab_pipe;
+
+/* The job's buffers, on first use. */
+static int job_alloc(const tab_pipe *pp, tab_job *j)
 {
-  size_t x = b->x;
-  size_t V = u->d.V;
-  const double *row;
-  if (s->fs == NULL) {
-    double gamma = s->m == AS_METHOD_RLHF ? 0.0 : u->gamma;
-    as_rkl_closed_form(1, V, u->inst->log_pi_ref + x * V, rrow, s->lambda,
-                       gamma, s->log_pi + x * V);
-    row = s->log_pi + x * V;
-  } else {
-    int rc = as_fit_stream_block(s->fs, b,
+  const tab_ctx *t = pp->t;
+  size_t V = t->u.d.V;
+  if (j->blk != NULL)
+    return AS_OK;
+  j->blk = malloc(3 * V * V * sizeof *j->blk);
+  j->part = calloc(t->n_slot, sizeof *j->part);
+  if (j->blk == NULL || j->part == NULL)
+    return AS_ENOMEM;
+  if (pp->rs != NULL && (j->rpart = as_fit_part_new(V)) == NULL)
+    return AS_ENOMEM;
+  for (size_t i = 0; i < t->n_slot; i++)
+    if (t->slot[i].fs != NULL && (j->part[i] = as_fit_part_new(V)) == NULL)
+      return AS_ENOMEM;
+  return AS_OK;
+}
+
+static void job_free(const tab_pipe *pp, tab_job *j)
+{
+  if (j->part != NULL)
+    for (size_t i = 0; i < pp->t->n_slot; i++)
+      as_fit_part_free(j->part[i]);
+  free(j->part);
+  as_fit_part_free(j->rpart);
+  free(j->blk);
+}
+
+/* Draws context j->x: its blocks, checked once for every stream (runs
+ * alone: the chain and pp->prev are the drawing thread's). */
+static int pipe_draw(tab_pipe *pp, tab_job *j)
+{
+  const as_tab_unit *u = &pp->t->u;
+  size_t C = u->d.V * u->d.V;
+  if (job_alloc(pp, j) != AS_OK)
+    return as_err_set(&j->err, AS_ENOMEM, "out of memory");
+  double *P = j->blk, *Q = j->blk + C, *Pval = j->blk + 2 * C;
+  int rc = as_stream_next(pp->ds, P, Q, Pval, &j->err);
+  if (rc == AS_OK)
+    rc = as_fit_block_check(u->d.V, j->x > 0 ? &pp->prev : NULL, P,
+                            isnan(u->m) ? NULL : Q, &j->b, &j->err);
+  if (rc == AS_OK)
+    pp->prev = j->b;
+  return rc;
+}
+
+/* Context j->x's reward row and every candidate's fit or closed form
+ * (thread-safe: rows of context x only, reports into the job's parts). */
+static int pipe_fit(const tab_pipe *pp, tab_job *j)
+{
+  const tab_ctx *t = pp->t;
+  const as_tab_unit *u = &t->u;
+  size_t x = j->x, V = u->d.V;
+  const double *rrow = NULL;
+  if (pp->rs != NULL) {
+    as_err rerr;
+    as_err_clear(&rerr);
+    int rc = as_fit_stream_solve(pp->rs, &j->b, NULL, j->rpart, &rerr);
+    if (rc != AS_OK) {
+      j->err = rerr;
+      return rc;
+    }
+    rrow = as_fit_stream_solved_reward(pp->rs, j->rpart);
+  }
+  for (size_t i = 0; i < t->n_slot; i++) {
+    const tab_slot *s = &t->slot[i];
+    if (s->fs == NULL) {
+      double gamma = s->m == AS_METHOD_RLHF ? 0.0 : u->gamma;
+      as_rkl_closed_form(1, V, u->inst->log_pi_ref + x * V, rrow, s->lambda,
+                         gamma, s->log_pi + x * V);
+      continue;
+    }
+    int rc = as_fit_stream_solve(s->fs, &j->b,
                                  as_tab_method_needs_reward(s->m) ? rrow
                                                                   : NULL,
-                                 err);
+                                 j->part[i], &j->err);
     if (rc != AS_OK)
       return rc;
-    row = as_fit_stream_log_pi(s->fs, x);
   }
-  if (Pval != NULL)
-    s->score = heldout_add(V, u->beta, Pval, row, s->score);
   return AS_OK;
+}
+
+/* Context j->x's reports into the streams and its held-out terms (in
+ * context order: the running sums are the one-thread sums). */
+static int pipe_merge(tab_pipe *pp, tab_job *j)
+{
+  tab_ctx *t = pp->t;
+  const as_tab_unit *u = &t->u;
+  size_t x = j->x, V = u->d.V;
+  const double *Pval = j->blk + 2 * V * V;
+  if (pp->rs != NULL) {
+    int rc = as_fit_stream_merge(pp->rs, &j->b, j->rpart, &j->err);
+    if (rc != AS_OK)
+      return rc;
+  }
+  for (size_t i = 0; i < t->n_slot; i++) {
+    tab_slot *s = &t->slot[i];
+    const double *row = s->log_pi != NULL ? s->log_pi + x * V : NULL;
+    if (s->fs != NULL) {
+      int rc = as_fit_stream_merge(s->fs, &j->b, j->part[i], &j->err);
+      if (rc != AS_OK)
+        return rc;
+      row = as_fit_stream_log_pi(s->fs, x);
+    }
+    if (t->heldout)
+      s->score = heldout_add(V, u->beta, Pval, row, s->score);
+  }
+  return AS_OK;
+}
+
+/* The job holding context x in state `state`, or NULL. */
+static tab_job *pipe_find(const tab_pipe *pp, size_t x, int state)
+{
+  for (size_t i = 0; i < pp->n_job; i++)
+    if (pp->job[i].state == state && (x == SIZE_MAX || pp->job[i].x == x))
+      return &pp->job[i];
+  return NULL;
+}
+
+/* The oldest drawn context's job, or NULL. */
+static tab_job *pipe_oldest_drawn(const tab_pipe *pp)
+{
+  tab_job *best = NULL;
+  for (size_t i = 0; i < pp->n_job; i++)
+    if (pp->job[i].state == JOB_DRAWN && (best == NULL ||
+                                          pp->job[i].x < best->x))
+      best = &pp->job[i];
+  return best;
+}
+
+/* A free job for the next draw, one already allocated if any. */
+static tab_job *pipe_free_job(const tab_pipe *pp)
+{
+  tab_job *any = NULL;
+  for (size_t i = 0; i < pp->n_job; i++)
+    if (pp->job[i].state == JOB_FREE) {
+      if (pp->job[i].blk != NULL)
+        return &pp->job[i];
+      if (any == NULL)
+        any = &pp->job[i];
+    }
+  return any;
+}
+
+/* Merges job j (its context is the next one), under the lock on entry
+ * and exit. */
+static void pipe_step_merge(tab_pipe *pp, tab_job *j)
+{
+  pp->merging = 1;
+  pthread_mutex_unlock(&pp->lock);
+  int rc = j->rc != AS_OK ? j->rc : pipe_merge(pp, j);
+  pthread_mutex_lock(&pp->lock);
+  pp->merging = 0;
+  if (rc != AS_OK) { /* the unit's error: the earliest context's */
+    pp->rc = rc;
+    pp->err = j->err;
+    pp->over = 1;
+  }
+  j->state = JOB_FREE;
+  if (++pp->next_merge == pp->K)
+    pp->over = 1;
+}
+
+/* Draws the next context into free job j (under the lock on entry and
+ * exit). */
+static void pipe_step_draw(tab_pipe *pp, tab_job *j)
+{
+  j->x = pp->next_draw++;
+  j->state = JOB_DRAWING;
+  j->rc = AS_OK;
+  as_err_clear(&j->err);
+  pp->drawing = 1;
+  pthread_mutex_unlock(&pp->lock);
+  int rc = pipe_draw(pp, j);
+  pthread_mutex_lock(&pp->lock);
+  pp->drawing = 0;
+  j->rc = rc;
+  j->state = rc == AS_OK ? JOB_DRAWN : JOB_FITTED; /* failure: to merge */
+  if (rc != AS_OK && pp->limit > j->x + 1)
+    pp->limit = j->x + 1;
+}
+
+/* Fits drawn job j (under the lock on entry and exit). */
+static void pipe_step_fit(tab_pipe *pp, tab_job *j)
+{
+  j->state = JOB_FITTING;
+  pthread_mutex_unlock(&pp->lock);
+  int rc = pipe_fit(pp, j);
+  pthread_mutex_lock(&pp->lock);
+  j->rc = rc;
+  j->state = JOB_FITTED;
+  if (rc != AS_OK && pp->limit > j->x + 1)
+    pp->limit = j->x + 1; /* later contexts cannot matter */
+}
+
+/* One ready step, under the lock; 0 when none is. */
+static int pipe_step(tab_pipe *pp)
+{
+  tab_job *j;
+  if (!pp->merging &&
+      (j = pipe_find(pp, pp->next_merge, JOB_FITTED)) != NULL)
+    pipe_step_merge(pp, j);
+  else if (!pp->drawing && pp->next_draw < pp->limit &&
+           (j = pipe_free_job(pp)) != NULL)
+    pipe_step_draw(pp, j);
+  else if ((j = pipe_oldest_drawn(pp)) != NULL)
+    pipe_step_fit(pp, j);
+  else
+    return 0;
+  return 1;
+}
+
+/* A thread's share of the unit's steps.  The unit's own thread (owner)
+ * stays to the end; a helper leaves once no step is left to take (every
+ * context drawn and its fit taken), so it can go back to the pool. */
+static void pipe_run(tab_pipe *pp, int owner)
+{
+  pthread_mutex_lock(&pp->lock);
+  while (!pp->over) {
+    if (pipe_step(pp)) {
+      pthread_cond_broadcast(&pp->cond);
+      continue;
+    }
+    if (!owner && pp->next_draw >= pp->limit)
+      break;
+    pthread_cond_wait(&pp->cond, &pp->lock);
+  }
+  pthread_mutex_unlock(&pp->lock);
+}
+
+static void pipe_help(void *ctx)
+{
+  pipe_run(ctx, 0);
 }
 
 /* The reward stream's result as the dense unit holds it. */
@@ -358,71 +609,62 @@ static int reward_take(as_tab_unit *u, as_fit_stream *rs, as_err *err)
   return AS_OK;
 }
 
-/* Every context in turn: its blocks, the reward row, every candidate. */
+/* Every context of the unit, on its team: the reward's and each
+ * candidate's streams filled in context order. */
 static int stream_contexts(tab_ctx *t, as_stream *ds, as_fit_stream *rs,
-                           double *blk, as_err *err)
+                           as_team *team, as_err *err)
 {
-  as_tab_unit *u = &t->u;
-  size_t K = u->d.K, C = u->d.V * u->d.V;
-  double *P = blk, *Q = blk + C, *Pval = blk + 2 * C;
-  int rc = AS_OK;
-  as_fit_block b[2]; /* this context's and the previous one's */
-  for (size_t x = 0; x < K && rc == AS_OK; x++) {
-    as_fit_block *cur = &b[x % 2];
-    rc = as_stream_next(ds, P, Q, Pval, err);
-    if (rc == AS_OK) /* checked once for every stream */
-      rc = as_fit_block_check(u->d.V, x > 0 ? &b[(x + 1) % 2] : NULL, P,
-                              isnan(u->m) ? NULL : Q, cur, err);
-    const double *rrow = NULL;
-    if (rc == AS_OK && rs != NULL) {
-      as_err rerr;
-      as_err_clear(&rerr);
-      if ((rc = as_fit_stream_block(rs, cur, NULL, &rerr)) != AS_OK &&
-          err != NULL)
-        *err = rerr;
-      rrow = as_fit_stream_reward(rs, x);
-    }
-    for (size_t i = 0; i < t->n_slot && rc == AS_OK; i++)
-      rc = slot_context(u, &t->slot[i], cur, rrow, t->heldout ? Pval : NULL,
-                        err);
+  int threads = as_team_threads(team);
+  tab_pipe pp = {.t = t, .ds = ds, .rs = rs, .K = t->u.d.K,
+                 .n_job = threads > 1 ? 2 * (size_t)threads : 1,
+                 .limit = t->u.d.K};
+  if ((pp.job = calloc(pp.n_job, sizeof *pp.job)) == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  pthread_mutex_init(&pp.lock, NULL);
+  pthread_cond_init(&pp.cond, NULL);
+  as_team_open(team, pipe_help, &pp);
+  pipe_run(&pp, 1);
+  as_team_close(team);
+  pthread_cond_destroy(&pp.cond);
+  pthread_mutex_destroy(&pp.lock);
+  for (size_t i = 0; i < pp.n_job; i++)
+    job_free(&pp, &pp.job[i]);
+  free(pp.job);
+  if (pp.rc != AS_OK) {
+    if (err != NULL)
+      *err = pp.err;
+    return pp.rc;
   }
-  if (rc == AS_OK && rs != NULL)
-    rc = reward_take(u, rs, err);
-  return rc;
+  return rs != NULL ? reward_take(&t->u, rs, err) : AS_OK;
 }
 
 /* The data, the reward and every candidate of a streamed unit, context by
  * context (memory O(V²) blocks plus K·V rows per candidate). */
-static int stream_unit(tab_ctx *t, int need, as_err *err)
+static int stream_unit(tab_ctx *t, int need, as_team *team, as_err *err)
 {
   as_tab_unit *u = &t->u;
   as_stream *ds = NULL;
   as_fit_stream *rs = NULL;
-  size_t C = u->d.V * u->d.V;
-  double *blk = malloc(3 * C * sizeof *blk);
-  int rc = blk == NULL ? as_err_set(err, AS_ENOMEM, "out of memory") : AS_OK;
   t->heldout = (need & AS_TAB_NEED_HELDOUT) != 0;
-  if (rc == AS_OK)
-    rc = as_stream_new(u->cfg, u->cell, u->replicate, u->inst, u->beta, u->n,
+  int rc = as_stream_new(u->cfg, u->cell, u->replicate, u->inst, u->beta, u->n,
                        need & AS_TAB_NEED_Q, t->heldout, &ds, &u->m, err);
   if (rc == AS_OK && (need & AS_TAB_NEED_REWARD))
     rc = as_fit_stream_new_reward(&u->d, as_tab_ridge(u->cfg, u->n), &rs,
                                   err);
   if (rc == AS_OK)
-    rc = stream_contexts(t, ds, rs, blk, err);
+    rc = stream_contexts(t, ds, rs, team, err);
   if (rc == AS_OK)
     rc = as_dilemma_floor(u->inst, u->beta, &u->floor, err);
   as_fit_stream_free(rs);
   as_stream_free(ds);
-  free(blk);
   return rc;
 }
 
-/* The unit fitted context by context (as_tab_run_unit_streamed) or on
- * whole tables; *streamed says which ran. */
+/* The unit fitted context by context (as_tab_run_unit_streamed; on team,
+ * which may be NULL) or on whole tables; *streamed says which ran. */
 static int run_unit(const as_config *cfg, size_t cell, long rep,
-                    int allow_stream, as_rows *out, int *streamed,
-                    as_err *err)
+                    int allow_stream, as_team *team, as_rows *out,
+                    int *streamed, as_err *err)
 {
   tab_ctx t = {.bound = NAN};
   int need = need_of(cfg), rc = AS_ENOTSUP;
@@ -436,7 +678,7 @@ static int run_unit(const as_config *cfg, size_t cell, long rep,
       as_tab_unit_free(&t.u);
     } else if (rc == AS_OK) {
       *streamed = 1;
-      rc = stream_unit(&t, need, err);
+      rc = stream_unit(&t, need, team, err);
     }
   }
   if (rc == AS_ENOTSUP)
@@ -467,20 +709,28 @@ int as_tab_run_unit_dense(const as_config *cfg, size_t cell, long rep,
                           as_rows *out, as_err *err)
 {
   int streamed;
-  return run_unit(cfg, cell, rep, 0, out, &streamed, err);
+  return run_unit(cfg, cell, rep, 0, NULL, out, &streamed, err);
 }
 
 int as_tab_run_unit_streamed(const as_config *cfg, size_t cell, long rep,
                              as_rows *out, int *streamed, as_err *err)
 {
-  return run_unit(cfg, cell, rep, 1, out, streamed, err);
+  return run_unit(cfg, cell, rep, 1, NULL, out, streamed, err);
 }
 
 static int tabular_run_unit(const as_config *cfg, size_t cell, long rep,
                             as_rows *out, as_err *err)
 {
   int streamed;
-  return run_unit(cfg, cell, rep, 1, out, &streamed, err);
+  return run_unit(cfg, cell, rep, 1, NULL, out, &streamed, err);
+}
+
+static int tabular_run_unit_team(const as_config *cfg, size_t cell,
+                                 long rep, as_team *team, as_rows *out,
+                                 as_err *err)
+{
+  int streamed;
+  return run_unit(cfg, cell, rep, 1, team, out, &streamed, err);
 }
 
 static int tabular_check(const as_config *cfg, as_err *err)
@@ -510,5 +760,6 @@ const as_experiment_kind as_kind_tabular = {
   .check = tabular_check,
   .n_cells = as_tab_n_cells,
   .run_unit = tabular_run_unit,
+  .run_unit_team = tabular_run_unit_team,
   .aux_label = tabular_aux_label,
 };
