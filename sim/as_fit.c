@@ -1341,9 +1341,7 @@ static int stream_alloc(as_fit_stream *s, int want_pi, int want_r,
   s->res.V = V;
   s->res.log_pi = want_pi ? malloc(K * V * sizeof(double)) : NULL;
   s->res.reward = want_r ? malloc(K * V * sizeof(double)) : NULL;
-  s->own = as_fit_part_new(V);
-  if ((want_pi && s->res.log_pi == NULL) || (want_r && s->res.reward == NULL)
-      || s->own == NULL)
+  if ((want_pi && s->res.log_pi == NULL) || (want_r && s->res.reward == NULL))
     return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
   return AS_OK;
 }
@@ -1557,6 +1555,9 @@ int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
   if (s->x >= s->d.K || b->x != s->x)
     return as_err_set(err, AS_EINVAL, "as_fit: context %zu given, %zu "
                       "expected (of %zu)", b->x, s->x, s->d.K);
+  /* its part on first use: a stream fed by as_fit_stream_solve has none */
+  if (s->own == NULL && (s->own = as_fit_part_new(s->d.V)) == NULL)
+    return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
   int rc = as_fit_stream_solve(s, b, reward, s->own, err);
   return rc == AS_OK ? as_fit_stream_merge(s, b, s->own, err) : rc;
 }

@@ -4,10 +4,12 @@
  *
  * A unit runs context by context (issue 8): its data blocks come from
  * as_stream.h, the reward and every candidate are fitted on each context
- * by as_fit_stream before the next, and only K·V rows per candidate are
- * kept — the rows of whole K·V² tables bit for bit.  A method that cannot
- * be streamed (DPO's total-loss gradient steps) sends the unit back to
- * whole tables (as_tab_unit_setup).
+ * by as_fit_stream, and only K·V rows per candidate are kept — the rows
+ * of whole K·V² tables bit for bit.  Idle threads of the run's pool may
+ * join the unit (as_team_open): contexts are then drawn in order, fitted
+ * on any thread and merged in order (the pipeline below), with the same
+ * rows.  A method that cannot be streamed (DPO's total-loss gradient
+ * steps) sends the unit back to whole tables (as_tab_unit_setup).
  *
  * Per unit the reward model is fitted once (as_reward_fit) and reused over
  * the whole λ grid and by every reward-based method; RLHF and RKL then use
