@@ -1279,12 +1279,14 @@ int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
 
 /* One context's solve apart from a stream's running state (issue 8): its
  * report (status, counts) and θ row, merged in context order by
- * as_fit_stream_merge; buf, mark: fit_one's scratch. */
+ * as_fit_stream_merge; buf: fit_one's scratch, its own or the caller's
+ * (lent = 1), mark: pairs_connected's. */
 struct as_fit_part {
   size_t x;           /* the context solved                        */
   as_fit_result loc;  /* the context's report; arrays: the stream's */
   double *th, *buf;   /* V and 2V² + V                             */
   size_t *mark;       /* 2V                                        */
+  int lent;           /* buf is the caller's                       */
 };
 
 struct as_fit_stream {
@@ -1304,19 +1306,22 @@ void as_fit_part_free(as_fit_part *pt)
   if (pt == NULL)
     return;
   free(pt->th);
-  free(pt->buf);
   free(pt->mark);
+  if (!pt->lent)
+    free(pt->buf);
   free(pt);
 }
 
-as_fit_part *as_fit_part_new(size_t V)
+as_fit_part *as_fit_part_new(size_t V, double *scratch)
 {
   as_fit_part *pt = calloc(1, sizeof *pt);
   if (pt == NULL)
     return NULL;
   pt->th = malloc(V * sizeof *pt->th);
-  pt->buf = malloc((2 * V * V + V) * sizeof *pt->buf);
   pt->mark = malloc(2 * V * sizeof *pt->mark);
+  pt->lent = scratch != NULL;
+  pt->buf = scratch != NULL ? scratch
+                            : malloc((2 * V * V + V) * sizeof *pt->buf);
   if (pt->th == NULL || pt->buf == NULL || pt->mark == NULL) {
     as_fit_part_free(pt);
     return NULL;
@@ -1556,7 +1561,7 @@ int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
     return as_err_set(err, AS_EINVAL, "as_fit: context %zu given, %zu "
                       "expected (of %zu)", b->x, s->x, s->d.K);
   /* its part on first use: a stream fed by as_fit_stream_solve has none */
-  if (s->own == NULL && (s->own = as_fit_part_new(s->d.V)) == NULL)
+  if (s->own == NULL && (s->own = as_fit_part_new(s->d.V, NULL)) == NULL)
     return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
   int rc = as_fit_stream_solve(s, b, reward, s->own, err);
   return rc == AS_OK ? as_fit_stream_merge(s, b, s->own, err) : rc;

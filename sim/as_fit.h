@@ -265,10 +265,15 @@ int as_fit_stream_block(as_fit_stream *s, const as_fit_block *b,
  * s, so concurrent calls on distinct contexts, each with its own part,
  * are safe; as_fit_stream_merge then adds pt's report, in context order
  * (b->x the next context), to the running sums — the result is
- * as_fit_stream_block's bit for bit.  A part is scratch for V (2V² + 4V
- * doubles) and can be reused once merged. */
+ * as_fit_stream_block's bit for bit.  A part holds a context's report
+ * and θ row (V) until its merge, and uses a solver scratch of
+ * AS_FIT_PART_SCRATCH(V) doubles: its own, or with scratch given, the
+ * caller's (parts sharing one must be solved one at a time; it must
+ * outlive them).  A part can be reused once merged.  NULL: out of
+ * memory. */
+#define AS_FIT_PART_SCRATCH(V) (2 * (V) * (V) + (V))
 typedef struct as_fit_part as_fit_part;
-as_fit_part *as_fit_part_new(size_t V); /* NULL: out of memory */
+as_fit_part *as_fit_part_new(size_t V, double *scratch);
 void as_fit_part_free(as_fit_part *pt);
 int as_fit_stream_solve(const as_fit_stream *s, const as_fit_block *b,
                         const double *reward, as_fit_part *pt, as_err *err);

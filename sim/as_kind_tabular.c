@@ -325,15 +325,16 @@ static int slots_new(tab_ctx *t, as_err *err)
  * (it frees a job), then the next draw (the chain is the one sequential
  * step), then the oldest drawn context's fits — so the rows are the
  * one-thread rows bit for bit whatever the team's size.  Memory: one job
- * (3 V² blocks, a V² solver scratch per fit stream) per context in
- * flight, at most 2 per thread, allocated as first needed. */
+ * (3 V² blocks and a 2 V² solver scratch shared by its fits) per context
+ * in flight, at most threads + 1 (one drawn while every thread fits),
+ * allocated as first needed. */
 
 enum { JOB_FREE, JOB_DRAWING, JOB_DRAWN, JOB_FITTING, JOB_FITTED };
 
 typedef struct tab_job {
   int state;
   size_t x;
-  double *blk;        /* P, Q, Pval (V² each)                      */
+  double *blk;        /* P, Q, Pval (V² each), the fits' scratch   */
   as_fit_block b;
   as_fit_part *rpart; /* the reward stream's                      */
   as_fit_part **part; /* per slot (NULL: a closed form)            */
@@ -363,14 +364,22 @@ static int job_alloc(const tab_pipe *pp, tab_job *j)
   size_t V = t->u.d.V;
   if (j->blk != NULL)
     return AS_OK;
-  j->blk = malloc(3 * V * V * sizeof *j->blk);
+  /* One block: a context's fits run one after the other and share one
+   * scratch.  (Why one block: glibc serves a thread's allocations from
+   * heaps of at most 64 MB; at V = 1000 separate blocks and scratch
+   * filled the first, and every solve's own buffers then made and
+   * unmapped a fresh heap — 10× the page faults.  A block this size is
+   * mapped on its own.) */
+  j->blk = malloc((3 * V * V + AS_FIT_PART_SCRATCH(V)) * sizeof *j->blk);
   j->part = calloc(t->n_slot, sizeof *j->part);
   if (j->blk == NULL || j->part == NULL)
     return AS_ENOMEM;
-  if (pp->rs != NULL && (j->rpart = as_fit_part_new(V)) == NULL)
+  double *scratch = j->blk + 3 * V * V;
+  if (pp->rs != NULL && (j->rpart = as_fit_part_new(V, scratch)) == NULL)
     return AS_ENOMEM;
   for (size_t i = 0; i < t->n_slot; i++)
-    if (t->slot[i].fs != NULL && (j->part[i] = as_fit_part_new(V)) == NULL)
+    if (t->slot[i].fs != NULL &&
+        (j->part[i] = as_fit_part_new(V, scratch)) == NULL)
       return AS_ENOMEM;
   return AS_OK;
 }
@@ -618,7 +627,7 @@ static int stream_contexts(tab_ctx *t, as_stream *ds, as_fit_stream *rs,
 {
   int threads = as_team_threads(team);
   tab_pipe pp = {.t = t, .ds = ds, .rs = rs, .K = t->u.d.K,
-                 .n_job = threads > 1 ? 2 * (size_t)threads : 1,
+                 .n_job = (size_t)threads + (threads > 1),
                  .limit = t->u.d.K};
   if ((pp.job = calloc(pp.n_job, sizeof *pp.job)) == NULL)
     return as_err_set(err, AS_ENOMEM, "out of memory");
