@@ -275,5 +275,11 @@ void as_fit_stream_free(as_fit_stream *s);
 void as_rkl_closed_form(size_t K, size_t V, const double *log_ref,
                         const double *r, double lambda, double gamma,
                         double *log_pi);
+/* Its logits ξ = (r + λ log π_ref)/(λ + γ) for λ + γ > 0 (K×V): the rows
+ * as_log_softmax(ξ) are as_rkl_closed_form's bit for bit, so a caller may
+ * keep ξ and form the rows only if it needs them (oracle tuning). */
+void as_rkl_closed_logits(size_t K, size_t V, const double *log_ref,
+                          const double *r, double lambda, double gamma,
+                          double *xi);
 
 #endif

@@ -103,5 +103,12 @@ int as_metrics_target_is(const as_metrics_target *t, const as_instance *inst,
 int as_metrics_fwd_kl_screen(const as_metrics_target *t,
                              const double *log_pi, double *est,
                              double *bound, as_err *err);
+/* The same for the policy whose rows are as_log_softmax(ξ) of logits ξ
+ * (K×V), without forming them: one exponential per entry where forming
+ * the rows and screening them costs two (a closed form's candidates keep
+ * ξ and form rows only where the screen cannot rule them out). */
+int as_metrics_fwd_kl_screen_logits(const as_metrics_target *t,
+                                    const double *xi, double *est,
+                                    double *bound, as_err *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "as_instance.h"
+#include "as_math.h"
 #include "as_metrics.h"
 
 /* |a − b| ≤ tol·max(1, |a|, |b|) */
@@ -369,6 +370,58 @@ START_TEST(test_fwd_kl_screen_bound)
 }
 END_TEST
 
+/* The logits form: for ξ = a closed form's logits at any scale (large
+ * |ξ| as at λ = 1e-4, shifted, a −inf entry), the estimate lies within
+ * its bound of the exact forward KL of as_log_softmax(ξ), and the bound
+ * stays small enough to screen with. */
+START_TEST(test_fwd_kl_screen_logits_bound)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 47);
+  static const size_t Vs[] = {2, 10, 200};
+  static const double scales[] = {1e-3, 1.0, 30.0, 1e4};
+  double worst = 0.0;
+  for (size_t iv = 0; iv < 3; iv++)
+    for (size_t is = 0; is < 4; is++) {
+      size_t K = 4, V = Vs[iv];
+      as_instance *inst = screen_instance(r, K, V, 1.0 + (double)is);
+      as_metrics_target *t;
+      ck_assert_int_eq(as_metrics_target_new(inst, 1.0, &t, NULL), AS_OK);
+      double *xi = malloc(2 * K * V * sizeof *xi), *lp = xi + K * V;
+      for (int rep = 0; rep < 21; rep++) {
+        int kind = rep % 7;
+        for (size_t x = 0; x < K; x++) {
+          screen_candidate(r, inst->log_pi_star + x * V, V, 1.0,
+                           x == 1 ? 0 : kind, xi + x * V);
+          for (size_t y = 0; y < V; y++) /* logits: scaled, shifted */
+            xi[x * V + y] = scales[is] * xi[x * V + y] + 3.0 * (double)rep;
+          as_log_softmax(xi + x * V, V, lp + x * V);
+        }
+        double exact, est, bound;
+        ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lp, &exact, NULL), 0);
+        ck_assert_int_eq(as_metrics_fwd_kl_screen_logits(t, xi, &est, &bound,
+                                                         NULL), AS_OK);
+        if (isinf(exact)) {
+          ck_assert(isinf(est) && bound == 0.0);
+          continue;
+        }
+        ck_assert_msg(fabs(est - exact) <= bound,
+                      "V=%zu scale=%g kind=%d: est %.17g exact %.17g "
+                      "bound %g", V, scales[is], kind, est, exact, bound);
+        ck_assert_msg(bound <= 1e-9 * (1.0 + exact), "bound %g at KL %g",
+                      bound, exact);
+        if (bound > 0.0)
+          worst = fmax(worst, fabs(est - exact) / bound);
+      }
+      free(xi);
+      as_metrics_target_free(t);
+      as_instance_free(inst);
+    }
+  ck_assert_msg(worst > 1e-4, "largest |est - exact| / bound = %g", worst);
+  gsl_rng_free(r);
+}
+END_TEST
+
 /* A policy row that is not a distribution is refused with
  * as_metrics_fwd_kl's message; a zero of π* makes the screen decline
  * (NaN: the caller computes exactly). */
@@ -674,6 +727,7 @@ int main(void)
   tcase_add_test(tc, test_invalid_input);
   tcase_add_test(tc, test_names);
   tcase_add_test(tc, test_fwd_kl_screen_bound);
+  tcase_add_test(tc, test_fwd_kl_screen_logits_bound);
   tcase_add_test(tc, test_fwd_kl_screen_refuses);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
