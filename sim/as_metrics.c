@@ -61,26 +61,51 @@ static double phi(double d)
   return expm1(-d) + d;
 }
 
-double as_kl(const double *logp, const double *logq, size_t V)
+/* KL(p‖q) of rows whose p side is zp = row_lse(logp) and, when pa is
+ * not NULL, pa[i] = logp[i] − zp and pp[i] = e^{pa[i]} (as_kl_prepare):
+ * the same operations either way, so the same bits. */
+static inline double kl_rows(const double *logp, double zp, const double *pa,
+                             const double *pp, const double *logq, size_t V)
 {
-  double zp = row_lse(logp, V), zq = row_lse(logq, V);
+  double zq = row_lse(logq, V);
   if (isnan(zp) || isnan(zq))
     return NAN;
   double sum = 0.0, q_out = 0.0;
   for (size_t i = 0; i < V; i++) {
-    double a = logp[i] - zp, b = logq[i] - zq;
+    double a = pa != NULL ? pa[i] : logp[i] - zp, b = logq[i] - zq;
     if (logp[i] == -INFINITY) {
       q_out += exp(b);              /* 0 · log 0 = 0; q's mass off supp p */
       continue;
     }
     if (logq[i] == -INFINITY)
       return INFINITY;              /* p has mass where q has none */
-    double d = a - b, p = exp(a);
+    double d = a - b, p = pa != NULL ? pp[i] : exp(a);
     /* p φ(d) = q − p + p d for large |d|, written so q = e^b never
      * overflows through p e^{−d}. */
     sum += fabs(d) < 0.5 ? p * phi(d) : exp(b) - p + p * d;
   }
   return sum + q_out;
+}
+
+double as_kl(const double *logp, const double *logq, size_t V)
+{
+  return kl_rows(logp, row_lse(logp, V), NULL, NULL, logq, V);
+}
+
+double as_kl_prepare(const double *logp, size_t V, double *a, double *p)
+{
+  double zp = row_lse(logp, V);
+  for (size_t i = 0; i < V; i++) {
+    a[i] = logp[i] - zp;
+    p[i] = logp[i] == -INFINITY ? 0.0 : exp(a[i]);
+  }
+  return zp;
+}
+
+double as_kl_prepared(const double *logp, double zp, const double *a,
+                      const double *p, const double *logq, size_t V)
+{
+  return kl_rows(logp, zp, a, p, logq, V);
 }
 
 double as_tv(const double *logp, const double *logq, size_t V)
