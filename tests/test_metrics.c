@@ -6,6 +6,7 @@
  * mt19937 with fixed seeds (not the project's PCG, to stay independent). */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -347,6 +348,27 @@ static void screen_candidate(gsl_rng *r, const double *ls, size_t V,
     lq[V / 2] = -INFINITY;
 }
 
+/* est ± bound against the exact forward KL of rows lp: it must hold, be
+ * small enough to screen with (≤ 1e-9 (1 + KL)), and +inf be exact;
+ * *worst keeps the largest |est − exact| / bound seen. */
+static void screen_verdict(const as_instance *inst, const double *lp,
+                           double est, double bound, const char *what,
+                           double *worst)
+{
+  double exact;
+  ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lp, &exact, NULL), 0);
+  if (isinf(exact)) {
+    ck_assert(isinf(est) && bound == 0.0);
+    return;
+  }
+  ck_assert_msg(fabs(est - exact) <= bound, "%s: est %.17g exact %.17g "
+                "bound %g", what, est, exact, bound);
+  ck_assert_msg(bound <= 1e-9 * (1.0 + exact), "%s: bound %g at KL %g", what,
+                bound, exact);
+  if (bound > 0.0)
+    *worst = fmax(*worst, fabs(est - exact) / bound);
+}
+
 /* The screen's estimate lies within its bound of the exact forward KL, on
  * rows from near-identical to far apart, peaked (skew 30: probabilities
  * down to ~e^-100) or flat, V from 2 to 200; and the bound is small
@@ -372,21 +394,13 @@ START_TEST(test_fwd_kl_screen_bound)
         for (size_t x = 0; x < K; x++)
           screen_candidate(r, inst->log_pi_star + x * V, V, skews[is],
                            x == 1 ? 0 : kind, lq + x * V);
-        double exact, est, bound;
-        ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lq, &exact, NULL), 0);
+        double est, bound;
+        char what[64];
+        snprintf(what, sizeof what, "V=%zu skew=%g kind=%d", V, skews[is],
+                 kind);
         ck_assert_int_eq(as_metrics_fwd_kl_screen(t, lq, &est, &bound, NULL),
                          AS_OK);
-        if (isinf(exact)) {
-          ck_assert(isinf(est) && bound == 0.0);
-          continue;
-        }
-        ck_assert_msg(fabs(est - exact) <= bound,
-                      "V=%zu skew=%g kind=%d: est %.17g exact %.17g bound %g",
-                      V, skews[is], kind, est, exact, bound);
-        ck_assert_msg(bound <= 1e-9 * (1.0 + exact), "bound %g at KL %g",
-                      bound, exact);
-        if (bound > 0.0)
-          worst = fmax(worst, fabs(est - exact) / bound);
+        screen_verdict(inst, lq, est, bound, what, &worst);
       }
       free(lq);
       as_metrics_target_free(t);
@@ -425,21 +439,13 @@ START_TEST(test_fwd_kl_screen_logits_bound)
             xi[x * V + y] = scales[is] * xi[x * V + y] + 3.0 * (double)rep;
           as_log_softmax(xi + x * V, V, lp + x * V);
         }
-        double exact, est, bound;
-        ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lp, &exact, NULL), 0);
+        double est, bound;
+        char what[64];
+        snprintf(what, sizeof what, "V=%zu scale=%g kind=%d", V, scales[is],
+                 kind);
         ck_assert_int_eq(as_metrics_fwd_kl_screen_logits(t, xi, &est, &bound,
                                                          NULL), AS_OK);
-        if (isinf(exact)) {
-          ck_assert(isinf(est) && bound == 0.0);
-          continue;
-        }
-        ck_assert_msg(fabs(est - exact) <= bound,
-                      "V=%zu scale=%g kind=%d: est %.17g exact %.17g "
-                      "bound %g", V, scales[is], kind, est, exact, bound);
-        ck_assert_msg(bound <= 1e-9 * (1.0 + exact), "bound %g at KL %g",
-                      bound, exact);
-        if (bound > 0.0)
-          worst = fmax(worst, fabs(est - exact) / bound);
+        screen_verdict(inst, lp, est, bound, what, &worst);
       }
       free(xi);
       as_metrics_target_free(t);
