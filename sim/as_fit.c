@@ -1067,7 +1067,11 @@ static int fit_contexts(const fit_plan *p, const as_data *d,
                      .alpha = p->o.alpha,
                      .loss = p->m == AS_METHOD_SLIC ? AS_GPO_HINGE
                                                     : p->o.gpo_loss};
+    if (p->o.dpo_theta != NULL && p->o.dpo_resume)
+      memcpy(th, p->o.dpo_theta, K * V * sizeof *th);
     rc = gradient_steps(&p->o, d, p->obj, &t, th, res, err);
+    if (rc == AS_OK && p->o.dpo_theta != NULL)
+      memcpy(p->o.dpo_theta, th, K * V * sizeof *th);
   } else if (rc == AS_OK && (p->m == AS_METHOD_RLHF ||
                              p->m == AS_METHOD_RKL) &&
              p->lambda + p->gamma > 0.0) {
