@@ -23,7 +23,9 @@
  * steps (row: iterations = s, theta_norm, metrics; aux = s).  PMLE rows
  * (one per λ; tuning must be "fixed") are written once per (β, n, replicate),
  * in the cell of the last step, with aux = NaN (PMLE is solved, not
- * stepped). */
+ * stepped).  The runner computes a (β, n, replicate)'s step cells together
+ * when it can (run_group, as_experiment.h): the one training run in pieces
+ * between the recorded steps, the same rows as each unit alone. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
