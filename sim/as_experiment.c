@@ -248,13 +248,16 @@ typedef struct pool {
   as_err err;
   pthread_mutex_t lock;
   as_progress progress;
+  /* per unit, when the kind groups units (else NULL): handed out with its
+   * group's first unit */
+  unsigned char *taken;
 } pool;
 
 /* A unit's cost is the CPU time of the thread that ran it: unlike the
  * wall clock it does not grow when other processes share the cores, so
  * the costs of a run on a busy machine still model a cluster's
  * (docs/cluster.md). */
-static double now_seconds(void)
+double as_experiment_thread_seconds(void)
 {
   struct timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -269,11 +272,33 @@ static size_t pool_next(pool *p)
   if (p->hooks != NULL && p->hooks->next != NULL)
     return p->hooks->next(p->hooks->ctx);
   while (p->scan < p->u->total
-         && (!as_units_in_share(p->u, p->scan) || p->u->have[p->scan]))
+         && (!as_units_in_share(p->u, p->scan) || p->u->have[p->scan]
+             || (p->taken != NULL && p->taken[p->scan])))
     p->scan++;
   if (p->scan >= p->u->total || p->scan > p->err_unit)
     return SIZE_MAX;
   return p->scan++;
+}
+
+/* Under the lock: the number of cells computed with unit u — its group's,
+ * marked taken, when u is in the group's first cell and every unit of the
+ * group is due; else 1. */
+static size_t pool_claim_group(pool *p, size_t u)
+{
+  if (p->taken == NULL)
+    return 1;
+  size_t R = (size_t)p->u->R, cell = u / R, first;
+  size_t count = p->u->kind->group_of(p->cfg, cell, &first);
+  if (first != cell || count < 2 || first + count > p->u->cells)
+    return 1;
+  for (size_t i = 1; i < count; i++) {
+    size_t v = u + i * R;
+    if (!as_units_in_share(p->u, v) || p->u->have[v] || p->taken[v])
+      return 1;
+  }
+  for (size_t i = 1; i < count; i++)
+    p->taken[u + i * R] = 1;
+  return count;
 }
 
 static void pool_fail(pool *p, size_t u, int rc, const as_err *e)
@@ -286,44 +311,75 @@ static void pool_fail(pool *p, size_t u, int rc, const as_err *e)
     as_err_set(&p->err, rc, "unit %zu failed", u);
 }
 
+/* Under the lock: unit u's outcome into u's storage and the sink hook. */
+static void pool_store(pool *p, size_t u, int rc, const as_err *e,
+                       double dt, as_rows *rows)
+{
+  if (rc == AS_OK) {
+    /* the list moves into u: each unit's slot is its own */
+    p->u->rows[u] = *rows;
+    p->u->seconds[u] = dt;
+    p->u->have[u] = 1;
+  } else {
+    as_rows_clear(rows);
+    pool_fail(p, u, rc, e);
+  }
+  if (p->hooks != NULL && p->hooks->done != NULL) {
+    as_err he;
+    as_err_clear(&he);
+    int hrc = p->hooks->done(p->hooks->ctx, u, rc, e, dt,
+                             rc == AS_OK ? &p->u->rows[u] : NULL, &he);
+    if (hrc != AS_OK)
+      pool_fail(p, u, hrc, &he);
+  }
+  p->done++;
+  as_progress_update(&p->progress, p->done);
+}
+
+/* Units u, u + R, ... (count cells of one group, or u alone) computed and
+ * stored; a group's failure is its first unit's. */
+static void pool_run(pool *p, size_t u, size_t count)
+{
+  size_t R = (size_t)p->u->R, cell = u / R;
+  long rep = (long)(u % R);
+  as_err e;
+  as_err_clear(&e);
+  as_rows one = {0}, *rows = count > 1 ? calloc(count, sizeof *rows) : &one;
+  double dt1, *secs = count > 1 ? calloc(count, sizeof *secs) : &dt1;
+  int rc;
+  if (rows == NULL || secs == NULL) {
+    rc = as_err_set(&e, AS_ENOMEM, "out of memory");
+  } else if (count > 1) {
+    rc = p->u->kind->run_group(p->cfg, cell, count, rep, rows, secs, &e);
+  } else {
+    double t0 = as_experiment_thread_seconds();
+    rc = p->u->kind->run_unit(p->cfg, cell, rep, rows, &e);
+    dt1 = as_experiment_thread_seconds() - t0;
+  }
+  pthread_mutex_lock(&p->lock);
+  if (rows == NULL || secs == NULL)
+    pool_fail(p, u, rc, &e);
+  for (size_t i = 0; rows != NULL && secs != NULL && i < count; i++)
+    pool_store(p, u + i * R, rc, &e, secs[i], &rows[i]);
+  pthread_mutex_unlock(&p->lock);
+  if (count > 1) {
+    free(rows);
+    free(secs);
+  }
+}
+
 static void *worker(void *arg)
 {
   pool *p = arg;
   for (;;) {
     pthread_mutex_lock(&p->lock);
-    size_t u = pool_next(p);
+    size_t u = pool_next(p), count = 0;
+    if (u != SIZE_MAX)
+      count = pool_claim_group(p, u);
     pthread_mutex_unlock(&p->lock);
     if (u == SIZE_MAX)
       return NULL;
-    size_t cell = u / (size_t)p->u->R;
-    long rep = (long)(u % (size_t)p->u->R);
-    as_err e;
-    as_err_clear(&e);
-    as_rows rows = {0};
-    double t0 = now_seconds();
-    int rc = p->u->kind->run_unit(p->cfg, cell, rep, &rows, &e);
-    double dt = now_seconds() - t0;
-    pthread_mutex_lock(&p->lock);
-    if (rc == AS_OK) {
-      /* the list moves into u: each unit's slot is its own */
-      p->u->rows[u] = rows;
-      p->u->seconds[u] = dt;
-      p->u->have[u] = 1;
-    } else {
-      as_rows_clear(&rows);
-      pool_fail(p, u, rc, &e);
-    }
-    if (p->hooks != NULL && p->hooks->done != NULL) {
-      as_err he;
-      as_err_clear(&he);
-      int hrc = p->hooks->done(p->hooks->ctx, u, rc, &e, dt,
-                               rc == AS_OK ? &p->u->rows[u] : NULL, &he);
-      if (hrc != AS_OK)
-        pool_fail(p, u, hrc, &he);
-    }
-    p->done++;
-    as_progress_update(&p->progress, p->done);
-    pthread_mutex_unlock(&p->lock);
+    pool_run(p, u, count);
   }
 }
 
@@ -339,6 +395,10 @@ int as_units_compute(as_units *u, const as_config *cfg, int threads,
   p.u = u;
   p.hooks = hooks;
   p.err_unit = SIZE_MAX;
+  /* groups only where this loop hands out the units (no memory: none) */
+  if (u->kind->group_of != NULL && u->kind->run_group != NULL &&
+      (hooks == NULL || hooks->next == NULL))
+    p.taken = calloc(u->total, 1);
   size_t missing = as_units_missing(u);
   size_t share = 0;
   for (size_t i = 0; i < u->total; i++)
@@ -360,6 +420,7 @@ int as_units_compute(as_units *u, const as_config *cfg, int threads,
   for (int i = 0; i < started; i++)
     pthread_join(tid[i], NULL);
   free(tid);
+  free(p.taken);
   as_progress_finish(&p.progress);
   pthread_mutex_destroy(&p.lock);
   if (p.err_unit != SIZE_MAX)
