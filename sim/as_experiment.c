@@ -262,6 +262,9 @@ typedef struct pool {
   int exhausted;       /* pool_next said no unit is left                */
   pool_offer *board;   /* one per thread: the offer of its unit         */
   as_progress progress;
+  /* per unit, when the kind groups units (else NULL): handed out with its
+   * group's first unit */
+  unsigned char *taken;
 } pool;
 
 /* A thread of the pool and the team of the unit it runs. */
@@ -274,7 +277,7 @@ struct as_team {
  * wall clock it does not grow when other processes share the cores, so
  * the costs of a run on a busy machine still model a cluster's
  * (docs/cluster.md). */
-static double now_seconds(void)
+double as_experiment_thread_seconds(void)
 {
   struct timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -315,11 +318,33 @@ static size_t pool_next(pool *p)
   if (p->hooks != NULL && p->hooks->next != NULL)
     return p->hooks->next(p->hooks->ctx);
   while (p->scan < p->u->total
-         && (!as_units_in_share(p->u, p->scan) || p->u->have[p->scan]))
+         && (!as_units_in_share(p->u, p->scan) || p->u->have[p->scan]
+             || (p->taken != NULL && p->taken[p->scan])))
     p->scan++;
   if (p->scan >= p->u->total || p->scan > p->err_unit)
     return SIZE_MAX;
   return p->scan++;
+}
+
+/* Under the lock: the number of cells computed with unit u — its group's,
+ * marked taken, when u is in the group's first cell and every unit of the
+ * group is due; else 1. */
+static size_t pool_claim_group(pool *p, size_t u)
+{
+  if (p->taken == NULL)
+    return 1;
+  size_t R = (size_t)p->u->R, cell = u / R, first;
+  size_t count = p->u->kind->group_of(p->cfg, cell, &first);
+  if (first != cell || count < 2 || first + count > p->u->cells)
+    return 1;
+  for (size_t i = 1; i < count; i++) {
+    size_t v = u + i * R;
+    if (!as_units_in_share(p->u, v) || p->u->have[v] || p->taken[v])
+      return 1;
+  }
+  for (size_t i = 1; i < count; i++)
+    p->taken[u + i * R] = 1;
+  return count;
 }
 
 static void pool_fail(pool *p, size_t u, int rc, const as_err *e)
@@ -332,49 +357,72 @@ static void pool_fail(pool *p, size_t u, int rc, const as_err *e)
     as_err_set(&p->err, rc, "unit %zu failed", u);
 }
 
-/* Unit u on the calling thread, whose offer slot is o (under the lock on
- * entry and exit; computed without it). */
-static void pool_run(pool *p, pool_offer *o, size_t u)
+/* Under the lock: unit u's outcome into u's storage and the sink hook. */
+static void pool_store(pool *p, size_t u, int rc, const as_err *e,
+                       double dt, as_rows *rows)
 {
-  size_t cell = u / (size_t)p->u->R;
-  long rep = (long)(u % (size_t)p->u->R);
-  as_err e;
-  as_err_clear(&e);
-  as_rows rows = {0};
-  as_team team = {p, o};
-  *o = (pool_offer){0};
-  p->running++;
-  pthread_mutex_unlock(&p->lock);
-  const as_experiment_kind *k = p->u->kind;
-  double t0 = now_seconds();
-  int rc = k->run_unit_team != NULL
-               ? k->run_unit_team(p->cfg, cell, rep, &team, &rows, &e)
-               : k->run_unit(p->cfg, cell, rep, &rows, &e);
-  as_team_close(&team); /* a unit that left its offer open */
-  double dt = now_seconds() - t0;
-  pthread_mutex_lock(&p->lock);
-  dt += o->seconds;
-  p->running--;
   if (rc == AS_OK) {
     /* the list moves into u: each unit's slot is its own */
-    p->u->rows[u] = rows;
+    p->u->rows[u] = *rows;
     p->u->seconds[u] = dt;
     p->u->have[u] = 1;
   } else {
-    as_rows_clear(&rows);
-    pool_fail(p, u, rc, &e);
+    as_rows_clear(rows);
+    pool_fail(p, u, rc, e);
   }
   if (p->hooks != NULL && p->hooks->done != NULL) {
     as_err he;
     as_err_clear(&he);
-    int hrc = p->hooks->done(p->hooks->ctx, u, rc, &e, dt,
+    int hrc = p->hooks->done(p->hooks->ctx, u, rc, e, dt,
                              rc == AS_OK ? &p->u->rows[u] : NULL, &he);
     if (hrc != AS_OK)
       pool_fail(p, u, hrc, &he);
   }
   p->done++;
   as_progress_update(&p->progress, p->done);
+}
+
+/* Units u, u + R, ... (count cells of one group, or u alone) computed and
+ * stored; a group's failure is its first unit's.  A single unit runs on
+ * its team (the calling thread, whose offer slot is o, and the helpers it
+ * offers work to), its cost the CPU time of all of them. */
+static void pool_run(pool *p, pool_offer *o, size_t u, size_t count)
+{
+  size_t R = (size_t)p->u->R, cell = u / R;
+  long rep = (long)(u % R);
+  const as_experiment_kind *k = p->u->kind;
+  as_err e;
+  as_err_clear(&e);
+  as_rows one = {0}, *rows = count > 1 ? calloc(count, sizeof *rows) : &one;
+  double dt1, *secs = count > 1 ? calloc(count, sizeof *secs) : &dt1;
+  int rc;
+  if (rows == NULL || secs == NULL) {
+    rc = as_err_set(&e, AS_ENOMEM, "out of memory");
+  } else if (count > 1) {
+    rc = k->run_group(p->cfg, cell, count, rep, rows, secs, &e);
+  } else {
+    as_team team = {p, o};
+    double t0 = as_experiment_thread_seconds();
+    rc = k->run_unit_team != NULL
+             ? k->run_unit_team(p->cfg, cell, rep, &team, rows, &e)
+             : k->run_unit(p->cfg, cell, rep, rows, &e);
+    as_team_close(&team); /* a unit that left its offer open */
+    dt1 = as_experiment_thread_seconds() - t0;
+  }
+  pthread_mutex_lock(&p->lock);
+  if (count <= 1)
+    dt1 += o->seconds;
+  if (rows == NULL || secs == NULL)
+    pool_fail(p, u, rc, &e);
+  for (size_t i = 0; rows != NULL && secs != NULL && i < count; i++)
+    pool_store(p, u + i * R, rc, &e, secs[i], &rows[i]);
+  p->running--;
   pthread_cond_broadcast(&p->cond);
+  pthread_mutex_unlock(&p->lock);
+  if (count > 1) {
+    free(rows);
+    free(secs);
+  }
 }
 
 /* An open offer (the one with the fewest helpers), or NULL. */
@@ -396,9 +444,9 @@ static void pool_help(pool *p, pool_offer *o)
   void *ctx = o->ctx;
   o->inside++;
   pthread_mutex_unlock(&p->lock);
-  double t0 = now_seconds();
+  double t0 = as_experiment_thread_seconds();
   work(ctx);
-  double dt = now_seconds() - t0;
+  double dt = as_experiment_thread_seconds() - t0;
   pthread_mutex_lock(&p->lock);
   o->open = 0; /* its work is taken: nobody else joins */
   o->seconds += dt;
@@ -411,8 +459,8 @@ typedef struct pool_thread {
   pool_offer *offer; /* its slot of the board */
 } pool_thread;
 
-/* Units while there are any; then help running units; leave when no unit
- * is left to start or running. */
+/* Units (or groups) while there are any; then help running units; leave
+ * when no unit is left to start or running. */
 static void *worker(void *arg)
 {
   pool_thread *th = arg;
@@ -422,43 +470,48 @@ static void *worker(void *arg)
     size_t u = p->exhausted ? SIZE_MAX : pool_next(p);
     pool_offer *o;
     p->exhausted = u == SIZE_MAX; /* final: never asked again */
-    if (u != SIZE_MAX)
-      pool_run(p, th->offer, u);
-    else if ((o = pool_offer_find(p)) != NULL)
+    if (u != SIZE_MAX) {
+      size_t count = pool_claim_group(p, u);
+      p->running++;
+      *th->offer = (pool_offer){0};
+      pthread_mutex_unlock(&p->lock);
+      pool_run(p, th->offer, u, count);
+      pthread_mutex_lock(&p->lock);
+    } else if ((o = pool_offer_find(p)) != NULL) {
       pool_help(p, o);
-    else if (p->running == 0)
+    } else if (p->running == 0) {
       break;
-    else
+    } else {
       pthread_cond_wait(&p->cond, &p->lock);
+    }
   }
   pthread_mutex_unlock(&p->lock);
   return NULL;
 }
 
-/* threads threads (or the calling one when none can start). */
+/* threads threads (or the calling one, alone, when none can start). */
 static void pool_start(pool *p, int threads)
 {
   pthread_t *tid = malloc((size_t)threads * sizeof *tid);
   pool_thread *th = malloc((size_t)threads * sizeof *th);
+  pool_offer solo = {0};
   p->board = calloc((size_t)threads, sizeof *p->board);
-  int started = 0;
   p->threads = threads;
+  int started = 0;
   if (tid != NULL && th != NULL && p->board != NULL)
     for (; started < threads; started++) {
       th[started] = (pool_thread){p, &p->board[started]};
       if (pthread_create(&tid[started], NULL, worker, &th[started]) != 0)
         break;
     }
-  if (started < threads) /* fewer threads: offers only to those */
-    p->threads = started;
-  if (started == 0) { /* no thread could start: run here, alone */
-    pool_offer solo = {0};
+  p->threads = started; /* offers go to the threads that run */
+  if (started == 0) {
     pool_thread me = {p, &solo};
     p->threads = 1;
-    p->board = p->board != NULL ? p->board : &solo;
+    free(p->board);
+    p->board = &solo;
     worker(&me);
-    if (p->board == &solo)
-      p->board = NULL;
+    p->board = NULL;
   }
   for (int i = 0; i < started; i++)
     pthread_join(tid[i], NULL);
@@ -480,6 +533,10 @@ int as_units_compute(as_units *u, const as_config *cfg, int threads,
   p.u = u;
   p.hooks = hooks;
   p.err_unit = SIZE_MAX;
+  /* groups only where this loop hands out the units (no memory: none) */
+  if (u->kind->group_of != NULL && u->kind->run_group != NULL &&
+      (hooks == NULL || hooks->next == NULL))
+    p.taken = calloc(u->total, 1);
   size_t missing = as_units_missing(u);
   size_t share = 0;
   for (size_t i = 0; i < u->total; i++)
@@ -494,6 +551,7 @@ int as_units_compute(as_units *u, const as_config *cfg, int threads,
       u->kind->run_unit_team == NULL)
     threads = missing > 0 ? (int)missing : 1;
   pool_start(&p, threads);
+  free(p.taken);
   as_progress_finish(&p.progress);
   pthread_cond_destroy(&p.cond);
   pthread_mutex_destroy(&p.lock);

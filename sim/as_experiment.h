@@ -111,7 +111,23 @@ typedef struct as_experiment_kind {
    * rejected): the aux column's header under cfg, for a kind whose aux
    * column depends on the configuration (E9's `bounds`). */
   const char *(*aux_label)(const as_config *cfg);
+  /* Optional (NULL: every unit alone): cells whose units share one
+   * computation (E6: the step cells of a (β, n) pair are one training run,
+   * issue 8).  group_of(cfg, cell, &first) is the number of cells in
+   * cell's group, first ... first + count − 1.  run_group computes the
+   * units (first + i, replicate) at once: cell first + i's rows — those
+   * run_unit gives — to outs[i] (empty lists on entry) and the CPU seconds
+   * spent on them to secs[i].  The runner calls it when every unit of the
+   * group is due and it hands out the units itself (not under MPI). */
+  size_t (*group_of)(const as_config *cfg, size_t cell, size_t *first);
+  int (*run_group)(const as_config *cfg, size_t first, size_t count,
+                   long replicate, as_rows *outs, double *secs,
+                   as_err *err);
 } as_experiment_kind;
+
+/* CPU seconds of the calling thread: the cost of a unit (see
+ * as_units.seconds), for a kind's run_group to split its time. */
+double as_experiment_thread_seconds(void);
 
 /* The aux column's header of kind under cfg: kind->aux_label(cfg) when the
  * kind has one, else kind->aux_name. */

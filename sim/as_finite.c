@@ -87,7 +87,22 @@ typedef struct ray {
   const double *g;
   double d;
   double *out; /* K×V scratch: log_softmax(ℓ* + ε g) */
+  double *zp;  /* K, then a and p (K·V each): π*'s side of as_kl, prepared
+                * once for the ~60 residuals of a root search */
 } ray;
+
+/* R->zp and what follows it from π*; AS_ENOMEM. */
+static int ray_prepare(ray *R)
+{
+  size_t K = R->inst->K, V = R->inst->V;
+  if ((R->zp = malloc((K + 2 * K * V) * sizeof(double))) == NULL)
+    return AS_ENOMEM;
+  double *a = R->zp + K, *p = a + K * V;
+  for (size_t x = 0; x < K; x++)
+    R->zp[x] = as_kl_prepare(R->inst->log_pi_star + x * V, V, a + x * V,
+                             p + x * V);
+  return AS_OK;
+}
 
 static void ray_point(const ray *R, double eps)
 {
@@ -98,32 +113,32 @@ static void ray_point(const ray *R, double eps)
     as_log_softmax(R->out + x * V, V, R->out + x * V);
 }
 
-/* D(ε) − d. */
-static double ray_residual(double eps, void *p)
+/* D(ε) − d: mean_kl's sum, in its order, on the prepared side. */
+static double ray_residual(double eps, void *vp)
 {
-  const ray *R = p;
+  const ray *R = vp;
   ray_point(R, eps);
-  return mean_kl(R->inst->log_rho, R->inst->log_pi_star, R->out, R->inst->K,
-                 R->inst->V)
-         - R->d;
+  size_t K = R->inst->K, V = R->inst->V;
+  const double *lr = R->inst->log_rho, *ls = R->inst->log_pi_star;
+  const double *a = R->zp + K, *p = a + K * V;
+  double s = 0.0;
+  for (size_t x = 0; x < K; x++) {
+    double w = lr == NULL ? 1.0 / (double)K : exp(lr[x]);
+    if (w == 0.0)
+      continue;
+    s += w * as_kl_prepared(ls + x * V, R->zp[x], a + x * V, p + x * V,
+                            R->out + x * V, V);
+  }
+  return s - R->d;
 }
 
-int as_finite_perturb(const as_instance *inst, const double *g, double d,
-                      double *log_pi, double *eps, as_err *err)
+/* The root ε of D(ε) = d along R, leaving its member in R->out. */
+static int ray_solve(ray *R, double *eps, as_err *err)
 {
-  if (!(isfinite(d) && d > 0.0))
-    return as_err_set(err, AS_EINVAL,
-                      "finite class: distance %g must be finite and > 0", d);
-  size_t K = inst->K, V = inst->V;
-  for (size_t i = 0; i < K * V; i++)
-    if (!isfinite(g[i]) || !isfinite(inst->log_pi_star[i]))
-      return as_err_set(err, AS_EINVAL,
-                        "finite class: direction or log pi* entry %zu is not "
-                        "finite (pi* needs full support)", i);
-  ray R = {inst, g, d, log_pi};
+  double d = R->d;
   /* D is convex and increasing on ε > 0 (header), so doubling brackets the
    * root; 2^1100 overflows long before an honest direction needs it. */
-  double lo = 0.0, hi = 1.0, fhi = ray_residual(hi, &R);
+  double lo = 0.0, hi = 1.0, fhi = ray_residual(hi, R);
   int doublings = 0;
   while (fhi < 0.0) {
     if (++doublings > 1100)
@@ -133,7 +148,7 @@ int as_finite_perturb(const as_instance *inst, const double *g, double d,
                         "context, or d is beyond any reachable KL)", d);
     lo = hi;
     hi *= 2.0;
-    fhi = ray_residual(hi, &R);
+    fhi = ray_residual(hi, R);
   }
   if (isnan(fhi))
     return as_err_set(err, AS_EINVAL,
@@ -141,7 +156,7 @@ int as_finite_perturb(const as_instance *inst, const double *g, double d,
                       hi);
   double root = hi;
   if (fhi != 0.0) {
-    gsl_function F = {ray_residual, &R};
+    gsl_function F = {ray_residual, R};
     gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
     if (s == NULL)
       return as_err_set(err, AS_ENOMEM, "finite class: out of memory");
@@ -164,7 +179,7 @@ int as_finite_perturb(const as_instance *inst, const double *g, double d,
                         "finite class: Brent solve for distance %g failed (%s)",
                         d, gsl_strerror(st));
   }
-  double res = ray_residual(root, &R); /* leaves the member in log_pi */
+  double res = ray_residual(root, R); /* leaves the member in log_pi */
   if (!(fabs(res) <= PERTURB_TOL * fmax(1.0, d)))
     return as_err_set(err, AS_ENOCONV,
                       "finite class: distance %g reached only to %.3g "
@@ -172,6 +187,26 @@ int as_finite_perturb(const as_instance *inst, const double *g, double d,
   if (eps != NULL)
     *eps = root;
   return AS_OK;
+}
+
+int as_finite_perturb(const as_instance *inst, const double *g, double d,
+                      double *log_pi, double *eps, as_err *err)
+{
+  if (!(isfinite(d) && d > 0.0))
+    return as_err_set(err, AS_EINVAL,
+                      "finite class: distance %g must be finite and > 0", d);
+  size_t K = inst->K, V = inst->V;
+  for (size_t i = 0; i < K * V; i++)
+    if (!isfinite(g[i]) || !isfinite(inst->log_pi_star[i]))
+      return as_err_set(err, AS_EINVAL,
+                        "finite class: direction or log pi* entry %zu is not "
+                        "finite (pi* needs full support)", i);
+  ray R = {inst, g, d, log_pi, NULL};
+  if (ray_prepare(&R) != AS_OK)
+    return as_err_set(err, AS_ENOMEM, "finite class: out of memory");
+  int rc = ray_solve(&R, eps, err);
+  free(R.zp);
+  return rc;
 }
 
 int as_finite_generate(const as_instance *inst, const double *distances,

@@ -581,43 +581,50 @@ static int rebel_iter_ctx(const as_ctx_data *c, const as_solve_opts *so,
   return status;
 }
 
+/* One gradient step of a dense-evaluated loss on every context (the
+ * objective's own eval; g: V scratch). */
+static int dense_step(const as_fit_opts *o, const as_data *d,
+                      const as_objective_type *obj, const as_ctx_data *tmpl,
+                      double *th, double *g, as_err *err)
+{
+  size_t V = d->V;
+  for (size_t x = 0; x < d->K; x++) {
+    as_ctx_data c = *tmpl;
+    c.V = V;
+    c.rho = rho_of(d, x);
+    c.P = d->P + x * V * V;
+    c.log_ref = d->log_ref ? d->log_ref + x * V : NULL;
+    double f;
+    int rc = obj->eval(&c, th + x * V, &f, g, NULL);
+    if (rc != AS_OK)
+      return as_err_set(err, rc, "%s: objective cannot be evaluated",
+                        obj->name);
+    for (size_t y = 0; y < V; y++)
+      th[x * V + y] -= o->dpo_lr * g[y];
+  }
+  return AS_OK;
+}
+
 /* Gradient steps on the total loss of a P-based objective (DPO as run in
  * practice, docs/reference.md §6 (E6); any atlas loss of docs/reference.md §3.2 the same way, e.g. the
- * IPO paper's learning curves); tmpl carries the objective's parameters. */
+ * IPO paper's learning curves); tmpl carries the objective's parameters.
+ * Each step is −(1/n) Σ N log σ(...)'s gradient alone (P sums to 1 over all
+ * contexts).  DPO steps from the record lists of obj_bt_steps (the counts
+ * are sparse at small n; the weights were checked by fit_core, check_block);
+ * the other losses evaluate densely. */
 static int gradient_steps(const as_fit_opts *o, const as_data *d,
                           const as_objective_type *obj,
                           const as_ctx_data *tmpl, double *th,
                           as_fit_result *res, as_err *err)
 {
-  size_t K = d->K, V = d->V, total = 0;
-  double *g = malloc(V * sizeof *g);
-  size_t *off = malloc((K + 1) * sizeof *off);
-  obj_bt_pair *pairs = NULL;
-  /* The records as pair lists, sized by the records (the counts are sparse
-   * at small n, and a context without a comparison never moves); the
-   * weights were checked by fit_core (check_block). */
-  int sparse = obj == &as_obj_dpo; /* the other losses evaluate densely */
-  if (off != NULL)
-    for (size_t x = 0; x < K; x++) {
-      off[x] = total;
-      if (!sparse)
-        continue;
-      const double *P = d->P + x * V * V;
-      for (size_t a = 0; a < V; a++)
-        for (size_t b = a + 1; b < V; b++)
-          total += P[a * V + b] != 0.0 || P[b * V + a] != 0.0;
-    }
-  if (off != NULL)
-    pairs = malloc((total > 0 ? total : 1) * sizeof *pairs);
-  if (g == NULL || off == NULL || pairs == NULL) {
-    free(g);
-    free(off);
-    free(pairs);
+  size_t K = d->K, V = d->V;
+  int sparse = obj == &as_obj_dpo, rc = AS_OK;
+  obj_bt_steps st;
+  double *g = sparse ? NULL : malloc(V * sizeof *g);
+  if (sparse ? obj_bt_steps_init(&st, K, V, d->P, d->log_ref,
+                                 tmpl->beta_dpo) != AS_OK
+             : g == NULL)
     return as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
-  }
-  off[K] = total;
-  for (size_t x = 0; sparse && x < K; x++)
-    obj_bt_pairs(V, d->P + x * V * V, pairs + off[x]);
   for (long s = 0;; s++) {
     /* log π and ‖θ‖ where someone looks: the trace, and the end. */
     if (o->trace != NULL || s >= o->dpo_steps) {
@@ -631,39 +638,16 @@ static int gradient_steps(const as_fit_opts *o, const as_data *d,
       break;
     if (s >= o->dpo_steps)
       break;
-    /* One step on the total loss −(1/n) Σ N log σ(...) (P sums to 1 over
-     * all contexts), as DPO is run in practice; the gradient alone. */
-    for (size_t x = 0; x < K; x++) {
-      if (sparse) {  /* the pair lists (issue 8) */
-        if (off[x + 1] == off[x])
-          continue;
-        for (size_t y = 0; y < V; y++)
-          g[y] = 0.0;
-        obj_add_bt_grad_sparse(V, pairs + off[x], off[x + 1] - off[x],
-                               th + x * V, tmpl->beta_dpo,
-                               d->log_ref ? d->log_ref + x * V : NULL, g);
-      } else {
-        as_ctx_data c = *tmpl;
-        c.V = V;
-        c.rho = rho_of(d, x);
-        c.P = d->P + x * V * V;
-        c.log_ref = d->log_ref ? d->log_ref + x * V : NULL;
-        double f;
-        int rc = obj->eval(&c, th + x * V, &f, g, NULL);
-        if (rc != AS_OK) {
-          free(g);
-          free(off);
-          free(pairs);
-          return as_err_set(err, rc, "%s: objective cannot be evaluated",
-                            obj->name);
-        }
-      }
-      for (size_t y = 0; y < V; y++)
-        th[x * V + y] -= o->dpo_lr * g[y];
-    }
+    if (sparse)
+      obj_bt_steps_take(&st, th, o->dpo_lr);
+    else if ((rc = dense_step(o, d, obj, tmpl, th, g, err)) != AS_OK)
+      break;
   }
-  free(off);
-  free(pairs);
+  if (sparse)
+    obj_bt_steps_free(&st);
+  free(g);
+  if (rc != AS_OK)
+    return rc;
   res->criterion = NAN; /* a fixed step budget, not a solve */
   for (size_t i = 0; i < K * V; i++)
     if (!isfinite(th[i])) {
@@ -673,7 +657,6 @@ static int gradient_steps(const as_fit_opts *o, const as_data *d,
                  "gradient steps (lr %g too large?)", obj->name, o->dpo_lr);
       break;
     }
-  free(g);
   return AS_OK;
 }
 
@@ -1085,7 +1068,11 @@ static int fit_contexts(const fit_plan *p, const as_data *d,
                      .alpha = p->o.alpha,
                      .loss = p->m == AS_METHOD_SLIC ? AS_GPO_HINGE
                                                     : p->o.gpo_loss};
+    if (p->o.dpo_theta != NULL && p->o.dpo_resume)
+      memcpy(th, p->o.dpo_theta, K * V * sizeof *th);
     rc = gradient_steps(&p->o, d, p->obj, &t, th, res, err);
+    if (rc == AS_OK && p->o.dpo_theta != NULL)
+      memcpy(p->o.dpo_theta, th, K * V * sizeof *th);
   } else if (rc == AS_OK && (p->m == AS_METHOD_RLHF ||
                              p->m == AS_METHOD_RKL) &&
              p->lambda + p->gamma > 0.0) {

@@ -90,6 +90,13 @@ typedef struct as_fit_opts {
   int (*trace)(long step, size_t K, size_t V, const double *log_pi,
                double theta_norm, void *user);
   void *trace_user;
+  /* DPO gradient-step mode only: a run continued in pieces (E6's recorded
+   * steps, issue 8).  dpo_theta (K*V, or NULL) receives θ after the steps;
+   * with dpo_resume nonzero the steps start from it instead of log π_ref.
+   * Pieces of s1 and s2 steps give the bits of one run of s1 + s2 steps
+   * (iterations counts the piece's steps). */
+  double *dpo_theta;
+  int dpo_resume;
 } as_fit_opts;
 
 void as_fit_opts_default(as_fit_opts *o);
@@ -298,5 +305,11 @@ void as_fit_stream_free(as_fit_stream *s);
 void as_rkl_closed_form(size_t K, size_t V, const double *log_ref,
                         const double *r, double lambda, double gamma,
                         double *log_pi);
+/* Its logits ξ = (r + λ log π_ref)/(λ + γ) for λ + γ > 0 (K×V): the rows
+ * as_log_softmax(ξ) are as_rkl_closed_form's bit for bit, so a caller may
+ * keep ξ and form the rows only if it needs them (oracle tuning). */
+void as_rkl_closed_logits(size_t K, size_t V, const double *log_ref,
+                          const double *r, double lambda, double gamma,
+                          double *xi);
 
 #endif

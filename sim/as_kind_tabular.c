@@ -43,7 +43,7 @@ typedef struct tab_slot {
   as_method m;
   double lambda;      /* NAN: a method without λ                          */
   as_fit_stream *fs;  /* NULL: rlhf / rkl, the closed form                */
-  double *log_pi;     /* the closed form's rows (K·V)                     */
+  double *log_pi;     /* the closed form's rows, or logits (closed_rows)  */
   double score;       /* held-out log-likelihood, summed as it streams    */
   int taken;          /* handed to as_tab_run_grid                        */
 } tab_slot;
@@ -107,13 +107,38 @@ static double heldout_score(const as_tab_unit *u, const double *log_pi)
   return s;
 }
 
-/* Candidate c of rlhf / rkl from its closed-form rows log_pi (c owns them
+/* Whether candidate (m, λ) of a closed form is kept as its logits ξ
+ * (as_tab_cand_defers; λ + γ = 0 has no logits, only its limit). */
+static int closed_defers(const as_tab_unit *u, as_method m, double lambda)
+{
+  double gamma = m == AS_METHOD_RLHF ? 0.0 : u->gamma;
+  return as_tab_cand_defers(u->cfg, m) && lambda + gamma > 0.0;
+}
+
+/* Context rows x0.. of candidate (m, λ)'s closed form into out: its
+ * logits when it defers, else its rows. */
+static void closed_rows(const as_tab_unit *u, as_method m, double lambda,
+                        size_t x0, size_t nx, const double *r, double *out)
+{
+  size_t V = u->d.V;
+  double gamma = m == AS_METHOD_RLHF ? 0.0 : u->gamma;
+  const double *lr = u->inst->log_pi_ref + x0 * V;
+  if (closed_defers(u, m, lambda))
+    as_rkl_closed_logits(nx, V, lr, r, lambda, gamma, out);
+  else
+    as_rkl_closed_form(nx, V, lr, r, lambda, gamma, out);
+}
+
+/* Candidate c of rlhf / rkl from closed_rows' output rows (c owns them
  * from now on). */
-static void cand_closed(const as_tab_unit *u, as_method m, double *log_pi,
+static void cand_closed(const as_tab_unit *u, as_method m, double *rows,
                         as_tab_cand *c)
 {
   double gamma = m == AS_METHOD_RLHF ? 0.0 : u->gamma;
-  c->log_pi = log_pi;
+  if (closed_defers(u, m, c->lambda))
+    c->logits = rows;
+  else
+    c->log_pi = rows;
   c->reward = u->reward;
   c->status = u->rinfo.status;
   c->not_converged = (long)u->rinfo.contexts_not_converged;
@@ -162,12 +187,10 @@ static int fit_dense(const tab_ctx *t, as_method m, as_tab_cand *c,
   const as_tab_unit *u = &t->u;
   size_t K = u->d.K, V = u->d.V;
   if (is_closed_form(m)) {
-    double gamma = m == AS_METHOD_RLHF ? 0.0 : u->gamma;
     double *lp = malloc(K * V * sizeof(double));
     if (lp == NULL)
       return as_err_set(err, AS_ENOMEM, "out of memory");
-    as_rkl_closed_form(K, V, u->inst->log_pi_ref, u->reward, c->lambda,
-                       gamma, lp);
+    closed_rows(u, m, c->lambda, 0, K, u->reward, lp);
     cand_closed(u, m, lp, c);
     return as_tab_cand_metrics_win(u->cfg, m, u->inst, u->beta, c->reward,
                                    t->win, c, err);
@@ -433,9 +456,7 @@ static int pipe_fit(const tab_pipe *pp, tab_job *j)
   for (size_t i = 0; i < t->n_slot; i++) {
     const tab_slot *s = &t->slot[i];
     if (s->fs == NULL) {
-      double gamma = s->m == AS_METHOD_RLHF ? 0.0 : u->gamma;
-      as_rkl_closed_form(1, V, u->inst->log_pi_ref + x * V, rrow, s->lambda,
-                         gamma, s->log_pi + x * V);
+      closed_rows(u, s->m, s->lambda, x, 1, rrow, s->log_pi + x * V);
       continue;
     }
     int rc = as_fit_stream_solve(s->fs, &j->b,
@@ -463,6 +484,7 @@ static int pipe_merge(tab_pipe *pp, tab_job *j)
   }
   for (size_t i = 0; i < t->n_slot; i++) {
     tab_slot *s = &t->slot[i];
+    /* rows, not logits, when Pval is given */
     const double *row = s->log_pi != NULL ? s->log_pi + x * V : NULL;
     if (s->fs != NULL) {
       int rc = as_fit_stream_merge(s->fs, &j->b, j->part[i], &j->err);

@@ -61,26 +61,51 @@ static double phi(double d)
   return expm1(-d) + d;
 }
 
-double as_kl(const double *logp, const double *logq, size_t V)
+/* KL(p‖q) of rows whose p side is zp = row_lse(logp) and, when pa is
+ * not NULL, pa[i] = logp[i] − zp and pp[i] = e^{pa[i]} (as_kl_prepare):
+ * the same operations either way, so the same bits. */
+static inline double kl_rows(const double *logp, double zp, const double *pa,
+                             const double *pp, const double *logq, size_t V)
 {
-  double zp = row_lse(logp, V), zq = row_lse(logq, V);
+  double zq = row_lse(logq, V);
   if (isnan(zp) || isnan(zq))
     return NAN;
   double sum = 0.0, q_out = 0.0;
   for (size_t i = 0; i < V; i++) {
-    double a = logp[i] - zp, b = logq[i] - zq;
+    double a = pa != NULL ? pa[i] : logp[i] - zp, b = logq[i] - zq;
     if (logp[i] == -INFINITY) {
       q_out += exp(b);              /* 0 · log 0 = 0; q's mass off supp p */
       continue;
     }
     if (logq[i] == -INFINITY)
       return INFINITY;              /* p has mass where q has none */
-    double d = a - b, p = exp(a);
+    double d = a - b, p = pa != NULL ? pp[i] : exp(a);
     /* p φ(d) = q − p + p d for large |d|, written so q = e^b never
      * overflows through p e^{−d}. */
     sum += fabs(d) < 0.5 ? p * phi(d) : exp(b) - p + p * d;
   }
   return sum + q_out;
+}
+
+double as_kl(const double *logp, const double *logq, size_t V)
+{
+  return kl_rows(logp, row_lse(logp, V), NULL, NULL, logq, V);
+}
+
+double as_kl_prepare(const double *logp, size_t V, double *a, double *p)
+{
+  double zp = row_lse(logp, V);
+  for (size_t i = 0; i < V; i++) {
+    a[i] = logp[i] - zp;
+    p[i] = logp[i] == -INFINITY ? 0.0 : exp(a[i]);
+  }
+  return zp;
+}
+
+double as_kl_prepared(const double *logp, double zp, const double *a,
+                      const double *p, const double *logq, size_t V)
+{
+  return kl_rows(logp, zp, a, p, logq, V);
 }
 
 double as_tv(const double *logp, const double *logq, size_t V)
@@ -399,29 +424,72 @@ static double screen_row(const double *a, const double *p, double zp,
   return e;
 }
 
-int as_metrics_fwd_kl_screen(const as_metrics_target *t,
-                             const double *log_pi, double *est,
-                             double *bound, as_err *err)
+/* The same for the row ℓ = ξ − L, L = as_logsumexp(ξ), of logits ξ: ℓ is
+ * the row as_log_softmax forms, bit for bit, so the estimate Σ p̂(â − ℓ)
+ * differs from screen_row's on ℓ only by as_kl's normaliser zq of ℓ, which
+ * is not computed (that is the saving) but bounded: |zq| ≤ zqb =
+ * 2u(|L| + 2V + 7 log V + 8) (twice the error of L plus that of zq itself,
+ * each u(|·| + V + 3 log V + 2), and u log V from rounding ξ − L).  The
+ * bound is screen_row's with zqb for |zq| and s + zqb for s, plus twice
+ * zqb(1 + |Σ p̂ − 1|) + u s, the terms zq leaves in the estimate. */
+static double screen_row_logits(const double *a, const double *p, double zp,
+                                const double *xi, double L, size_t V,
+                                double *bound)
 {
-  if (log_pi == NULL)
+  double e = 0.0, s = 0.0;
+  for (size_t i = 0; i < V; i++) {
+    double l = xi[i] - L;
+    if (l == -INFINITY) {
+      *bound = 0.0;
+      return INFINITY;
+    }
+    e += p[i] * (a[i] - l);
+    s += p[i] * (fabs(a[i]) + fabs(l));
+  }
+  double v = (double)V, lv = log(v);
+  double zqb = 2.0 * SCREEN_U * (fabs(L) + 2.0 * v + 7.0 * lv + 8.0);
+  double dp = SCREEN_U * (fabs(zp) + v + 4.0 * lv + 4.0); /* |Σ p̂ − 1| */
+  *bound = 4.0 * SCREEN_U * (2.0 * v + 64.0 + fabs(zp) + zqb) *
+               (s + zqb + 4.0) +
+           2.0 * (zqb * (1.0 + dp + SCREEN_U) + SCREEN_U * s);
+  return e;
+}
+
+/* Row x of the candidate: logits (ξ) or log-probability rows, checked as
+ * as_metrics_fwd_kl checks them.  AS_EINVAL when the row is not a
+ * distribution. */
+static int screen_one(const as_metrics_target *t, size_t x, const double *row,
+                      int logits, double *est, double *bound, as_err *err)
+{
+  size_t V = t->inst->V;
+  double z = row_lse(row, V); /* check_rows' test, in its order */
+  if (isnan(z))
+    return as_err_set(err, AS_EINVAL,
+                      "metrics: policy row %zu is not a log-distribution "
+                      "(NaN or +inf entry, or no mass)", x);
+  *est = *bound = 0.0;
+  if (t->rho[x] == 0.0 || isnan(t->zp[x]))
+    return AS_OK;
+  const double *a = t->a + x * V, *p = t->p + x * V;
+  *est = logits ? screen_row_logits(a, p, t->zp[x], row, z, V, bound)
+                : screen_row(a, p, t->zp[x], row, z, V, bound);
+  return AS_OK;
+}
+
+static int screen(const as_metrics_target *t, const double *rows, int logits,
+                  double *est, double *bound, as_err *err)
+{
+  if (rows == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
   size_t K = t->inst->K, V = t->inst->V;
   double e = 0.0, b = 0.0, mag = 0.0;
   int usable = 1;
   for (size_t x = 0; x < K; x++) {
-    const double *lq = log_pi + x * V;
-    double zq = row_lse(lq, V); /* check_rows' test, in its order */
-    if (isnan(zq))
-      return as_err_set(err, AS_EINVAL,
-                        "metrics: policy row %zu is not a log-distribution "
-                        "(NaN or +inf entry, or no mass)", x);
-    if (t->rho[x] == 0.0)
-      continue;
-    usable = usable && !isnan(t->zp[x]);
-    if (!usable)
-      continue;
-    double bx, ex = screen_row(t->a + x * V, t->p + x * V, t->zp[x], lq, zq,
-                               V, &bx);
+    double ex, bx;
+    int rc = screen_one(t, x, rows + x * V, logits, &ex, &bx, err);
+    if (rc != AS_OK)
+      return rc;
+    usable = usable && !(t->rho[x] != 0.0 && isnan(t->zp[x]));
     e += t->rho[x] * ex;
     b += t->rho[x] * bx;
     mag += t->rho[x] * (fabs(ex) + bx);
@@ -433,4 +501,18 @@ int as_metrics_fwd_kl_screen(const as_metrics_target *t,
                       : b * (1.0 + 4.0 * SCREEN_U) +
                             2.0 * ((double)K + 2.0) * SCREEN_U * mag;
   return AS_OK;
+}
+
+int as_metrics_fwd_kl_screen(const as_metrics_target *t,
+                             const double *log_pi, double *est,
+                             double *bound, as_err *err)
+{
+  return screen(t, log_pi, 0, est, bound, err);
+}
+
+int as_metrics_fwd_kl_screen_logits(const as_metrics_target *t,
+                                    const double *xi, double *est,
+                                    double *bound, as_err *err)
+{
+  return screen(t, xi, 1, est, bound, err);
 }

@@ -21,6 +21,13 @@
 
 /* Per-context divergences between two log-probability rows of length V. */
 double as_kl(const double *logp, const double *logq, size_t V);  /* KL(p‖q) */
+/* as_kl against one p many times (a root search along a ray, say): p's
+ * side prepared once — a[V], p[V] and the returned normaliser zp — then
+ * as_kl_prepared(logp, zp, a, p, logq, V) is as_kl(logp, logq, V) bit for
+ * bit at about half its exponentials. */
+double as_kl_prepare(const double *logp, size_t V, double *a, double *p);
+double as_kl_prepared(const double *logp, double zp, const double *a,
+                      const double *p, const double *logq, size_t V);
 double as_tv(const double *logp, const double *logq, size_t V);
 double as_hellinger2(const double *logp, const double *logq, size_t V); /* 1 − Σ√(pq) */
 double as_entropy(const double *logp, size_t V);
@@ -103,5 +110,12 @@ int as_metrics_target_is(const as_metrics_target *t, const as_instance *inst,
 int as_metrics_fwd_kl_screen(const as_metrics_target *t,
                              const double *log_pi, double *est,
                              double *bound, as_err *err);
+/* The same for the policy whose rows are as_log_softmax(ξ) of logits ξ
+ * (K×V), without forming them: one exponential per entry where forming
+ * the rows and screening them costs two (a closed form's candidates keep
+ * ξ and form rows only where the screen cannot rule them out). */
+int as_metrics_fwd_kl_screen_logits(const as_metrics_target *t,
+                                    const double *xi, double *est,
+                                    double *bound, as_err *err);
 
 #endif

@@ -121,13 +121,15 @@ static int headed_below(size_t V, const double *th, const double *p,
  * singular reduced Hessian and fall back, and (b) GSL reports a failed
  * factorisation through its process-global error handler (abort by
  * default), which a library must not reconfigure; the systems are V×V. */
+#define CHOL_PIVOT_MIN 1e-13 /* a pivot must exceed this times dmax */
+
 static int cholesky(size_t V, double *A, double dmax)
 {
   for (size_t j = 0; j < V; j++) {
     double s = A[j * V + j];
     for (size_t k = 0; k < j; k++)
       s -= A[j * V + k] * A[j * V + k];
-    if (!(s > 1e-13 * dmax))
+    if (!(s > CHOL_PIVOT_MIN * dmax))
       return -1;
     double l = sqrt(s);
     A[j * V + j] = l;
@@ -139,6 +141,27 @@ static int cholesky(size_t V, double *A, double dmax)
     }
   }
   return 0;
+}
+
+/* The least diagonal entry of the scaled system before its shift, as the
+ * ladder below writes it ((s_a s_a) H_aa); NaN when one is NaN.  Why: a
+ * pivot is its diagonal entry minus rounded squares, and rounding is
+ * monotone, so no pivot exceeds its entry — a shift τ with
+ * fl(dlo + τ) ≤ CHOL_PIVOT_MIN fails for certain and is passed over
+ * without factorising (the same τ is found, so the same direction, bit
+ * for bit).  E2's PMLE fits with a negative curvature of −1 (scaled) used
+ * to factorise 15 times per step, from τ = 0 up the ladder to τ = 10. */
+static double scaled_diag_min(size_t V, const double *H, size_t n,
+                              const size_t *idx, const double *s)
+{
+  double dlo = INFINITY;
+  for (size_t a = 0; a < n; a++) {
+    double d = s[a] * s[a] * H[idx[a] * V + idx[a]];
+    if (isnan(d))
+      return NAN;
+    dlo = fmin(dlo, d);
+  }
+  return dlo;
 }
 
 static void cholesky_solve(size_t V, const double *L, double *x)
@@ -222,7 +245,8 @@ static int cg_direction(size_t V, const double *H, const double *g,
 static int newton_direction(size_t V, const double *theta, const double *H,
                             const double *g,
                             int gauge, double *L, double *p, size_t *idx,
-                            double *s, double *dec, double *cgw, long *hv)
+                            double *s, double *dec, double *cgw,
+                            as_solve_info *info)
 {
   *dec = 0.0;
   size_t k = V;
@@ -251,17 +275,22 @@ static int newton_direction(size_t V, const double *theta, const double *H,
   }
   if (n == 0)
     return 0;
-  if (cgw != NULL && cg_direction(V, H, g, n, idx, s, gauge, p, dec, cgw, hv)
-                         == 0)
+  if (cgw != NULL && cg_direction(V, H, g, n, idx, s, gauge, p, dec, cgw,
+                                  &info->hv_products) == 0)
     return 0;
   for (size_t a = 0; a < n; a++)
     p[idx[a]] = 0.0; /* a failed CG may have written some */
-  double tau = 0.0;
+  double tau = 0.0, dlo = scaled_diag_min(V, H, n, idx, s);
   for (int attempt = 0; attempt < 40; attempt++) {
+    if (dlo + tau <= CHOL_PIVOT_MIN) { /* fails for certain (above) */
+      tau = tau == 0.0 ? 1e-12 : 10.0 * tau;
+      continue;
+    }
     for (size_t a = 0; a < n; a++)
       for (size_t b = 0; b < n; b++)
         L[a * n + b] = s[a] * s[b] * H[idx[a] * V + idx[b]] +
                        (a == b ? tau : 0.0);
+    info->factorisations++;
     if (cholesky(n, L, 1.0) == 0) {
       double *y = s + V; /* second half of the scratch */
       for (size_t a = 0; a < n; a++)
@@ -301,6 +330,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
   info->step = INFINITY;
   info->f = NAN;
   info->hv_products = 0;
+  info->factorisations = 0;
   info->evals = 0;
   if (V < 1 || !(o->tol >= 0.0) || !(o->step_tol >= 0.0) || o->max_iter < 0)
     return as_err_set(err, AS_EINVAL,
@@ -361,7 +391,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
      * logits, which are exactly the ones the trap is about. */
     double dec = 0.0;
     if (newton_direction(V, th, H, g, o->gauge, L, p, idx, sc, &dec,
-                         cgw, &info->hv_products) != 0) {
+                         cgw, info) != 0) {
       status = AS_EDIVERGE;
       break;
     }

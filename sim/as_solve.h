@@ -85,6 +85,7 @@ typedef struct as_solve_info {
   double f;         /* final objective value                              */
   double step;      /* final largest |Newton step component| (nats)       */
   long hv_products; /* Hessian–vector products of the CG directions       */
+  long factorisations; /* dense Cholesky factorisations (shift ladder)     */
   long evals;       /* objective evaluations                              */
 } as_solve_info;
 

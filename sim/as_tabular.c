@@ -428,8 +428,27 @@ int as_tab_cand_metrics_win(const as_config *cfg, as_method m,
   return AS_OK;
 }
 
-/* Candidate c's estimate and bound (as_metrics_fwd_kl_screen) on the
- * target *t, made on first use; NaN for both when c is not on it. */
+int as_tab_cand_defers(const as_config *cfg, as_method m)
+{
+  return cfg->tuning == AS_TUNING_ORACLE && as_tab_method_has_lambda(m) &&
+         cfg->n_lambda > 1;
+}
+
+int as_tab_cand_policy(as_tab_cand *c, as_err *err)
+{
+  if (c->log_pi != NULL || c->logits == NULL)
+    return AS_OK;
+  size_t K = c->met_inst->K, V = c->met_inst->V;
+  if ((c->log_pi = malloc(K * V * sizeof(double))) == NULL)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  for (size_t x = 0; x < K; x++)
+    as_log_softmax(c->logits + x * V, V, c->log_pi + x * V);
+  return AS_OK;
+}
+
+/* Candidate c's estimate and bound (as_metrics_fwd_kl_screen, or its
+ * logits form while c holds only logits) on the target *t, made on first
+ * use; NaN for both when c is not on it. */
 static int cand_screen(as_tab_cand *c, as_metrics_target **t, double *est,
                        double *bound, as_err *err)
 {
@@ -441,6 +460,8 @@ static int cand_screen(as_tab_cand *c, as_metrics_target **t, double *est,
   }
   if (!as_metrics_target_is(*t, c->met_inst, c->met_beta))
     return AS_OK;
+  if (c->log_pi == NULL)
+    return as_metrics_fwd_kl_screen_logits(*t, c->logits, est, bound, err);
   return as_metrics_fwd_kl_screen(*t, c->log_pi, est, bound, err);
 }
 
@@ -464,10 +485,11 @@ int as_tab_screen_fwd_kl(as_tab_cand *c, size_t k, as_err *err)
       hi = est[i] + bnd[i];
   }
   for (size_t i = 0; i < k && rc == AS_OK; i++) {
-    if (isnan(hi) || isnan(est[i]) || est[i] - bnd[i] <= hi)
-      rc = as_metrics_fwd_kl(c[i].met_inst, c[i].met_beta, c[i].log_pi,
-                             &c[i].met.fwd_kl, err);
-    else
+    if (isnan(hi) || isnan(est[i]) || est[i] - bnd[i] <= hi) {
+      if ((rc = as_tab_cand_policy(&c[i], err)) == AS_OK)
+        rc = as_metrics_fwd_kl(c[i].met_inst, c[i].met_beta, c[i].log_pi,
+                               &c[i].met.fwd_kl, err);
+    } else
       c[i].met.fwd_kl = est[i];
   }
   as_metrics_target_free(t);
@@ -481,8 +503,40 @@ static int cand_complete(as_tab_cand *c, as_err *err)
   if (!c->partial)
     return AS_OK;
   c->partial = 0;
+  int rc = as_tab_cand_policy(c, err);
+  if (rc != AS_OK)
+    return rc;
   return as_metrics_compute_win(c->met_inst, c->met_beta, c->log_pi,
                                 c->met_reward, c->met_win, &c->met, err);
+}
+
+/* The rows of method m's k fitted candidates: one per λ under tuning
+ * "fixed" (or a method without λ), else the tuned one's. */
+static int grid_rows(const as_config *cfg, as_tab_row_fn fill,
+                     const void *ctx, as_method m, as_tab_cand *c, size_t k,
+                     as_rows *out, as_err *err)
+{
+  int has_lambda = as_tab_method_has_lambda(m);
+  as_result_row row;
+  if (cfg->tuning == AS_TUNING_FIXED || !has_lambda) {
+    for (size_t i = 0; i < k; i++) {
+      fill(ctx, m, &c[i], has_lambda, &row);
+      if (as_rows_push(out, &row) != AS_OK)
+        return as_err_set(err, AS_ENOMEM, "out of memory");
+    }
+    return AS_OK;
+  }
+  int rc;
+  if (cfg->tuning == AS_TUNING_ORACLE && c[0].partial &&
+      (rc = as_tab_screen_fwd_kl(c, k, err)) != AS_OK)
+    return rc;
+  as_tab_cand *best = &c[as_tab_choose(c, k, cfg->tuning)];
+  if ((rc = cand_complete(best, err)) != AS_OK)
+    return rc;
+  fill(ctx, m, best, 1, &row);
+  if (as_rows_push(out, &row) != AS_OK)
+    return as_err_set(err, AS_ENOMEM, "out of memory");
+  return AS_OK;
 }
 
 int as_tab_run_grid(const as_config *cfg, as_tab_fit_fn fit,
@@ -499,29 +553,12 @@ int as_tab_run_grid(const as_config *cfg, as_tab_fit_fn fit,
     size_t k = has_lambda ? cfg->n_lambda : 1, done = 0;
     for (; done < k && rc == AS_OK; done++)
       rc = fit(ctx, m, has_lambda ? cfg->lambda[done] : NAN, &c[done], err);
-    as_result_row row;
-    if (rc == AS_OK) {
-      if (cfg->tuning == AS_TUNING_FIXED || !has_lambda) {
-        for (size_t i = 0; i < k && rc == AS_OK; i++) {
-          fill(ctx, m, &c[i], has_lambda, &row);
-          rc = as_rows_push(out, &row);
-        }
-      } else {
-        if (cfg->tuning == AS_TUNING_ORACLE && c[0].partial &&
-            (rc = as_tab_screen_fwd_kl(c, k, err)) != AS_OK)
-          break;
-        as_tab_cand *best = &c[as_tab_choose(c, k, cfg->tuning)];
-        if ((rc = cand_complete(best, err)) != AS_OK)
-          break;
-        fill(ctx, m, best, 1, &row);
-        rc = as_rows_push(out, &row);
-      }
-      if (rc != AS_OK)
-        as_err_set(err, rc, "out of memory");
-    }
+    if (rc == AS_OK)
+      rc = grid_rows(cfg, fill, ctx, m, c, k, out, err);
     for (size_t i = 0; i < done; i++) {
       free(c[i].log_pi);
-      c[i].log_pi = NULL;
+      free(c[i].logits);
+      c[i].log_pi = c[i].logits = NULL;
     }
   }
   free(c);

@@ -162,7 +162,10 @@ int as_tab_bound_constant(const as_instance *inst, double beta,
 /* One fitted candidate (a method at one λ). */
 typedef struct as_tab_cand {
   double lambda;
-  double *log_pi;       /* owned */
+  double *log_pi;       /* owned; NULL while only logits are held       */
+  double *logits;       /* owned, may be NULL: rows whose as_log_softmax
+                         * is the policy (a closed form's ξ), formed into
+                         * log_pi when needed (as_tab_cand_policy)       */
   const double *reward; /* borrowed, for the reward score */
   int status;
   long not_converged, iterations, no_mle;
@@ -196,6 +199,16 @@ int as_tab_cand_metrics_win(const as_config *cfg, as_method m,
                             const as_instance *inst, double beta,
                             const double *met_reward, const double *win,
                             as_tab_cand *c, as_err *err);
+
+/* Whether a kind may hand candidates of method m over as logits (the
+ * closed forms' ξ) rather than rows: under oracle tuning over a grid,
+ * where only the chosen candidate's rows and the screen's doubtful ones
+ * are ever formed. */
+int as_tab_cand_defers(const as_config *cfg, as_method m);
+
+/* Forms c->log_pi from c->logits (row by row as_log_softmax: the rows a
+ * closed form would have written) if it is not there yet. */
+int as_tab_cand_policy(as_tab_cand *c, as_err *err);
 
 /* The row of candidate c (as_result_row_init, then λ when has_lambda, the
  * metrics, the held-out score, the counts and the status); the kind sets

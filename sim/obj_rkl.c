@@ -30,6 +30,18 @@ static int rkl_eval(const as_ctx_data *d, const double *th, double *f,
 
 const as_objective_type as_obj_rkl = {"rkl", rkl_eval};
 
+void as_rkl_closed_logits(size_t K, size_t V, const double *log_ref,
+                          const double *r, double lambda, double gamma,
+                          double *xi)
+{
+  double T = lambda + gamma;
+  for (size_t x = 0; x < K; x++)
+    for (size_t y = 0; y < V; y++)
+      xi[x * V + y] = (r[x * V + y] + (log_ref && lambda != 0.0
+                                           ? lambda * log_ref[x * V + y]
+                                           : 0.0)) / T;
+}
+
 void as_rkl_closed_form(size_t K, size_t V, const double *log_ref,
                         const double *r, double lambda, double gamma,
                         double *log_pi)
@@ -39,8 +51,8 @@ void as_rkl_closed_form(size_t K, size_t V, const double *log_ref,
     const double *rx = r + x * V;
     double *out = log_pi + x * V;
     if (T > 0.0) {
-      for (size_t y = 0; y < V; y++)
-        out[y] = (rx[y] + (log_ref && lambda != 0.0 ? lambda * log_ref[x * V + y] : 0.0)) / T;
+      as_rkl_closed_logits(1, V, log_ref ? log_ref + x * V : NULL, rx,
+                           lambda, gamma, out);
       as_log_softmax(out, V, out);
     } else {
       /* λ + γ = 0: the limit is uniform over argmax r (docs/reference.md §3 dilemma). */

@@ -2,6 +2,7 @@
  * KL_ref, expected reward, entropy), with exact gradient and Hessian. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "as_math.h"
 #include "as_objective.h"
@@ -172,6 +173,17 @@ size_t obj_bt_pairs(size_t V, const double *P, obj_bt_pair *out)
   return k;
 }
 
+/* A pair's gradient coefficient at gap t with r = e^{−|t|}: as
+ * obj_add_bt_nll, c·(w_ba σ(t) − w_ab σ(−t)) on e_a − e_b.  One place, so
+ * the two sparse routes below do the same operations. */
+static inline double bt_pair_grad(double t, double r, double c, double wab,
+                                  double wba)
+{
+  double s_hi = 1.0 / (1.0 + r), s_lo = r * s_hi;
+  double sm = t >= 0.0 ? s_lo : s_hi, sp = t >= 0.0 ? s_hi : s_lo;
+  return c * (wba * sp - wab * sm);
+}
+
 void obj_add_bt_grad_sparse(size_t V, const obj_bt_pair *pr, size_t np,
                             const double *th, double c,
                             const double *log_ref, double *g)
@@ -187,13 +199,190 @@ void obj_add_bt_grad_sparse(size_t V, const obj_bt_pair *pr, size_t np,
     double dref = log_ref ? log_ref[a] - log_ref[b] : 0.0;
     double t = c * (th[a] - th[b] - dref);
     double r = zs != NULL ? obj_gap_ratio(zs + V, a, b, t) : exp(-fabs(t));
-    double s_hi = 1.0 / (1.0 + r), s_lo = r * s_hi;
-    double sm = t >= 0.0 ? s_lo : s_hi, sp = t >= 0.0 ? s_hi : s_lo;
-    /* as obj_add_bt_nll: c·(w_ba σ(t) − w_ab σ(−t)) on e_a − e_b */
-    double d = c * (pr[i].wba * sp - pr[i].wab * sm);
+    double d = bt_pair_grad(t, r, c, pr[i].wab, pr[i].wba);
     g[a] += d;
     g[b] -= d;
   }
   if (zs != stack)
     free(zs);
+}
+
+/* Records of context block P (V×V): pairs a < b with a weight. */
+static size_t bt_count_pairs(size_t V, const double *P)
+{
+  size_t k = 0;
+  for (size_t a = 0; a < V; a++)
+    for (size_t b = a + 1; b < V; b++)
+      k += P[a * V + b] != 0.0 || P[b * V + a] != 0.0;
+  return k;
+}
+
+/* Appends context x's pairs (global indices) and the responses they touch,
+ * in increasing order, to st's lists; seen is V bytes of scratch. */
+static void steps_list_context(obj_bt_steps *st, size_t x, const double *P,
+                               unsigned char *seen)
+{
+  size_t V = st->V, base = x * V;
+  const double *l = st->log_ref ? st->log_ref + base : NULL;
+  for (size_t y = 0; y < V; y++)
+    seen[y] = 0;
+  for (size_t a = 0; a < V; a++)
+    for (size_t b = a + 1; b < V; b++) {
+      double wab = P[a * V + b], wba = P[b * V + a];
+      if (wab == 0.0 && wba == 0.0)
+        continue;
+      size_t k = st->np++;
+      st->ia[k] = base + a;
+      st->ib[k] = base + b;
+      /* the same dref as obj_add_bt_grad_sparse forms each time */
+      st->dref[k] = l ? l[a] - l[b] : 0.0;
+      st->wab[k] = wab;
+      st->wba[k] = wba;
+      seen[a] = seen[b] = 1;
+    }
+  for (size_t y = 0; y < V; y++)
+    if (seen[y])
+      st->touched[st->nt++] = base + y;
+}
+
+/* Sizes st's lists from P: *np pairs and *nw wide contexts, with *nwp
+ * pairs in those. */
+static void steps_count(const obj_bt_steps *st, const double *P, size_t *np,
+                        size_t *nw, size_t *nwp)
+{
+  size_t V = st->V;
+  *np = *nw = *nwp = 0;
+  for (size_t x = 0; x < st->K; x++) {
+    size_t k = bt_count_pairs(V, P + x * V * V);
+    if (k > V) {
+      (*nw)++;
+      *nwp += k;
+    } else {
+      *np += k;
+    }
+  }
+}
+
+int obj_bt_steps_init(obj_bt_steps *st, size_t K, size_t V, const double *P,
+                      const double *log_ref, double c)
+{
+  memset(st, 0, sizeof *st);
+  st->K = K;
+  st->V = V;
+  st->c = c;
+  st->log_ref = log_ref;
+  size_t np, nw, nwp;
+  steps_count(st, P, &np, &nw, &nwp);
+  /* a response is touched by at least one pair: at most 2 per pair */
+  size_t nt_max = 2 * np < K * V ? 2 * np : K * V;
+  size_t n1 = np > 0 ? np : 1;
+  st->ia = malloc(2 * n1 * sizeof *st->ia);
+  st->dref = malloc(5 * n1 * sizeof *st->dref);
+  st->touched = malloc((nt_max > 0 ? nt_max : 1) * sizeof *st->touched);
+  st->wide = malloc((nw > 0 ? nw : 1) * sizeof *st->wide);
+  st->woff = malloc((nw + 1) * sizeof *st->woff);
+  st->wpr = malloc((nwp > 0 ? nwp : 1) * sizeof *st->wpr);
+  st->g = calloc(K * V > 0 ? K * V : 1, sizeof *st->g);
+  unsigned char *seen = malloc(V > 0 ? V : 1);
+  if (st->ia == NULL || st->dref == NULL || st->touched == NULL ||
+      st->wide == NULL || st->woff == NULL || st->wpr == NULL ||
+      st->g == NULL || seen == NULL) {
+    free(seen);
+    obj_bt_steps_free(st);
+    return AS_ENOMEM;
+  }
+  st->ib = st->ia + n1;
+  st->wab = st->dref + n1;
+  st->wba = st->dref + 2 * n1;
+  st->t = st->dref + 3 * n1;
+  st->r = st->dref + 4 * n1;
+  st->woff[0] = 0;
+  for (size_t x = 0; x < K; x++) {
+    const double *Px = P + x * V * V;
+    if (bt_count_pairs(V, Px) <= V) {
+      steps_list_context(st, x, Px, seen);
+      continue;
+    }
+    st->wide[st->nw] = x;
+    st->woff[st->nw + 1] =
+        st->woff[st->nw] + obj_bt_pairs(V, Px, st->wpr + st->woff[st->nw]);
+    st->nw++;
+  }
+  free(seen);
+  return AS_OK;
+}
+
+void obj_bt_steps_free(obj_bt_steps *st)
+{
+  free(st->ia);
+  free(st->dref);
+  free(st->touched);
+  free(st->wide);
+  free(st->woff);
+  free(st->wpr);
+  free(st->g);
+  memset(st, 0, sizeof *st);
+}
+
+/* The listed pairs' gradient into st->g (zero on entry), in passes over
+ * the arrays — gaps, exponentials, coefficients, sums — so that no pass
+ * waits on another pair's exp or division (the per-pair chain is long). */
+static void steps_grad_listed(obj_bt_steps *st, const double *th)
+{
+  size_t np = st->np;
+  double c = st->c, *t = st->t, *r = st->r, *g = st->g;
+  for (size_t i = 0; i < np; i++)
+    t[i] = c * (th[st->ia[i]] - th[st->ib[i]] - st->dref[i]);
+  for (size_t i = 0; i < np; i++)
+    r[i] = exp(-fabs(t[i]));
+  /* element by element, so vector lanes round as the scalar code does */
+#pragma omp simd
+  for (size_t i = 0; i < np; i++)
+    r[i] = bt_pair_grad(t[i], r[i], c, st->wab[i], st->wba[i]);
+  /* in list order: a context's sums as obj_add_bt_grad_sparse forms them */
+  for (size_t i = 0; i < np; i++) {
+    g[st->ia[i]] += r[i];
+    g[st->ib[i]] -= r[i];
+  }
+}
+
+/* θ −= lr·g on the touched responses, leaving g zero there. */
+static void steps_apply_listed(obj_bt_steps *st, double *th, double lr)
+{
+  for (size_t i = 0; i < st->nt; i++) {
+    size_t j = st->touched[i];
+    th[j] -= lr * st->g[j];
+    st->g[j] = 0.0;
+  }
+}
+
+void obj_bt_steps_grad(obj_bt_steps *st, const double *th)
+{
+  steps_grad_listed(st, th);
+  size_t V = st->V;
+  for (size_t w = 0; w < st->nw; w++) {
+    size_t base = st->wide[w] * V;
+    obj_add_bt_grad_sparse(V, st->wpr + st->woff[w],
+                           st->woff[w + 1] - st->woff[w], th + base, st->c,
+                           st->log_ref ? st->log_ref + base : NULL,
+                           st->g + base);
+  }
+}
+
+void obj_bt_steps_apply(obj_bt_steps *st, double *th, double lr)
+{
+  steps_apply_listed(st, th, lr);
+  /* a wide context: every response, as the per-context route */
+  for (size_t w = 0; w < st->nw; w++)
+    for (size_t j = st->wide[w] * st->V; j < (st->wide[w] + 1) * st->V;
+         j++) {
+      th[j] -= lr * st->g[j];
+      st->g[j] = 0.0;
+    }
+}
+
+void obj_bt_steps_take(obj_bt_steps *st, double *th, double lr)
+{
+  obj_bt_steps_grad(st, th);
+  obj_bt_steps_apply(st, th, lr);
 }

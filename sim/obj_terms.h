@@ -175,4 +175,45 @@ void obj_add_bt_grad_sparse(size_t V, const obj_bt_pair *pr, size_t np,
                             const double *th, double c,
                             const double *log_ref, double *g);
 
+/* DPO's gradient steps θ ← θ − lr·∇ over all K contexts of a fit at once
+ * (E6: 10⁵ steps of a few pairs per context, where the per-context loop's
+ * bookkeeping cost more than the pairs): the records of every context in
+ * one list of pairs indexed into the K×V θ, so a step is one loop over
+ * the pairs and one over the responses they touch — a response never
+ * compared has a zero gradient, and θ − lr·0 is θ for a finite lr.  Each
+ * pair is computed as in obj_add_bt_grad_sparse (one exp(−|t|)), in the
+ * same order within a context; a context with more pairs than responses
+ * keeps obj_add_bt_grad_sparse itself (its V exponentials).  So a step
+ * gives the same bits as obj_add_bt_grad_sparse context by context
+ * followed by θ_x −= lr·g_x. */
+typedef struct obj_bt_steps {
+  size_t K, V;
+  double c;              /* β_d                                             */
+  const double *log_ref; /* K×V or NULL; borrowed                           */
+  size_t np, nt;         /* listed pairs, touched responses                */
+  /* the listed pairs, one array per field (so the per-pair arithmetic
+   * runs over arrays): x·V + a, x·V + b, log π_ref,a − log π_ref,b (0
+   * without a ref), w_ab, w_ba; t and e^{−|t|} of the current step */
+  size_t *ia, *ib;
+  double *dref, *wab, *wba, *t, *r;
+  size_t *touched;       /* θ indices the listed pairs touch               */
+  size_t nw;             /* contexts on the V-exponential route             */
+  size_t *wide;          /* their x                                         */
+  size_t *woff;          /* offsets of their pairs in wpr (nw + 1)          */
+  obj_bt_pair *wpr;
+  double *g;             /* K×V, zero between steps                         */
+} obj_bt_steps;
+
+/* Lists P's (K blocks V×V, weights already checked) records; AS_ENOMEM. */
+int obj_bt_steps_init(obj_bt_steps *st, size_t K, size_t V, const double *P,
+                      const double *log_ref, double c);
+/* The gradient at th (K×V) into st->g (zero before: a fresh st, or after
+ * obj_bt_steps_apply). */
+void obj_bt_steps_grad(obj_bt_steps *st, const double *th);
+/* θ −= lr·g (lr finite) where g can be non-zero; g is left zero. */
+void obj_bt_steps_apply(obj_bt_steps *st, double *th, double lr);
+/* One step: grad, then apply. */
+void obj_bt_steps_take(obj_bt_steps *st, double *th, double lr);
+void obj_bt_steps_free(obj_bt_steps *st);
+
 #endif

@@ -374,6 +374,69 @@ START_TEST(test_dpo_trace_runaway)
 }
 END_TEST
 
+/* Keeps a few records of pp's P (context 0: 4 pairs, context 1: none,
+ * context 2 as it is) and rescales them to mass 1: both routes of
+ * obj_bt_steps. */
+static void sparsify(popu *pp)
+{
+  double m = 0.0;
+  for (int x = 0; x < K; x++)
+    for (int a = 0; a < NV; a++)
+      for (int b = 0; b < NV; b++) {
+        double *w = &pp->P[(x * NV + a) * NV + b];
+        if ((x == 0 && a != b && (a + b) % 3 != 0) || x == 1)
+          *w = 0.0;
+        m += *w;
+      }
+  for (int i = 0; i < K * NV * NV; i++)
+    pp->P[i] /= m;
+}
+
+/* A gradient-step run continued in pieces (as_fit_opts.dpo_theta, E6's
+ * recorded steps): 7 steps, then 13 more from the θ they left, give the
+ * bits of one run of 20 steps — θ, log π, ‖θ‖ and status — for DPO on
+ * dense and sparse records and for IPO (a dense-evaluated loss);
+ * iterations count the piece's steps. */
+START_TEST(test_steps_in_pieces)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 35);
+  static const as_method ms[] = {AS_METHOD_DPO, AS_METHOD_DPO, AS_METHOD_IPO};
+  for (size_t ci = 0; ci < 3; ci++) {
+    popu pp;
+    make_popu(&pp, r);
+    if (ci == 1)
+      sparsify(&pp);
+    as_data d = data_of(&pp);
+    double one[K * NV], two[K * NV];
+    as_fit_opts o;
+    as_fit_opts_default(&o);
+    o.method = ms[ci];
+    o.dpo_lr = 0.5;
+    as_fit_result a, b;
+    o.dpo_steps = 20;
+    o.dpo_theta = one;
+    ck_assert_int_eq(as_fit(&o, &d, &a, NULL), AS_OK);
+    o.dpo_steps = 7;
+    o.dpo_theta = two;
+    ck_assert_int_eq(as_fit(&o, &d, &b, NULL), AS_OK);
+    as_fit_result_free(&b);
+    o.dpo_steps = 13;
+    o.dpo_resume = 1;
+    ck_assert_int_eq(as_fit(&o, &d, &b, NULL), AS_OK);
+    ck_assert_int_eq(b.iterations, 13);
+    ck_assert_msg(memcmp(one, two, sizeof one) == 0, "case %zu: theta", ci);
+    ck_assert_msg(memcmp(a.log_pi, b.log_pi, sizeof one) == 0 &&
+                  memcmp(&a.theta_norm, &b.theta_norm, sizeof(double)) == 0,
+                  "case %zu: log pi or norm", ci);
+    ck_assert_int_eq(a.status, b.status);
+    as_fit_result_free(&a);
+    as_fit_result_free(&b);
+  }
+  gsl_rng_free(r);
+}
+END_TEST
+
 /* Bad options are rejected with a message; REBEL-iter outside 0 < ηλ < 2
  * in particular (docs/reference.md §3). */
 START_TEST(test_invalid_options)
@@ -882,6 +945,7 @@ static Suite *fit_suite(void)
   tcase_add_test(tc, test_reward_honours_max_iter);
   tcase_add_test(tc, test_non_finite_status);
   tcase_add_test(tc, test_stream_same_fit);
+  tcase_add_test(tc, test_steps_in_pieces);
   suite_add_tcase(s, tc);
   return s;
 }

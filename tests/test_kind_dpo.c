@@ -12,7 +12,10 @@
  *   - the kind's rows: recorded steps 0, 1, 2, 5, 10, 20, 50, 100 (aux and
  *     iterations), step 0 is θ = log π_ref (uniform ref: ‖θ‖ = 0, entropy
  *     log V exactly), PMLE once per λ in the last step cell only;
- *   - rows identical for 1 and 2 threads. */
+ *   - rows identical for 1 and 2 threads;
+ *   - a group of step cells computed at once (run_group: one training run
+ *     in pieces) against each unit alone (run_unit), and a resumed run
+ *     (some units present, so some groups split) against a fresh one. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -204,6 +207,91 @@ START_TEST(test_threads_identical)
 }
 END_TEST
 
+/* Rows a and b equal byte for byte (method names compared as strings). */
+static void rows_same(const as_rows *a, const as_rows *b, const char *what)
+{
+  ck_assert_msg(a->count == b->count, "%s: %zu vs %zu rows", what, a->count,
+                b->count);
+  for (size_t i = 0; i < a->count; i++) {
+    as_result_row x = a->row[i], y = b->row[i];
+    ck_assert_str_eq(x.method, y.method);
+    x.method = y.method = NULL;
+    ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "%s: row %zu differs",
+                  what, i);
+  }
+}
+
+/* A group of step cells computed at once (one training run in pieces)
+ * gives each unit the rows run_unit gives it alone — with a non-uniform
+ * π_ref, PMLE listed first, and λ small enough at β < 1 for PMLE rows that
+ * do not converge. */
+START_TEST(test_group_equals_units)
+{
+  const char *txt =
+    "experiment = \"e6g\"; kind = \"dpo-degeneracy\";\n"
+    "instance = { K = 4; V = 5; ref_sharpness = 0.5; ref_noise = 0.5; };\n"
+    "beta = [0.25, 2.0]; n = [8, 40]; lambda = [1e-3, 1.0];\n"
+    "methods = [\"pmle\", \"dpo\"]; tuning = \"fixed\";\n"
+    "dpo_steps = 50; dpo_lr = 1.0; replicates = 2; seed = 4;\n";
+  as_config *cfg;
+  as_err e;
+  ck_assert_int_eq(as_config_parse_string(txt, "e6g.cfg", &cfg, &e), AS_OK);
+  const as_experiment_kind *k = as_experiment_kind_find("dpo-degeneracy");
+  size_t cells = k->n_cells(cfg), first, ns = k->group_of(cfg, 0, &first);
+  ck_assert_uint_eq(ns, 7); /* 0 1 2 5 10 20 50 */
+  for (size_t g = 0; g < cells; g += ns)
+    for (long rep = 0; rep < 2; rep++) {
+      as_rows outs[7] = {{0}};
+      double secs[7];
+      ck_assert_uint_eq(k->group_of(cfg, g + 3, &first), ns);
+      ck_assert_uint_eq(first, g);
+      ck_assert_int_eq(k->run_group(cfg, g, ns, rep, outs, secs, &e), AS_OK);
+      for (size_t i = 0; i < ns; i++) {
+        as_rows one = {0};
+        ck_assert_int_eq(k->run_unit(cfg, g + i, rep, &one, &e), AS_OK);
+        rows_same(&outs[i], &one, "group vs unit");
+        ck_assert(secs[i] >= 0.0);
+        as_rows_clear(&one);
+        as_rows_clear(&outs[i]);
+      }
+    }
+  as_config_free(cfg);
+}
+END_TEST
+
+/* The runner groups only whole groups that are due: with some units
+ * already present (a resumed run) the rest, grouped or alone, complete the
+ * same rows as a fresh run. */
+START_TEST(test_partial_groups)
+{
+  as_config *cfg = make_cfg();
+  as_rows full, got;
+  as_err e;
+  ck_assert_int_eq(as_experiment_compute(cfg, 2, 0, &full, &e), AS_OK);
+  as_units u;
+  ck_assert_int_eq(as_units_init(&u, cfg, 1, 1, &e), AS_OK);
+  /* the units of replicate 1 in every third cell, from the fresh run */
+  for (size_t unit = 0; unit < u.total; unit++) {
+    size_t cell = unit / (size_t)u.R;
+    if (unit % (size_t)u.R != 1 || cell % 3 != 0)
+      continue;
+    as_rows mine = {0};
+    for (size_t i = 0; i < full.count; i++)
+      if (full.row[i].cell == cell && full.row[i].replicate == 1)
+        ck_assert_int_eq(as_rows_push(&mine, &full.row[i]), AS_OK);
+    ck_assert_int_eq(as_units_set(&u, unit, 0.0, &mine, &e), AS_OK);
+    as_rows_clear(&mine);
+  }
+  ck_assert_int_eq(as_units_compute(&u, cfg, 2, 0, NULL, &e), AS_OK);
+  ck_assert_int_eq(as_units_gather(&u, &got, &e), AS_OK);
+  rows_same(&full, &got, "resumed vs fresh");
+  as_rows_clear(&full);
+  as_rows_clear(&got);
+  as_units_free(&u);
+  as_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_bad_configs)
 {
   const char *bad[] = {
@@ -240,6 +328,8 @@ static Suite *kind_dpo_suite(void)
   tcase_add_test(tc, test_non_separated_converges);
   tcase_add_test(tc, test_kind_rows);
   tcase_add_test(tc, test_threads_identical);
+  tcase_add_test(tc, test_group_equals_units);
+  tcase_add_test(tc, test_partial_groups);
   tcase_add_test(tc, test_bad_configs);
   suite_add_tcase(s, tc);
   return s;

@@ -6,6 +6,7 @@
  * mt19937 with fixed seeds (not the project's PCG, to stay independent). */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -13,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "as_instance.h"
+#include "as_math.h"
 #include "as_metrics.h"
 
 /* |a − b| ≤ tol·max(1, |a|, |b|) */
@@ -284,6 +286,34 @@ START_TEST(test_fwd_kl_alone_is_identical)
 }
 END_TEST
 
+/* as_kl_prepared is as_kl bit for bit: rows near and far, peaked, with
+ * zeros in p (q's mass off p's support), in q (+inf) and a NaN row. */
+START_TEST(test_kl_prepared_is_identical)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 53);
+  double p[12], q[12], a[12], pp[12];
+  for (int rep = 0; rep < 400; rep++) {
+    double skew = 0.1 * (1 + rep % 40);
+    random_logp(r, 12, skew, p);
+    random_logp(r, 12, skew, q);
+    for (size_t i = 0; i < 12 && rep % 4 == 1; i++) /* near: |d| < 1/2 */
+      q[i] = p[i] + 1e-3 * gsl_ran_gaussian(r, 1.0);
+    if (rep % 5 == 2)
+      p[rep % 12] = -INFINITY;
+    if (rep % 7 == 3)
+      q[(rep + 5) % 12] = -INFINITY;
+    if (rep == 399)
+      p[3] = NAN;
+    double zp = as_kl_prepare(p, 12, a, pp);
+    double x = as_kl(p, q, 12), y = as_kl_prepared(p, zp, a, pp, q, 12);
+    ck_assert_msg(memcmp(&x, &y, sizeof x) == 0 || (isnan(x) && isnan(y)),
+                  "rep %d: %.17g vs %.17g", rep, x, y);
+  }
+  gsl_rng_free(r);
+}
+END_TEST
+
 /* A K×V instance for the screen's tests: π* rows random at `skew`,
  * ρ uniform except context 1, which has ρ = 0 (the screen must skip it as
  * as_metrics_fwd_kl does). */
@@ -318,6 +348,27 @@ static void screen_candidate(gsl_rng *r, const double *ls, size_t V,
     lq[V / 2] = -INFINITY;
 }
 
+/* est ± bound against the exact forward KL of rows lp: it must hold, be
+ * small enough to screen with (≤ 1e-9 (1 + KL)), and +inf be exact;
+ * *worst keeps the largest |est − exact| / bound seen. */
+static void screen_verdict(const as_instance *inst, const double *lp,
+                           double est, double bound, const char *what,
+                           double *worst)
+{
+  double exact;
+  ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lp, &exact, NULL), 0);
+  if (isinf(exact)) {
+    ck_assert(isinf(est) && bound == 0.0);
+    return;
+  }
+  ck_assert_msg(fabs(est - exact) <= bound, "%s: est %.17g exact %.17g "
+                "bound %g", what, est, exact, bound);
+  ck_assert_msg(bound <= 1e-9 * (1.0 + exact), "%s: bound %g at KL %g", what,
+                bound, exact);
+  if (bound > 0.0)
+    *worst = fmax(*worst, fabs(est - exact) / bound);
+}
+
 /* The screen's estimate lies within its bound of the exact forward KL, on
  * rows from near-identical to far apart, peaked (skew 30: probabilities
  * down to ~e^-100) or flat, V from 2 to 200; and the bound is small
@@ -343,27 +394,63 @@ START_TEST(test_fwd_kl_screen_bound)
         for (size_t x = 0; x < K; x++)
           screen_candidate(r, inst->log_pi_star + x * V, V, skews[is],
                            x == 1 ? 0 : kind, lq + x * V);
-        double exact, est, bound;
-        ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lq, &exact, NULL), 0);
+        double est, bound;
+        char what[64];
+        snprintf(what, sizeof what, "V=%zu skew=%g kind=%d", V, skews[is],
+                 kind);
         ck_assert_int_eq(as_metrics_fwd_kl_screen(t, lq, &est, &bound, NULL),
                          AS_OK);
-        if (isinf(exact)) {
-          ck_assert(isinf(est) && bound == 0.0);
-          continue;
-        }
-        ck_assert_msg(fabs(est - exact) <= bound,
-                      "V=%zu skew=%g kind=%d: est %.17g exact %.17g bound %g",
-                      V, skews[is], kind, est, exact, bound);
-        ck_assert_msg(bound <= 1e-9 * (1.0 + exact), "bound %g at KL %g",
-                      bound, exact);
-        if (bound > 0.0)
-          worst = fmax(worst, fabs(est - exact) / bound);
+        screen_verdict(inst, lq, est, bound, what, &worst);
       }
       free(lq);
       as_metrics_target_free(t);
       as_instance_free(inst);
     }
   /* Not vacuous: the routes do differ, by a visible part of the bound. */
+  ck_assert_msg(worst > 1e-4, "largest |est - exact| / bound = %g", worst);
+  gsl_rng_free(r);
+}
+END_TEST
+
+/* The logits form: for ξ = a closed form's logits at any scale (large
+ * |ξ| as at λ = 1e-4, shifted, a −inf entry), the estimate lies within
+ * its bound of the exact forward KL of as_log_softmax(ξ), and the bound
+ * stays small enough to screen with. */
+START_TEST(test_fwd_kl_screen_logits_bound)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 47);
+  static const size_t Vs[] = {2, 10, 200};
+  static const double scales[] = {1e-3, 1.0, 30.0, 1e4};
+  double worst = 0.0;
+  for (size_t iv = 0; iv < 3; iv++)
+    for (size_t is = 0; is < 4; is++) {
+      size_t K = 4, V = Vs[iv];
+      as_instance *inst = screen_instance(r, K, V, 1.0 + (double)is);
+      as_metrics_target *t;
+      ck_assert_int_eq(as_metrics_target_new(inst, 1.0, &t, NULL), AS_OK);
+      double *xi = malloc(2 * K * V * sizeof *xi), *lp = xi + K * V;
+      for (int rep = 0; rep < 21; rep++) {
+        int kind = rep % 7;
+        for (size_t x = 0; x < K; x++) {
+          screen_candidate(r, inst->log_pi_star + x * V, V, 1.0,
+                           x == 1 ? 0 : kind, xi + x * V);
+          for (size_t y = 0; y < V; y++) /* logits: scaled, shifted */
+            xi[x * V + y] = scales[is] * xi[x * V + y] + 3.0 * (double)rep;
+          as_log_softmax(xi + x * V, V, lp + x * V);
+        }
+        double est, bound;
+        char what[64];
+        snprintf(what, sizeof what, "V=%zu scale=%g kind=%d", V, scales[is],
+                 kind);
+        ck_assert_int_eq(as_metrics_fwd_kl_screen_logits(t, xi, &est, &bound,
+                                                         NULL), AS_OK);
+        screen_verdict(inst, lp, est, bound, what, &worst);
+      }
+      free(xi);
+      as_metrics_target_free(t);
+      as_instance_free(inst);
+    }
   ck_assert_msg(worst > 1e-4, "largest |est - exact| / bound = %g", worst);
   gsl_rng_free(r);
 }
@@ -673,7 +760,9 @@ int main(void)
   tcase_add_test(tc, test_rho_and_infinite);
   tcase_add_test(tc, test_invalid_input);
   tcase_add_test(tc, test_names);
+  tcase_add_test(tc, test_kl_prepared_is_identical);
   tcase_add_test(tc, test_fwd_kl_screen_bound);
+  tcase_add_test(tc, test_fwd_kl_screen_logits_bound);
   tcase_add_test(tc, test_fwd_kl_screen_refuses);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

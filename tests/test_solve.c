@@ -421,6 +421,47 @@ START_TEST(test_stall_reported)
 }
 END_TEST
 
+/* f = Σ (θ_i² − 1)²: a double well, with negative curvature 12θ² − 4
+ * near 0 (−1 once scaled to unit diagonal). */
+static int well_eval(const as_ctx_data *d, const double *th, double *f,
+                     double *g, double *H)
+{
+  size_t V = d->V;
+  *f = 0.0;
+  for (size_t i = 0; i < V; i++) {
+    double t = th[i], u = t * t - 1.0;
+    *f += u * u;
+    if (g != NULL)
+      g[i] = 4.0 * t * u;
+    for (size_t j = 0; j < V && H != NULL; j++)
+      H[i * V + j] = i == j ? 12.0 * t * t - 4.0 : 0.0;
+  }
+  return AS_OK;
+}
+
+/* A shift that cannot make the factorisation succeed (a scaled diagonal
+ * entry of −1 plus τ ≤ 1) is passed over without factorising: one
+ * factorisation per Newton step where the ladder τ = 0, 1e-12, …, 10
+ * used to cost fifteen while the curvature was negative — and the same
+ * minimiser, θ = ±1 by the sign of the start. */
+START_TEST(test_negative_curvature_one_factorisation)
+{
+  static const as_objective_type well = {"well", well_eval};
+  double th[4] = {0.1, -0.2, 0.15, -0.05};
+  as_ctx_data d = {.V = 4, .rho = 1.0};
+  as_solve_opts o;
+  as_solve_opts_default(&o);
+  o.gauge = 0;
+  as_solve_info info;
+  ck_assert_int_eq(as_solve_newton(&well, &d, &o, th, &info, NULL), AS_OK);
+  for (int i = 0; i < 4; i++)
+    ck_assert_double_eq_tol(th[i], i % 2 ? -1.0 : 1.0, 1e-12);
+  ck_assert_msg(info.factorisations <= info.iterations + 1,
+                "%ld factorisations in %ld steps", info.factorisations,
+                info.iterations);
+}
+END_TEST
+
 static Suite *solve_suite(void)
 {
   Suite *s = suite_create("solve");
@@ -436,6 +477,7 @@ static Suite *solve_suite(void)
   tcase_add_test(tc, test_iteration_cap_reported);
   tcase_add_test(tc, test_logp_floor);
   tcase_add_test(tc, test_stall_reported);
+  tcase_add_test(tc, test_negative_curvature_one_factorisation);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -6,8 +6,8 @@
  * built to be hard for a screen: a fine grid whose neighbours differ in
  * the 13th digit, exact ties (the first index must win), unconverged
  * candidates better than every converged one (they must not be chosen), a
- * candidate with KL = +inf, and a grid with no converged candidate (the
- * rule's second pass).  The screen must also be doing its job: on a grid
+ * candidate with KL = +inf, a grid with no converged candidate (the
+ * rule's second pass), and candidates held as a closed form's logits.  The screen must also be doing its job: on a grid
  * spread over decades most candidates keep their estimate. */
 #include <check.h>
 #include <math.h>
@@ -18,6 +18,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "as_error.h"
+#include "as_math.h"
 #include "as_metrics.h"
 #include "as_tabular.h"
 
@@ -71,6 +72,24 @@ static size_t check_grid(as_tab_cand *c, size_t k)
   for (size_t i = 0; i < k; i++)
     free(c[i].log_pi);
   return kept;
+}
+
+/* Candidate i of a closed form's grid kept as logits only: ξ = (log π* +
+ * t·ξ0)/T with T = 1/scale (rows as_log_softmax(ξ)); exact holds the
+ * exact forward KL of those rows. */
+static void cand_logits(as_tab_cand *c, const as_instance *inst,
+                        const double *xi0, double t, double scale,
+                        double *exact)
+{
+  cand_fill(c, inst, xi0, t, AS_OK);
+  double lp[K * V];
+  for (size_t i = 0; i < K * V; i++)
+    c->log_pi[i] *= scale;
+  for (size_t x = 0; x < K; x++)
+    as_log_softmax(c->log_pi + x * V, V, lp + x * V);
+  ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lp, exact, NULL), AS_OK);
+  c->logits = c->log_pi;
+  c->log_pi = NULL;
 }
 
 static void xi_fill(gsl_rng *r, double *xi)
@@ -149,6 +168,46 @@ START_TEST(test_screen_inf_and_unconverged)
 }
 END_TEST
 
+/* Candidates held as logits (a closed form's ξ, at scales 1 and 1e3):
+ * the same choice as the exact route, and a candidate the screen keeps
+ * gets rows as_log_softmax(ξ) bit for bit (as_tab_cand_policy). */
+START_TEST(test_screen_logits)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 13);
+  as_instance *inst = instance_new(r);
+  double xi[K * V], exact[NC];
+  as_tab_cand c[NC];
+  for (int g = 0; g < 6; g++) {
+    xi_fill(r, xi);
+    double scale = g % 2 ? 1e3 : 1.0;
+    for (size_t i = 0; i < NC; i++) {
+      double t = g < 4 ? 1e-6 * pow(10.0, (double)i / 3.3) - 0.01
+                       : 1e-3 * (1.0 + 1e-13 * (double)(i % 8));
+      cand_logits(&c[i], inst, xi, t, scale, &exact[i]);
+    }
+    ck_assert_int_eq(as_tab_screen_fwd_kl(c, NC, NULL), AS_OK);
+    size_t got = as_tab_choose(c, NC, AS_TUNING_ORACLE);
+    ck_assert_ptr_nonnull(c[got].log_pi); /* the chosen one was kept */
+    ck_assert(memcmp(&c[got].met.fwd_kl, &exact[got], sizeof(double)) == 0);
+    for (size_t x = 0; x < K; x++) {
+      double lp[V];
+      as_log_softmax(c[got].logits + x * V, V, lp);
+      ck_assert(memcmp(lp, c[got].log_pi + x * V, sizeof lp) == 0);
+    }
+    for (size_t i = 0; i < NC; i++)
+      c[i].met.fwd_kl = exact[i];
+    ck_assert_uint_eq(got, as_tab_choose(c, NC, AS_TUNING_ORACLE));
+    for (size_t i = 0; i < NC; i++) {
+      free(c[i].log_pi);
+      free(c[i].logits);
+    }
+  }
+  as_instance_free(inst);
+  gsl_rng_free(r);
+}
+END_TEST
+
 /* A policy row with a NaN: the screen fails with as_metrics_fwd_kl's
  * error, as tuning did before it. */
 START_TEST(test_screen_refuses_bad_row)
@@ -179,6 +238,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_screen_spread_grid);
   tcase_add_test(tc, test_screen_near_ties);
   tcase_add_test(tc, test_screen_inf_and_unconverged);
+  tcase_add_test(tc, test_screen_logits);
   tcase_add_test(tc, test_screen_refuses_bad_row);
   suite_add_tcase(s, tc);
   return s;
