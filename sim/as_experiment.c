@@ -496,6 +496,8 @@ static void pool_start(pool *p, int threads)
   pool_thread *th = malloc((size_t)threads * sizeof *th);
   pool_offer solo = {0};
   p->board = calloc((size_t)threads, sizeof *p->board);
+  /* fixed before any thread reads it: a slot whose thread did not start
+   * is never opened */
   p->threads = threads;
   int started = 0;
   if (tid != NULL && th != NULL && p->board != NULL)
@@ -504,8 +506,7 @@ static void pool_start(pool *p, int threads)
       if (pthread_create(&tid[started], NULL, worker, &th[started]) != 0)
         break;
     }
-  p->threads = started; /* offers go to the threads that run */
-  if (started == 0) {
+  if (started == 0) { /* no other thread exists */
     pool_thread me = {p, &solo};
     p->threads = 1;
     free(p->board);
