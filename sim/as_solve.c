@@ -339,14 +339,13 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
   int large = V >= o->large_v;
   as_obj_prep *prep = NULL;
   as_ctx_data dl;
-  if (large) {
-    if (as_obj_prepare(obj, d, &prep) != AS_OK)
-      return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
-    if (prep != NULL) {
-      dl = *d;
-      dl.prep = prep;
-      d = &dl;
-    }
+  if ((large ? as_obj_prepare(obj, d, &prep)
+             : as_obj_prepare_exact(obj, d, &prep)) != AS_OK)
+    return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
+  if (prep != NULL) {
+    dl = *d;
+    dl.prep = prep;
+    d = &dl;
   }
   double *buf = malloc((3 * V * V + (large ? 14 : 7) * V) * sizeof *buf);
   size_t *idx = malloc(V * sizeof *idx);
