@@ -17,7 +17,8 @@
  *     replicate distils the same fitted reward r̂ (paired comparison);
  *   - unlabelled counts M ~ Multinomial(m, ρμ'μ') from the cell's
  *     AS_STREAM_UNLABELLED stream;
- *   - distillation by Newton (as_fit_with_reward) at every λ of the grid,
+ *   - distillation by Newton (as_fit_with_reward_checked: the data are
+ *     checked once per unit) at every λ of the grid,
  *     λ chosen by the configured tuning (as_tab_run_grid, oracle: least
  *     forward KL among converged fits; fixed: one row per λ).
  * aux = the Proposition 15 ratio of the fitted policy,
@@ -148,6 +149,7 @@ typedef struct unit {
   as_instance *inst;
   double *P, *Q, *reward;
   as_data d;
+  as_fit_checked chk; /* d checked once for the whole λ grid */
   as_fit_result info; /* the reward fit's status and counts */
 } unit;
 
@@ -164,7 +166,7 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
   o.beta = u->beta;
   o.lambda = lambda;
   as_fit_result res;
-  int rc = as_fit_with_reward(&o, &u->d, u->reward, &res, err);
+  int rc = as_fit_with_reward_checked(&o, &u->chk, u->reward, &res, err);
   if (rc != AS_OK)
     return rc;
   /* a failed reward fit marks a policy that converged itself */
@@ -225,10 +227,12 @@ static int mu2_run_unit(const as_config *cfg, size_t cell, long rep,
     goto done;
   as_tab_data_init(&u.d, u.inst, u.n, u.P, u.Q);
   if ((rc = as_reward_fit(&u.d, as_tab_ridge(cfg, u.n), u.reward, &u.info,
-                          err)) != AS_OK)
+                          err)) != AS_OK ||
+      (rc = as_fit_check(&u.d, &u.chk, err)) != AS_OK)
     goto done;
   rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
 done:
+  as_fit_checked_free(&u.chk);
   as_fit_result_free(&u.info);
   free(u.P);
   free(u.Q);
