@@ -182,7 +182,10 @@ static int distill_eval_exact(const as_ctx_data *d, const as_obj_prep *pp,
   double *zs = V <= 64 ? stack : malloc(2 * V * sizeof *zs);
   if (zs == NULL)
     return AS_ENOMEM;
-  obj_exps(V, th, d->beta, NULL, zs);
+  /* β = 1: the KL_ref term's log-normaliser from the same exponentials */
+  double lse = d->beta == 1.0 ? obj_exps_lse(V, th, zs + V) : NAN;
+  if (isnan(lse))
+    obj_exps(V, th, d->beta, NULL, zs);
   const double *et = zs + V;
   obj_zero(V, f, g, H);
   for (size_t k = 0; k < pp->ndp; k++) {
@@ -197,7 +200,9 @@ static int distill_eval_exact(const as_ctx_data *d, const as_obj_prep *pp,
   }
   if (zs != stack)
     free(zs);
-  if (d->lambda > 0.0)
+  if (d->lambda > 0.0 && !isnan(lse))
+    obj_add_kl_ref_lse(V, th, lse, d->lambda * d->rho, d->log_ref, f, g, H);
+  else if (d->lambda > 0.0)
     as_obj_add_kl_ref(V, th, d->lambda * d->rho, d->log_ref, f, g, H);
   return AS_OK;
 }

@@ -14,12 +14,12 @@ static double softmax_w(size_t y, double l, const double *h1, double c1,
   return (h1 ? c1 * h1[y] : 0.0) + (h2 ? c2 * h2[y] : 0.0) + alpha * l;
 }
 
-void as_obj_add_softmax(size_t V, const double *theta, double weight,
-                        const double *h1, double c1, const double *h2,
-                        double c2, double alpha, double *f, double *g,
-                        double *H)
+/* as_obj_add_softmax with lse = as_logsumexp(theta, V) given. */
+static void add_softmax_lse(size_t V, const double *theta, double lse,
+                            double weight, const double *h1, double c1,
+                            const double *h2, double c2, double alpha,
+                            double *f, double *g, double *H)
 {
-  double lse = as_logsumexp(theta, V);
   /* π_y once per y (V exponentials); small V needs no heap scratch.
    * Without memory the π_y are recomputed where used (same values). */
   double stack[128];
@@ -76,15 +76,47 @@ void as_obj_add_softmax(size_t V, const double *theta, double weight,
     free(pp);
 }
 
-void as_obj_add_kl_ref(size_t V, const double *theta, double weight,
-                       const double *log_ref, double *f, double *g,
-                       double *H)
+void as_obj_add_softmax(size_t V, const double *theta, double weight,
+                        const double *h1, double c1, const double *h2,
+                        double c2, double alpha, double *f, double *g,
+                        double *H)
+{
+  add_softmax_lse(V, theta, as_logsumexp(theta, V), weight, h1, c1, h2, c2,
+                  alpha, f, g, H);
+}
+
+void obj_add_kl_ref_lse(size_t V, const double *theta, double lse,
+                        double weight, const double *log_ref, double *f,
+                        double *g, double *H)
 {
   /* A NULL log_ref is the uniform reference: KL(π‖U) = Σ π log π + log V. */
   if (log_ref == NULL)
     *f += weight * log((double)V);
-  as_obj_add_softmax(V, theta, weight, log_ref, -1.0, NULL, 0.0, 1.0, f, g,
-                     H);
+  add_softmax_lse(V, theta, lse, weight, log_ref, -1.0, NULL, 0.0, 1.0, f,
+                  g, H);
+}
+
+void as_obj_add_kl_ref(size_t V, const double *theta, double weight,
+                       const double *log_ref, double *f, double *g,
+                       double *H)
+{
+  obj_add_kl_ref_lse(V, theta, as_logsumexp(theta, V), weight, log_ref, f,
+                     g, H);
+}
+
+double obj_exps_lse(size_t V, const double *th, double *e)
+{
+  double m = -INFINITY, s = 0.0;
+  for (size_t y = 0; y < V; y++)
+    if (th[y] > m)
+      m = th[y];
+  if (!isfinite(m))
+    return NAN;
+  for (size_t y = 0; y < V; y++) {
+    e[y] = exp(th[y] - m);
+    s += e[y];
+  }
+  return m + log(s);
 }
 
 void obj_exps(size_t V, const double *th, double c, const double *l,

@@ -80,6 +80,18 @@ static inline int obj_reward_pairs_ok(const as_ctx_data *d)
 void obj_exps(size_t V, const double *th, double c, const double *l,
               double *zs);
 
+/* For c = 1 and l = NULL: obj_exps's e_y = e^{θ_y − max θ} into e[V] (the
+ * same values, z not kept) and returns log Σ e^θ as as_logsumexp computes
+ * it (the same exponentials summed in the same order), or NAN when max θ
+ * is not finite (e not written; use the two separately).  Why: distill at
+ * β = 1 needs both, and the sum is then V exponentials fewer. */
+double obj_exps_lse(size_t V, const double *th, double *e);
+
+/* as_obj_add_kl_ref with lse = as_logsumexp(theta, V) given. */
+void obj_add_kl_ref_lse(size_t V, const double *theta, double lse,
+                        double weight, const double *log_ref, double *f,
+                        double *g, double *H);
+
 /* The unordered pairs a < b of a V×V block, visited in square tiles
  * (why: the folded loops read P[a][b] and P[b][a] and write H at both;
  * row by row the second walks a column, one cache miss per pair once V×V

@@ -3,7 +3,8 @@
  * solve.  Checks: the prepared evaluation gives the per-pair evaluation's
  * f, g, H bit for bit (any V, the tile order past V = 64, gaps beyond
  * ~708 nats where an exponential underflows, λ = 0 and λ > 0, value
- * only); both agree with an independent long-double evaluation of
+ * only, β = 1 where the KL_ref term's log-normaliser comes from the pair
+ * terms' exponentials); both agree with an independent long-double evaluation of
  * docs/reference.md eq. 11 written from the definition; invalid data get
  * no prepared form and the evaluation still reports them. */
 #include <check.h>
@@ -24,8 +25,11 @@ typedef struct ctx {
 } ctx;
 
 /* A random context: Q positive except ~1/5 empty cells (the diagonal
- * included), log π_ref normalised, reward ~ N(0, 2²); β = 1.3, ρ = 0.3. */
-static void ctx_make(ctx *c, size_t V, double lambda, gsl_rng *r)
+ * included), log π_ref normalised, reward ~ N(0, 2²); ρ = 0.3, β = 1.3 or
+ * β = 1 (one_beta: the KL_ref term's normaliser shares the exponentials,
+ * obj_exps_lse). */
+static void ctx_make(ctx *c, size_t V, double lambda, int one_beta,
+                     gsl_rng *r)
 {
   c->V = V;
   c->Q = malloc(V * V * sizeof *c->Q);
@@ -43,7 +47,8 @@ static void ctx_make(ctx *c, size_t V, double lambda, gsl_rng *r)
   for (size_t y = 0; y < V; y++)
     c->lref[y] -= log(z);
   c->d = (as_ctx_data){.V = V, .rho = 0.3, .Q = c->Q, .log_ref = c->lref,
-                       .reward = c->rw, .beta = 1.3, .lambda = lambda};
+                       .reward = c->rw, .beta = one_beta ? 1.0 : 1.3,
+                       .lambda = lambda};
 }
 
 static void ctx_free(ctx *c)
@@ -156,13 +161,13 @@ START_TEST(test_exact_bits)
   gsl_rng_set(r, 808);
   for (size_t i = 0; i < sizeof Vs / sizeof *Vs; i++)
     for (size_t l = 0; l < sizeof lambdas / sizeof *lambdas; l++)
-      for (int wide = 0; wide < 2; wide++) {
+      for (int wide = 0; wide < 4; wide++) {
         ctx c;
-        ctx_make(&c, Vs[i], lambdas[l], r);
+        ctx_make(&c, Vs[i], lambdas[l], wide / 2, r);
         double *th = malloc(c.V * sizeof *th);
         ck_assert_ptr_nonnull(th);
         for (int rep = 0; rep < 3; rep++) {
-          random_point(&c, r, wide && c.V > 5, th);
+          random_point(&c, r, wide % 2 && c.V > 5, th);
           check_same(&c.d, th);
         }
         free(th);
@@ -180,7 +185,7 @@ START_TEST(test_exact_vs_definition)
   gsl_rng_set(r, 809);
   for (int k = 0; k < 40; k++) {
     ctx c;
-    ctx_make(&c, k % 2 ? 10 : 37, k % 4 < 2 ? 0.0 : 0.7, r);
+    ctx_make(&c, k % 2 ? 10 : 37, k % 4 < 2 ? 0.0 : 0.7, k % 8 < 4, r);
     double *th = malloc(c.V * sizeof *th);
     ck_assert_ptr_nonnull(th);
     random_point(&c, r, k % 3 == 0, th);
@@ -205,7 +210,7 @@ START_TEST(test_exact_invalid)
   gsl_rng_set(r, 810);
   for (int bad = 0; bad < 5; bad++) {
     ctx c;
-    ctx_make(&c, 6, 0.5, r);
+    ctx_make(&c, 6, 0.5, bad % 2, r);
     if (bad == 0)
       c.Q[1 * 6 + 4] = -1e-3;
     else if (bad == 1)
@@ -227,7 +232,7 @@ START_TEST(test_exact_invalid)
   }
   /* objectives without an exact form */
   ctx c;
-  ctx_make(&c, 6, 0.5, r);
+  ctx_make(&c, 6, 0.5, 0, r);
   as_obj_prep *pp = NULL;
   ck_assert_int_eq(as_obj_prepare_exact(&as_obj_pmle, &c.d, &pp), AS_OK);
   ck_assert_ptr_null(pp);
