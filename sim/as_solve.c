@@ -90,9 +90,16 @@ static int headed_below(size_t V, const double *th, const double *p,
 {
   if (!(floor > -INFINITY))
     return 0;
-  double mx = -INFINITY;
-  for (size_t i = 0; i < V; i++)
+  double mx = -INFINITY, mn = INFINITY;
+  for (size_t i = 0; i < V; i++) {
     mx = fmax(mx, th[i]);
+    mn = th[i] < mn ? th[i] : mn;
+  }
+  /* No entry in the tail: log π_y = θ_y − lse ≥ θ_y − max θ − log V (the
+   * normaliser sums V terms ≤ 1), so every entry passes the test below
+   * (1 nat of margin for rounding) and its V exponentials are not needed. */
+  if (mn - mx > AS_SOLVE_TAIL + log((double)V) + 1.0)
+    return 0;
   double z = 0.0, mean = 0.0;
   for (size_t i = 0; i < V; i++) {
     double e = exp(th[i] - mx);
@@ -258,9 +265,9 @@ static int newton_direction(size_t V, const double *theta, const double *H,
         k = i;
       }
   }
-  double dmax = 0.0;
+  double dmax = 0.0; /* fmax without the library call (NaN skipped too) */
   for (size_t i = 0; i < V; i++)
-    dmax = fmax(dmax, fabs(H[i * V + i]));
+    dmax = fabs(H[i * V + i]) > dmax ? fabs(H[i * V + i]) : dmax;
   size_t n = 0;
   for (size_t i = 0; i < V; i++) {
     p[i] = 0.0;
@@ -286,8 +293,9 @@ static int newton_direction(size_t V, const double *theta, const double *H,
       tau = tau == 0.0 ? 1e-12 : 10.0 * tau;
       continue;
     }
+    /* the lower triangle: all that cholesky and cholesky_solve read */
     for (size_t a = 0; a < n; a++)
-      for (size_t b = 0; b < n; b++)
+      for (size_t b = 0; b <= a; b++)
         L[a * n + b] = s[a] * s[b] * H[idx[a] * V + idx[b]] +
                        (a == b ? tau : 0.0);
     info->factorisations++;
