@@ -14,6 +14,20 @@ static double softmax_w(size_t y, double l, const double *h1, double c1,
   return (h1 ? c1 * h1[y] : 0.0) + (h2 ? c2 * h2[y] : 0.0) + alpha * l;
 }
 
+/* Row i of the softmax term's Hessian, the off-diagonal form for every k:
+ * hr[k] −= weight·(π_i pd_k + pd_i π_k + α π_i π_k), pd = π⊙d.  Element
+ * by element (no sum is reordered), so `omp simd` (-fopenmp-simd) changes
+ * no bit; restrict: hr is a row of H, p and pd the caller's scratch. */
+static void softmax_hess_row(size_t V, double *restrict hr,
+                             const double *restrict p,
+                             const double *restrict pd, double pi,
+                             double pdi, double alpha, double weight)
+{
+#pragma omp simd
+  for (size_t k = 0; k < V; k++)
+    hr[k] -= weight * (pi * pd[k] + pdi * p[k] + alpha * pi * p[k]);
+}
+
 /* as_obj_add_softmax with lse = as_logsumexp(theta, V) given. */
 static void add_softmax_lse(size_t V, const double *theta, double lse,
                             double weight, const double *h1, double c1,
@@ -55,9 +69,7 @@ static void add_softmax_lse(size_t V, const double *theta, double lse,
       double pi = pp[i], pdi = pp[V + i];
       /* H_ik = δ_ik(π_i d_i + α π_i) − π_i π_k (d_i + d_k + α). */
       H[i * V + i] += weight * (pdi + alpha * pi);
-      for (size_t k = 0; k < V; k++)
-        H[i * V + k] -= weight * (pi * pp[V + k] + pdi * pp[k] +
-                                  alpha * pi * pp[k]);
+      softmax_hess_row(V, H + i * V, pp, pp + V, pi, pdi, alpha, weight);
     }
   else if (H != NULL)
     for (size_t i = 0; i < V; i++) {
