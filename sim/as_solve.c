@@ -92,7 +92,7 @@ static int headed_below(size_t V, const double *th, const double *p,
     return 0;
   double mx = -INFINITY, mn = INFINITY;
   for (size_t i = 0; i < V; i++) {
-    mx = fmax(mx, th[i]);
+    mx = th[i] > mx ? th[i] : mx; /* fmax, NaN skipped, inline */
     mn = th[i] < mn ? th[i] : mn;
   }
   /* No entry in the tail: log π_y = θ_y − lse ≥ θ_y − max θ − log V (the
@@ -404,7 +404,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
     }
     double pmax = 0.0;
     for (size_t i = 0; i < V; i++)
-      pmax = fmax(pmax, fabs(p[i]));
+      pmax = fabs(p[i]) > pmax ? fabs(p[i]) : pmax; /* fmax, inline */
     info->criterion = 0.5 * dec;
     info->step = pmax;
     if (0.5 * dec <= o->tol && pmax <= o->step_tol) {

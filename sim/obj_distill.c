@@ -13,14 +13,6 @@
 #include "obj_btw.h"
 #include "obj_terms.h"
 
-/* max(x, 0), inline (fmax is a library call here).  It differs from
- * fmax(x, 0.0) at most in the sign of a zero result, which never reaches
- * a value below: it is subtracted from log1p(e^{-|gap|}) = log 2 ≠ 0. */
-static inline double pos_part(double x)
-{
-  return x > 0.0 ? x : 0.0;
-}
-
 /* The reward side of the pair {a,b} at gap u = r̂_a − r̂_b: p = σ(u),
  * q = σ(−u) and their logs, from the pair's exponentials.  Both ordered
  * terms have the same KL (swapping a, b maps p ↦ 1 − p and t ↦ −t), so
@@ -30,8 +22,8 @@ static void distill_reward_side(const obj_pair *pu, double u,
 {
   dp->p = u >= 0.0 ? pu->s_hi : pu->s_lo;
   dp->q = u >= 0.0 ? pu->s_lo : pu->s_hi;
-  dp->lp = -pu->l1p - pos_part(-u);
-  dp->lq = -pu->l1p - pos_part(u);
+  dp->lp = -pu->l1p - obj_pos_part(-u);
+  dp->lq = -pu->l1p - obj_pos_part(u);
 }
 
 /* The pair's KL and its t-derivatives at logit gap t (pt: its
@@ -42,7 +34,8 @@ static void distill_theta_side(const obj_distill_pair *dp,
 {
   double st = t >= 0.0 ? pt->s_hi : pt->s_lo, sm = t >= 0.0 ? pt->s_lo
                                                           : pt->s_hi;
-  double ls = -pt->l1p - pos_part(-t), lsm = -pt->l1p - pos_part(t);
+  double ls = -pt->l1p - obj_pos_part(-t);
+  double lsm = -pt->l1p - obj_pos_part(t);
   *kl = 0.0;
   if (dp->p > 0.0)
     *kl += dp->p * (dp->lp - ls);

@@ -182,7 +182,8 @@ int obj_add_bt_nll(size_t V, const double *P, const double *th, double c,
         double sm = t >= 0.0 ? p.s_lo : p.s_hi;
         double sp = t >= 0.0 ? p.s_hi : p.s_lo;
         if (f != NULL)
-          *f += wab * (p.l1p + fmax(-t, 0.0)) + wba * (p.l1p + fmax(t, 0.0));
+          *f += wab * (p.l1p + obj_pos_part(-t)) +
+                wba * (p.l1p + obj_pos_part(t));
         /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t); the reversed
          * record (b,a) has the opposite sign of t. */
         obj_pair_accum(V, a, b, 1.0, c, wba * sp - wab * sm,

@@ -33,6 +33,15 @@ static inline void obj_pair_accum(size_t V, size_t a, size_t b, double w,
   }
 }
 
+/* max(x, 0), inline (fmax is a library call).  It differs from
+ * fmax(x, 0.0) at most in the sign of a zero result (NaN gives 0 in
+ * both), which never reaches a value where it is used: it is added to or
+ * subtracted from log1p(e^{−|t|}) = log 2 ≠ 0 at a zero gap t. */
+static inline double obj_pos_part(double x)
+{
+  return x > 0.0 ? x : 0.0;
+}
+
 /* Zeroes the outputs an eval fills. */
 static inline void obj_zero(size_t V, double *f, double *g, double *H)
 {
