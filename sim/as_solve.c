@@ -166,7 +166,7 @@ static double scaled_diag_min(size_t V, const double *H, size_t n,
     double d = s[a] * s[a] * H[idx[a] * V + idx[a]];
     if (isnan(d))
       return NAN;
-    dlo = fmin(dlo, d);
+    dlo = d < dlo ? d : dlo; /* fmin, inline (d is not NaN) */
   }
   return dlo;
 }

@@ -146,20 +146,23 @@ int as_obj_prepare_exact(const as_objective_type *obj, const as_ctx_data *d,
   if (obj != &as_obj_distill || !obj_reward_pairs_ok(d) ||
       !distill_q_ok(V, d->Q))
     return AS_OK; /* no exact form, or eval reports the data */
+  double stack[128]; /* small contexts need no heap scratch */
   as_obj_prep *pp = malloc(sizeof *pp);
   obj_distill_pair *dp = malloc((V * (V - 1) / 2 + 1) * sizeof *dp);
-  double *zs = malloc(2 * V * sizeof *zs);
+  double *zs = V <= 64 ? stack : malloc(2 * V * sizeof *zs);
   if (pp == NULL || dp == NULL || zs == NULL) {
     free(pp);
     free(dp);
-    free(zs);
+    if (zs != stack)
+      free(zs);
     return AS_ENOMEM;
   }
   obj_exps(V, d->reward, 1.0, NULL, zs);
   *pp = (as_obj_prep){.V = V, .c = d->beta, .W = NULL, .Wt = NULL,
                       .R = NULL, .cst = 0.0, .dp = dp, .ndp = 0};
   pp->ndp = distill_pairs(d, zs + V, dp);
-  free(zs);
+  if (zs != stack)
+    free(zs);
   *out = pp;
   return AS_OK;
 }
