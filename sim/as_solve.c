@@ -305,9 +305,10 @@ static int newton_direction(size_t V, const double *theta, const double *H,
         y[a] = -s[a] * g[idx[a]];
       /* λ² = gᵀH⁻¹g = ‖L⁻¹ S g‖², a sum of squares (no cancellation). */
       cholesky_solve(n, L, y);
-      *dec = 0.0;
+      double dl = 0.0; /* a local: *dec may alias p, every term a store */
       for (size_t a = 0; a < n; a++)
-        *dec -= s[a] * g[idx[a]] * y[a];
+        dl -= s[a] * g[idx[a]] * y[a];
+      *dec = dl;
       for (size_t a = 0; a < n; a++)
         p[idx[a]] = s[a] * y[a];
       if (gauge)

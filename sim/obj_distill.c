@@ -28,7 +28,7 @@ static void distill_reward_side(const obj_pair *pu, double u,
 
 /* The pair's KL and its t-derivatives at logit gap t (pt: its
  * exponentials); dp holds the reward side. */
-static void distill_theta_side(const obj_distill_pair *dp,
+static inline void distill_theta_side(const obj_distill_pair *dp,
                                const obj_pair *pt, double t, double *kl,
                                double *d1, double *d2)
 {
@@ -184,6 +184,9 @@ static int distill_eval_exact(const as_ctx_data *d, const as_obj_prep *pp,
     obj_exps(V, th, d->beta, NULL, zs);
   const double *et = zs + V;
   obj_zero(V, f, g, H);
+  /* f summed in a local (the same additions in the same order): through
+   * *f, which may alias g or H, every term would wait on a store */
+  double fl = *f;
   for (size_t k = 0; k < pp->ndp; k++) {
     const obj_distill_pair *dp = &pp->dp[k];
     size_t a = dp->a, b = dp->b;
@@ -191,9 +194,10 @@ static int distill_eval_exact(const as_ctx_data *d, const as_obj_prep *pp,
     obj_pair pt = obj_pair_at(et, a, b, t, 1);
     double kl, d1, d2;
     distill_theta_side(dp, &pt, t, &kl, &d1, &d2);
-    *f += dp->w * kl;
+    fl += dp->w * kl;
     obj_pair_accum(V, a, b, dp->w, d->beta, d1, d2, g, H);
   }
+  *f = fl;
   if (zs != stack)
     free(zs);
   if (d->lambda > 0.0 && !isnan(lse))
