@@ -819,20 +819,30 @@ static const as_objective_type *objective_of(as_method m)
   }
 }
 
-/* The checks of ρ, π_ref and the reward (K·V, may be NULL: the streamed
- * fit checks its rows as they come), then the method's own options. */
-static int plan_refs(fit_plan *p, const as_data *d, const double *reward,
-                     as_err *err)
+/* The rows of log ρ and log π_ref normalised (K contexts of V). */
+static int check_ref_rows(const as_data *d, size_t K, size_t V, as_err *err)
 {
-  size_t K = p->K, V = p->V;
-  as_method m = p->m;
-  double lambda = p->lambda;
   int rc;
   if (d->log_rho != NULL && (rc = check_rows("log_rho", 1, K, d->log_rho,
                                              err)) != AS_OK)
     return rc;
   if (d->log_ref != NULL &&
       (rc = check_rows("log_ref", K, V, d->log_ref, err)) != AS_OK)
+    return rc;
+  return AS_OK;
+}
+
+/* The checks of ρ, π_ref (rows: 0 when as_fit_check made them) and the
+ * reward (K·V, may be NULL: the streamed fit checks its rows as they
+ * come), then the method's own options. */
+static int plan_refs(fit_plan *p, const as_data *d, const double *reward,
+                     int rows, as_err *err)
+{
+  size_t K = p->K, V = p->V;
+  as_method m = p->m;
+  double lambda = p->lambda;
+  int rc;
+  if (rows && (rc = check_ref_rows(d, K, V, err)) != AS_OK)
     return rc;
   if (d->log_ref != NULL && (lambda > 0.0 || uses_ref(m)))
     for (size_t i = 0; i < K * V; i++)
@@ -1036,10 +1046,24 @@ static int fit_reward_method(const fit_plan *p, const as_data *d,
   return AS_OK;
 }
 
+/* The win-graph counts of d->P into res and no_mle[K]: from chk when
+ * as_fit_check made them, else computed. */
+static void graph_counts(const as_data *d, const as_fit_checked *chk,
+                         as_fit_result *res, int *no_mle)
+{
+  if (chk == NULL) {
+    fill_graph_counts(d, res, no_mle);
+    return;
+  }
+  res->reward_no_mle = chk->reward_no_mle;
+  res->reward_unidentified = chk->reward_unidentified;
+  memcpy(no_mle, chk->no_mle, d->K * sizeof *no_mle);
+}
+
 /* The per-context solves of fit_core over all K contexts. */
 static int fit_contexts(const fit_plan *p, const as_data *d,
-                        const double *reward, as_fit_result *res,
-                        unsigned char *bad, as_err *err)
+                        const as_fit_checked *chk, const double *reward,
+                        as_fit_result *res, unsigned char *bad, as_err *err)
 {
   size_t K = p->K, V = p->V;
   int *no_mle = calloc(K, sizeof *no_mle);
@@ -1050,7 +1074,7 @@ static int fit_contexts(const fit_plan *p, const as_data *d,
   if (no_mle == NULL || th == NULL || buf == NULL || mark == NULL)
     rc = as_err_set(err, AS_ENOMEM, "as_fit: out of memory");
   if (rc == AS_OK) {
-    fill_graph_counts(d, res, no_mle);
+    graph_counts(d, chk, res, no_mle);
     if (p->need_Q && p->lambda == 0.0)
       for (size_t x = 0; x < K; x++)
         res->pairs_unidentified += !pairs_connected(V, d->Q + x * V * V,
@@ -1112,9 +1136,11 @@ static int fit_contexts(const fit_plan *p, const as_data *d,
   return rc;
 }
 
+/* The fit of d; chk: d's checks made by as_fit_check (chk->d == d), or
+ * NULL to make them here. */
 static int fit_core(const as_fit_opts *o, const as_data *d,
-                    const double *reward, as_fit_result *res,
-                    unsigned char *bad, as_err *err)
+                    const as_fit_checked *chk, const double *reward,
+                    as_fit_result *res, unsigned char *bad, as_err *err)
 {
   size_t K = d->K, V = d->V;
   fit_plan p;
@@ -1122,11 +1148,13 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
                      err);
   if (rc != AS_OK)
     return rc;
-  if (d->P != NULL && (rc = check_block("P", K * V * V, d->P, err)) != AS_OK)
+  if (chk == NULL && d->P != NULL &&
+      (rc = check_block("P", K * V * V, d->P, err)) != AS_OK)
     return rc;
-  if (p.need_Q && (rc = check_block("Q", K * V * V, d->Q, err)) != AS_OK)
+  if (chk == NULL && p.need_Q &&
+      (rc = check_block("Q", K * V * V, d->Q, err)) != AS_OK)
     return rc;
-  if ((rc = plan_refs(&p, d, reward, err)) != AS_OK)
+  if ((rc = plan_refs(&p, d, reward, chk == NULL, err)) != AS_OK)
     return rc;
   as_method m = p.m;
   rc = result_init(res, K, V, m == AS_METHOD_REWARD || reward != NULL, err);
@@ -1139,7 +1167,7 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
     memset(bad, 0, K);
   if (m == AS_METHOD_REWARD)
     return fit_reward_method(&p, d, res, bad, err);
-  rc = fit_contexts(&p, d, reward, res, bad, err);
+  rc = fit_contexts(&p, d, chk, reward, res, bad, err);
   if (rc != AS_OK) {
     as_fit_result_free(res);
     return rc;
@@ -1196,15 +1224,52 @@ int as_fit_with_reward(const as_fit_opts *o, const as_data *d,
                        const double *reward, as_fit_result *res,
                        as_err *err)
 {
-  return fit_core(o, d, needs_reward(o->method) ? reward : NULL, res, NULL,
-                  err);
+  return fit_core(o, d, NULL, needs_reward(o->method) ? reward : NULL, res,
+                  NULL, err);
+}
+
+int as_fit_check(const as_data *d, as_fit_checked *chk, as_err *err)
+{
+  size_t K = d->K, V = d->V;
+  memset(chk, 0, sizeof *chk);
+  int rc;
+  if (d->P != NULL && (rc = check_block("P", K * V * V, d->P, err)) != AS_OK)
+    return rc;
+  if (d->Q != NULL && (rc = check_block("Q", K * V * V, d->Q, err)) != AS_OK)
+    return rc;
+  if ((rc = check_ref_rows(d, K, V, err)) != AS_OK)
+    return rc;
+  chk->no_mle = calloc(K > 0 ? K : 1, sizeof *chk->no_mle);
+  if (chk->no_mle == NULL)
+    return as_err_set(err, AS_ENOMEM, "as_fit_check: out of memory");
+  as_fit_result counts = {0};
+  fill_graph_counts(d, &counts, chk->no_mle);
+  chk->reward_no_mle = counts.reward_no_mle;
+  chk->reward_unidentified = counts.reward_unidentified;
+  chk->d = d;
+  return AS_OK;
+}
+
+void as_fit_checked_free(as_fit_checked *chk)
+{
+  free(chk->no_mle);
+  chk->no_mle = NULL;
+}
+
+int as_fit_with_reward_checked(const as_fit_opts *o,
+                               const as_fit_checked *chk,
+                               const double *reward, as_fit_result *res,
+                               as_err *err)
+{
+  return fit_core(o, chk->d, chk, needs_reward(o->method) ? reward : NULL,
+                  res, NULL, err);
 }
 
 int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
            as_err *err)
 {
   if (!needs_reward(o->method))
-    return fit_core(o, d, NULL, res, NULL, err);
+    return fit_core(o, d, NULL, NULL, res, NULL, err);
   if (d->P == NULL || d->K < 1 || d->V < 2)
     return as_err_set(err, AS_EINVAL, "as_fit: %s fits a reward from "
                       "labelled weights P first; none given",
@@ -1240,7 +1305,7 @@ int as_fit(const as_fit_opts *o, const as_data *d, as_fit_result *res,
     free(bad_p);
     return rc;
   }
-  rc = fit_core(o, d, r, res, bad_p, err);
+  rc = fit_core(o, d, NULL, r, res, bad_p, err);
   free(r);
   if (rc != AS_OK) {
     free(bad_r);
@@ -1369,7 +1434,7 @@ int as_fit_stream_new(const as_fit_opts *o, const as_data *d,
                     "context here (closed form or total-loss steps)",
                     as_method_name(m));
   if (rc == AS_OK)
-    rc = plan_refs(&s->p, d, NULL, err);
+    rc = plan_refs(&s->p, d, NULL, 1, err);
   if (rc == AS_OK)
     rc = stream_alloc(s, 1, m == AS_METHOD_REWARD || with_r, err);
   as_solve_opts_default(&s->rso);

@@ -206,6 +206,31 @@ int as_fit_with_reward(const as_fit_opts *o, const as_data *d,
                        const double *reward, as_fit_result *res,
                        as_err *err);
 
+/* What as_fit checks and classifies in its data before any solve — P and
+ * Q (when given) finite, ≥ 0 and of mass 1, the rows of log ρ and log
+ * π_ref normalised, and P's per-context win-graph verdicts — done once by
+ * as_fit_check for a caller that fits the same data many times (a λ
+ * grid: ~K·V² work per fit otherwise, as much as a fit's solves at
+ * V = 10). */
+typedef struct as_fit_checked {
+  const as_data *d;            /* the data checked; must stay unchanged   */
+  int *no_mle;                 /* K: P's ridge-free BT MLE does not exist */
+  size_t reward_no_mle;        /* as in as_fit_result                     */
+  size_t reward_unidentified;
+} as_fit_checked;
+
+/* Checks d into *chk (which keeps the pointer d); AS_OK, AS_EINVAL with
+ * as_fit's message, or AS_ENOMEM.  Free with as_fit_checked_free. */
+int as_fit_check(const as_data *d, as_fit_checked *chk, as_err *err);
+void as_fit_checked_free(as_fit_checked *chk);
+
+/* as_fit_with_reward on chk->d without repeating those checks: the same
+ * results bit for bit. */
+int as_fit_with_reward_checked(const as_fit_opts *o,
+                               const as_fit_checked *chk,
+                               const double *reward, as_fit_result *res,
+                               as_err *err);
+
 /* BT reward model (eq. 9) with ridge; r gets K*V values (gauge: Σ_y r = 0
  * per context).  info (may be NULL) receives status and the
  * existence/identification counts. */

@@ -17,7 +17,8 @@
  *     replicate distils the same fitted reward r̂ (paired comparison);
  *   - unlabelled counts M ~ Multinomial(m, ρμ'μ') from the cell's
  *     AS_STREAM_UNLABELLED stream;
- *   - distillation by Newton (as_fit_with_reward) at every λ of the grid,
+ *   - distillation by Newton (as_fit_with_reward_checked: the data are
+ *     checked once per unit) at every λ of the grid,
  *     λ chosen by the configured tuning (as_tab_run_grid, oracle: least
  *     forward KL among converged fits; fixed: one row per λ).
  * aux = the Proposition 15 ratio of the fitted policy,
@@ -148,6 +149,7 @@ typedef struct unit {
   as_instance *inst;
   double *P, *Q, *reward;
   as_data d;
+  as_fit_checked chk; /* d checked once for the whole λ grid */
   as_fit_result info; /* the reward fit's status and counts */
 } unit;
 
@@ -164,7 +166,7 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
   o.beta = u->beta;
   o.lambda = lambda;
   as_fit_result res;
-  int rc = as_fit_with_reward(&o, &u->d, u->reward, &res, err);
+  int rc = as_fit_with_reward_checked(&o, &u->chk, u->reward, &res, err);
   if (rc != AS_OK)
     return rc;
   /* a failed reward fit marks a policy that converged itself */
@@ -225,10 +227,12 @@ static int mu2_run_unit(const as_config *cfg, size_t cell, long rep,
     goto done;
   as_tab_data_init(&u.d, u.inst, u.n, u.P, u.Q);
   if ((rc = as_reward_fit(&u.d, as_tab_ridge(cfg, u.n), u.reward, &u.info,
-                          err)) != AS_OK)
+                          err)) != AS_OK ||
+      (rc = as_fit_check(&u.d, &u.chk, err)) != AS_OK)
     goto done;
   rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
 done:
+  as_fit_checked_free(&u.chk);
   as_fit_result_free(&u.info);
   free(u.P);
   free(u.Q);
@@ -237,11 +241,16 @@ done:
   return rc;
 }
 
-/* Theorem 14's C'_Π(μ') and C_Π of replicate rep (NAN without a class). */
-static int coefficients(const as_config *cfg, long rep, as_mu_kind k,
-                        double *Cp, double *Cpi, as_err *err)
+/* Theorem 14's C'_Π(μ') of replicate rep for every μ' of the sweep
+ * (cp[i * stride], i over mu2_sweep) and C_Π (*Cpi), NAN without a class.
+ * The instance and class are drawn once per replicate: they do not
+ * depend on μ' (set_mu2 only replaces log μ'), nor does C_Π (ν = μ). */
+static int coefficients(const as_config *cfg, long rep, double *cp,
+                        size_t stride, double *Cpi, as_err *err)
 {
-  *Cp = *Cpi = NAN;
+  *Cpi = NAN;
+  for (size_t i = 0; i < cfg->n_mu2_sweep; i++)
+    cp[i * stride] = NAN;
   if (cfg->cls.n_distances == 0)
     return AS_OK;
   as_instance *inst;
@@ -250,8 +259,11 @@ static int coefficients(const as_config *cfg, long rep, as_mu_kind k,
                                       err);
   if (rc != AS_OK)
     return rc;
-  set_mu2(inst, k);
-  rc = as_theory_coverage(inst, Pi, Pi, inst->log_mu2, Cp, NULL, NULL, err);
+  for (size_t i = 0; i < cfg->n_mu2_sweep && rc == AS_OK; i++) {
+    set_mu2(inst, cfg->mu2_sweep[i]);
+    rc = as_theory_coverage(inst, Pi, Pi, inst->log_mu2, &cp[i * stride],
+                            NULL, NULL, err);
+  }
   if (rc == AS_OK)
     rc = as_theory_coverage(inst, Pi, NULL, NULL, Cpi, NULL, NULL, err);
   as_finite_free(Pi);
@@ -289,20 +301,20 @@ static int mu2_write_summary(FILE *f, const as_config *cfg,
   fputs("mu2,method,n,m,beta,lambda,replicates,not_converged,fwd_kl_median,"
         "fwd_kl_q10,fwd_kl_q90,fwd_kl_mean,fwd_kl_se,rev_kl_median,"
         "lambda_median,prop15_ratio_max,C_prime_median,C_Pi_median\n", f);
-  double *v = malloc(R * sizeof *v), *cp = malloc(R * sizeof *cp);
+  size_t nmu = cfg->n_mu2_sweep;
+  double *v = malloc(R * sizeof *v), *cp = malloc(nmu * R * sizeof *cp);
   double *cpi = malloc(R * sizeof *cpi);
   int rc = AS_OK;
   if (v == NULL || cp == NULL || cpi == NULL) {
     rc = as_err_set(err, AS_ENOMEM, "out of memory");
     goto done;
   }
-  for (size_t mi = 0; mi < cfg->n_mu2_sweep && rc == AS_OK; mi++) {
+  for (size_t rep = 0; rep < R && rc == AS_OK; rep++)
+    rc = coefficients(cfg, (long)rep, &cp[rep], R, &cpi[rep], err);
+  double Cpi = rc == AS_OK ? median_of(cpi, R) : NAN;
+  for (size_t mi = 0; mi < nmu && rc == AS_OK; mi++) {
     as_mu_kind k = cfg->mu2_sweep[mi];
-    for (size_t rep = 0; rep < R && rc == AS_OK; rep++)
-      rc = coefficients(cfg, (long)rep, k, &cp[rep], &cpi[rep], err);
-    if (rc != AS_OK)
-      break;
-    double Cp = median_of(cp, R), Cpi = median_of(cpi, R);
+    double Cp = median_of(&cp[mi * R], R);
     for (size_t j = 0; j < nm; j++)
       for (size_t l = 0; l < per; l++) {
         size_t cell = mi * nm + j;

@@ -121,6 +121,15 @@ int as_obj_prepare(const as_objective_type *obj, const as_ctx_data *d,
                    as_obj_prep **out);
 void as_obj_prep_free(as_obj_prep *p);
 
+/* *out = a prepared form of obj on d whose evaluations give the plain
+ * evaluation's f, g, H bit for bit (the small-V solves), to be put in a
+ * copy of d as .prep; NULL when obj has none or d's data are invalid
+ * (eval reports that).  AS_OK or AS_ENOMEM.  Only distill has one: its
+ * reward side σ(r̂_a − r̂_b) and logs are constant within a solve, so they
+ * are computed once per pair instead of once per pair and evaluation. */
+int as_obj_prepare_exact(const as_objective_type *obj, const as_ctx_data *d,
+                         as_obj_prep **out);
+
 /* Building blocks, exported so restricted classes (θ_x = Φ_x w) and new
  * objectives reuse the exact derivatives.  Each ADDS to *f, g[V], H[V*V]
  * (g, H may be NULL).

@@ -90,9 +90,16 @@ static int headed_below(size_t V, const double *th, const double *p,
 {
   if (!(floor > -INFINITY))
     return 0;
-  double mx = -INFINITY;
-  for (size_t i = 0; i < V; i++)
-    mx = fmax(mx, th[i]);
+  double mx = -INFINITY, mn = INFINITY;
+  for (size_t i = 0; i < V; i++) {
+    mx = th[i] > mx ? th[i] : mx; /* fmax, NaN skipped, inline */
+    mn = th[i] < mn ? th[i] : mn;
+  }
+  /* No entry in the tail: log π_y = θ_y − lse ≥ θ_y − max θ − log V (the
+   * normaliser sums V terms ≤ 1), so every entry passes the test below
+   * (1 nat of margin for rounding) and its V exponentials are not needed. */
+  if (mn - mx > AS_SOLVE_TAIL + log((double)V) + 1.0)
+    return 0;
   double z = 0.0, mean = 0.0;
   for (size_t i = 0; i < V; i++) {
     double e = exp(th[i] - mx);
@@ -159,7 +166,7 @@ static double scaled_diag_min(size_t V, const double *H, size_t n,
     double d = s[a] * s[a] * H[idx[a] * V + idx[a]];
     if (isnan(d))
       return NAN;
-    dlo = fmin(dlo, d);
+    dlo = d < dlo ? d : dlo; /* fmin, inline (d is not NaN) */
   }
   return dlo;
 }
@@ -258,9 +265,9 @@ static int newton_direction(size_t V, const double *theta, const double *H,
         k = i;
       }
   }
-  double dmax = 0.0;
+  double dmax = 0.0; /* fmax without the library call (NaN skipped too) */
   for (size_t i = 0; i < V; i++)
-    dmax = fmax(dmax, fabs(H[i * V + i]));
+    dmax = fabs(H[i * V + i]) > dmax ? fabs(H[i * V + i]) : dmax;
   size_t n = 0;
   for (size_t i = 0; i < V; i++) {
     p[i] = 0.0;
@@ -286,8 +293,9 @@ static int newton_direction(size_t V, const double *theta, const double *H,
       tau = tau == 0.0 ? 1e-12 : 10.0 * tau;
       continue;
     }
+    /* the lower triangle: all that cholesky and cholesky_solve read */
     for (size_t a = 0; a < n; a++)
-      for (size_t b = 0; b < n; b++)
+      for (size_t b = 0; b <= a; b++)
         L[a * n + b] = s[a] * s[b] * H[idx[a] * V + idx[b]] +
                        (a == b ? tau : 0.0);
     info->factorisations++;
@@ -297,9 +305,10 @@ static int newton_direction(size_t V, const double *theta, const double *H,
         y[a] = -s[a] * g[idx[a]];
       /* λ² = gᵀH⁻¹g = ‖L⁻¹ S g‖², a sum of squares (no cancellation). */
       cholesky_solve(n, L, y);
-      *dec = 0.0;
+      double dl = 0.0; /* a local: *dec may alias p, every term a store */
       for (size_t a = 0; a < n; a++)
-        *dec -= s[a] * g[idx[a]] * y[a];
+        dl -= s[a] * g[idx[a]] * y[a];
+      *dec = dl;
       for (size_t a = 0; a < n; a++)
         p[idx[a]] = s[a] * y[a];
       if (gauge)
@@ -339,14 +348,13 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
   int large = V >= o->large_v;
   as_obj_prep *prep = NULL;
   as_ctx_data dl;
-  if (large) {
-    if (as_obj_prepare(obj, d, &prep) != AS_OK)
-      return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
-    if (prep != NULL) {
-      dl = *d;
-      dl.prep = prep;
-      d = &dl;
-    }
+  if ((large ? as_obj_prepare(obj, d, &prep)
+             : as_obj_prepare_exact(obj, d, &prep)) != AS_OK)
+    return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
+  if (prep != NULL) {
+    dl = *d;
+    dl.prep = prep;
+    d = &dl;
   }
   double *buf = malloc((3 * V * V + (large ? 14 : 7) * V) * sizeof *buf);
   size_t *idx = malloc(V * sizeof *idx);
@@ -397,7 +405,7 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
     }
     double pmax = 0.0;
     for (size_t i = 0; i < V; i++)
-      pmax = fmax(pmax, fabs(p[i]));
+      pmax = fabs(p[i]) > pmax ? fabs(p[i]) : pmax; /* fmax, inline */
     info->criterion = 0.5 * dec;
     info->step = pmax;
     if (0.5 * dec <= o->tol && pmax <= o->step_tol) {

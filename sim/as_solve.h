@@ -67,7 +67,8 @@ typedef struct as_solve_opts {
    * solved by conjugate gradients (as_cg.h), the dense factorisation
    * being the fallback where CG meets non-positive curvature.  Same
    * direction, same stopping rule; SIZE_MAX: always dense (tests compare
-   * the two). */
+   * the two).  Below large_v an objective with an exact prepared form
+   * (as_obj_prepare_exact: distill) uses it — the same bits, less work. */
   size_t large_v;
 } as_solve_opts;
 

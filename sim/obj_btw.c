@@ -23,7 +23,8 @@ as_obj_prep *obj_btw_alloc(size_t V, double c)
     return NULL;
   }
   *p = (as_obj_prep){.V = V, .c = c, .W = buf, .Wt = buf + V * V,
-                     .R = buf + 2 * V * V, .cst = 0.0};
+                     .R = buf + 2 * V * V, .cst = 0.0, .dp = NULL,
+                     .ndp = 0};
   return p;
 }
 
@@ -52,6 +53,7 @@ void as_obj_prep_free(as_obj_prep *p)
   if (p == NULL)
     return;
   free(p->W); /* one block: W, Wt, R */
+  free(p->dp);
   free(p);
 }
 

@@ -26,13 +26,26 @@
 
 #include "as_objective.h"
 
+/* The pair {a, b} of distill's exact prepared form (as_obj_prepare_exact):
+ * its weight w = Q_ab + Q_ba > 0 and the reward side p = σ(r̂_a − r̂_b),
+ * q = σ(r̂_b − r̂_a), lp = log p, lq = log q, computed as the per-pair
+ * evaluation computes them. */
+typedef struct obj_distill_pair {
+  size_t a, b;
+  double w, p, q, lp, lq;
+} obj_distill_pair;
+
 struct as_obj_prep {
   size_t V;
   double c;     /* temperature of the logit gap                         */
-  double *W;    /* V×V weights, winner row                              */
+  double *W;    /* V×V weights, winner row (NULL in the exact form)     */
   double *Wt;   /* V×V, Wᵀ                                              */
   double *R;    /* V, R_a = Σ_{b≠a} W_ab                                */
   double cst;   /* constant part of f: Σ_a W_aa log 2 + the caller's    */
+  /* distill's exact form instead (W NULL): its pairs in the order the
+   * per-pair evaluation visits them */
+  obj_distill_pair *dp;
+  size_t ndp;
 };
 
 /* A prepared set at temperature c whose weights the caller writes into

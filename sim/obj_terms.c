@@ -15,26 +15,26 @@ static double softmax_w(size_t y, double l, const double *h1, double c1,
   return (h1 ? c1 * h1[y] : 0.0) + (h2 ? c2 * h2[y] : 0.0) + alpha * l;
 }
 
-/* Row i of the softmax Hessian's dense part, subtracted from hrow: the
- * same expression per k as written inline before (no reduction, no
- * contraction in ISO C mode), so vectorising it (`omp simd`, the pointers
- * declared apart) keeps every bit — it is a dense V² pass per Hessian. */
-static void softmax_h_row(size_t V, double *restrict hrow,
-                          const double *restrict p,
-                          const double *restrict pd, double pi, double pdi,
-                          double alpha, double weight)
+/* Row i of the softmax term's Hessian, the off-diagonal form for every k:
+ * hr[k] −= weight·(π_i pd_k + pd_i π_k + α π_i π_k), pd = π⊙d.  Element
+ * by element (no sum is reordered), so `omp simd` (-fopenmp-simd) changes
+ * no bit; restrict: hr is a row of H, p and pd the caller's scratch. */
+static void softmax_hess_row(size_t V, double *restrict hr,
+                             const double *restrict p,
+                             const double *restrict pd, double pi,
+                             double pdi, double alpha, double weight)
 {
 #pragma omp simd
   for (size_t k = 0; k < V; k++)
-    hrow[k] -= weight * (pi * pd[k] + pdi * p[k] + alpha * pi * p[k]);
+    hr[k] -= weight * (pi * pd[k] + pdi * p[k] + alpha * pi * p[k]);
 }
 
-void as_obj_add_softmax(size_t V, const double *theta, double weight,
-                        const double *h1, double c1, const double *h2,
-                        double c2, double alpha, double *f, double *g,
-                        double *H)
+/* as_obj_add_softmax with lse = as_logsumexp(theta, V) given. */
+static void add_softmax_lse(size_t V, const double *theta, double lse,
+                            double weight, const double *h1, double c1,
+                            const double *h2, double c2, double alpha,
+                            double *f, double *g, double *H)
 {
-  double lse = as_logsumexp(theta, V);
   /* π_y once per y (V exponentials); small V needs no heap scratch.
    * Without memory the π_y are recomputed where used (same values). */
   double stack[128];
@@ -70,7 +70,7 @@ void as_obj_add_softmax(size_t V, const double *theta, double weight,
       double pi = pp[i], pdi = pp[V + i];
       /* H_ik = δ_ik(π_i d_i + α π_i) − π_i π_k (d_i + d_k + α). */
       H[i * V + i] += weight * (pdi + alpha * pi);
-      softmax_h_row(V, H + i * V, pp, pp + V, pi, pdi, alpha, weight);
+      softmax_hess_row(V, H + i * V, pp, pp + V, pi, pdi, alpha, weight);
     }
   else if (H != NULL)
     for (size_t i = 0; i < V; i++) {
@@ -89,15 +89,47 @@ void as_obj_add_softmax(size_t V, const double *theta, double weight,
     free(pp);
 }
 
-void as_obj_add_kl_ref(size_t V, const double *theta, double weight,
-                       const double *log_ref, double *f, double *g,
-                       double *H)
+void as_obj_add_softmax(size_t V, const double *theta, double weight,
+                        const double *h1, double c1, const double *h2,
+                        double c2, double alpha, double *f, double *g,
+                        double *H)
+{
+  add_softmax_lse(V, theta, as_logsumexp(theta, V), weight, h1, c1, h2, c2,
+                  alpha, f, g, H);
+}
+
+void obj_add_kl_ref_lse(size_t V, const double *theta, double lse,
+                        double weight, const double *log_ref, double *f,
+                        double *g, double *H)
 {
   /* A NULL log_ref is the uniform reference: KL(π‖U) = Σ π log π + log V. */
   if (log_ref == NULL)
     *f += weight * log((double)V);
-  as_obj_add_softmax(V, theta, weight, log_ref, -1.0, NULL, 0.0, 1.0, f, g,
-                     H);
+  add_softmax_lse(V, theta, lse, weight, log_ref, -1.0, NULL, 0.0, 1.0, f,
+                  g, H);
+}
+
+void as_obj_add_kl_ref(size_t V, const double *theta, double weight,
+                       const double *log_ref, double *f, double *g,
+                       double *H)
+{
+  obj_add_kl_ref_lse(V, theta, as_logsumexp(theta, V), weight, log_ref, f,
+                     g, H);
+}
+
+double obj_exps_lse(size_t V, const double *th, double *e)
+{
+  double m = -INFINITY, s = 0.0;
+  for (size_t y = 0; y < V; y++)
+    if (th[y] > m)
+      m = th[y];
+  if (!isfinite(m))
+    return NAN;
+  for (size_t y = 0; y < V; y++) {
+    e[y] = exp(th[y] - m);
+    s += e[y];
+  }
+  return m + log(s);
 }
 
 void obj_exps(size_t V, const double *th, double c, const double *l,
@@ -151,7 +183,8 @@ int obj_add_bt_nll(size_t V, const double *P, const double *th, double c,
         double sm = t >= 0.0 ? p.s_lo : p.s_hi;
         double sp = t >= 0.0 ? p.s_hi : p.s_lo;
         if (f != NULL)
-          *f += wab * (p.l1p + fmax(-t, 0.0)) + wba * (p.l1p + fmax(t, 0.0));
+          *f += wab * (p.l1p + obj_pos_part(-t)) +
+                wba * (p.l1p + obj_pos_part(t));
         /* φ(t) = −log σ(t): φ' = −σ(−t), φ'' = σ(t)σ(−t); the reversed
          * record (b,a) has the opposite sign of t. */
         obj_pair_accum(V, a, b, 1.0, c, wba * sp - wab * sm,

@@ -33,6 +33,15 @@ static inline void obj_pair_accum(size_t V, size_t a, size_t b, double w,
   }
 }
 
+/* max(x, 0), inline (fmax is a library call).  It differs from
+ * fmax(x, 0.0) at most in the sign of a zero result (NaN gives 0 in
+ * both), which never reaches a value where it is used: it is added to or
+ * subtracted from log1p(e^{−|t|}) = log 2 ≠ 0 at a zero gap t. */
+static inline double obj_pos_part(double x)
+{
+  return x > 0.0 ? x : 0.0;
+}
+
 /* Zeroes the outputs an eval fills. */
 static inline void obj_zero(size_t V, double *f, double *g, double *H)
 {
@@ -79,6 +88,18 @@ static inline int obj_reward_pairs_ok(const as_ctx_data *d)
  * (ℓ NULL: 0) into zs[2V] (z first, e second). */
 void obj_exps(size_t V, const double *th, double c, const double *l,
               double *zs);
+
+/* For c = 1 and l = NULL: obj_exps's e_y = e^{θ_y − max θ} into e[V] (the
+ * same values, z not kept) and returns log Σ e^θ as as_logsumexp computes
+ * it (the same exponentials summed in the same order), or NAN when max θ
+ * is not finite (e not written; use the two separately).  Why: distill at
+ * β = 1 needs both, and the sum is then V exponentials fewer. */
+double obj_exps_lse(size_t V, const double *th, double *e);
+
+/* as_obj_add_kl_ref with lse = as_logsumexp(theta, V) given. */
+void obj_add_kl_ref_lse(size_t V, const double *theta, double lse,
+                        double weight, const double *log_ref, double *f,
+                        double *g, double *H);
 
 /* The unordered pairs a < b of a V×V block, visited in square tiles
  * (why: the folded loops read P[a][b] and P[b][a] and write H at both;

@@ -926,6 +926,84 @@ START_TEST(test_stream_same_fit)
 }
 END_TEST
 
+/* Issue 8 (E7): as_fit_with_reward_checked — the data checked once by
+ * as_fit_check — gives as_fit_with_reward's result bit for bit (rows,
+ * status, counts with contexts without an MLE, ‖θ‖), for each method that
+ * takes a reward and for pmle, dpo (which read the win-graph verdicts). */
+static void checked_vs_plain(const as_data *d, double n)
+{
+  static const struct { as_method m; double lambda; } cases[] = {
+    {AS_METHOD_DISTILL, 0.0}, {AS_METHOD_DISTILL, 1e-5},
+    {AS_METHOD_DISTILL, 0.3}, {AS_METHOD_REBEL, 0.3},
+    {AS_METHOD_REBEL_ITER, 1.0}, {AS_METHOD_RLHF, 0.5},
+    {AS_METHOD_PMLE, 0.0}, {AS_METHOD_PMLE, 0.5}, {AS_METHOD_DPO, 0.0}};
+  as_err e;
+  double r[K * NV];
+  as_fit_result info;
+  memset(&info, 0, sizeof info);
+  ck_assert_int_eq(as_reward_fit(d, isfinite(n) ? 1.0 / n : 0.0, r, &info,
+                                 &e), AS_OK);
+  as_fit_result_free(&info);
+  as_fit_checked chk;
+  ck_assert_msg(as_fit_check(d, &chk, &e) == AS_OK, "%s", e.msg);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    as_fit_opts o;
+    as_fit_opts_default(&o);
+    o.method = cases[i].m;
+    o.lambda = cases[i].lambda;
+    o.beta = BETA;
+    as_fit_result a, b;
+    ck_assert_int_eq(as_fit_with_reward(&o, d, r, &a, &e), AS_OK);
+    ck_assert_int_eq(as_fit_with_reward_checked(&o, &chk, r, &b, &e), AS_OK);
+    same_result(as_method_name(o.method), &a, &b);
+    as_fit_result_free(&a);
+    as_fit_result_free(&b);
+  }
+  as_fit_checked_free(&chk);
+}
+
+START_TEST(test_checked_same_fit)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 809);
+  popu pp;
+  make_popu(&pp, r);
+  as_data d = data_of(&pp);
+  checked_vs_plain(&d, INFINITY);
+  unsigned int N[K * NV * NV], M[K * NV * NV];
+  gsl_ran_multinomial(r, K * NV * NV, 40, pp.P, N);
+  gsl_ran_multinomial(r, K * NV * NV, 30, pp.Q, M);
+  for (size_t i = 0; i < K * NV * NV; i++) {
+    pp.P[i] = N[i] / 40.0;
+    pp.Q[i] = M[i] / 30.0;
+  }
+  d.n = 40;
+  as_fit_result info;
+  memset(&info, 0, sizeof info);
+  as_err e;
+  double rw[K * NV];
+  ck_assert_int_eq(as_reward_fit(&d, 1.0 / 40, rw, &info, &e), AS_OK);
+  ck_assert_msg(info.reward_no_mle > 0, "no context without an MLE");
+  as_fit_result_free(&info);
+  checked_vs_plain(&d, 40);
+  /* invalid data: as_fit_check reports what as_fit_with_reward reports */
+  pp.Q[7] = -0.1;
+  pp.Q[8] += 0.1;
+  as_fit_checked chk;
+  as_fit_opts o;
+  as_fit_opts_default(&o);
+  o.method = AS_METHOD_DISTILL;
+  as_fit_result a;
+  ck_assert_int_eq(as_fit_with_reward(&o, &d, rw, &a, &e), AS_EINVAL);
+  char msg[sizeof e.msg];
+  memcpy(msg, e.msg, sizeof msg);
+  ck_assert_int_eq(as_fit_check(&d, &chk, &e), AS_EINVAL);
+  ck_assert_str_eq(e.msg, msg);
+  as_fit_checked_free(&chk);
+  gsl_rng_free(r);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
   Suite *s = suite_create("fit");
@@ -946,6 +1024,7 @@ static Suite *fit_suite(void)
   tcase_add_test(tc, test_non_finite_status);
   tcase_add_test(tc, test_stream_same_fit);
   tcase_add_test(tc, test_steps_in_pieces);
+  tcase_add_test(tc, test_checked_same_fit);
   suite_add_tcase(s, tc);
   return s;
 }
