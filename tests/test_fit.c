@@ -893,6 +893,20 @@ static void stream_vs_dense(const as_data *d, double n)
   }
 }
 
+/* pp's P and Q replaced by 40 and 30 draws from them (sparse counts:
+ * contexts without an MLE, pairs never drawn); d.n = 40. */
+static void sparse_counts(gsl_rng *r, popu *pp, as_data *d)
+{
+  unsigned int N[K * NV * NV], M[K * NV * NV];
+  gsl_ran_multinomial(r, K * NV * NV, 40, pp->P, N);
+  gsl_ran_multinomial(r, K * NV * NV, 30, pp->Q, M);
+  for (size_t i = 0; i < K * NV * NV; i++) {
+    pp->P[i] = N[i] / 40.0;
+    pp->Q[i] = M[i] / 30.0;
+  }
+  d->n = 40;
+}
+
 START_TEST(test_stream_same_fit)
 {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -901,15 +915,7 @@ START_TEST(test_stream_same_fit)
   make_popu(&pp, r);
   as_data d = data_of(&pp);
   stream_vs_dense(&d, INFINITY);
-  /* sparse counts: contexts without an MLE, pairs never drawn */
-  unsigned int N[K * NV * NV], M[K * NV * NV];
-  gsl_ran_multinomial(r, K * NV * NV, 40, pp.P, N);
-  gsl_ran_multinomial(r, K * NV * NV, 30, pp.Q, M);
-  for (size_t i = 0; i < K * NV * NV; i++) {
-    pp.P[i] = N[i] / 40.0;
-    pp.Q[i] = M[i] / 30.0;
-  }
-  d.n = 40;
+  sparse_counts(r, &pp, &d);
   stream_vs_dense(&d, 40);
   /* not streamed: the closed forms and DPO's total-loss steps */
   as_fit_opts o;
@@ -970,14 +976,7 @@ START_TEST(test_checked_same_fit)
   make_popu(&pp, r);
   as_data d = data_of(&pp);
   checked_vs_plain(&d, INFINITY);
-  unsigned int N[K * NV * NV], M[K * NV * NV];
-  gsl_ran_multinomial(r, K * NV * NV, 40, pp.P, N);
-  gsl_ran_multinomial(r, K * NV * NV, 30, pp.Q, M);
-  for (size_t i = 0; i < K * NV * NV; i++) {
-    pp.P[i] = N[i] / 40.0;
-    pp.Q[i] = M[i] / 30.0;
-  }
-  d.n = 40;
+  sparse_counts(r, &pp, &d);
   as_fit_result info;
   memset(&info, 0, sizeof info);
   as_err e;
