@@ -147,6 +147,14 @@ double as_entropy(const double *logp, size_t V)
   return h;
 }
 
+static int check_beta(double beta, as_err *err)
+{
+  if (beta > 0.0 && isfinite(beta))
+    return AS_OK;
+  return as_err_set(err, AS_EINVAL, "metrics: beta must be finite and > 0 "
+                    "(%g)", beta);
+}
+
 static int check_rows(const char *what, const double *t, size_t K, size_t V,
                       as_err *err)
 {
@@ -167,11 +175,10 @@ static int check_inputs(const as_instance *inst, double beta,
 {
   if (inst == NULL || log_pi == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
-  if (!(beta > 0.0) || !isfinite(beta))
-    return as_err_set(err, AS_EINVAL, "metrics: beta must be finite and > 0 "
-                      "(%g)", beta);
+  int rc = check_beta(beta, err);
+  if (rc != AS_OK)
+    return rc;
   size_t K = inst->K, V = inst->V;
-  int rc;
   if ((rc = check_rows("policy", log_pi, K, V, err)) != AS_OK)
     return rc;
   if (!instance_rows)
@@ -234,9 +241,8 @@ int as_metrics_win_ref(const as_instance *inst, double beta, double *w,
 {
   if (inst == NULL || w == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
-  if (!(beta > 0.0) || !isfinite(beta))
-    return as_err_set(err, AS_EINVAL, "metrics: beta must be finite and > 0 "
-                      "(%g)", beta);
+  if (check_beta(beta, err) != AS_OK)
+    return AS_EINVAL;
   size_t K = inst->K, V = inst->V;
   double *zs = malloc(2 * V * sizeof *zs);
   if (zs == NULL)
@@ -329,7 +335,7 @@ int as_metrics_compute_win(const as_instance *inst, double beta,
  *   + the screen's rounding ≤ (V + 2)u s,
  *   + as_kl's rounding ≤ (V + 44)u(s + 3)  (each term to 40u: the Horner
  *       series of φ has 17 steps; the recursive sum of V terms),
- * so at most 2u(2V + 64 + |zp| + |zq|)(s + 4) — screen_row returns twice
+ * so at most 2u(2V + 64 + |zp| + |zq|)(s + 4) — screen_bound returns twice
  * that, which only costs an exact evaluation now and then. */
 #define SCREEN_U (DBL_EPSILON / 2.0)
 
@@ -373,9 +379,8 @@ int as_metrics_target_new(const as_instance *inst, double beta,
   *out = NULL;
   if (inst == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
-  if (!(beta > 0.0) || !isfinite(beta))
-    return as_err_set(err, AS_EINVAL, "metrics: beta must be finite and > 0 "
-                      "(%g)", beta);
+  if (check_beta(beta, err) != AS_OK)
+    return AS_EINVAL;
   size_t K = inst->K, V = inst->V;
   as_metrics_target *t = calloc(1, sizeof *t);
   if (t == NULL || (t->rho = malloc(K * sizeof(double))) == NULL ||
@@ -403,56 +408,45 @@ int as_metrics_target_is(const as_metrics_target *t, const as_instance *inst,
   return t != NULL && t->inst == inst && t->beta == beta;
 }
 
-/* Row x's estimate Σ p̂(â − b̂), its bound in *bound (the comment above);
- * +inf with bound 0 when π̂ has a zero (as_kl: +inf). */
-static double screen_row(const double *a, const double *p, double zp,
-                         const double *lq, double zq, size_t V,
-                         double *bound)
+/* Row x's estimate Σ p̂(â − b̂) with b̂ = row − z, z = row_lse(row), and
+ * in *s its Σ p̂(|â| + |b̂|); +inf when π̂ has a zero (as_kl: +inf). */
+static double screen_sum(const double *a, const double *p, const double *row,
+                         double z, size_t V, double *s)
 {
-  double e = 0.0, s = 0.0;
+  double e = 0.0;
+  *s = 0.0;
   for (size_t i = 0; i < V; i++) {
-    if (lq[i] == -INFINITY) {
-      *bound = 0.0;
+    double b = row[i] - z;
+    if (b == -INFINITY)
       return INFINITY;
-    }
-    double b = lq[i] - zq;
     e += p[i] * (a[i] - b);
-    s += p[i] * (fabs(a[i]) + fabs(b));
+    *s += p[i] * (fabs(a[i]) + fabs(b));
   }
-  *bound = 4.0 * SCREEN_U * (2.0 * (double)V + 64.0 + fabs(zp) + fabs(zq)) *
-           (s + 4.0);
   return e;
 }
 
-/* The same for the row ℓ = ξ − L, L = as_logsumexp(ξ), of logits ξ: ℓ is
- * the row as_log_softmax forms, bit for bit, so the estimate Σ p̂(â − ℓ)
- * differs from screen_row's on ℓ only by as_kl's normaliser zq of ℓ, which
- * is not computed (that is the saving) but bounded: |zq| ≤ zqb =
+/* The bound on |e − as_kl| for screen_sum's e and s (the comment above). */
+static double screen_bound(double zp, double zq, double s, size_t V)
+{
+  return 4.0 * SCREEN_U * (2.0 * (double)V + 64.0 + fabs(zp) + fabs(zq)) *
+         (s + 4.0);
+}
+
+/* The same when row holds logits ξ, z = L = as_logsumexp(ξ): b̂ = ξ − L
+ * is the row as_log_softmax forms, bit for bit, so the estimate differs
+ * from the one on that row only by as_kl's normaliser zq of it, which is
+ * not computed (that is the saving) but bounded: |zq| ≤ zqb =
  * 2u(|L| + 2V + 7 log V + 8) (twice the error of L plus that of zq itself,
  * each u(|·| + V + 3 log V + 2), and u log V from rounding ξ − L).  The
- * bound is screen_row's with zqb for |zq| and s + zqb for s, plus twice
+ * bound is screen_bound's with zqb for |zq| and s + zqb for s, plus twice
  * zqb(1 + |Σ p̂ − 1|) + u s, the terms zq leaves in the estimate. */
-static double screen_row_logits(const double *a, const double *p, double zp,
-                                const double *xi, double L, size_t V,
-                                double *bound)
+static double screen_bound_logits(double zp, double L, double s, size_t V)
 {
-  double e = 0.0, s = 0.0;
-  for (size_t i = 0; i < V; i++) {
-    double l = xi[i] - L;
-    if (l == -INFINITY) {
-      *bound = 0.0;
-      return INFINITY;
-    }
-    e += p[i] * (a[i] - l);
-    s += p[i] * (fabs(a[i]) + fabs(l));
-  }
   double v = (double)V, lv = log(v);
   double zqb = 2.0 * SCREEN_U * (fabs(L) + 2.0 * v + 7.0 * lv + 8.0);
   double dp = SCREEN_U * (fabs(zp) + v + 4.0 * lv + 4.0); /* |Σ p̂ − 1| */
-  *bound = 4.0 * SCREEN_U * (2.0 * v + 64.0 + fabs(zp) + zqb) *
-               (s + zqb + 4.0) +
-           2.0 * (zqb * (1.0 + dp + SCREEN_U) + SCREEN_U * s);
-  return e;
+  return screen_bound(zp, zqb, s + zqb, V) +
+         2.0 * (zqb * (1.0 + dp + SCREEN_U) + SCREEN_U * s);
 }
 
 /* Row x of the candidate: logits (ξ) or log-probability rows, checked as
@@ -470,9 +464,11 @@ static int screen_one(const as_metrics_target *t, size_t x, const double *row,
   *est = *bound = 0.0;
   if (t->rho[x] == 0.0 || isnan(t->zp[x]))
     return AS_OK;
-  const double *a = t->a + x * V, *p = t->p + x * V;
-  *est = logits ? screen_row_logits(a, p, t->zp[x], row, z, V, bound)
-                : screen_row(a, p, t->zp[x], row, z, V, bound);
+  double sum;
+  *est = screen_sum(t->a + x * V, t->p + x * V, row, z, V, &sum);
+  *bound = isinf(*est) ? 0.0
+           : logits    ? screen_bound_logits(t->zp[x], z, sum, V)
+                       : screen_bound(t->zp[x], z, sum, V);
   return AS_OK;
 }
 
