@@ -59,16 +59,22 @@ const double *as_finite_member(const as_finite_class *c, size_t m)
   return c->log_pi + m * c->K * c->V;
 }
 
-/* E_ρ KL(p ‖ q) over K rows of length V. */
+/* E_ρ KL(p ‖ q) over K rows of length V; with zp not NULL, p's side as
+ * as_kl_prepare made it (zp[K], then a and p, K·V each): the same bits. */
 static double mean_kl(const double *log_rho, const double *logp,
-                      const double *logq, size_t K, size_t V)
+                      const double *zp, const double *logq, size_t K,
+                      size_t V)
 {
+  const double *a = zp != NULL ? zp + K : NULL;
+  const double *p = zp != NULL ? a + K * V : NULL;
   double s = 0.0;
   for (size_t x = 0; x < K; x++) {
     double w = log_rho == NULL ? 1.0 / (double)K : exp(log_rho[x]);
     if (w == 0.0)
       continue;
-    s += w * as_kl(logp + x * V, logq + x * V, V);
+    s += w * (zp == NULL ? as_kl(logp + x * V, logq + x * V, V)
+                         : as_kl_prepared(logp + x * V, zp[x], a + x * V,
+                                          p + x * V, logq + x * V, V));
   }
   return s;
 }
@@ -76,8 +82,8 @@ static double mean_kl(const double *log_rho, const double *logp,
 double as_finite_distance(const as_instance *inst, const as_finite_class *c,
                           size_t m)
 {
-  return mean_kl(inst->log_rho, inst->log_pi_star, as_finite_member(c, m),
-                 inst->K, inst->V);
+  return mean_kl(inst->log_rho, inst->log_pi_star, NULL,
+                 as_finite_member(c, m), inst->K, inst->V);
 }
 
 /* ---- perturbations at a given distance --------------------------------- */
@@ -113,23 +119,14 @@ static void ray_point(const ray *R, double eps)
     as_log_softmax(R->out + x * V, V, R->out + x * V);
 }
 
-/* D(ε) − d: mean_kl's sum, in its order, on the prepared side. */
+/* D(ε) − d, on π*'s prepared side. */
 static double ray_residual(double eps, void *vp)
 {
   const ray *R = vp;
   ray_point(R, eps);
-  size_t K = R->inst->K, V = R->inst->V;
-  const double *lr = R->inst->log_rho, *ls = R->inst->log_pi_star;
-  const double *a = R->zp + K, *p = a + K * V;
-  double s = 0.0;
-  for (size_t x = 0; x < K; x++) {
-    double w = lr == NULL ? 1.0 / (double)K : exp(lr[x]);
-    if (w == 0.0)
-      continue;
-    s += w * as_kl_prepared(ls + x * V, R->zp[x], a + x * V, p + x * V,
-                            R->out + x * V, V);
-  }
-  return s - R->d;
+  return mean_kl(R->inst->log_rho, R->inst->log_pi_star, R->zp, R->out,
+                 R->inst->K, R->inst->V)
+         - R->d;
 }
 
 /* The root ε of D(ε) = d along R, leaving its member in R->out. */
