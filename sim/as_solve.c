@@ -171,6 +171,12 @@ static double scaled_diag_min(size_t V, const double *H, size_t n,
   return dlo;
 }
 
+/* The shift after τ on the ladder: 0, 1e-12, 1e-11, … (scaled units). */
+static double ladder_next(double tau)
+{
+  return tau == 0.0 ? 1e-12 : 10.0 * tau;
+}
+
 static void cholesky_solve(size_t V, const double *L, double *x)
 {
   for (size_t i = 0; i < V; i++) {
@@ -290,7 +296,7 @@ static int newton_direction(size_t V, const double *theta, const double *H,
   double tau = 0.0, dlo = scaled_diag_min(V, H, n, idx, s);
   for (int attempt = 0; attempt < 40; attempt++) {
     if (dlo + tau <= CHOL_PIVOT_MIN) { /* fails for certain (above) */
-      tau = tau == 0.0 ? 1e-12 : 10.0 * tau;
+      tau = ladder_next(tau);
       continue;
     }
     /* the lower triangle: all that cholesky and cholesky_solve read */
@@ -315,7 +321,7 @@ static int newton_direction(size_t V, const double *theta, const double *H,
         project_out_ones(V, p);
       return 0;
     }
-    tau = tau == 0.0 ? 1e-12 : 10.0 * tau;
+    tau = ladder_next(tau);
   }
   return -1;
 }
