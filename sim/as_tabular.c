@@ -400,6 +400,14 @@ size_t as_tab_choose(const as_tab_cand *c, size_t k, as_tuning t)
   return best == SIZE_MAX ? 0 : best;
 }
 
+/* Whether method m's candidates are tuned over a grid (one row for the
+ * chosen λ) rather than each given its row. */
+static int grid_tuned(const as_config *cfg, as_method m)
+{
+  return cfg->tuning != AS_TUNING_FIXED && as_tab_method_has_lambda(m) &&
+         cfg->n_lambda > 1;
+}
+
 int as_tab_cand_metrics(const as_config *cfg, as_method m,
                         const as_instance *inst, double beta,
                         const double *met_reward, as_tab_cand *c,
@@ -418,8 +426,7 @@ int as_tab_cand_metrics_win(const as_config *cfg, as_method m,
   c->met_beta = beta;
   c->met_reward = met_reward;
   c->met_win = win;
-  c->partial = cfg->tuning != AS_TUNING_FIXED &&
-               as_tab_method_has_lambda(m) && cfg->n_lambda > 1;
+  c->partial = grid_tuned(cfg, m);
   if (!c->partial)
     return as_metrics_compute_win(inst, beta, c->log_pi, met_reward, win,
                                   &c->met, err);
@@ -430,8 +437,7 @@ int as_tab_cand_metrics_win(const as_config *cfg, as_method m,
 
 int as_tab_cand_defers(const as_config *cfg, as_method m)
 {
-  return cfg->tuning == AS_TUNING_ORACLE && as_tab_method_has_lambda(m) &&
-         cfg->n_lambda > 1;
+  return cfg->tuning == AS_TUNING_ORACLE && grid_tuned(cfg, m);
 }
 
 int as_tab_cand_policy(as_tab_cand *c, as_err *err)
