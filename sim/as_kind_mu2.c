@@ -21,6 +21,9 @@
  *     checked once per unit) at every λ of the grid,
  *     λ chosen by the configured tuning (as_tab_run_grid, oracle: least
  *     forward KL among converged fits; fixed: one row per λ).
+ * A replicate's cells are one unit group (as_experiment.h run_group): the
+ * instance, labelled counts and r̂ are made once for all of them; a unit
+ * run alone (MPI, a resumed run, shards) makes the same ones again.
  * aux = the Proposition 15 ratio of the fitted policy,
  *   max( KL(π̂‖π*) / (Γ(B) KL(π*‖π̂)),  KL(π*‖π̂) / (Γ(B) KL(π̂‖π*)) ),
  * B = max over x (ρ > 0), y of |log π̂ − log π*|, Γ = as_bounds_prop15_gamma:
@@ -147,10 +150,11 @@ typedef struct unit {
   uint64_t m;
   double beta, n;
   as_instance *inst;
-  double *P, *Q, *reward;
+  const double *reward;
+  const as_fit_result *info; /* the reward fit's status and counts */
+  double *Q;
   as_data d;
   as_fit_checked chk; /* d checked once for the whole λ grid */
-  as_fit_result info; /* the reward fit's status and counts */
 } unit;
 
 static int fit_candidate(const void *ctx, as_method m, double lambda,
@@ -170,12 +174,12 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
   if (rc != AS_OK)
     return rc;
   /* a failed reward fit marks a policy that converged itself */
-  c->status = res.status == AS_OK ? u->info.status : res.status;
+  c->status = res.status == AS_OK ? u->info->status : res.status;
   c->log_pi = res.log_pi;
   res.log_pi = NULL;
   c->not_converged = (long)res.contexts_not_converged;
   c->iterations = res.iterations;
-  c->no_mle = (long)u->info.reward_no_mle;
+  c->no_mle = (long)u->info->reward_no_mle;
   c->theta_norm = res.theta_norm;
   as_fit_result_free(&res);
   return as_tab_cand_metrics(u->cfg, AS_METHOD_DISTILL, u->inst, u->beta,
@@ -194,8 +198,52 @@ static void fill_row(const void *ctx, as_method m, const as_tab_cand *c,
   row->aux = prop15_ratio(u->inst, c->log_pi, c->met.fwd_kl, c->met.rev_kl);
 }
 
-static int mu2_run_unit(const as_config *cfg, size_t cell, long rep,
-                        as_rows *out, as_err *err)
+/* A replicate's part shared by all its cells: the instance, the labelled
+ * counts (cell 0's stream) and the reward r̂ fitted on them. */
+typedef struct mu2_rep {
+  as_instance *inst;
+  double *P, *reward;
+  as_fit_result info;
+} mu2_rep;
+
+static void mu2_rep_free(mu2_rep *s)
+{
+  as_fit_result_free(&s->info);
+  free(s->P);
+  free(s->reward);
+  as_instance_free(s->inst);
+  memset(s, 0, sizeof *s); /* freed twice is freed once */
+}
+
+static int mu2_rep_open(const as_config *cfg, long rep, mu2_rep *s,
+                        as_err *err)
+{
+  memset(s, 0, sizeof *s);
+  int rc = as_tab_draw_instance(cfg, rep, &s->inst, NULL, err);
+  if (rc != AS_OK)
+    return rc;
+  size_t K = s->inst->K, V = s->inst->V;
+  double n = (double)cfg->n[0];
+  s->P = malloc(K * V * V * sizeof *s->P);
+  s->reward = malloc(K * V * sizeof *s->reward);
+  if (s->P == NULL || s->reward == NULL)
+    rc = as_err_set(err, AS_ENOMEM, "out of memory");
+  as_data d;
+  if (rc == AS_OK)
+    rc = as_tab_labelled(cfg, as_experiment_stream(0, AS_STREAM_DATA), rep,
+                         s->inst, cfg->beta[0], n, s->P, err);
+  if (rc == AS_OK) {
+    as_tab_data_init(&d, s->inst, n, s->P, NULL);
+    rc = as_reward_fit(&d, as_tab_ridge(cfg, n), s->reward, &s->info, err);
+  }
+  if (rc != AS_OK)
+    mu2_rep_free(s);
+  return rc;
+}
+
+/* Cell cell's rows of replicate rep, from the replicate's shared part. */
+static int mu2_cell_rows(const as_config *cfg, mu2_rep *s, size_t cell,
+                         long rep, as_rows *out, as_err *err)
 {
   unit u;
   memset(&u, 0, sizeof u);
@@ -206,38 +254,63 @@ static int mu2_run_unit(const as_config *cfg, size_t cell, long rep,
   u.m = cfg->m_sweep[cell % cfg->n_m_sweep];
   u.beta = cfg->beta[0];
   u.n = (double)cfg->n[0];
-  int rc = as_tab_draw_instance(cfg, rep, &u.inst, NULL, err);
+  u.inst = s->inst;
+  u.reward = s->reward;
+  u.info = &s->info;
+  set_mu2(u.inst, u.k);
+  size_t K = u.inst->K, V = u.inst->V;
+  u.Q = malloc(K * V * V * sizeof *u.Q);
+  int rc = u.Q == NULL ? as_err_set(err, AS_ENOMEM, "out of memory")
+                       : as_tab_unlabelled(cfg, as_experiment_stream(
+                                               cell, AS_STREAM_UNLABELLED),
+                                           rep, u.inst, u.m, u.Q, err);
+  if (rc == AS_OK) {
+    as_tab_data_init(&u.d, u.inst, u.n, s->P, u.Q);
+    rc = as_fit_check(&u.d, &u.chk, err);
+  }
+  if (rc == AS_OK)
+    rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
+  as_fit_checked_free(&u.chk);
+  free(u.Q);
+  return rc;
+}
+
+static int mu2_run_unit(const as_config *cfg, size_t cell, long rep,
+                        as_rows *out, as_err *err)
+{
+  mu2_rep s;
+  int rc = mu2_rep_open(cfg, rep, &s, err);
   if (rc != AS_OK)
     return rc;
-  set_mu2(u.inst, u.k);
-  size_t K = u.inst->K, V = u.inst->V, cells = K * V * V;
-  u.P = malloc(cells * sizeof *u.P);
-  u.Q = malloc(cells * sizeof *u.Q);
-  u.reward = malloc(K * V * sizeof *u.reward);
-  if (u.P == NULL || u.Q == NULL || u.reward == NULL) {
-    rc = as_err_set(err, AS_ENOMEM, "out of memory");
-    goto done;
+  rc = mu2_cell_rows(cfg, &s, cell, rep, out, err);
+  mu2_rep_free(&s);
+  return rc;
+}
+
+/* A replicate's cells are one group: r̂ is fitted once for all of them
+ * (its instance and labelled counts are the same in every cell). */
+static size_t mu2_group_of(const as_config *cfg, size_t cell, size_t *first)
+{
+  (void)cell;
+  *first = 0;
+  return mu2_n_cells(cfg);
+}
+
+/* The units (first + i, rep) of one group; the shared part is charged to
+ * the first cell. */
+static int mu2_run_group(const as_config *cfg, size_t first, size_t count,
+                         long rep, as_rows *outs, double *secs, as_err *err)
+{
+  double t0 = as_experiment_thread_seconds();
+  mu2_rep s;
+  int rc = mu2_rep_open(cfg, rep, &s, err);
+  for (size_t i = 0; i < count && rc == AS_OK; i++) {
+    rc = mu2_cell_rows(cfg, &s, first + i, rep, &outs[i], err);
+    double t1 = as_experiment_thread_seconds();
+    secs[i] = t1 - t0;
+    t0 = t1;
   }
-  /* labelled data from cell 0's stream: the same r̂ in every (μ', m) */
-  if ((rc = as_tab_labelled(cfg, as_experiment_stream(0, AS_STREAM_DATA),
-                            rep, u.inst, u.beta, u.n, u.P, err)) != AS_OK
-      || (rc = as_tab_unlabelled(cfg, as_experiment_stream(
-                                          cell, AS_STREAM_UNLABELLED),
-                                 rep, u.inst, u.m, u.Q, err)) != AS_OK)
-    goto done;
-  as_tab_data_init(&u.d, u.inst, u.n, u.P, u.Q);
-  if ((rc = as_reward_fit(&u.d, as_tab_ridge(cfg, u.n), u.reward, &u.info,
-                          err)) != AS_OK ||
-      (rc = as_fit_check(&u.d, &u.chk, err)) != AS_OK)
-    goto done;
-  rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
-done:
-  as_fit_checked_free(&u.chk);
-  as_fit_result_free(&u.info);
-  free(u.P);
-  free(u.Q);
-  free(u.reward);
-  as_instance_free(u.inst);
+  mu2_rep_free(&s);
   return rc;
 }
 
@@ -364,5 +437,7 @@ const as_experiment_kind as_kind_mu2 = {
   .check = mu2_check,
   .n_cells = mu2_n_cells,
   .run_unit = mu2_run_unit,
+  .group_of = mu2_group_of,
+  .run_group = mu2_run_group,
   .write_summary = mu2_write_summary,
 };

@@ -25,6 +25,7 @@
 #include "as_experiment.h"
 #include "as_fit.h"
 #include "as_metrics.h"
+#include "test_rows.h"
 
 typedef struct trace_log {
   long steps;
@@ -206,20 +207,6 @@ START_TEST(test_threads_identical)
   as_config_free(cfg);
 }
 END_TEST
-
-/* Rows a and b equal byte for byte (method names compared as strings). */
-static void rows_same(const as_rows *a, const as_rows *b, const char *what)
-{
-  ck_assert_msg(a->count == b->count, "%s: %zu vs %zu rows", what, a->count,
-                b->count);
-  for (size_t i = 0; i < a->count; i++) {
-    as_result_row x = a->row[i], y = b->row[i];
-    ck_assert_str_eq(x.method, y.method);
-    x.method = y.method = NULL;
-    ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "%s: row %zu differs",
-                  what, i);
-  }
-}
 
 /* A group of step cells computed at once (one training run in pieces)
  * gives each unit the rows run_unit gives it alone — with a non-uniform

@@ -1,0 +1,120 @@
+/* test_kind_mu2.c — E7's kind (sim/as_kind_mu2.c), its unit groups:
+ * a replicate's cells are one group that fits the reward r̂ once
+ * (run_group), where each unit alone (run_unit) draws the same labelled
+ * counts and fits the same r̂ again.  Independent routes to the same rows:
+ *   - every group against each of its units alone, byte for byte;
+ *   - a resumed run (some units present, so no group is whole and every
+ *     unit runs alone) against a fresh run (whole groups), through the
+ *     runner, with 2 threads;
+ *   - the rows do not depend on the number of threads.
+ * The end-to-end checks of E7's statistics are in test_kind_finite.sh. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "as_config.h"
+#include "as_experiment.h"
+#include "test_rows.h"
+
+/* Two μ' by two m, three λ (oracle), two replicates, a class for the
+ * summary's coefficients. */
+static as_config *make_cfg(void)
+{
+  const char *txt =
+    "experiment = \"e7g\"; kind = \"distill-mu2\";\n"
+    "instance = { K = 3; V = 5; logit_scale = 2.0; ref_sharpness = 0.5;\n"
+    "  ref_noise = 0.5; mu = { sharpness = -0.5; noise = 0.5; }; };\n"
+    "beta = 1.0; n = [1000]; lambda = [1e-3, 0.1, 1.0];\n"
+    "methods = [\"distill\"]; mu2_sweep = [\"same\", \"uniform\"];\n"
+    "m_sweep = [5, 200]; replicates = 2; seed = 3; tuning = \"oracle\";\n"
+    "class = { type = \"tabular\"; distances = [0.1]; size = 3; };\n";
+  as_config *cfg;
+  as_err e;
+  ck_assert_int_eq(as_config_parse_string(txt, "e7g.cfg", &cfg, &e), AS_OK);
+  return cfg;
+}
+
+START_TEST(test_group_equals_units)
+{
+  as_config *cfg = make_cfg();
+  const as_experiment_kind *k = as_experiment_kind_find("distill-mu2");
+  ck_assert(k->group_of != NULL && k->run_group != NULL);
+  size_t cells = k->n_cells(cfg), first;
+  ck_assert_uint_eq(cells, 4);
+  for (size_t c = 0; c < cells; c++) {
+    ck_assert_uint_eq(k->group_of(cfg, c, &first), cells);
+    ck_assert_uint_eq(first, 0);
+  }
+  as_err e;
+  for (long rep = 0; rep < 2; rep++) {
+    as_rows outs[4] = {{0}};
+    double secs[4];
+    ck_assert_int_eq(k->run_group(cfg, 0, cells, rep, outs, secs, &e),
+                     AS_OK);
+    for (size_t i = 0; i < cells; i++) {
+      as_rows one = {0};
+      ck_assert_int_eq(k->run_unit(cfg, i, rep, &one, &e), AS_OK);
+      ck_assert_uint_eq(one.count, 1); /* oracle: one row per unit */
+      rows_same(&outs[i], &one, "group vs unit");
+      ck_assert(secs[i] >= 0.0);
+      as_rows_clear(&one);
+      as_rows_clear(&outs[i]);
+    }
+  }
+  as_config_free(cfg);
+}
+END_TEST
+
+/* With units of replicate 1 present (a resumed run), its group is not
+ * whole: its other units run alone, replicate 0's as a group. */
+START_TEST(test_partial_groups)
+{
+  as_config *cfg = make_cfg();
+  as_rows full, got;
+  as_err e;
+  ck_assert_int_eq(as_experiment_compute(cfg, 2, 0, &full, &e), AS_OK);
+  as_units u;
+  ck_assert_int_eq(as_units_init(&u, cfg, 1, 1, &e), AS_OK);
+  for (size_t unit = 0; unit < u.total; unit++) {
+    size_t cell = unit / (size_t)u.R;
+    if (unit % (size_t)u.R != 1 || cell % 2 != 0)
+      continue;
+    as_rows mine = {0};
+    for (size_t i = 0; i < full.count; i++)
+      if (full.row[i].cell == cell && full.row[i].replicate == 1)
+        ck_assert_int_eq(as_rows_push(&mine, &full.row[i]), AS_OK);
+    ck_assert_int_eq(as_units_set(&u, unit, 0.0, &mine, &e), AS_OK);
+    as_rows_clear(&mine);
+  }
+  ck_assert_int_eq(as_units_compute(&u, cfg, 2, 0, NULL, &e), AS_OK);
+  ck_assert_int_eq(as_units_gather(&u, &got, &e), AS_OK);
+  rows_same(&full, &got, "resumed vs fresh");
+  as_rows one;
+  ck_assert_int_eq(as_experiment_compute(cfg, 1, 0, &one, &e), AS_OK);
+  rows_same(&full, &one, "2 threads vs 1");
+  as_rows_clear(&one);
+  as_rows_clear(&full);
+  as_rows_clear(&got);
+  as_units_free(&u);
+  as_config_free(cfg);
+}
+END_TEST
+
+static Suite *kind_mu2_suite(void)
+{
+  Suite *s = suite_create("kind_mu2");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_group_equals_units);
+  tcase_add_test(tc, test_partial_groups);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(kind_mu2_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
