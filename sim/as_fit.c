@@ -900,31 +900,46 @@ static int plan_refs(fit_plan *p, const as_data *d, const double *reward,
  * its blocks (NULL when absent), rx its reward row (may be NULL), no_mle
  * its win-graph verdict, tx its θ (start value in, solution out); buf:
  * 2V² + V scratch.  Writes log π row x of res and notes the status. */
-static int fit_one(const fit_plan *p, const as_data *d, size_t x,
-                   const double *Pb, const double *Qb, const double *rx,
-                   int no_mle, double *tx, double *buf, as_fit_result *res,
-                   unsigned char *bad, as_err *err)
+/* Context x's data as fit_one's solves see them: weights scaled to mass
+ * 1 (ρ with them), Pb, Qb scaled into buf (2V² scratch). */
+static as_ctx_data ctx_of(const fit_plan *p, const as_data *d, size_t x,
+                          const double *Pb, const double *Qb,
+                          const double *rx, double *buf)
 {
   size_t V = p->V;
   as_method m = p->m;
   const as_fit_opts *o = &p->o;
-  double beta = p->beta, beta_dpo = p->beta_dpo, lambda = p->lambda;
-  int rc = AS_OK;
   double rho = rho_of(d, x);
   double s = m == AS_METHOD_DPO || atlas_on_P(m) ? mass(Pb, V) : rho;
   if (!(s > 0.0))
     s = 1.0;
-  as_ctx_data c = {.V = V, .rho = rho / s,
-                   .P = p->need_P ? scaled(Pb, V, 1.0 / s, buf) : NULL,
-                   .Q = scaled(Qb, V, 1.0 / s, buf + V * V),
-                   .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
-                   .reward = rx,
-                   .beta = beta, .beta_dpo = beta_dpo, .lambda = lambda,
-                   .gamma = p->gamma, .eta = p->eta,
-                   .eps = m == AS_METHOD_RDPO ? o->flip : o->smoothing,
-                   .tau = o->tau, .margin = o->margin, .alpha = o->alpha,
-                   .loss = m == AS_METHOD_SLIC ? AS_GPO_HINGE
-                                               : o->gpo_loss};
+  return (as_ctx_data){.V = V, .rho = rho / s,
+                       .P = p->need_P ? scaled(Pb, V, 1.0 / s, buf) : NULL,
+                       .Q = scaled(Qb, V, 1.0 / s, buf + V * V),
+                       .log_ref = d->log_ref ? d->log_ref + x * V : NULL,
+                       .reward = rx,
+                       .beta = p->beta, .beta_dpo = p->beta_dpo,
+                       .lambda = p->lambda, .gamma = p->gamma, .eta = p->eta,
+                       .eps = m == AS_METHOD_RDPO ? o->flip : o->smoothing,
+                       .tau = o->tau, .margin = o->margin, .alpha = o->alpha,
+                       .loss = m == AS_METHOD_SLIC ? AS_GPO_HINGE
+                                                   : o->gpo_loss};
+}
+
+/* prep: context x's prepared objective (as_fit_check_prepare), or NULL. */
+static int fit_one(const fit_plan *p, const as_data *d, size_t x,
+                   const double *Pb, const double *Qb, const double *rx,
+                   int no_mle, const as_obj_prep *prep, double *tx,
+                   double *buf, as_fit_result *res, unsigned char *bad,
+                   as_err *err)
+{
+  size_t V = p->V;
+  as_method m = p->m;
+  const as_fit_opts *o = &p->o;
+  double beta_dpo = p->beta_dpo, lambda = p->lambda;
+  int rc = AS_OK;
+  as_ctx_data c = ctx_of(p, d, x, Pb, Qb, rx, buf);
+  c.prep = prep;
   as_solve_info si = {0};
   int unbounded = 0;
   if (m == AS_METHOD_RDPO) {
@@ -1060,6 +1075,18 @@ static void graph_counts(const as_data *d, const as_fit_checked *chk,
   memcpy(no_mle, chk->no_mle, d->K * sizeof *no_mle);
 }
 
+/* chk's prepared objectives (as_fit_check_prepare) when they were made
+ * for p's method and β and this reward; else NULL (each solve prepares
+ * its own). */
+static as_obj_prep *const *chk_prep(const as_fit_checked *chk,
+                                    const fit_plan *p, const double *reward)
+{
+  if (chk == NULL || chk->prep == NULL || chk->prep_method != p->m ||
+      chk->prep_beta != p->beta || chk->prep_reward != reward)
+    return NULL;
+  return chk->prep;
+}
+
 /* The per-context solves of fit_core over all K contexts. */
 static int fit_contexts(const fit_plan *p, const as_data *d,
                         const as_fit_checked *chk, const double *reward,
@@ -1122,11 +1149,13 @@ static int fit_contexts(const fit_plan *p, const as_data *d,
                "minimiser; returned its limit, uniform on argmax r",
                as_method_name(p->m));
   } else if (rc == AS_OK) {
+    as_obj_prep *const *prep = chk_prep(chk, p, reward);
     for (size_t x = 0; x < K && rc == AS_OK; x++)
       rc = fit_one(p, d, x, d->P ? d->P + x * V * V : NULL,
                    p->need_Q ? d->Q + x * V * V : NULL,
-                   reward ? reward + x * V : NULL, no_mle[x], th + x * V,
-                   buf, res, bad != NULL ? bad + x : NULL, err);
+                   reward ? reward + x * V : NULL, no_mle[x],
+                   prep != NULL ? prep[x] : NULL, th + x * V, buf, res,
+                   bad != NULL ? bad + x : NULL, err);
     res->theta_norm = centred_norm(K, V, th);
   }
   free(no_mle);
@@ -1250,10 +1279,53 @@ int as_fit_check(const as_data *d, as_fit_checked *chk, as_err *err)
   return AS_OK;
 }
 
+static void free_preps(as_fit_checked *chk)
+{
+  for (size_t x = 0; chk->prep != NULL && x < chk->d->K; x++)
+    as_obj_prep_free(chk->prep[x]);
+  free(chk->prep);
+  chk->prep = NULL;
+}
+
 void as_fit_checked_free(as_fit_checked *chk)
 {
   free(chk->no_mle);
   chk->no_mle = NULL;
+  free_preps(chk);
+}
+
+int as_fit_check_prepare(as_fit_checked *chk, const as_fit_opts *o,
+                         const double *reward, as_err *err)
+{
+  const as_data *d = chk->d;
+  size_t K = d->K, V = d->V;
+  if (chk->prep != NULL)
+    return as_err_set(err, AS_EINVAL, "as_fit_check_prepare: prepared "
+                      "already");
+  reward = needs_reward(o->method) ? reward : NULL; /* as the fit does */
+  fit_plan p;
+  int rc = plan_args(o, K, V, d->P != NULL, d->Q != NULL, reward != NULL, &p,
+                     err);
+  if (rc != AS_OK || (rc = plan_refs(&p, d, reward, 0, err)) != AS_OK)
+    return rc;
+  chk->prep = calloc(K, sizeof *chk->prep);
+  double *buf = malloc(2 * V * V * sizeof *buf);
+  for (size_t x = 0; x < K && chk->prep != NULL && buf != NULL &&
+                     rc == AS_OK; x++) {
+    as_ctx_data c = ctx_of(&p, d, x, d->P ? d->P + x * V * V : NULL,
+                           p.need_Q ? d->Q + x * V * V : NULL,
+                           reward ? reward + x * V : NULL, buf);
+    rc = as_solve_prepare(p.obj, &c, &p.so, &chk->prep[x]);
+  }
+  free(buf);
+  if (chk->prep == NULL || buf == NULL || rc != AS_OK) {
+    free_preps(chk);
+    return as_err_set(err, AS_ENOMEM, "as_fit_check_prepare: out of memory");
+  }
+  chk->prep_method = p.m;
+  chk->prep_beta = p.beta;
+  chk->prep_reward = reward;
+  return AS_OK;
 }
 
 int as_fit_with_reward_checked(const as_fit_opts *o,
@@ -1549,7 +1621,7 @@ static int stream_policy_ctx(const as_fit_stream *s, const as_fit_block *b,
     pt->loc.pairs_unidentified += !pairs_connected(V, b->Q, pt->mark);
   start_row(&s->d, x, pt->th);
   return fit_one(p, &s->d, x, b->P, p->need_Q ? b->Q : NULL, rx, no_mle,
-                 pt->th, pt->buf, &pt->loc, NULL, err);
+                 NULL, pt->th, pt->buf, &pt->loc, NULL, err);
 }
 
 int as_fit_stream_solve(const as_fit_stream *s, const as_fit_block *b,

@@ -217,12 +217,30 @@ typedef struct as_fit_checked {
   int *no_mle;                 /* K: P's ridge-free BT MLE does not exist */
   size_t reward_no_mle;        /* as in as_fit_result                     */
   size_t reward_unidentified;
+  /* as_fit_check_prepare's objectives (K, or NULL) and what they were
+   * made for: a fit of another method, β or reward does not use them */
+  struct as_obj_prep **prep;
+  as_method prep_method;
+  double prep_beta;
+  const double *prep_reward;
 } as_fit_checked;
 
 /* Checks d into *chk (which keeps the pointer d); AS_OK, AS_EINVAL with
  * as_fit's message, or AS_ENOMEM.  Free with as_fit_checked_free. */
 int as_fit_check(const as_data *d, as_fit_checked *chk, as_err *err);
 void as_fit_checked_free(as_fit_checked *chk);
+
+/* Prepares, into chk, the objective of every context of chk->d for fits
+ * with o's method and β and this reward (which must stay unchanged, as
+ * the data must): what each Newton solve would otherwise prepare itself
+ * (as_solve_prepare) — the prepared form depends on neither λ nor the
+ * start, so a λ grid prepares once per context instead of once per λ
+ * (E7: 19 per context).  Fits with another method, β or reward prepare
+ * their own as before.  The same results bit for bit; AS_OK, AS_EINVAL
+ * (o or the reward invalid, as the fit reports them; chk prepared
+ * already) or AS_ENOMEM, chk's checks kept either way. */
+int as_fit_check_prepare(as_fit_checked *chk, const as_fit_opts *o,
+                         const double *reward, as_err *err);
 
 /* as_fit_with_reward on chk->d without repeating those checks: the same
  * results bit for bit. */

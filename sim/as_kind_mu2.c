@@ -18,7 +18,8 @@
  *   - unlabelled counts M ~ Multinomial(m, ρμ'μ') from the cell's
  *     AS_STREAM_UNLABELLED stream;
  *   - distillation by Newton (as_fit_with_reward_checked: the data are
- *     checked once per unit) at every λ of the grid,
+ *     checked, and each context's objective prepared, once per unit) at
+ *     every λ of the grid,
  *     λ chosen by the configured tuning (as_tab_run_grid, oracle: least
  *     forward KL among converged fits; fixed: one row per λ).
  * A replicate's cells are one unit group (as_experiment.h run_group): the
@@ -157,6 +158,16 @@ typedef struct unit {
   as_fit_checked chk; /* d checked once for the whole λ grid */
 } unit;
 
+/* The fit options of candidate λ. */
+static void candidate_opts(const unit *u, as_method m, double lambda,
+                           as_fit_opts *o)
+{
+  as_fit_opts_default(o);
+  o->method = m;
+  o->beta = u->beta;
+  o->lambda = lambda;
+}
+
 static int fit_candidate(const void *ctx, as_method m, double lambda,
                          as_tab_cand *c, as_err *err)
 {
@@ -165,10 +176,7 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
   c->lambda = lambda;
   c->score = NAN;
   as_fit_opts o;
-  as_fit_opts_default(&o);
-  o.method = m;
-  o.beta = u->beta;
-  o.lambda = lambda;
+  candidate_opts(u, m, lambda, &o);
   as_fit_result res;
   int rc = as_fit_with_reward_checked(&o, &u->chk, u->reward, &res, err);
   if (rc != AS_OK)
@@ -268,6 +276,10 @@ static int mu2_cell_rows(const as_config *cfg, mu2_rep *s, size_t cell,
     as_tab_data_init(&u.d, u.inst, u.n, s->P, u.Q);
     rc = as_fit_check(&u.d, &u.chk, err);
   }
+  as_fit_opts o; /* the objectives prepared once for the whole grid */
+  candidate_opts(&u, AS_METHOD_DISTILL, cfg->lambda[0], &o);
+  if (rc == AS_OK)
+    rc = as_fit_check_prepare(&u.chk, &o, u.reward, err);
   if (rc == AS_OK)
     rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
   as_fit_checked_free(&u.chk);

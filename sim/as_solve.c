@@ -326,6 +326,18 @@ static int newton_direction(size_t V, const double *theta, const double *H,
   return -1;
 }
 
+int as_solve_prepare(const as_objective_type *obj, const as_ctx_data *d,
+                     const as_solve_opts *o, as_obj_prep **out)
+{
+  as_solve_opts def;
+  if (o == NULL) {
+    as_solve_opts_default(&def);
+    o = &def;
+  }
+  return d->V >= o->large_v ? as_obj_prepare(obj, d, out)
+                            : as_obj_prepare_exact(obj, d, out);
+}
+
 int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
                     const as_solve_opts *o, double *theta,
                     as_solve_info *info, as_err *err)
@@ -352,10 +364,9 @@ int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
                       "as_solve_newton: V = %zu, tol = %g, max_iter = %ld",
                       V, o->tol, o->max_iter);
   int large = V >= o->large_v;
-  as_obj_prep *prep = NULL;
+  as_obj_prep *prep = NULL; /* owned: made here */
   as_ctx_data dl;
-  if ((large ? as_obj_prepare(obj, d, &prep)
-             : as_obj_prepare_exact(obj, d, &prep)) != AS_OK)
+  if (d->prep == NULL && as_solve_prepare(obj, d, o, &prep) != AS_OK)
     return as_err_set(err, AS_ENOMEM, "as_solve_newton: out of memory");
   if (prep != NULL) {
     dl = *d;

@@ -94,9 +94,20 @@ typedef struct as_solve_info {
  * with opts.gauge = 1 it is returned centred, Σθ = 0).
  * Returns info->status (AS_OK, AS_ENOCONV when the cap or a failed line
  * search stopped it, AS_EDIVERGE when θ or f stopped being finite), or
- * AS_EINVAL / AS_ENOMEM (θ unchanged) with a message.  info may be NULL. */
+ * AS_EINVAL / AS_ENOMEM (θ unchanged) with a message.  info may be NULL.
+ * d->prep NULL: the solve prepares obj on d itself (as_solve_prepare);
+ * else it must be as_solve_prepare's for this very data and o. */
 int as_solve_newton(const as_objective_type *obj, const as_ctx_data *d,
                     const as_solve_opts *o, double *theta,
                     as_solve_info *info, as_err *err);
+
+/* *out = the prepared form of obj on d that as_solve_newton uses under o
+ * (NULL: none, or d's data are invalid and the evaluation reports them;
+ * o NULL: the defaults), to be put in a copy of d as .prep and freed with
+ * as_obj_prep_free.  Why: the prepared form depends on the data, not on
+ * λ, ρ or the start, so solves over a λ grid can share one (E7: 19 λ per
+ * context); AS_OK or AS_ENOMEM. */
+int as_solve_prepare(const as_objective_type *obj, const as_ctx_data *d,
+                     const as_solve_opts *o, as_obj_prep **out);
 
 #endif

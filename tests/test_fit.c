@@ -932,11 +932,40 @@ START_TEST(test_stream_same_fit)
 }
 END_TEST
 
+/* chk prepared for distill at β = BETA and reward r: a distill fit at
+ * another β, or with another reward of the same values' neighbourhood,
+ * must not use those objectives (each is compared with the plain fit). */
+static void prepared_not_misused(const as_data *d, const as_fit_checked *chk,
+                                 const double *r)
+{
+  double r2[K * NV];
+  for (size_t i = 0; i < K * NV; i++)
+    r2[i] = r[i] * 1.25;
+  as_err e;
+  for (int c = 0; c < 2; c++) {
+    as_fit_opts o;
+    as_fit_opts_default(&o);
+    o.method = AS_METHOD_DISTILL;
+    o.lambda = 0.3;
+    o.beta = c == 0 ? 2.0 * BETA : BETA;
+    const double *rw = c == 0 ? r : r2;
+    as_fit_result a, b;
+    ck_assert_int_eq(as_fit_with_reward(&o, d, rw, &a, &e), AS_OK);
+    ck_assert_int_eq(as_fit_with_reward_checked(&o, chk, rw, &b, &e), AS_OK);
+    same_result(c == 0 ? "distill, another beta" : "distill, another reward",
+                &a, &b);
+    as_fit_result_free(&a);
+    as_fit_result_free(&b);
+  }
+}
+
 /* Issue 8 (E7): as_fit_with_reward_checked — the data checked once by
  * as_fit_check — gives as_fit_with_reward's result bit for bit (rows,
  * status, counts with contexts without an MLE, ‖θ‖), for each method that
- * takes a reward and for pmle, dpo (which read the win-graph verdicts). */
-static void checked_vs_plain(const as_data *d, double n)
+ * takes a reward and for pmle, dpo (which read the win-graph verdicts);
+ * with prepare, distill's objectives prepared once (as_fit_check_prepare)
+ * and used by the distill cases, ignored by the others. */
+static void checked_vs_plain(const as_data *d, double n, int prepare)
 {
   static const struct { as_method m; double lambda; } cases[] = {
     {AS_METHOD_DISTILL, 0.0}, {AS_METHOD_DISTILL, 1e-5},
@@ -952,6 +981,16 @@ static void checked_vs_plain(const as_data *d, double n)
   as_fit_result_free(&info);
   as_fit_checked chk;
   ck_assert_msg(as_fit_check(d, &chk, &e) == AS_OK, "%s", e.msg);
+  if (prepare) { /* distill's objectives, for this reward at β = BETA */
+    as_fit_opts o;
+    as_fit_opts_default(&o);
+    o.method = AS_METHOD_DISTILL;
+    o.beta = BETA;
+    ck_assert_msg(as_fit_check_prepare(&chk, &o, r, &e) == AS_OK, "%s",
+                  e.msg);
+    ck_assert_ptr_nonnull(chk.prep);
+    ck_assert_int_eq(as_fit_check_prepare(&chk, &o, r, &e), AS_EINVAL);
+  }
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     as_fit_opts o;
     as_fit_opts_default(&o);
@@ -965,6 +1004,8 @@ static void checked_vs_plain(const as_data *d, double n)
     as_fit_result_free(&a);
     as_fit_result_free(&b);
   }
+  if (prepare)
+    prepared_not_misused(d, &chk, r);
   as_fit_checked_free(&chk);
 }
 
@@ -975,7 +1016,8 @@ START_TEST(test_checked_same_fit)
   popu pp;
   make_popu(&pp, r);
   as_data d = data_of(&pp);
-  checked_vs_plain(&d, INFINITY);
+  checked_vs_plain(&d, INFINITY, 0);
+  checked_vs_plain(&d, INFINITY, 1);
   sparse_counts(r, &pp, &d);
   as_fit_result info;
   memset(&info, 0, sizeof info);
@@ -984,7 +1026,24 @@ START_TEST(test_checked_same_fit)
   ck_assert_int_eq(as_reward_fit(&d, 1.0 / 40, rw, &info, &e), AS_OK);
   ck_assert_msg(info.reward_no_mle > 0, "no context without an MLE");
   as_fit_result_free(&info);
-  checked_vs_plain(&d, 40);
+  checked_vs_plain(&d, 40, 0);
+  checked_vs_plain(&d, 40, 1);
+  /* a reward the fit refuses is refused when preparing, with its message */
+  as_fit_checked chk0;
+  ck_assert_int_eq(as_fit_check(&d, &chk0, &e), AS_OK);
+  as_fit_opts od;
+  as_fit_opts_default(&od);
+  od.method = AS_METHOD_DISTILL;
+  rw[3] = NAN;
+  as_fit_result a0;
+  ck_assert_int_eq(as_fit_with_reward_checked(&od, &chk0, rw, &a0, &e),
+                   AS_EINVAL);
+  char msg0[sizeof e.msg];
+  memcpy(msg0, e.msg, sizeof msg0);
+  ck_assert_int_eq(as_fit_check_prepare(&chk0, &od, rw, &e), AS_EINVAL);
+  ck_assert_str_eq(e.msg, msg0);
+  ck_assert(chk0.prep == NULL && chk0.no_mle != NULL);
+  as_fit_checked_free(&chk0);
   /* invalid data: as_fit_check reports what as_fit_with_reward reports */
   pp.Q[7] = -0.1;
   pp.Q[8] += 0.1;

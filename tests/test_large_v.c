@@ -310,7 +310,8 @@ START_TEST(test_cg_refuses_indefinite)
 END_TEST
 
 /* Whole solves: the large-V path (large_v = 0) and the dense path reach
- * the same θ, with the same status. */
+ * the same θ, with the same status; the large-V path with the caller's
+ * prepared form is the same solve. */
 START_TEST(test_solve_paths_agree)
 {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -318,8 +319,9 @@ START_TEST(test_solve_paths_agree)
   ctx c;
   ctx_make(&c, 160, r);
   size_t V = c.V;
-  double *t0 = malloc(V * sizeof *t0), *t1 = malloc(V * sizeof *t1);
-  ck_assert(t0 && t1);
+  double *t0 = malloc(V * sizeof *t0), *t1 = malloc(V * sizeof *t1),
+         *t2 = malloc(V * sizeof *t2);
+  ck_assert(t0 && t1 && t2);
   for (size_t k = 0; k < 3; k++) {
     as_solve_opts o;
     as_solve_opts_default(&o);
@@ -340,9 +342,25 @@ START_TEST(test_solve_paths_agree)
       ck_assert_msg(fabs(t1[y] - t0[y]) <= 1e-10 * (1.0 + ts),
                     "%s theta[%zu] %.17g vs %.17g", prep_obj[k]->name, y,
                     t0[y], t1[y]);
+    /* the caller's prepared form (as_solve_prepare): the same solve, bit
+     * for bit */
+    as_ctx_data d = c.d;
+    as_obj_prep *pp = NULL;
+    ck_assert_int_eq(as_solve_prepare(prep_obj[k], &d, &o, &pp), AS_OK);
+    ck_assert_ptr_nonnull(pp);
+    d.prep = pp;
+    as_solve_info i2;
+    memcpy(t2, c.lref, V * sizeof *t2);
+    ck_assert_int_eq(as_solve_newton(prep_obj[k], &d, &o, t2, &i2, NULL),
+                     AS_OK);
+    ck_assert(memcmp(t1, t2, V * sizeof *t1) == 0);
+    ck_assert_int_eq(i1.iterations, i2.iterations);
+    ck_assert_int_eq(i1.evals, i2.evals);
+    as_obj_prep_free(pp);
   }
   free(t0);
   free(t1);
+  free(t2);
   ctx_free(&c);
   gsl_rng_free(r);
 }
