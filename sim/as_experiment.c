@@ -383,7 +383,7 @@ static void pool_store(pool *p, size_t u, int rc, const as_err *e,
 }
 
 /* Units u, u + R, ... (count cells of one group, or u alone) computed and
- * stored; a group's failure is its first unit's.  A single unit runs on
+ * stored.  A single unit runs on
  * its team (the calling thread, whose offer slot is o, and the helpers it
  * offers work to), its cost the CPU time of all of them. */
 static void pool_run(pool *p, pool_offer *o, size_t u, size_t count)
@@ -395,11 +395,14 @@ static void pool_run(pool *p, pool_offer *o, size_t u, size_t count)
   as_err_clear(&e);
   as_rows one = {0}, *rows = count > 1 ? calloc(count, sizeof *rows) : &one;
   double dt1, *secs = count > 1 ? calloc(count, sizeof *secs) : &dt1;
+  size_t ok = 0; /* a group's cells complete before its failure */
   int rc;
   if (rows == NULL || secs == NULL) {
     rc = as_err_set(&e, AS_ENOMEM, "out of memory");
   } else if (count > 1) {
-    rc = k->run_group(p->cfg, cell, count, rep, rows, secs, &e);
+    rc = k->run_group(p->cfg, cell, count, rep, rows, secs, &ok, &e);
+    if (rc == AS_OK || ok > count)
+      ok = rc == AS_OK ? count : 0;
   } else {
     as_team team = {p, o};
     double t0 = as_experiment_thread_seconds();
@@ -414,8 +417,17 @@ static void pool_run(pool *p, pool_offer *o, size_t u, size_t count)
     dt1 += o->seconds;
   if (rows == NULL || secs == NULL)
     pool_fail(p, u, rc, &e);
+  /* A group's failure is its failing cell's unit (as if each unit ran
+   * alone); the cells before it are stored (and journaled), those after
+   * it were not computed — higher units, which a failed run never needs. */
+  as_err none;
+  as_err_clear(&none);
   for (size_t i = 0; rows != NULL && secs != NULL && i < count; i++)
-    pool_store(p, u + i * R, rc, &e, secs[i], &rows[i]);
+    if (count == 1 || i <= ok)
+      pool_store(p, u + i * R, count > 1 && i < ok ? AS_OK : rc,
+                 count > 1 && i < ok ? &none : &e, secs[i], &rows[i]);
+    else
+      as_rows_clear(&rows[i]);
   p->running--;
   pthread_cond_broadcast(&p->cond);
   pthread_mutex_unlock(&p->lock);

@@ -118,11 +118,14 @@ typedef struct as_experiment_kind {
    * units (first + i, replicate) at once: cell first + i's rows — those
    * run_unit gives — to outs[i] (empty lists on entry) and the CPU seconds
    * spent on them to secs[i].  The runner calls it when every unit of the
-   * group is due and it hands out the units itself (not under MPI). */
+   * group is due and it hands out the units itself (not under MPI).  On
+   * failure *done is the number of cells complete before it (outs[0 ..
+   * *done − 1] final): the error is cell first + *done's, as run_unit
+   * would report it there. */
   size_t (*group_of)(const as_config *cfg, size_t cell, size_t *first);
   int (*run_group)(const as_config *cfg, size_t first, size_t count,
                    long replicate, as_rows *outs, double *secs,
-                   as_err *err);
+                   size_t *done, as_err *err);
 } as_experiment_kind;
 
 /* CPU seconds of the calling thread: the cost of a unit (see

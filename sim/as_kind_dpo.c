@@ -295,10 +295,12 @@ static size_t dpo_group_of(const as_config *cfg, size_t cell, size_t *first)
  * the start).  The instance, data and floor are charged to the first
  * cell, each piece to its own. */
 static int dpo_run_group(const as_config *cfg, size_t first, size_t count,
-                         long rep, as_rows *outs, double *secs, as_err *err)
+                         long rep, as_rows *outs, double *secs, size_t *done,
+                         as_err *err)
 {
   double t0 = as_experiment_thread_seconds();
   dpo_unit du;
+  *done = 0;
   int rc = dpo_unit_open(cfg, first, rep, &du, err);
   if (rc != AS_OK)
     return rc;
@@ -307,11 +309,14 @@ static int dpo_run_group(const as_config *cfg, size_t first, size_t count,
   if (theta == NULL)
     rc = as_err_set(err, count == du.ns ? AS_ENOMEM : AS_EINVAL,
                     "dpo group: %zu cells of %zu", count, du.ns);
-  for (size_t si = 0; si < count && rc == AS_OK; si++) {
+  for (; *done < count && rc == AS_OK; ++*done) {
+    size_t si = *done;
     rc = dpo_cell_rows(cfg, &du, si, rep, theta, si > 0, &outs[si], err);
     double t1 = as_experiment_thread_seconds();
     secs[si] = t1 - t0;
     t0 = t1;
+    if (rc != AS_OK)
+      break;
   }
   free(theta);
   dpo_unit_free(&du);

@@ -311,16 +311,19 @@ static size_t mu2_group_of(const as_config *cfg, size_t cell, size_t *first)
 /* The units (first + i, rep) of one group; the shared part is charged to
  * the first cell. */
 static int mu2_run_group(const as_config *cfg, size_t first, size_t count,
-                         long rep, as_rows *outs, double *secs, as_err *err)
+                         long rep, as_rows *outs, double *secs, size_t *done,
+                         as_err *err)
 {
   double t0 = as_experiment_thread_seconds();
   mu2_rep s;
   int rc = mu2_rep_open(cfg, rep, &s, err);
-  for (size_t i = 0; i < count && rc == AS_OK; i++) {
-    rc = mu2_cell_rows(cfg, &s, first + i, rep, &outs[i], err);
+  for (*done = 0; *done < count && rc == AS_OK; ++*done) {
+    rc = mu2_cell_rows(cfg, &s, first + *done, rep, &outs[*done], err);
     double t1 = as_experiment_thread_seconds();
-    secs[i] = t1 - t0;
+    secs[*done] = t1 - t0;
     t0 = t1;
+    if (rc != AS_OK)
+      break;
   }
   mu2_rep_free(&s);
   return rc;

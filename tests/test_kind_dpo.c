@@ -232,7 +232,10 @@ START_TEST(test_group_equals_units)
       double secs[7];
       ck_assert_uint_eq(k->group_of(cfg, g + 3, &first), ns);
       ck_assert_uint_eq(first, g);
-      ck_assert_int_eq(k->run_group(cfg, g, ns, rep, outs, secs, &e), AS_OK);
+      size_t done = 99;
+      ck_assert_int_eq(k->run_group(cfg, g, ns, rep, outs, secs, &done, &e),
+                       AS_OK);
+      ck_assert_uint_eq(done, ns);
       for (size_t i = 0; i < ns; i++) {
         as_rows one = {0};
         ck_assert_int_eq(k->run_unit(cfg, g + i, rep, &one, &e), AS_OK);

@@ -6,10 +6,13 @@
  *   - a resumed run (some units present, so no group is whole and every
  *     unit runs alone) against a fresh run (whole groups), through the
  *     runner, with 2 threads;
- *   - the rows do not depend on the number of threads.
+ *   - the rows do not depend on the number of threads;
+ *   - a group failing at its third cell reports that cell's unit and keeps
+ *     the cells before it, as the units alone do.
  * The end-to-end checks of E7's statistics are in test_kind_finite.sh. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "as_config.h"
 #include "as_experiment.h"
@@ -48,8 +51,10 @@ START_TEST(test_group_equals_units)
   for (long rep = 0; rep < 2; rep++) {
     as_rows outs[4] = {{0}};
     double secs[4];
-    ck_assert_int_eq(k->run_group(cfg, 0, cells, rep, outs, secs, &e),
-                     AS_OK);
+    size_t done = 99;
+    ck_assert_int_eq(k->run_group(cfg, 0, cells, rep, outs, secs, &done,
+                                  &e), AS_OK);
+    ck_assert_uint_eq(done, cells);
     for (size_t i = 0; i < cells; i++) {
       as_rows one = {0};
       ck_assert_int_eq(k->run_unit(cfg, i, rep, &one, &e), AS_OK);
@@ -99,6 +104,65 @@ START_TEST(test_partial_groups)
 }
 END_TEST
 
+/* A copy of the kind whose units (cell 2, replicate 0) fail (AS_EIO), alone
+ * and inside a group (after cells 0 and 1 are complete). */
+static as_experiment_kind failing;
+static const as_experiment_kind *real;
+
+static int failing_unit(const as_config *cfg, size_t cell, long rep,
+                        as_rows *out, as_err *err)
+{
+  if (cell == 2 && rep == 0)
+    return as_err_set(err, AS_EIO, "injected failure");
+  return real->run_unit(cfg, cell, rep, out, err);
+}
+
+static int failing_group(const as_config *cfg, size_t first, size_t count,
+                         long rep, as_rows *outs, double *secs, size_t *done,
+                         as_err *err)
+{
+  if (rep != 0 || first + count <= 2)
+    return real->run_group(cfg, first, count, rep, outs, secs, done, err);
+  int rc = real->run_group(cfg, first, 2 - first, rep, outs, secs, done,
+                           err);
+  if (rc != AS_OK)
+    return rc;
+  ck_assert_uint_eq(*done, 2 - first);
+  return failing_unit(cfg, 2, rep, &outs[*done], err);
+}
+
+/* A group failing at its third cell reports that cell's unit, as the units
+ * alone do (and as a shard that splits the group does), and keeps the
+ * cells before it: the group's run stores (and would journal) them. */
+START_TEST(test_group_failure_names_its_cell)
+{
+  as_config *cfg = make_cfg();
+  real = as_experiment_kind_find("distill-mu2");
+  failing = *real;
+  failing.run_unit = failing_unit;
+  char msg[2][sizeof ((as_err *)0)->msg];
+  for (int grouped = 0; grouped < 2; grouped++) {
+    failing.run_group = grouped ? failing_group : NULL;
+    as_units u;
+    as_err e;
+    ck_assert_int_eq(as_units_init(&u, cfg, 1, 1, &e), AS_OK);
+    u.kind = &failing;
+    ck_assert_int_eq(as_units_compute(&u, cfg, 1, 0, NULL, &e), AS_EIO);
+    ck_assert_msg(strstr(e.msg, "cell 2, replicate 0") != NULL, "%s",
+                  e.msg);
+    memcpy(msg[grouped], e.msg, sizeof msg[grouped]);
+    size_t R = (size_t)u.R;
+    for (size_t cell = 0; cell < 2; cell++)
+      ck_assert_msg(u.have[cell * R + 0], "grouped %d: cell %zu lost",
+                    grouped, cell);
+    ck_assert(!u.have[2 * R + 0]);
+    as_units_free(&u);
+  }
+  ck_assert_str_eq(msg[0], msg[1]);
+  as_config_free(cfg);
+}
+END_TEST
+
 static Suite *kind_mu2_suite(void)
 {
   Suite *s = suite_create("kind_mu2");
@@ -106,6 +170,7 @@ static Suite *kind_mu2_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_group_equals_units);
   tcase_add_test(tc, test_partial_groups);
+  tcase_add_test(tc, test_group_failure_names_its_cell);
   suite_add_tcase(s, tc);
   return s;
 }
