@@ -349,8 +349,9 @@ static int slots_new(tab_ctx *t, as_err *err)
  * step), then the oldest drawn context's fits — so the rows are the
  * one-thread rows bit for bit whatever the team's size.  Memory: one job
  * (3 V² blocks and a 2 V² solver scratch shared by its fits) per context
- * in flight, at most threads + 1 (one drawn while every thread fits),
- * allocated as first needed. */
+ * in flight, at most one more than the threads working on the unit at
+ * the time (one drawn while each fits; pipe_free_job), allocated as first
+ * needed. */
 
 enum { JOB_FREE, JOB_DRAWING, JOB_DRAWN, JOB_FITTING, JOB_FITTED };
 
@@ -374,6 +375,7 @@ typedef struct tab_pipe {
   pthread_mutex_t lock;
   pthread_cond_t cond;  /* a step finished                          */
   size_t next_draw, next_merge, limit; /* limit: no draw from here */
+  size_t inside;        /* threads in pipe_run                      */
   int drawing, merging, over;
   as_fit_block prev;    /* the last block drawn (its running sums)  */
   int rc;               /* the first failure, in context order      */
@@ -521,6 +523,15 @@ static tab_job *pipe_oldest_drawn(const tab_pipe *pp)
 /* A free job for the next draw, one already allocated if any. */
 static tab_job *pipe_free_job(const tab_pipe *pp)
 {
+  /* Contexts in flight: at most one more than the threads inside (one
+   * drawn while each fits), so a unit that no helper joined holds two
+   * jobs, not the pool's size + 1 (T units at once would hold T(T + 1)
+   * V² blocks: ~25 GB at V = 1000 and --threads 32). */
+  size_t in_use = 0;
+  for (size_t i = 0; i < pp->n_job; i++)
+    in_use += pp->job[i].state != JOB_FREE;
+  if (in_use >= pp->inside + 1)
+    return NULL;
   tab_job *any = NULL;
   for (size_t i = 0; i < pp->n_job; i++)
     if (pp->job[i].state == JOB_FREE) {
@@ -606,6 +617,7 @@ static int pipe_step(tab_pipe *pp)
 static void pipe_run(tab_pipe *pp, int owner)
 {
   pthread_mutex_lock(&pp->lock);
+  pp->inside++;
   while (!pp->over) {
     if (pipe_step(pp)) {
       pthread_cond_broadcast(&pp->cond);
@@ -615,6 +627,7 @@ static void pipe_run(tab_pipe *pp, int owner)
       break;
     pthread_cond_wait(&pp->cond, &pp->lock);
   }
+  pp->inside--;
   pthread_mutex_unlock(&pp->lock);
 }
 
