@@ -326,6 +326,15 @@ static size_t pool_next(pool *p)
   return p->scan++;
 }
 
+/* The number of unit groups of a run: groups per replicate times R. */
+static size_t pool_groups(const as_config *cfg, const as_units *u)
+{
+  size_t n = 0, first;
+  for (size_t cell = 0; cell < u->cells; cell++)
+    n += u->kind->group_of(cfg, cell, &first) >= 1 && first == cell;
+  return n * (size_t)u->R;
+}
+
 /* Under the lock: the number of cells computed with unit u — its group's,
  * marked taken, when u is in the group's first cell and every unit of the
  * group is due; else 1. */
@@ -546,9 +555,14 @@ int as_units_compute(as_units *u, const as_config *cfg, int threads,
   p.u = u;
   p.hooks = hooks;
   p.err_unit = SIZE_MAX;
-  /* groups only where this loop hands out the units (no memory: none) */
+  /* groups only where this loop hands out the units (no memory: none),
+   * and only when there are enough of them to keep every thread busy:
+   * fewer (E7 with one replicate: one group of 32 cells) would leave
+   * threads idle that the units alone use, at the price of their shared
+   * work done again (the rows are the same either way) */
   if (u->kind->group_of != NULL && u->kind->run_group != NULL &&
-      (hooks == NULL || hooks->next == NULL))
+      (hooks == NULL || hooks->next == NULL) &&
+      pool_groups(cfg, u) >= (size_t)threads)
     p.taken = calloc(u->total, 1);
   size_t missing = as_units_missing(u);
   size_t share = 0;
