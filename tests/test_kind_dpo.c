@@ -228,22 +228,10 @@ START_TEST(test_group_equals_units)
   ck_assert_uint_eq(ns, 7); /* 0 1 2 5 10 20 50 */
   for (size_t g = 0; g < cells; g += ns)
     for (long rep = 0; rep < 2; rep++) {
-      as_rows outs[7] = {{0}};
-      double secs[7];
       ck_assert_uint_eq(k->group_of(cfg, g + 3, &first), ns);
       ck_assert_uint_eq(first, g);
-      size_t done = 99;
-      ck_assert_int_eq(k->run_group(cfg, g, ns, rep, outs, secs, &done, &e),
-                       AS_OK);
-      ck_assert_uint_eq(done, ns);
-      for (size_t i = 0; i < ns; i++) {
-        as_rows one = {0};
-        ck_assert_int_eq(k->run_unit(cfg, g + i, rep, &one, &e), AS_OK);
-        rows_same(&outs[i], &one, "group vs unit");
-        ck_assert(secs[i] >= 0.0);
-        as_rows_clear(&one);
-        as_rows_clear(&outs[i]);
-      }
+      as_rows r0 = group_equals_units(k, cfg, g, ns, rep);
+      as_rows_clear(&r0);
     }
   as_config_free(cfg);
 }
@@ -255,29 +243,7 @@ END_TEST
 START_TEST(test_partial_groups)
 {
   as_config *cfg = make_cfg();
-  as_rows full, got;
-  as_err e;
-  ck_assert_int_eq(as_experiment_compute(cfg, 2, 0, &full, &e), AS_OK);
-  as_units u;
-  ck_assert_int_eq(as_units_init(&u, cfg, 1, 1, &e), AS_OK);
-  /* the units of replicate 1 in every third cell, from the fresh run */
-  for (size_t unit = 0; unit < u.total; unit++) {
-    size_t cell = unit / (size_t)u.R;
-    if (unit % (size_t)u.R != 1 || cell % 3 != 0)
-      continue;
-    as_rows mine = {0};
-    for (size_t i = 0; i < full.count; i++)
-      if (full.row[i].cell == cell && full.row[i].replicate == 1)
-        ck_assert_int_eq(as_rows_push(&mine, &full.row[i]), AS_OK);
-    ck_assert_int_eq(as_units_set(&u, unit, 0.0, &mine, &e), AS_OK);
-    as_rows_clear(&mine);
-  }
-  ck_assert_int_eq(as_units_compute(&u, cfg, 2, 0, NULL, &e), AS_OK);
-  ck_assert_int_eq(as_units_gather(&u, &got, &e), AS_OK);
-  rows_same(&full, &got, "resumed vs fresh");
-  as_rows_clear(&full);
-  as_rows_clear(&got);
-  as_units_free(&u);
+  resumed_same(cfg, 3);
   as_config_free(cfg);
 }
 END_TEST

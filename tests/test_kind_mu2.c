@@ -47,23 +47,10 @@ START_TEST(test_group_equals_units)
     ck_assert_uint_eq(k->group_of(cfg, c, &first), cells);
     ck_assert_uint_eq(first, 0);
   }
-  as_err e;
   for (long rep = 0; rep < 2; rep++) {
-    as_rows outs[4] = {{0}};
-    double secs[4];
-    size_t done = 99;
-    ck_assert_int_eq(k->run_group(cfg, 0, cells, rep, outs, secs, &done,
-                                  &e), AS_OK);
-    ck_assert_uint_eq(done, cells);
-    for (size_t i = 0; i < cells; i++) {
-      as_rows one = {0};
-      ck_assert_int_eq(k->run_unit(cfg, i, rep, &one, &e), AS_OK);
-      ck_assert_uint_eq(one.count, 1); /* oracle: one row per unit */
-      rows_same(&outs[i], &one, "group vs unit");
-      ck_assert(secs[i] >= 0.0);
-      as_rows_clear(&one);
-      as_rows_clear(&outs[i]);
-    }
+    as_rows r0 = group_equals_units(k, cfg, 0, cells, rep);
+    ck_assert_uint_eq(r0.count, 1); /* oracle: one row per unit */
+    as_rows_clear(&r0);
   }
   as_config_free(cfg);
 }
@@ -74,32 +61,14 @@ END_TEST
 START_TEST(test_partial_groups)
 {
   as_config *cfg = make_cfg();
-  as_rows full, got;
+  resumed_same(cfg, 2);
+  as_rows full, one;
   as_err e;
   ck_assert_int_eq(as_experiment_compute(cfg, 2, 0, &full, &e), AS_OK);
-  as_units u;
-  ck_assert_int_eq(as_units_init(&u, cfg, 1, 1, &e), AS_OK);
-  for (size_t unit = 0; unit < u.total; unit++) {
-    size_t cell = unit / (size_t)u.R;
-    if (unit % (size_t)u.R != 1 || cell % 2 != 0)
-      continue;
-    as_rows mine = {0};
-    for (size_t i = 0; i < full.count; i++)
-      if (full.row[i].cell == cell && full.row[i].replicate == 1)
-        ck_assert_int_eq(as_rows_push(&mine, &full.row[i]), AS_OK);
-    ck_assert_int_eq(as_units_set(&u, unit, 0.0, &mine, &e), AS_OK);
-    as_rows_clear(&mine);
-  }
-  ck_assert_int_eq(as_units_compute(&u, cfg, 2, 0, NULL, &e), AS_OK);
-  ck_assert_int_eq(as_units_gather(&u, &got, &e), AS_OK);
-  rows_same(&full, &got, "resumed vs fresh");
-  as_rows one;
   ck_assert_int_eq(as_experiment_compute(cfg, 1, 0, &one, &e), AS_OK);
   rows_same(&full, &one, "2 threads vs 1");
   as_rows_clear(&one);
   as_rows_clear(&full);
-  as_rows_clear(&got);
-  as_units_free(&u);
   as_config_free(cfg);
 }
 END_TEST
