@@ -326,13 +326,25 @@ static size_t pool_next(pool *p)
   return p->scan++;
 }
 
-/* The number of unit groups of a run: groups per replicate times R. */
+/* The number of whole unit groups due: every unit in the share and
+ * missing (a resumed run may have few left). */
 static size_t pool_groups(const as_config *cfg, const as_units *u)
 {
-  size_t n = 0, first;
-  for (size_t cell = 0; cell < u->cells; cell++)
-    n += u->kind->group_of(cfg, cell, &first) >= 1 && first == cell;
-  return n * (size_t)u->R;
+  size_t n = 0, R = (size_t)u->R, first;
+  for (size_t cell = 0; cell < u->cells; cell++) {
+    size_t count = u->kind->group_of(cfg, cell, &first);
+    if (first != cell || count < 2 || first + count > u->cells)
+      continue;
+    for (size_t rep = 0; rep < R; rep++) {
+      int due = 1;
+      for (size_t i = 0; i < count && due; i++) {
+        size_t v = (cell + i) * R + rep;
+        due = as_units_in_share(u, v) && !u->have[v];
+      }
+      n += (size_t)due;
+    }
+  }
+  return n;
 }
 
 /* Under the lock: the number of cells computed with unit u — its group's,
@@ -410,8 +422,10 @@ static void pool_run(pool *p, pool_offer *o, size_t u, size_t count)
     rc = as_err_set(&e, AS_ENOMEM, "out of memory");
   } else if (count > 1) {
     rc = k->run_group(p->cfg, cell, count, rep, rows, secs, &ok, &e);
-    if (rc == AS_OK || ok > count)
-      ok = rc == AS_OK ? count : 0;
+    if (rc == AS_OK)
+      ok = count;
+    else if (ok >= count) /* a failure names a cell of the group */
+      ok = 0;
   } else {
     as_team team = {p, o};
     double t0 = as_experiment_thread_seconds();
@@ -556,10 +570,11 @@ int as_units_compute(as_units *u, const as_config *cfg, int threads,
   p.hooks = hooks;
   p.err_unit = SIZE_MAX;
   /* groups only where this loop hands out the units (no memory: none),
-   * and only when there are enough of them to keep every thread busy:
-   * fewer (E7 with one replicate: one group of 32 cells) would leave
-   * threads idle that the units alone use, at the price of their shared
-   * work done again (the rows are the same either way) */
+   * and only when as many whole groups are due as there are threads:
+   * fewer (E7 with one replicate: one group of 32 cells; a resumed run
+   * with one group left) would leave threads idle that the units alone
+   * use, at the price of their shared work done again (the rows are the
+   * same either way) */
   if (u->kind->group_of != NULL && u->kind->run_group != NULL &&
       (hooks == NULL || hooks->next == NULL) &&
       pool_groups(cfg, u) >= (size_t)threads)

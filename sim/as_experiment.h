@@ -118,7 +118,9 @@ typedef struct as_experiment_kind {
    * units (first + i, replicate) at once: cell first + i's rows — those
    * run_unit gives — to outs[i] (empty lists on entry) and the CPU seconds
    * spent on them to secs[i].  The runner calls it when every unit of the
-   * group is due and it hands out the units itself (not under MPI).  On
+   * group is due, it hands out the units itself (not under MPI) and as
+   * many whole groups are due as it has threads (else units run alone:
+   * the same rows).  On
    * failure *done is the number of cells complete before it (outs[0 ..
    * *done − 1] final): the error is cell first + *done's, as run_unit
    * would report it there. */

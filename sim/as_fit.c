@@ -939,7 +939,6 @@ static int fit_one(const fit_plan *p, const as_data *d, size_t x,
   double beta_dpo = p->beta_dpo, lambda = p->lambda;
   int rc = AS_OK;
   as_ctx_data c = ctx_of(p, d, x, Pb, Qb, rx, buf);
-  c.prep = prep;
   as_solve_info si = {0};
   int unbounded = 0;
   if (m == AS_METHOD_RDPO) {
@@ -989,7 +988,11 @@ static int fit_one(const fit_plan *p, const as_data *d, size_t x,
       sx.max_iter = AS_FIT_DIVERGENT_ITER;
     if (nomin) /* its bounded run shows the run-away in full */
       sx.logp_floor = -INFINITY;
-    int st = as_solve_newton(p->obj, &c, &sx, tx, &si, err);
+    /* the preparation is the solver's alone: the escape check below
+     * evaluates the plain form, as without one */
+    as_ctx_data cs = c;
+    cs.prep = prep;
+    int st = as_solve_newton(p->obj, &cs, &sx, tx, &si, err);
     if (st != AS_OK && st != AS_ENOCONV && st != AS_EDIVERGE)
       return st;
     if (nomin)

@@ -24,7 +24,8 @@
  *     forward KL among converged fits; fixed: one row per λ).
  * A replicate's cells are one unit group (as_experiment.h run_group): the
  * instance, labelled counts and r̂ are made once for all of them; a unit
- * run alone (MPI, a resumed run, shards) makes the same ones again.
+ * run alone (MPI, a resumed run, shards, fewer replicates than threads)
+ * makes the same ones again.
  * aux = the Proposition 15 ratio of the fitted policy,
  *   max( KL(π̂‖π*) / (Γ(B) KL(π*‖π̂)),  KL(π*‖π̂) / (Γ(B) KL(π̂‖π*)) ),
  * B = max over x (ρ > 0), y of |log π̂ − log π*|, Γ = as_bounds_prop15_gamma:

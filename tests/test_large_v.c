@@ -18,6 +18,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "as_cg.h"
+#include "as_fit.h"
 #include "as_instance.h"
 #include "as_math.h"
 #include "as_objective.h"
@@ -366,6 +367,64 @@ START_TEST(test_solve_paths_agree)
 }
 END_TEST
 
+/* as_fit_check_prepare at V ≥ 128, where the prepared form keeps β (its
+ * temperature) and the reward's weights: a fit at the prepared method, β
+ * and reward uses it and gives the plain fit's result bit for bit; a fit
+ * at another β, with another reward or of another method must not be
+ * served it (each again equals its plain fit — a β or reward key dropped
+ * from the match makes the first two differ). */
+START_TEST(test_fit_prepared_keys)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 806);
+  ctx c;
+  ctx_make(&c, 130, r);
+  size_t V = c.V;
+  double *rw2 = malloc(V * sizeof *rw2);
+  ck_assert_ptr_nonnull(rw2);
+  for (size_t y = 0; y < V; y++)
+    rw2[y] = 1.25 * c.rw[y];
+  for (size_t i = 0; i < V * V; i++) { /* one context: mass 1 each */
+    c.P[i] /= 0.3;
+    c.Q[i] /= 0.3;
+  }
+  as_data d = {.K = 1, .V = V, .n = INFINITY, .P = c.P, .Q = c.Q,
+               .log_ref = c.lref};
+  as_fit_checked chk;
+  as_err e;
+  ck_assert_msg(as_fit_check(&d, &chk, &e) == AS_OK, "%s", e.msg);
+  as_fit_opts o;
+  as_fit_opts_default(&o);
+  o.method = AS_METHOD_DISTILL;
+  o.beta = 1.3;
+  o.lambda = 0.4;
+  ck_assert_int_eq(as_fit_check_prepare(&chk, &o, c.rw, &e), AS_OK);
+  ck_assert(chk.prep != NULL && chk.prep[0] != NULL);
+  static const struct { as_method m; double beta; int other_reward; }
+      cases[] = {{AS_METHOD_DISTILL, 1.3, 0}, {AS_METHOD_DISTILL, 2.6, 0},
+                 {AS_METHOD_DISTILL, 1.3, 1}, {AS_METHOD_PMLE, 1.3, 0}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    o.method = cases[i].m;
+    o.beta = cases[i].beta;
+    const double *rw = cases[i].other_reward ? rw2 : c.rw;
+    as_fit_result a, b;
+    ck_assert_int_eq(as_fit_with_reward(&o, &d, rw, &a, &e), AS_OK);
+    ck_assert_int_eq(as_fit_with_reward_checked(&o, &chk, rw, &b, &e),
+                     AS_OK);
+    ck_assert_msg(memcmp(a.log_pi, b.log_pi, V * sizeof *a.log_pi) == 0,
+                  "case %zu: log pi differs", i);
+    ck_assert_int_eq(a.status, b.status);
+    ck_assert_int_eq(a.iterations, b.iterations);
+    as_fit_result_free(&a);
+    as_fit_result_free(&b);
+  }
+  as_fit_checked_free(&chk);
+  free(rw2);
+  ctx_free(&c);
+  gsl_rng_free(r);
+}
+END_TEST
+
 /* PMLE at λ = 0 on population data recovers π* exactly (docs/reference.md
  * §3): one context at V = 300, the large-V path (the default there). */
 START_TEST(test_pmle_population_recovers_pistar)
@@ -414,6 +473,7 @@ static Suite *large_v_suite(void)
   tcase_add_test(tc, test_cg_matches_dense);
   tcase_add_test(tc, test_cg_refuses_indefinite);
   tcase_add_test(tc, test_solve_paths_agree);
+  tcase_add_test(tc, test_fit_prepared_keys);
   tcase_add_test(tc, test_pmle_population_recovers_pistar);
   suite_add_tcase(s, tc);
   return s;
