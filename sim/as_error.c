@@ -36,6 +36,7 @@ const char *as_strerror(int code)
   case AS_ENONFINITE: return "non-finite";
   case AS_EDIVERGE: return "diverged";
   case AS_ENOTSUP: return "not-supported";
+  case AS_ERETRY: return "retry";
   default: return "unknown";
   }
 }

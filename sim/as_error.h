@@ -25,9 +25,12 @@ enum {
   AS_ENOCONV = 5,  /* an iterative solve stopped before its criterion   */
   AS_EDIVERGE = 6, /* an iteration diverged or has no finite minimiser  */
   AS_ENOTSUP = 7,  /* a combination of options that does not exist     */
-  AS_ENONFINITE = 8 /* a result (log-probability, metric, ‖θ‖, objective)
+  AS_ENONFINITE = 8, /* a result (log-probability, metric, ‖θ‖, objective)
                        is NaN or infinite where it must be finite: never
                        "ok" (status "non-finite")                         */
+  AS_ERETRY = 9    /* internal: a shortcut cannot give the exact result;
+                       the caller redoes the work without it (never seen
+                       outside the library)                               */
 };
 
 #define AS_ERR_MSG_MAX 512

@@ -1646,6 +1646,27 @@ int as_fit_stream_solve(const as_fit_stream *s, const as_fit_block *b,
              : stream_policy_ctx(s, b, reward, pt, err);
 }
 
+int as_fit_stream_skip(const as_fit_stream *s, const as_fit_block *b,
+                       as_fit_part *pt, as_err *err)
+{
+  size_t V = s->d.V, x = b->x;
+  if (x >= s->d.K || s->reward_only || s->p.m == AS_METHOD_REWARD)
+    return as_err_set(err, AS_EINVAL, "as_fit: context %zu of %zu cannot "
+                      "be skipped", x, s->d.K);
+  part_begin(s, b, pt);
+  for (size_t y = 0; y < V; y++) {
+    s->res.log_pi[x * V + y] = NAN; /* no policy here */
+    pt->th[y] = NAN;
+  }
+  result_note(&pt->loc, AS_ENOCONV, 0, NAN);
+  return AS_OK;
+}
+
+int as_fit_part_failed(const as_fit_part *pt)
+{
+  return pt->loc.status != AS_OK;
+}
+
 /* The context's one result_note and its counts, as if noted on s->res. */
 static void merge_report(as_fit_result *res, const as_fit_result *loc)
 {

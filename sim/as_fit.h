@@ -330,6 +330,15 @@ int as_fit_stream_solve(const as_fit_stream *s, const as_fit_block *b,
 int as_fit_stream_merge(as_fit_stream *s, const as_fit_block *b,
                         const as_fit_part *pt, as_err *err);
 /* The reward row part pt solved (before its merge; NULL without one). */
+/* Context b->x of s given up instead of solved (a tuning rule that will
+ * discard the fit, issue 8): pt records it as not converged, with NaN
+ * rows and ‖θ‖, so the finished fit is not AS_OK.  As thread-safe as
+ * as_fit_stream_solve, merged the same way; AS_EINVAL for the reward's
+ * stream (its rows feed other fits). */
+int as_fit_stream_skip(const as_fit_stream *s, const as_fit_block *b,
+                       as_fit_part *pt, as_err *err);
+/* 1 when part pt's context ended with a status other than AS_OK. */
+int as_fit_part_failed(const as_fit_part *pt);
 const double *as_fit_stream_solved_reward(const as_fit_stream *s,
                                           const as_fit_part *pt);
 /* Rows of a context already fitted (NULL otherwise): log π (none for the

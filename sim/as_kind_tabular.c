@@ -25,6 +25,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,13 @@ typedef struct tab_slot {
   double *log_pi;     /* the closed form's rows, or logits (closed_rows)  */
   double score;       /* held-out log-likelihood, summed as it streams    */
   int taken;          /* handed to as_tab_run_grid                        */
+  /* Oracle tuning over a grid discards a fit with a failed context, so
+   * once one has failed the slot's later contexts are skipped
+   * (as_fit_stream_skip): set by whichever thread fitted the failure,
+   * read by the others, hence atomic.  Which later contexts see it
+   * depends on timing; the rows do not (as_tab_cand.abandoned). */
+  int may_abandon;
+  atomic_int abandoned;
 } tab_slot;
 
 /* The unit and what the kind adds to its rows. */
@@ -55,6 +63,7 @@ typedef struct tab_ctx {
   tab_slot *slot;  /* streamed unit: every candidate; NULL: dense unit */
   size_t n_slot;
   int heldout;     /* the streamed unit scores on a held-out sample     */
+  int abandon;     /* failed fits may be given up (tab_slot)            */
   double *win;     /* as_metrics_win_ref (K·V), shared by the candidates */
 } tab_ctx;
 
@@ -236,6 +245,7 @@ static int fit_streamed(const tab_ctx *t, as_method m, as_tab_cand *c,
   if (rc != AS_OK)
     return rc;
   merge_reward(&t->u, m, &res);
+  c->abandoned = atomic_load(&s->abandoned);
   return cand_fitted(&t->u, t->win, m, &res, c, err);
 }
 
@@ -302,10 +312,12 @@ static void slots_free(tab_ctx *t)
 /* Slot s of candidate (m, λ): a fit stream, or rows for the closed form;
  * AS_ENOTSUP when the method is not fitted context by context. */
 static int slot_init(const as_tab_unit *u, as_method m, double lambda,
-                     tab_slot *s, as_err *err)
+                     int abandon, tab_slot *s, as_err *err)
 {
   s->m = m;
   s->lambda = lambda;
+  s->may_abandon = abandon && as_tab_cand_defers(u->cfg, m);
+  atomic_init(&s->abandoned, 0);
   if (is_closed_form(m)) {
     s->log_pi = malloc(u->d.K * u->d.V * sizeof(double));
     return s->log_pi == NULL ? as_err_set(err, AS_ENOMEM, "out of memory")
@@ -331,7 +343,7 @@ static int slots_new(tab_ctx *t, as_err *err)
     as_method m = cfg->methods[mi];
     int has = as_tab_method_has_lambda(m);
     for (size_t li = 0; li < (has ? cfg->n_lambda : 1) && rc == AS_OK; li++)
-      rc = slot_init(&t->u, m, has ? cfg->lambda[li] : NAN,
+      rc = slot_init(&t->u, m, has ? cfg->lambda[li] : NAN, t->abandon,
                      &t->slot[t->n_slot++], err);
   }
   return rc;
@@ -461,12 +473,21 @@ static int pipe_fit(const tab_pipe *pp, tab_job *j)
       closed_rows(u, s->m, s->lambda, x, 1, rrow, s->log_pi + x * V);
       continue;
     }
+    tab_slot *w = &t->slot[i]; /* the flag only: written by any thread */
+    if (atomic_load_explicit(&w->abandoned, memory_order_relaxed)) {
+      int rc = as_fit_stream_skip(s->fs, &j->b, j->part[i], &j->err);
+      if (rc != AS_OK)
+        return rc;
+      continue;
+    }
     int rc = as_fit_stream_solve(s->fs, &j->b,
                                  as_tab_method_needs_reward(s->m) ? rrow
                                                                   : NULL,
                                  j->part[i], &j->err);
     if (rc != AS_OK)
       return rc;
+    if (s->may_abandon && as_fit_part_failed(j->part[i]))
+      atomic_store_explicit(&w->abandoned, 1, memory_order_relaxed);
   }
   return AS_OK;
 }
@@ -707,12 +728,13 @@ static int stream_unit(tab_ctx *t, int need, as_team *team, as_err *err)
 }
 
 /* The unit fitted context by context (as_tab_run_unit_streamed; on team,
- * which may be NULL) or on whole tables; *streamed says which ran. */
-static int run_unit(const as_config *cfg, size_t cell, long rep,
-                    int allow_stream, as_team *team, as_rows *out,
-                    int *streamed, as_err *err)
+ * which may be NULL) or on whole tables; *streamed says which ran;
+ * abandon: failed fits may be given up (AS_ERETRY when that mattered). */
+static int run_unit_once(const as_config *cfg, size_t cell, long rep,
+                         int allow_stream, int abandon, as_team *team,
+                         as_rows *out, int *streamed, as_err *err)
 {
-  tab_ctx t = {.bound = NAN};
+  tab_ctx t = {.bound = NAN, .abandon = abandon};
   int need = need_of(cfg), rc = AS_ENOTSUP;
   *streamed = 0;
   if (allow_stream) {
@@ -749,6 +771,23 @@ done:
   slots_free(&t);
   as_tab_unit_free(&t.u);
   return rc;
+}
+
+/* run_unit_once giving up failed fits, and again without where no
+ * candidate of a grid converged (as_tab_cand.abandoned): the rows of a
+ * run that fits every candidate in full. */
+static int run_unit(const as_config *cfg, size_t cell, long rep,
+                    int allow_stream, as_team *team, as_rows *out,
+                    int *streamed, as_err *err)
+{
+  size_t n0 = out->count;
+  int rc = run_unit_once(cfg, cell, rep, allow_stream, 1, team, out,
+                         streamed, err);
+  if (rc != AS_ERETRY)
+    return rc;
+  out->count = n0; /* the rows of the methods before it, made again */
+  return run_unit_once(cfg, cell, rep, allow_stream, 0, team, out, streamed,
+                       err);
 }
 
 int as_tab_run_unit_dense(const as_config *cfg, size_t cell, long rep,

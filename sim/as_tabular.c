@@ -485,13 +485,19 @@ int as_tab_screen_fwd_kl(as_tab_cand *c, size_t k, as_err *err)
   int rc = AS_OK;
   double hi = NAN; /* no converged candidate with an estimate: all exact */
   for (size_t i = 0; i < k && rc == AS_OK; i++) {
+    if (c[i].abandoned) {
+      est[i] = bnd[i] = NAN;
+      continue;
+    }
     rc = cand_screen(&c[i], &t, &est[i], &bnd[i], err);
     if (rc == AS_OK && c[i].status == AS_OK && !isnan(est[i]) &&
         !(est[i] + bnd[i] >= hi))
       hi = est[i] + bnd[i];
   }
   for (size_t i = 0; i < k && rc == AS_OK; i++) {
-    if (isnan(hi) || isnan(est[i]) || est[i] - bnd[i] <= hi) {
+    if (c[i].abandoned)
+      c[i].met.fwd_kl = NAN; /* incomplete rows: never chosen */
+    else if (isnan(hi) || isnan(est[i]) || est[i] - bnd[i] <= hi) {
       if ((rc = as_tab_cand_policy(&c[i], err)) == AS_OK)
         rc = as_metrics_fwd_kl(c[i].met_inst, c[i].met_beta, c[i].log_pi,
                                &c[i].met.fwd_kl, err);
@@ -516,6 +522,14 @@ static int cand_complete(as_tab_cand *c, as_err *err)
                                 c->met_reward, c->met_win, &c->met, err);
 }
 
+static int any_abandoned(const as_tab_cand *c, size_t k)
+{
+  for (size_t i = 0; i < k; i++)
+    if (c[i].abandoned)
+      return 1;
+  return 0;
+}
+
 /* The rows of method m's k fitted candidates: one per λ under tuning
  * "fixed" (or a method without λ), else the tuned one's. */
 static int grid_rows(const as_config *cfg, as_tab_row_fn fill,
@@ -537,6 +551,9 @@ static int grid_rows(const as_config *cfg, as_tab_row_fn fill,
       (rc = as_tab_screen_fwd_kl(c, k, err)) != AS_OK)
     return rc;
   as_tab_cand *best = &c[as_tab_choose(c, k, cfg->tuning)];
+  if (best->status != AS_OK && any_abandoned(c, k))
+    return as_err_set(err, AS_ERETRY, "%s: no candidate converged and some "
+                      "were given up", as_method_name(m));
   if ((rc = cand_complete(best, err)) != AS_OK)
     return rc;
   fill(ctx, m, best, 1, &row);

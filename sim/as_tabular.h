@@ -180,6 +180,12 @@ typedef struct as_tab_cand {
   double met_beta;
   const double *met_reward;
   const double *met_win; /* as_metrics_win_ref of the unit, or NULL */
+  /* Given up before all its contexts were fitted, one of them having
+   * failed (as_fit_stream_skip): not AS_OK, rows incomplete, no forward
+   * KL.  Oracle tuning excludes it as it would the whole fit; where no
+   * candidate of the grid converged, as_tab_run_grid returns AS_ERETRY
+   * so that the unit is fitted again without giving up. */
+  int abandoned;
 } as_tab_cand;
 
 /* The metrics of candidate c of method m (as_metrics_compute on c->log_pi

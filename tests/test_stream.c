@@ -2,8 +2,9 @@
  * sim/as_stream.c and the streamed unit of sim/as_kind_tabular.c): the
  * blocks are the whole tables' bit for bit (population and sampled, Q and
  * held-out, label noise), the streamed unit's rows equal the dense unit's
- * bit for bit under every tuning rule, and a unit whose whole tables would
- * not fit in the address space runs streamed. */
+ * bit for bit under every tuning rule (also where oracle tuning gives up
+ * failed fits, and fits again where none converged), and a unit whose
+ * whole tables would not fit in the address space runs streamed. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -109,6 +110,46 @@ static void same_rows(const as_config *cfg, int want_streamed)
     }
 }
 
+/* Oracle tuning gives up a candidate at its first failed context
+ * (as_fit_stream_skip) and, where no candidate of a grid converged, fits
+ * the unit again without giving up: PMLE at β = 0.5 on 30 records runs
+ * off where a context has no MLE.  With λ ∈ {1e-6, 1e-3, 1}, a unit
+ * with some candidates given up; with λ ∈ {1e-7, 1e-6}, units where
+ * none converged (the rows then come from the second fit).  Either way
+ * the streamed rows are the dense unit's (which gives up nothing), and
+ * 1 and 2 threads agree. */
+START_TEST(test_abandoned_fits_same_rows)
+{
+  static const char *grids[] = {"[1e-6, 1e-3, 1.0]", "[1e-7, 1e-6]"};
+  for (size_t i = 0; i < 2; i++) {
+    char text[512];
+    snprintf(text, sizeof text,
+             "experiment = \"t\";\ninstance = { K = 4; V = 5; };\n"
+             "beta = 0.5;\nn = [30, 3000];\nlambda = %s;\n"
+             "methods = [\"pmle\", \"distill\", \"rkl\"];\n"
+             "replicates = 2;\nseed = 5;\ntuning = \"oracle\";\n",
+             grids[i]);
+    as_config *cfg = parse(text);
+    same_rows(cfg, 1);
+    as_rows a, b;
+    as_err e;
+    ck_assert_int_eq(as_experiment_compute(cfg, 1, 0, &a, &e), AS_OK);
+    ck_assert_int_eq(as_experiment_compute(cfg, 2, 0, &b, &e), AS_OK);
+    ck_assert_uint_eq(a.count, b.count);
+    size_t not_ok = 0;
+    for (size_t r = 0; r < a.count; r++) {
+      ck_assert(memcmp(&a.row[r], &b.row[r], sizeof a.row[r]) == 0);
+      not_ok += a.row[r].status != AS_OK;
+    }
+    /* the second grid has units where no candidate converged */
+    ck_assert(i == 0 || not_ok > 0);
+    as_rows_clear(&a);
+    as_rows_clear(&b);
+    as_config_free(cfg);
+  }
+}
+END_TEST
+
 #define ALL_METHODS "\"pmle\", \"distill\", \"rkl\", \"rlhf\", \"dpo\", " \
                     "\"rebel\", \"rebel-iter\", \"reward\", \"ipo\""
 
@@ -189,6 +230,7 @@ static Suite *stream_suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_stream_blocks);
   tcase_add_test(tc, test_units_same_rows);
+  tcase_add_test(tc, test_abandoned_fits_same_rows);
   tcase_add_test(tc, test_unit_dense_fallback);
   tcase_add_test(tc, test_memory_bound);
   suite_add_tcase(s, tc);
