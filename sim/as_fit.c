@@ -1090,6 +1090,20 @@ static as_obj_prep *const *chk_prep(const as_fit_checked *chk,
   return chk->prep;
 }
 
+/* Contexts from..K−1 given up (as_fit_opts.ctx_done): NaN rows and θ,
+ * each noted as not converged. */
+static void give_up(as_fit_result *res, size_t K, size_t V, size_t from,
+                    double *th, unsigned char *bad)
+{
+  for (size_t x = from; x < K; x++) {
+    for (size_t y = 0; y < V; y++)
+      res->log_pi[x * V + y] = th[x * V + y] = NAN;
+    if (bad != NULL)
+      bad[x] = 1;
+    result_note(res, AS_ENOCONV, 0, NAN);
+  }
+}
+
 /* The per-context solves of fit_core over all K contexts. */
 static int fit_contexts(const fit_plan *p, const as_data *d,
                         const as_fit_checked *chk, const double *reward,
@@ -1153,12 +1167,22 @@ static int fit_contexts(const fit_plan *p, const as_data *d,
                as_method_name(p->m));
   } else if (rc == AS_OK) {
     as_obj_prep *const *prep = chk_prep(chk, p, reward);
-    for (size_t x = 0; x < K && rc == AS_OK; x++)
+    size_t x;
+    for (x = 0; x < K && rc == AS_OK; x++) {
+      size_t nc = res->contexts_not_converged;
       rc = fit_one(p, d, x, d->P ? d->P + x * V * V : NULL,
                    p->need_Q ? d->Q + x * V * V : NULL,
                    reward ? reward + x * V : NULL, no_mle[x],
                    prep != NULL ? prep[x] : NULL, th + x * V, buf, res,
                    bad != NULL ? bad + x : NULL, err);
+      if (rc == AS_OK && p->o.ctx_done != NULL &&
+          p->o.ctx_done(x, res->log_pi + x * V,
+                        res->contexts_not_converged > nc ? AS_ENOCONV : AS_OK,
+                        p->o.ctx_user)) {
+        give_up(res, K, V, x + 1, th, bad);
+        break;
+      }
+    }
     res->theta_norm = centred_norm(K, V, th);
   }
   free(no_mle);

@@ -97,6 +97,16 @@ typedef struct as_fit_opts {
    * (iterations counts the piece's steps). */
   double *dpo_theta;
   int dpo_resume;
+  /* Per-context fits (as_fit, as_fit_with_reward[_checked]; not DPO's
+   * gradient steps, the closed forms or the streamed fit): called after
+   * context x is fitted, with its log-policy row and status.  A nonzero
+   * return gives the fit up there (issue 8: a tuning rule that will
+   * discard it): the later contexts are not fitted, their rows are NaN
+   * and they count as not converged, so the fit is not AS_OK.  NULL:
+   * every context is fitted. */
+  int (*ctx_done)(size_t x, const double *log_pi_row, int status,
+                  void *user);
+  void *ctx_user;
 } as_fit_opts;
 
 void as_fit_opts_default(as_fit_opts *o);

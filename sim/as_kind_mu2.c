@@ -144,6 +144,36 @@ static double prop15_ratio(const as_instance *inst, const double *log_pi,
 
 /* ---- one unit: (μ', m) at the replicate's instance */
 
+/* Oracle tuning over the λ grid gives candidates up as soon as they
+ * cannot be chosen (issue 8), context by context (as_fit_opts.ctx_done):
+ * once a context has not converged (the fit cannot be ok), or once the
+ * forward KL summed over the contexts fitted so far exceeds that of a
+ * whole, converged candidate.  That sum is as_metrics_fwd_kl's own, term
+ * for term and in its order, and its terms are ≥ 0 (as_kl sums p φ(d) ≥ 0
+ * term by term), so it never exceeds the candidate's forward KL: a
+ * candidate given up is worse than one kept, or not ok.  Where no
+ * candidate is ok, as_tab_run_grid says AS_ERETRY and the grid is fitted
+ * again in full (the rule then compares them all). */
+typedef struct lazy {
+  int on;
+  const as_instance *inst;
+  double zrho;    /* as_metrics_fwd_kl's normaliser of ρ                */
+  double best;    /* least forward KL of a whole, converged candidate   */
+  double sum;     /* the candidate being fitted: its sum so far         */
+  int gave_up;
+} lazy;
+
+static int lazy_ctx_done(size_t x, const double *row, int status, void *user)
+{
+  lazy *lz = user;
+  size_t V = lz->inst->V;
+  double rho = exp(lz->inst->log_rho[x] - lz->zrho);
+  if (rho != 0.0) /* as_metrics_fwd_kl's term */
+    lz->sum += rho * as_kl(lz->inst->log_pi_star + x * V, row, V);
+  lz->gave_up = status != AS_OK || lz->sum > lz->best;
+  return lz->gave_up;
+}
+
 typedef struct unit {
   const as_config *cfg;
   size_t cell;
@@ -157,6 +187,7 @@ typedef struct unit {
   double *Q;
   as_data d;
   as_fit_checked chk; /* d checked once for the whole λ grid */
+  lazy *lz;           /* the grid's giving up (its state changes)    */
 } unit;
 
 /* The fit options of candidate λ. */
@@ -178,12 +209,22 @@ static int fit_candidate(const void *ctx, as_method m, double lambda,
   c->score = NAN;
   as_fit_opts o;
   candidate_opts(u, m, lambda, &o);
+  lazy *lz = u->lz;
+  if (lz->on) {
+    lz->sum = 0.0;
+    lz->gave_up = 0;
+    o.ctx_done = lazy_ctx_done;
+    o.ctx_user = lz;
+  }
   as_fit_result res;
   int rc = as_fit_with_reward_checked(&o, &u->chk, u->reward, &res, err);
   if (rc != AS_OK)
     return rc;
   /* a failed reward fit marks a policy that converged itself */
   c->status = res.status == AS_OK ? u->info->status : res.status;
+  c->abandoned = lz->on && lz->gave_up;
+  if (lz->on && !lz->gave_up && c->status == AS_OK && lz->sum < lz->best)
+    lz->best = lz->sum;
   c->log_pi = res.log_pi;
   res.log_pi = NULL;
   c->not_converged = (long)res.contexts_not_converged;
@@ -281,8 +322,19 @@ static int mu2_cell_rows(const as_config *cfg, mu2_rep *s, size_t cell,
   candidate_opts(&u, AS_METHOD_DISTILL, cfg->lambda[0], &o);
   if (rc == AS_OK)
     rc = as_fit_check_prepare(&u.chk, &o, u.reward, err);
+  lazy lz = {.on = as_tab_cand_defers(cfg, AS_METHOD_DISTILL) &&
+                   s->info.status == AS_OK,
+             .inst = u.inst, .best = INFINITY,
+             .zrho = as_logsumexp(u.inst->log_rho, K)};
+  u.lz = &lz;
+  size_t n0 = out->count;
   if (rc == AS_OK)
     rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
+  if (rc == AS_ERETRY) { /* no candidate ok: the whole grid, in full */
+    out->count = n0;
+    lz.on = 0;
+    rc = as_tab_run_grid(cfg, fit_candidate, fill_row, &u, out, err);
+  }
   as_fit_checked_free(&u.chk);
   free(u.Q);
   return rc;

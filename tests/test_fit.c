@@ -1062,6 +1062,68 @@ START_TEST(test_checked_same_fit)
 }
 END_TEST
 
+/* as_fit_opts.ctx_done: a log of the contexts it saw and the one at
+ * which it gives the fit up (SIZE_MAX: never). */
+typedef struct done_log {
+  size_t stop_at, seen;
+  int status[K];
+  double row[K][NV];
+} done_log;
+
+static int log_done(size_t x, const double *row, int status, void *user)
+{
+  done_log *l = user;
+  ck_assert_uint_eq(x, l->seen); /* in context order, each once */
+  l->status[x] = status;
+  memcpy(l->row[x], row, NV * sizeof *row);
+  l->seen++;
+  return x == l->stop_at;
+}
+
+/* Giving a fit up after a context (issue 8): the contexts fitted before
+ * keep the full fit's rows bit for bit, the callback sees each fitted
+ * context's row and status, the later ones are not fitted (NaN rows, not
+ * converged) and the fit is not ok. */
+START_TEST(test_ctx_done_gives_up)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 811);
+  popu pp;
+  make_popu(&pp, r);
+  as_data d = data_of(&pp);
+  as_fit_opts o;
+  as_fit_opts_default(&o);
+  o.method = AS_METHOD_DISTILL;
+  o.beta = BETA;
+  o.lambda = 0.3;
+  double rw[K * NV];
+  as_fit_result info, full, part;
+  as_err e;
+  memset(&info, 0, sizeof info);
+  ck_assert_int_eq(as_reward_fit(&d, 0.0, rw, &info, &e), AS_OK);
+  as_fit_result_free(&info);
+  done_log all = {.stop_at = SIZE_MAX}, one = {.stop_at = 0};
+  o.ctx_done = log_done;
+  o.ctx_user = &all;
+  ck_assert_int_eq(as_fit_with_reward(&o, &d, rw, &full, &e), AS_OK);
+  ck_assert_uint_eq(all.seen, K);
+  ck_assert_int_eq(full.status, AS_OK);
+  o.ctx_user = &one;
+  ck_assert_int_eq(as_fit_with_reward(&o, &d, rw, &part, &e), AS_OK);
+  ck_assert_uint_eq(one.seen, 1);
+  ck_assert(memcmp(part.log_pi, full.log_pi, NV * sizeof(double)) == 0);
+  ck_assert(memcmp(one.row[0], full.log_pi, NV * sizeof(double)) == 0);
+  ck_assert_int_eq(one.status[0], AS_OK);
+  for (size_t i = NV; i < K * NV; i++)
+    ck_assert(isnan(part.log_pi[i]));
+  ck_assert_int_ne(part.status, AS_OK);
+  ck_assert_uint_eq(part.contexts_not_converged, K - 1);
+  as_fit_result_free(&full);
+  as_fit_result_free(&part);
+  gsl_rng_free(r);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
   Suite *s = suite_create("fit");
@@ -1083,6 +1145,7 @@ static Suite *fit_suite(void)
   tcase_add_test(tc, test_stream_same_fit);
   tcase_add_test(tc, test_steps_in_pieces);
   tcase_add_test(tc, test_checked_same_fit);
+  tcase_add_test(tc, test_ctx_done_gives_up);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -8,9 +8,14 @@
  *     runner, with 2 threads;
  *   - the rows do not depend on the number of threads;
  *   - a group failing at its third cell reports that cell's unit and keeps
- *     the cells before it, as the units alone do.
+ *     the cells before it, as the units alone do;
+ *   - oracle tuning, which gives candidates up once they cannot be chosen,
+ *     against tuning "fixed" (every λ in full) reduced by the oracle rule.
  * The end-to-end checks of E7's statistics are in test_kind_finite.sh. */
 #include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +40,66 @@ static as_config *make_cfg(void)
   ck_assert_int_eq(as_config_parse_string(txt, "e7g.cfg", &cfg, &e), AS_OK);
   return cfg;
 }
+
+/* The same unit at tuning `tuning` over a 9-point λ grid. */
+static as_config *grid_cfg(const char *tuning)
+{
+  char text[1024];
+  snprintf(text, sizeof text,
+           "experiment = \"e7o\"; kind = \"distill-mu2\";\n"
+           "instance = { K = 4; V = 6; logit_scale = 2.0; ref_sharpness = "
+           "0.5;\n  ref_noise = 0.5; mu = { sharpness = -0.5; noise = 0.5; "
+           "}; };\n"
+           "beta = 1.0; n = [100000];\n"
+           "lambda = { from = 1e-4; to = 10.0; points = 9; };\n"
+           "methods = [\"distill\"]; mu2_sweep = [\"same\", \"uniform\"];\n"
+           "m_sweep = [10, 300, 10000]; replicates = 3; seed = 9;\n"
+           "tuning = \"%s\";\n", tuning);
+  as_config *cfg;
+  as_err e;
+  ck_assert_int_eq(as_config_parse_string(text, "e7o.cfg", &cfg, &e), AS_OK);
+  return cfg;
+}
+
+/* Oracle tuning gives candidates up context by context once they cannot
+ * be chosen (sim/as_kind_mu2.c, `lazy`); independent route: tuning
+ * "fixed" fits every λ in full, and its rows, reduced by the oracle rule
+ * (least forward KL among ok rows, the first on ties; all rows when none
+ * is ok), must give the oracle run's row of every unit. */
+START_TEST(test_oracle_is_fixed_argmin)
+{
+  as_config *oc = grid_cfg("oracle"), *fc = grid_cfg("fixed");
+  as_rows orow, frow;
+  as_err e;
+  ck_assert_int_eq(as_experiment_compute(oc, 2, 0, &orow, &e), AS_OK);
+  ck_assert_int_eq(as_experiment_compute(fc, 2, 0, &frow, &e), AS_OK);
+  size_t L = fc->n_lambda;
+  ck_assert_uint_eq(frow.count, orow.count * L);
+  for (size_t u = 0; u < orow.count; u++) {
+    const as_result_row *f = &frow.row[u * L], *o = &orow.row[u];
+    size_t best = SIZE_MAX;
+    for (int pass = 0; pass < 2 && best == SIZE_MAX; pass++)
+      for (size_t i = 0; i < L; i++)
+        if ((pass == 1 || f[i].status == AS_OK) && !isnan(f[i].metrics[0]) &&
+            (best == SIZE_MAX || f[i].metrics[0] < f[best].metrics[0]))
+          best = i;
+    ck_assert_uint_ne(best, SIZE_MAX);
+    const as_result_row *w = &f[best];
+    ck_assert_msg(o->lambda == w->lambda, "unit %zu: lambda %g vs %g", u,
+                  o->lambda, w->lambda);
+    ck_assert(memcmp(o->metrics, w->metrics, sizeof o->metrics) == 0);
+    ck_assert_int_eq(o->iterations, w->iterations);
+    ck_assert_int_eq(o->status, w->status);
+    ck_assert_int_eq(o->not_converged, w->not_converged);
+    ck_assert(memcmp(&o->theta_norm, &w->theta_norm, sizeof(double)) == 0);
+    ck_assert(memcmp(&o->aux, &w->aux, sizeof(double)) == 0);
+  }
+  as_rows_clear(&orow);
+  as_rows_clear(&frow);
+  as_config_free(oc);
+  as_config_free(fc);
+}
+END_TEST
 
 START_TEST(test_group_equals_units)
 {
@@ -140,6 +205,7 @@ static Suite *kind_mu2_suite(void)
   tcase_add_test(tc, test_group_equals_units);
   tcase_add_test(tc, test_partial_groups);
   tcase_add_test(tc, test_group_failure_names_its_cell);
+  tcase_add_test(tc, test_oracle_is_fixed_argmin);
   suite_add_tcase(s, tc);
   return s;
 }
