@@ -294,7 +294,10 @@ void as_team_open(as_team *t, void (*work)(void *ctx), void *ctx)
   if (t == NULL || t->p->threads < 2)
     return;
   pthread_mutex_lock(&t->p->lock);
-  *t->offer = (pool_offer){.work = work, .ctx = ctx, .open = 1};
+  /* the helpers' CPU time is the unit's (pool_run zeroes it): a unit
+   * that opens its offer twice (a refit) keeps the first helpers' */
+  *t->offer = (pool_offer){.work = work, .ctx = ctx, .open = 1,
+                           .seconds = t->offer->seconds};
   pthread_cond_broadcast(&t->p->cond);
   pthread_mutex_unlock(&t->p->lock);
 }
@@ -428,6 +431,9 @@ static void pool_run(pool *p, pool_offer *o, size_t u, size_t count)
       ok = 0;
   } else {
     as_team team = {p, o};
+    pthread_mutex_lock(&p->lock);
+    o->seconds = 0.0; /* this unit's helpers, from now on */
+    pthread_mutex_unlock(&p->lock);
     double t0 = as_experiment_thread_seconds();
     rc = k->run_unit_team != NULL
              ? k->run_unit_team(p->cfg, cell, rep, &team, rows, &e)

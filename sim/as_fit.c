@@ -1096,11 +1096,14 @@ static void give_up(as_fit_result *res, size_t K, size_t V, size_t from,
                     double *th, unsigned char *bad)
 {
   for (size_t x = from; x < K; x++) {
-    for (size_t y = 0; y < V; y++)
-      res->log_pi[x * V + y] = th[x * V + y] = NAN;
+    for (size_t y = 0; y < V; y++) {
+      res->log_pi[x * V + y] = NAN;
+      th[x * V + y] = 0.0; /* out of ‖θ‖ */
+    }
     if (bad != NULL)
       bad[x] = 1;
     result_note(res, AS_ENOCONV, 0, NAN);
+    res->given_up++;
   }
 }
 
@@ -1236,6 +1239,9 @@ static int fit_core(const as_fit_opts *o, const as_data *d,
 int as_fit_finite_status(as_fit_result *res, const double *log_ref,
                          as_err *err)
 {
+  /* a fit given up has contexts without rows (NaN): not ok already */
+  if (res->given_up > 0)
+    return res->status;
   size_t KV = res->K * res->V;
   const char *what = NULL;
   size_t at = 0;
@@ -1680,9 +1686,10 @@ int as_fit_stream_skip(const as_fit_stream *s, const as_fit_block *b,
   part_begin(s, b, pt);
   for (size_t y = 0; y < V; y++) {
     s->res.log_pi[x * V + y] = NAN; /* no policy here */
-    pt->th[y] = NAN;
+    pt->th[y] = 0.0;                /* out of ‖θ‖ */
   }
   result_note(&pt->loc, AS_ENOCONV, 0, NAN);
+  pt->loc.given_up = 1;
   return AS_OK;
 }
 
@@ -1707,6 +1714,7 @@ static void merge_report(as_fit_result *res, const as_fit_result *loc)
   res->unbounded += loc->unbounded;
   res->collapsed += loc->collapsed;
   res->pmle_escapes += loc->pmle_escapes;
+  res->given_up += loc->given_up;
 }
 
 int as_fit_stream_merge(as_fit_stream *s, const as_fit_block *b,

@@ -101,9 +101,9 @@ typedef struct as_fit_opts {
    * gradient steps, the closed forms or the streamed fit): called after
    * context x is fitted, with its log-policy row and status.  A nonzero
    * return gives the fit up there (issue 8: a tuning rule that will
-   * discard it): the later contexts are not fitted, their rows are NaN
-   * and they count as not converged, so the fit is not AS_OK.  NULL:
-   * every context is fitted. */
+   * discard it): the later contexts are not fitted (as_fit_result.
+   * given_up), their rows are NaN and they count as not converged, so
+   * the fit's status is AS_ENOCONV.  NULL: every context is fitted. */
   int (*ctx_done)(size_t x, const double *log_pi_row, int status,
                   void *user);
   void *ctx_user;
@@ -138,6 +138,10 @@ typedef struct as_fit_result {
                             objective was found by sending a set of responses
                             towards probability 0 (not the minimiser;
                             reported as not converged) */
+  size_t given_up;       /* contexts not fitted (as_fit_opts.ctx_done,
+                            as_fit_stream_skip): NaN rows, counted as not
+                            converged, left out of ‖θ‖; a fit with any is
+                            AS_ENOCONV, its rows not checked for finiteness */
 } as_fit_result;
 
 void as_fit_result_free(as_fit_result *res); /* frees arrays, keeps struct */

@@ -1116,10 +1116,31 @@ START_TEST(test_ctx_done_gives_up)
   ck_assert_int_eq(one.status[0], AS_OK);
   for (size_t i = NV; i < K * NV; i++)
     ck_assert(isnan(part.log_pi[i]));
-  ck_assert_int_ne(part.status, AS_OK);
+  ck_assert_int_eq(part.status, AS_ENOCONV);
   ck_assert_uint_eq(part.contexts_not_converged, K - 1);
-  as_fit_result_free(&full);
+  ck_assert_uint_eq(part.given_up, K - 1);
+  ck_assert(isfinite(part.theta_norm));
   as_fit_result_free(&part);
+  /* given up after the last context: nothing left, the whole fit */
+  done_log last = {.stop_at = K - 1};
+  o.ctx_user = &last;
+  ck_assert_int_eq(as_fit_with_reward(&o, &d, rw, &part, &e), AS_OK);
+  ck_assert_int_eq(part.status, AS_OK);
+  ck_assert_uint_eq(part.given_up, 0);
+  ck_assert(memcmp(part.log_pi, full.log_pi, K * NV * sizeof(double)) == 0);
+  as_fit_result_free(&part);
+  /* a context that does not converge is reported as such (one Newton
+   * step is not enough from log π_ref) */
+  done_log cap = {.stop_at = SIZE_MAX};
+  o.ctx_user = &cap;
+  o.max_iter = 1;
+  ck_assert_int_eq(as_fit_with_reward(&o, &d, rw, &part, &e), AS_OK);
+  ck_assert_uint_eq(cap.seen, K);
+  for (size_t x = 0; x < K; x++)
+    ck_assert_int_eq(cap.status[x], AS_ENOCONV);
+  ck_assert_uint_eq(part.contexts_not_converged, K);
+  as_fit_result_free(&part);
+  as_fit_result_free(&full);
   gsl_rng_free(r);
 }
 END_TEST
