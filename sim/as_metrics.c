@@ -472,14 +472,28 @@ static int screen_one(const as_metrics_target *t, size_t x, const double *row,
   return AS_OK;
 }
 
+/* The outer sums' bound below, at running sums b and mag. */
+static double outer_bound(double b, double mag, size_t K)
+{
+  return b * (1.0 + 4.0 * SCREEN_U) + 2.0 * ((double)K + 2.0) * SCREEN_U * mag;
+}
+
+/* cap (NaN: none): stop, with *above = 1 and *est a floor above cap, as
+ * soon as the contexts screened so far prove the forward KL above cap —
+ * as_metrics_fwd_kl's sum over them is within outer_bound of theirs, and
+ * that sum only grows (its terms are ≥ 0; a subnormal one is above
+ * −2^-1010 and does not move a sum ≥ 2^-900, hence cap ≥ SCREEN_CAP_MIN). */
+#define SCREEN_CAP_MIN 0x1p-900
 static int screen(const as_metrics_target *t, const double *rows, int logits,
-                  double *est, double *bound, as_err *err)
+                  double cap, double *est, double *bound, int *above,
+                  as_err *err)
 {
   if (rows == NULL)
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
   size_t K = t->inst->K, V = t->inst->V;
   double e = 0.0, b = 0.0, mag = 0.0;
-  int usable = 1;
+  int usable = 1, capped = cap >= SCREEN_CAP_MIN;
+  *above = 0;
   for (size_t x = 0; x < K; x++) {
     double ex, bx;
     int rc = screen_one(t, x, rows + x * V, logits, &ex, &bx, err);
@@ -489,13 +503,17 @@ static int screen(const as_metrics_target *t, const double *rows, int logits,
     e += t->rho[x] * ex;
     b += t->rho[x] * bx;
     mag += t->rho[x] * (fabs(ex) + bx);
+    double lo = isinf(e) ? e : e - outer_bound(b, mag, K);
+    if (capped && usable && lo > cap) {
+      *est = lo;
+      *bound = NAN;
+      *above = 1;
+      return AS_OK;
+    }
   }
   *est = usable ? e : NAN;
   /* The outer sums, ρ-weighted in the same order: K roundings each. */
-  *bound = !usable ? NAN
-           : isinf(e) ? 0.0
-                      : b * (1.0 + 4.0 * SCREEN_U) +
-                            2.0 * ((double)K + 2.0) * SCREEN_U * mag;
+  *bound = !usable ? NAN : isinf(e) ? 0.0 : outer_bound(b, mag, K);
   return AS_OK;
 }
 
@@ -503,12 +521,22 @@ int as_metrics_fwd_kl_screen(const as_metrics_target *t,
                              const double *log_pi, double *est,
                              double *bound, as_err *err)
 {
-  return screen(t, log_pi, 0, est, bound, err);
+  int above;
+  return screen(t, log_pi, 0, NAN, est, bound, &above, err);
 }
 
 int as_metrics_fwd_kl_screen_logits(const as_metrics_target *t,
                                     const double *xi, double *est,
                                     double *bound, as_err *err)
 {
-  return screen(t, xi, 1, est, bound, err);
+  int above;
+  return screen(t, xi, 1, NAN, est, bound, &above, err);
+}
+
+int as_metrics_fwd_kl_screen_above(const as_metrics_target *t,
+                                   const double *rows, int logits,
+                                   double cap, double *est, double *bound,
+                                   int *above, as_err *err)
+{
+  return screen(t, rows, logits, cap, est, bound, above, err);
 }

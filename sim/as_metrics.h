@@ -114,6 +114,16 @@ int as_metrics_fwd_kl_screen(const as_metrics_target *t,
  * (K×V), without forming them: one exponential per entry where forming
  * the rows and screening them costs two (a closed form's candidates keep
  * ξ and form rows only where the screen cannot rule them out). */
+/* Either screen (logits: the rows are logits ξ), stopped as soon as the
+ * rows screened so far prove the forward KL above cap: then *above = 1,
+ * *est is a floor above cap, *bound NaN, and the later rows are neither
+ * screened nor checked (give only rows known to be distributions, e.g. a
+ * converged fit's).  cap below 2^-900 or NaN: never stopped, *above = 0
+ * and the screen's estimate and bound. */
+int as_metrics_fwd_kl_screen_above(const as_metrics_target *t,
+                                   const double *rows, int logits,
+                                   double cap, double *est, double *bound,
+                                   int *above, as_err *err);
 int as_metrics_fwd_kl_screen_logits(const as_metrics_target *t,
                                     const double *xi, double *est,
                                     double *bound, as_err *err);

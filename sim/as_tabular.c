@@ -452,13 +452,16 @@ int as_tab_cand_policy(as_tab_cand *c, as_err *err)
   return AS_OK;
 }
 
-/* Candidate c's estimate and bound (as_metrics_fwd_kl_screen, or its
- * logits form while c holds only logits) on the target *t, made on first
- * use; NaN for both when c is not on it. */
-static int cand_screen(as_tab_cand *c, as_metrics_target **t, double *est,
-                       double *bound, as_err *err)
+/* Candidate c's estimate and bound (as_metrics_fwd_kl_screen_above, on
+ * its rows or its logits while it holds only those) on the target *t,
+ * made on first use; NaN for both when c is not on it.  A converged
+ * candidate (its rows are distributions) is screened only until its
+ * rows prove it above cap: then *above = 1 and *est is that floor. */
+static int cand_screen(as_tab_cand *c, as_metrics_target **t, double cap,
+                       double *est, double *bound, int *above, as_err *err)
 {
   *est = *bound = NAN;
+  *above = 0;
   if (*t == NULL) {
     int rc = as_metrics_target_new(c->met_inst, c->met_beta, t, err);
     if (rc != AS_OK)
@@ -466,20 +469,27 @@ static int cand_screen(as_tab_cand *c, as_metrics_target **t, double *est,
   }
   if (!as_metrics_target_is(*t, c->met_inst, c->met_beta))
     return AS_OK;
-  if (c->log_pi == NULL)
-    return as_metrics_fwd_kl_screen_logits(*t, c->logits, est, bound, err);
-  return as_metrics_fwd_kl_screen(*t, c->log_pi, est, bound, err);
+  return as_metrics_fwd_kl_screen_above(
+      *t, c->log_pi != NULL ? c->log_pi : c->logits, c->log_pi == NULL,
+      c->status == AS_OK ? cap : NAN, est, bound, above, err);
 }
 
 /* Why it is exact: a candidate left with its estimate has an exact value
  * above hi, and hi is at least the least exact value kept, so
  * as_tab_choose picks what it would pick from exact values (ties
- * included: every tied minimum is kept). */
+ * included: every tied minimum is kept).  A converged candidate is
+ * screened only while its rows do not prove it above the hi of the
+ * candidates before it (as_metrics_fwd_kl_screen_above); hi only falls,
+ * so one stopped is above the final hi too, and keeps its floor. */
 int as_tab_screen_fwd_kl(as_tab_cand *c, size_t k, as_err *err)
 {
   double *est = malloc(2 * k * sizeof *est);
-  if (est == NULL)
+  unsigned char *above = calloc(k, 1);
+  if (est == NULL || above == NULL) {
+    free(est);
+    free(above);
     return as_err_set(err, AS_ENOMEM, "out of memory");
+  }
   double *bnd = est + k;
   as_metrics_target *t = NULL;
   int rc = AS_OK;
@@ -489,14 +499,18 @@ int as_tab_screen_fwd_kl(as_tab_cand *c, size_t k, as_err *err)
       est[i] = bnd[i] = NAN;
       continue;
     }
-    rc = cand_screen(&c[i], &t, &est[i], &bnd[i], err);
-    if (rc == AS_OK && c[i].status == AS_OK && !isnan(est[i]) &&
+    int ab;
+    rc = cand_screen(&c[i], &t, hi, &est[i], &bnd[i], &ab, err);
+    above[i] = (unsigned char)ab;
+    if (rc == AS_OK && !ab && c[i].status == AS_OK && !isnan(est[i]) &&
         !(est[i] + bnd[i] >= hi))
       hi = est[i] + bnd[i];
   }
   for (size_t i = 0; i < k && rc == AS_OK; i++) {
     if (c[i].abandoned)
       c[i].met.fwd_kl = NAN; /* incomplete rows: never chosen */
+    else if (above[i])
+      c[i].met.fwd_kl = est[i]; /* a floor above hi: never chosen */
     else if (isnan(hi) || isnan(est[i]) || est[i] - bnd[i] <= hi) {
       if ((rc = as_tab_cand_policy(&c[i], err)) == AS_OK)
         rc = as_metrics_fwd_kl(c[i].met_inst, c[i].met_beta, c[i].log_pi,
@@ -506,6 +520,7 @@ int as_tab_screen_fwd_kl(as_tab_cand *c, size_t k, as_err *err)
   }
   as_metrics_target_free(t);
   free(est);
+  free(above);
   return rc;
 }
 

@@ -369,6 +369,39 @@ static void screen_verdict(const as_instance *inst, const double *lp,
     *worst = fmax(*worst, fabs(est - exact) / bound);
 }
 
+/* The screen stopped at a cap (as_metrics_fwd_kl_screen_above), at caps
+ * around the exact value: stopped only when the exact value is above the
+ * cap, with a floor above the cap and not above the exact value; not
+ * stopped, the plain screen's estimate and bound bit for bit. */
+static void capped_verdict(const as_metrics_target *t,
+                           const as_instance *inst, const double *lq,
+                           double est, double bound, const char *what)
+{
+  double exact;
+  ck_assert_int_eq(as_metrics_fwd_kl(inst, 1.0, lq, &exact, NULL), 0);
+  if (isnan(est))
+    return;
+  static const double f[] = {0.0, 0.3, 0.9, 0.999999, 1.0, 1.000001, 2.0};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    double cap = isinf(exact) ? 1.0 : f[i] * exact, e2, b2;
+    int above;
+    ck_assert_int_eq(as_metrics_fwd_kl_screen_above(t, lq, 0, cap, &e2, &b2,
+                                                    &above, NULL), AS_OK);
+    /* below the screen's interval, the whole sum at the latest proves it */
+    if (est - bound > cap && cap >= 0x1p-900)
+      ck_assert_msg(above, "%s: not stopped at %g of %.17g", what, f[i],
+                    exact);
+    if (above) {
+      ck_assert_msg(e2 > cap && exact > cap && (e2 <= exact || isinf(exact)),
+                    "%s: floor %.17g cap %.17g exact %.17g", what, e2, cap,
+                    exact);
+    } else {
+      ck_assert(memcmp(&e2, &est, sizeof e2) == 0);
+      ck_assert(memcmp(&b2, &bound, sizeof b2) == 0);
+    }
+  }
+}
+
 /* The screen's estimate lies within its bound of the exact forward KL, on
  * rows from near-identical to far apart, peaked (skew 30: probabilities
  * down to ~e^-100) or flat, V from 2 to 200; and the bound is small
@@ -401,6 +434,7 @@ START_TEST(test_fwd_kl_screen_bound)
         ck_assert_int_eq(as_metrics_fwd_kl_screen(t, lq, &est, &bound, NULL),
                          AS_OK);
         screen_verdict(inst, lq, est, bound, what, &worst);
+        capped_verdict(t, inst, lq, est, bound, what);
       }
       free(lq);
       as_metrics_target_free(t);
