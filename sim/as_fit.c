@@ -896,10 +896,6 @@ static int plan_refs(fit_plan *p, const as_data *d, const double *reward,
   return AS_OK;
 }
 
-/* Context x of a policy solve (the per-context loop of fit_core): Pb, Qb
- * its blocks (NULL when absent), rx its reward row (may be NULL), no_mle
- * its win-graph verdict, tx its θ (start value in, solution out); buf:
- * 2V² + V scratch.  Writes log π row x of res and notes the status. */
 /* Context x's data as fit_one's solves see them: weights scaled to mass
  * 1 (ρ with them), Pb, Qb scaled into buf (2V² scratch). */
 static as_ctx_data ctx_of(const fit_plan *p, const as_data *d, size_t x,
@@ -926,7 +922,11 @@ static as_ctx_data ctx_of(const fit_plan *p, const as_data *d, size_t x,
                                                    : o->gpo_loss};
 }
 
-/* prep: context x's prepared objective (as_fit_check_prepare), or NULL. */
+/* Context x of a policy solve (the per-context loop of fit_core): Pb, Qb
+ * its blocks (NULL when absent), rx its reward row (may be NULL), no_mle
+ * its win-graph verdict, tx its θ (start value in, solution out); buf:
+ * 2V² + V scratch.  Writes log π row x of res and notes the status.
+ * prep: context x's prepared objective (as_fit_check_prepare), or NULL. */
 static int fit_one(const fit_plan *p, const as_data *d, size_t x,
                    const double *Pb, const double *Qb, const double *rx,
                    int no_mle, const as_obj_prep *prep, double *tx,
@@ -1090,20 +1090,28 @@ static as_obj_prep *const *chk_prep(const as_fit_checked *chk,
   return chk->prep;
 }
 
-/* Contexts from..K−1 given up (as_fit_opts.ctx_done): NaN rows and θ,
- * each noted as not converged. */
+/* A context given up (as_fit_opts.ctx_done, as_fit_stream_skip): no
+ * policy (NaN row lp), θ row th 0 (out of ‖θ‖), noted on res as not
+ * converged. */
+static void note_given_up(as_fit_result *res, size_t V, double *lp,
+                          double *th)
+{
+  for (size_t y = 0; y < V; y++) {
+    lp[y] = NAN;
+    th[y] = 0.0;
+  }
+  result_note(res, AS_ENOCONV, 0, NAN);
+  res->given_up++;
+}
+
+/* Contexts from..K−1 given up. */
 static void give_up(as_fit_result *res, size_t K, size_t V, size_t from,
                     double *th, unsigned char *bad)
 {
   for (size_t x = from; x < K; x++) {
-    for (size_t y = 0; y < V; y++) {
-      res->log_pi[x * V + y] = NAN;
-      th[x * V + y] = 0.0; /* out of ‖θ‖ */
-    }
+    note_given_up(res, V, res->log_pi + x * V, th + x * V);
     if (bad != NULL)
       bad[x] = 1;
-    result_note(res, AS_ENOCONV, 0, NAN);
-    res->given_up++;
   }
 }
 
@@ -1684,12 +1692,7 @@ int as_fit_stream_skip(const as_fit_stream *s, const as_fit_block *b,
     return as_err_set(err, AS_EINVAL, "as_fit: context %zu of %zu cannot "
                       "be skipped", x, s->d.K);
   part_begin(s, b, pt);
-  for (size_t y = 0; y < V; y++) {
-    s->res.log_pi[x * V + y] = NAN; /* no policy here */
-    pt->th[y] = 0.0;                /* out of ‖θ‖ */
-  }
-  result_note(&pt->loc, AS_ENOCONV, 0, NAN);
-  pt->loc.given_up = 1;
+  note_given_up(&pt->loc, V, s->res.log_pi + x * V, pt->th);
   return AS_OK;
 }
 

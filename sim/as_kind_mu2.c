@@ -148,16 +148,12 @@ static double prop15_ratio(const as_instance *inst, const double *log_pi,
  * cannot be chosen (issue 8), context by context (as_fit_opts.ctx_done):
  * once a context has not converged (the fit cannot be ok), or once the
  * forward KL summed over the contexts fitted so far exceeds that of a
- * whole, converged candidate.  That sum is as_metrics_fwd_kl's own, term
- * for term and in its order, and its terms are ≥ 0 (as_kl sums p φ(d) ≥ 0
- * term by term) except in the subnormal range, where one can be
- * negative but above −2^-1010: added to a sum ≥ 2^-900 such a term
- * rounds away, so once the sum is above best ≥ 2^-900 (LAZY_MIN) it
- * never falls back below it — a candidate given up is worse than one
- * kept, or not ok.  Where no candidate is ok, as_tab_run_grid says
- * AS_ERETRY and the grid is fitted again in full (the rule then compares
- * them all). */
-#define LAZY_MIN 0x1p-900
+ * whole, converged candidate.  That sum is as_metrics_fwd_kl's own
+ * (as_metrics_fwd_kl_add), which only grows once above
+ * AS_METRICS_FWD_KL_GROWS: a candidate given up is worse than one kept,
+ * or not ok.  Where no candidate is ok, as_tab_run_grid says AS_ERETRY
+ * and the grid is fitted again in full (the rule then compares them
+ * all). */
 typedef struct lazy {
   int on;
   const as_instance *inst;
@@ -170,12 +166,9 @@ typedef struct lazy {
 static int lazy_ctx_done(size_t x, const double *row, int status, void *user)
 {
   lazy *lz = user;
-  size_t V = lz->inst->V;
-  double rho = exp(lz->inst->log_rho[x] - lz->zrho);
-  if (rho != 0.0) /* as_metrics_fwd_kl's term */
-    lz->sum += rho * as_kl(lz->inst->log_pi_star + x * V, row, V);
+  lz->sum = as_metrics_fwd_kl_add(lz->inst, lz->zrho, x, row, lz->sum);
   lz->gave_up = status != AS_OK ||
-                (lz->best >= LAZY_MIN && lz->sum > lz->best);
+                (lz->best >= AS_METRICS_FWD_KL_GROWS && lz->sum > lz->best);
   return lz->gave_up;
 }
 

@@ -202,15 +202,21 @@ int as_metrics_fwd_kl(const as_instance *inst, double beta,
   int rc = check_inputs(inst, beta, log_pi, 0, err);
   if (rc != AS_OK)
     return rc;
-  size_t K = inst->K, V = inst->V;
-  double zrho = as_logsumexp(inst->log_rho, K), s = 0.0;
-  for (size_t x = 0; x < K; x++) {
-    double rho = exp(inst->log_rho[x] - zrho);
-    if (rho != 0.0) /* the same sum, in the same order, as below */
-      s += rho * as_kl(inst->log_pi_star + x * V, log_pi + x * V, V);
-  }
+  double zrho = as_logsumexp(inst->log_rho, inst->K), s = 0.0;
+  for (size_t x = 0; x < inst->K; x++)
+    s = as_metrics_fwd_kl_add(inst, zrho, x, log_pi + x * inst->V, s);
   *fwd_kl = s;
   return AS_OK;
+}
+
+double as_metrics_fwd_kl_add(const as_instance *inst, double zrho, size_t x,
+                             const double *row, double sum)
+{
+  size_t V = inst->V;
+  double rho = exp(inst->log_rho[x] - zrho);
+  if (rho != 0.0) /* ρ(x)·(+inf) would be NaN */
+    sum += rho * as_kl(inst->log_pi_star + x * V, row, V);
+  return sum;
 }
 
 /* E_{y'~π_ref} P*(y ≻ y') for every y into w[V] (the win-rate's inner
@@ -294,7 +300,7 @@ int as_metrics_compute_win(const as_instance *inst, double beta,
     const double *ls = inst->log_pi_star + x * V;
     const double *lr = inst->log_pi_ref + x * V;
     double zp = as_logsumexp(lp, V), zs_ = as_logsumexp(ls, V);
-    m.fwd_kl += rho * as_kl(ls, lp, V);
+    m.fwd_kl = as_metrics_fwd_kl_add(inst, zrho, x, lp, m.fwd_kl);
     m.rev_kl += rho * as_kl(lp, ls, V);
     m.tv += rho * as_tv(ls, lp, V);
     m.hellinger2 += rho * as_hellinger2(ls, lp, V);
@@ -481,9 +487,7 @@ static double outer_bound(double b, double mag, size_t K)
 /* cap (NaN: none): stop, with *above = 1 and *est a floor above cap, as
  * soon as the contexts screened so far prove the forward KL above cap —
  * as_metrics_fwd_kl's sum over them is within outer_bound of theirs, and
- * that sum only grows (its terms are ≥ 0; a subnormal one is above
- * −2^-1010 and does not move a sum ≥ 2^-900, hence cap ≥ SCREEN_CAP_MIN). */
-#define SCREEN_CAP_MIN 0x1p-900
+ * that sum only grows past AS_METRICS_FWD_KL_GROWS (as_metrics.h). */
 static int screen(const as_metrics_target *t, const double *rows, int logits,
                   double cap, double *est, double *bound, int *above,
                   as_err *err)
@@ -492,7 +496,7 @@ static int screen(const as_metrics_target *t, const double *rows, int logits,
     return as_err_set(err, AS_EINVAL, "metrics: NULL argument");
   size_t K = t->inst->K, V = t->inst->V;
   double e = 0.0, b = 0.0, mag = 0.0;
-  int usable = 1, capped = cap >= SCREEN_CAP_MIN;
+  int usable = 1, capped = cap >= AS_METRICS_FWD_KL_GROWS;
   *above = 0;
   for (size_t x = 0; x < K; x++) {
     double ex, bx;

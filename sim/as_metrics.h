@@ -79,6 +79,19 @@ int as_metrics_compute_win(const as_instance *inst, double beta,
 int as_metrics_fwd_kl(const as_instance *inst, double beta,
                       const double *log_pi, double *fwd_kl, as_err *err);
 
+/* as_metrics_fwd_kl's sum, context by context: sum plus context x's term
+ * (row: its log-policy, checked by the caller; zrho = as_logsumexp of
+ * inst->log_rho).  Summed from 0.0 over x = 0 … K − 1 it is
+ * as_metrics_fwd_kl's value bit for bit, and it only grows once above
+ * AS_METRICS_FWD_KL_GROWS: each term ρ·KL is ≥ 0 as computed (as_kl
+ * adds p φ(d) ≥ 0 term by term) except in the subnormal range, where
+ * one can round below 0 by less than 2^-1010 — added to a sum ≥ 2^-900
+ * it rounds away.  So a partial sum above a value ≥ that bound proves
+ * the whole sum above it (oracle tuning's early exits). */
+double as_metrics_fwd_kl_add(const as_instance *inst, double zrho, size_t x,
+                             const double *row, double sum);
+#define AS_METRICS_FWD_KL_GROWS 0x1p-900
+
 /* ---- Screening a λ grid by its forward KL
  *
  * Oracle tuning needs the candidate of least forward KL, and the value of
